@@ -1,0 +1,81 @@
+package io.ragproxy.server;
+
+import io.ragproxy.server.config.ConfigLoader;
+import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.pipeline.RagPipeline;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Command-line entry point: {@code ragproxy [--config FILE] [--listen HOST:PORT] [--backend HOST:PORT]}. */
+@Command(name = "ragproxy", mixinStandardHelpOptions = true, version = "ragproxy 0.1.0",
+        description = "A MySQL-protocol proxy that puts retrieval-augmented generation inside SQL.")
+public final class RagProxyMain implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(RagProxyMain.class);
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "TOML configuration (default: conf/ragproxy.toml when it exists)")
+    private Path config;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "address to listen on (default 127.0.0.1:4306)")
+    private String listen;
+
+    @Option(names = "--backend", paramLabel = "HOST:PORT",
+            description = "the TiDB or MariaDB backend (default 127.0.0.1:3307, the local backend)")
+    private String backend;
+
+    @Override
+    public Integer call() throws Exception {
+        Path file = config;
+        if (file == null && Files.isRegularFile(Path.of("conf", "ragproxy.toml"))) {
+            file = Path.of("conf", "ragproxy.toml");
+        }
+        ProxyConfig resolved;
+        try {
+            resolved = new ConfigLoader(System.getenv()).load(file, listen, backend);
+        } catch (IllegalArgumentException e) {
+            System.err.println("ragproxy: " + e.getMessage());
+            return 2;
+        }
+        RagPipeline pipeline;
+        try {
+            pipeline = RagPipeline.create(resolved);
+        } catch (IllegalArgumentException e) {
+            System.err.println("ragproxy: " + e.getMessage());
+            return 2;
+        }
+        RagProxyServer server = new RagProxyServer(resolved, pipeline);
+        try {
+            server.start();
+        } catch (IllegalStateException e) {
+            System.err.println("ragproxy: " + e.getMessage());
+            pipeline.close();
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("shutting down");
+            server.close();
+            pipeline.close();
+            stopped.countDown();
+        }, "ragproxy-shutdown"));
+        var address = server.localAddress();
+        System.out.println("ragproxy is ready. Connect with:  mysql -h" + address.getHostString() + " -P"
+                + address.getPort() + " -uroot");
+        stopped.await();
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new RagProxyMain()).execute(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package io.ragproxy.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.ragproxy.server.command.StatementPipeline;
+import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.session.ConnectionLimiter;
+import io.ragproxy.server.session.FrontendInitializer;
+import io.ragproxy.server.tls.TlsContexts;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy as an object: binds the listen address, accepts MySQL clients and gives each one its own backend
+ * connection. {@link #start()} binds; {@link #close()} stops accepting, waits up to the configured grace period
+ * for open connections to finish, then closes them.
+ *
+ * <p>Used by {@code RagProxyMain} and, in-JVM, by the integration tests and benchmarks.
+ */
+public final class RagProxyServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RagProxyServer.class);
+
+    private final ProxyConfig config;
+    private final StatementPipeline pipeline;
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup ioGroup;
+    private Channel serverChannel;
+
+    /**
+     * @param config the resolved configuration
+     * @param pipeline what handles statements the scan flags (AI functions, proxy statements)
+     */
+    public RagProxyServer(ProxyConfig config, StatementPipeline pipeline) {
+        this.config = config;
+        this.pipeline = pipeline;
+    }
+
+    /** A server whose pipeline answers every flagged statement with "not available" (the proxy core alone). */
+    public RagProxyServer(ProxyConfig config) {
+        this(config, StatementPipeline.unavailable());
+    }
+
+    /** Binds the listen address; returns when the proxy accepts connections. */
+    public synchronized RagProxyServer start() throws InterruptedException {
+        if (serverChannel != null) {
+            throw new IllegalStateException("already started");
+        }
+        SslContext clientTls = config.clientTls() ? TlsContexts.forClients(config) : null;
+        SslContext backendTls = config.backendTls() ? TlsContexts.forBackend(config) : null;
+        bossGroup = new NioEventLoopGroup(1);
+        int threads = config.ioThreads() > 0 ? config.ioThreads() : 2 * Runtime.getRuntime().availableProcessors();
+        ioGroup = new NioEventLoopGroup(threads);
+        ConnectionLimiter limiter = new ConnectionLimiter(config.maxConnections());
+        FrontendInitializer initializer = new FrontendInitializer(config, clientTls, backendTls, pipeline, limiter);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(bossGroup, ioGroup)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        clients.add(ch);
+                        initializer.initChannel(ch);
+                    }
+                });
+        try {
+            serverChannel = bootstrap.bind(config.listenHost(), config.listenPort()).sync().channel();
+        } catch (Exception e) {
+            shutdownGroups();
+            throw new IllegalStateException("cannot listen on " + config.listenAddress() + ": " + e.getMessage()
+                    + " (choose another address with --listen HOST:PORT)", e);
+        }
+        log.info("ragproxy listening on {} for backend {}{}", localAddress(), config.backendAddress(),
+                config.backendTls() ? " (TLS)" : "");
+        return this;
+    }
+
+    /** The bound address (useful when the configured port was 0). */
+    public InetSocketAddress localAddress() {
+        if (serverChannel == null) {
+            throw new IllegalStateException("not started");
+        }
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** The configuration this server runs with. */
+    public ProxyConfig config() {
+        return config;
+    }
+
+    /** Number of client connections currently open. */
+    public int openConnections() {
+        return clients.size();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (serverChannel == null) {
+            return;
+        }
+        serverChannel.close().awaitUninterruptibly();
+        long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
+        while (!clients.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!clients.isEmpty()) {
+            log.info("closing {} open connection(s) after the shutdown grace period", clients.size());
+        }
+        clients.close().awaitUninterruptibly();
+        shutdownGroups();
+        serverChannel = null;
+        log.info("ragproxy stopped");
+    }
+
+    private void shutdownGroups() {
+        if (ioGroup != null) {
+            ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
+        if (bossGroup != null) {
+            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
+    }
+}

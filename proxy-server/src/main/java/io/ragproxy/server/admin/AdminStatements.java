@@ -1,0 +1,167 @@
+package io.ragproxy.server.admin;
+
+import io.netty.buffer.ByteBuf;
+import io.ragproxy.catalog.invoke.ModelInvoker;
+import io.ragproxy.catalog.registry.ModelDescription;
+import io.ragproxy.server.command.PipelineResult;
+import io.ragproxy.server.command.ProxyError;
+import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.command.RagSettings;
+import io.ragproxy.server.command.StatementSession;
+import io.ragproxy.server.dialect.Dialect;
+import io.ragproxy.server.plan.AiFunction;
+import io.ragproxy.server.plan.LiteralPlanner;
+import io.ragproxy.server.scan.ScanResult;
+import io.ragproxy.server.wire.Packets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The proxy statements the proxy answers itself: {@code SHOW RAG MODELS|STATUS|FUNCTIONS|SETTINGS},
+ * {@code SET rag_name = value [, …]} and {@code EXPLAIN RAG statement}.
+ */
+public final class AdminStatements {
+    private final ModelInvoker invoker;
+    private final LiteralPlanner planner;
+    private final RagSettings defaults;
+
+    public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, RagSettings defaults) {
+        this.invoker = invoker;
+        this.planner = planner;
+        this.defaults = defaults;
+    }
+
+    /** Runs a statement the scan classified as a proxy statement. */
+    public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan,
+            Dialect dialect) {
+        return switch (scan.proxyStatementKind()) {
+            case SHOW_RAG -> CompletableFuture.completedFuture(show(session, Tokens.of(sql)));
+            case SET_RAG -> CompletableFuture.completedFuture(set(session, Tokens.of(sql)));
+            case EXPLAIN_RAG -> explain(session, sql, dialect);
+            // No user-defined functions exist yet, so DROP FUNCTION is the backend's.
+            case DROP_FUNCTION -> CompletableFuture.completedFuture(PipelineResult.forward(sql));
+            default -> CompletableFuture.failedFuture(new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE,
+                    scan.proxyStatementKind().phrase().toUpperCase() + " is not available in this ragproxy build yet"));
+        };
+    }
+
+    private PipelineResult show(StatementSession session, Tokens t) {
+        t.expect("SHOW");
+        t.expect("RAG");
+        Tokens.Token what = t.take();
+        if (!t.atEnd()) {
+            throw t.error("unexpected text after SHOW RAG " + what.upper());
+        }
+        return switch (what.upper()) {
+            case "MODELS" -> table(session, List.of("Name", "Kind", "Provider", "Model_id", "Dimensions", "Aliases",
+                    "Default"), models());
+            case "STATUS" -> table(session, List.of("Variable_name", "Value"), status());
+            case "FUNCTIONS" -> table(session, List.of("Name", "Kind", "Returns", "Signature"), functions());
+            case "SETTINGS" -> table(session, List.of("Variable_name", "Value"), rows(session.settings().asMap()));
+            default -> throw new ProxyException(ProxyError.PARSE_ERROR, "SHOW RAG takes MODELS, STATUS, FUNCTIONS or"
+                    + " SETTINGS, not " + what.text());
+        };
+    }
+
+    private List<List<String>> models() {
+        List<List<String>> rows = new ArrayList<>();
+        for (ModelDescription d : invoker.registry().describe()) {
+            rows.add(java.util.Arrays.asList(d.name(), d.kind(), d.provider(), d.modelId(),
+                    d.dimensions() == null ? null : d.dimensions().toString(), String.join(", ", d.aliases()),
+                    d.isDefault() ? "YES" : ""));
+        }
+        return rows;
+    }
+
+    private List<List<String>> status() {
+        List<List<String>> rows = rows(invoker.snapshot());
+        for (Map.Entry<String, Map<String, Number>> model : invoker.snapshotByModel().entrySet()) {
+            for (Map.Entry<String, Number> e : model.getValue().entrySet()) {
+                rows.add(List.of(e.getKey() + "@" + model.getKey(), String.valueOf(e.getValue())));
+            }
+        }
+        return rows;
+    }
+
+    private static List<List<String>> functions() {
+        List<List<String>> rows = new ArrayList<>();
+        for (AiFunction f : AiFunction.values()) {
+            String returns = switch (f) {
+                case EMBED, EMBED_TEXT -> "vector";
+                case VEC_EMBED_COSINE_DISTANCE, VEC_EMBED_L2_DISTANCE -> "double";
+                case GENERATE, ANSWER -> "text";
+            };
+            rows.add(List.of(f.name(), f == AiFunction.ANSWER ? "built-in aggregate" : "built-in", returns,
+                    f.signature()));
+        }
+        return rows;
+    }
+
+    private static List<List<String>> rows(Map<String, ?> values) {
+        List<List<String>> rows = new ArrayList<>();
+        values.forEach((k, v) -> rows.add(List.of(k, String.valueOf(v))));
+        return rows;
+    }
+
+    private PipelineResult set(StatementSession session, Tokens t) {
+        t.expect("SET");
+        RagSettings settings = session.settings();
+        do {
+            Tokens.Token name = t.take();
+            String n = name.text();
+            if (name.is("SESSION") || name.is("LOCAL")) {
+                n = t.take().text();
+            } else if (name.is("GLOBAL") || name.is("PERSIST")) {
+                throw new ProxyException(ProxyError.BAD_SETTING, "rag_ settings are per session; set defaults in"
+                        + " ragproxy.toml instead of SET " + name.upper());
+            }
+            if (n.startsWith("@@")) {
+                n = n.substring(2);
+                if (n.regionMatches(true, 0, "session.", 0, 8) || n.regionMatches(true, 0, "local.", 0, 6)) {
+                    n = n.substring(n.indexOf('.') + 1);
+                }
+            }
+            if (!n.regionMatches(true, 0, "rag_", 0, 4)) {
+                throw new ProxyException(ProxyError.BAD_SETTING, "set rag_ settings in a SET statement of their own"
+                        + " (found " + n + ")");
+            }
+            if (!t.accept("=")) {
+                t.expect(":");
+                t.expect("=");
+            }
+            Tokens.Token value = t.take();
+            settings = settings.with(n, value.text(), defaults);
+        } while (t.accept(","));
+        if (!t.atEnd()) {
+            throw t.error("unexpected text");
+        }
+        session.settings(settings);
+        return PipelineResult.reply(Packets.ok(session.alloc(), 1, 0, 0, session.serverStatus(), 0, null));
+    }
+
+    private CompletableFuture<PipelineResult> explain(StatementSession session, String sql, Dialect dialect) {
+        Tokens t = Tokens.of(sql);
+        t.expect("EXPLAIN");
+        t.expect("RAG");
+        String inner = t.rest();
+        if (inner.endsWith(";")) {
+            inner = inner.substring(0, inner.length() - 1).trim();
+        }
+        if (inner.isEmpty()) {
+            throw t.error("EXPLAIN RAG needs a statement");
+        }
+        return planner.plan(session, inner, dialect, session.settings(), true).thenApply(plan -> {
+            String kind = plan.modelInputs() == 0 && plan.models().isEmpty() ? "passthrough" : "literal";
+            List<List<String>> rows = List.of(List.of(kind, Integer.toString(plan.modelInputs()),
+                    String.join(", ", plan.models()), plan.backendSql()));
+            return table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"), rows);
+        });
+    }
+
+    private static PipelineResult table(StatementSession session, List<String> columns, List<List<String>> rows) {
+        ByteBuf frames = session.resultSetWriter().write(session.alloc(), columns, rows, session.serverStatus());
+        return PipelineResult.reply(frames);
+    }
+}

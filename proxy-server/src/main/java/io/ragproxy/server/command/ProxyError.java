@@ -1,0 +1,60 @@
+package io.ragproxy.server.command;
+
+/**
+ * ragproxy's own error numbers and SQLSTATEs, sent in ERR packets. Numbers are in the 7000 range, clear of
+ * MySQL's and MariaDB's server errors; the README lists them.
+ */
+public enum ProxyError {
+    /** A statement uses something this build does not implement. */
+    FEATURE_NOT_AVAILABLE(7001, "0A000"),
+    /** The statement could not be parsed. */
+    PARSE_ERROR(7002, "42000"),
+    /** The proxy failed unexpectedly; the statement was not (fully) run. */
+    INTERNAL(7000, "HY000"),
+    /** The backend cannot be reached. */
+    BACKEND_UNREACHABLE(2003, "08S01"),
+    /** The proxy's connection limit is reached. */
+    TOO_MANY_CONNECTIONS(1040, "08004"),
+    /** The connection is in a state in which the proxy cannot run its own statements. */
+    CONNECTION_BUSY(7003, "HY000"),
+    /** SET names a rag_ setting that does not exist. */
+    UNKNOWN_SETTING(7004, "HY000"),
+    /** SET gives a rag_ setting a value it does not take. */
+    BAD_SETTING(7005, "42000"),
+    /** An AI function got the wrong number or kind of arguments. */
+    BAD_ARGUMENTS(7010, "42000"),
+    /** A model name that is not configured. */
+    UNKNOWN_MODEL(7011, "42000"),
+    /** Options JSON the model does not take. */
+    BAD_OPTIONS(7012, "22023"),
+    /** The statement needs more model calls than rag_max_calls allows. */
+    TOO_MANY_CALLS(7013, "54000"),
+    /** A model call failed (after retries). */
+    MODEL_FAILED(7100, "HY000"),
+    /** A model call was throttled on every attempt. */
+    MODEL_THROTTLED(7101, "HY000"),
+    /** A model call took longer than rag_inference_timeout_ms. */
+    MODEL_TIMEOUT(7102, "HYT00"),
+    /** The AWS credentials may not call the model. */
+    MODEL_ACCESS_DENIED(7103, "28000"),
+    /** The model rejected the request (input too long, bad options). */
+    MODEL_REJECTED(7104, "22023");
+
+    private final int code;
+    private final String sqlState;
+
+    ProxyError(int code, String sqlState) {
+        this.code = code;
+        this.sqlState = sqlState;
+    }
+
+    /** The MySQL error number. */
+    public int code() {
+        return code;
+    }
+
+    /** The five-character SQLSTATE. */
+    public String sqlState() {
+        return sqlState;
+    }
+}

@@ -1,0 +1,41 @@
+package io.ragproxy.server.command;
+
+import io.ragproxy.server.scan.FunctionNames;
+import io.ragproxy.server.scan.ScanResult;
+import io.ragproxy.server.scan.StatementScanner;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What the proxy does with a COM_QUERY the scan flagged (an AI function call or a proxy statement): the parse,
+ * plan and execute steps of DESIGN.md §3. Everything the scan does not flag never reaches a pipeline.
+ *
+ * <p>Implementations must not block: they run on a connection's event loop and return a future.
+ */
+public interface StatementPipeline {
+
+    /**
+     * The scanner for {@code session}: the current catalog's names, plus the vector spellings the session's
+     * backend dialect needs translated.
+     */
+    StatementScanner scanner(StatementSession session);
+
+    /** The {@code rag_} settings a new session starts with. */
+    RagSettings initialSettings();
+
+    /**
+     * Executes a flagged statement. The connection's backend is idle (every earlier response complete) and the
+     * client's later commands are held back until the returned future completes.
+     *
+     * @param session the client's session: its backend link and settings
+     * @param sql the statement text (the COM_QUERY payload after the command byte), decoded
+     * @param scan what the scan found
+     * @return the reply, or the plain statement to forward; a failed future becomes an ERR packet (a
+     *     {@link ProxyException} gives its number, SQLSTATE and message)
+     */
+    CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan);
+
+    /** A pipeline that answers every flagged statement with "not available yet" (the proxy core alone). */
+    static StatementPipeline unavailable() {
+        return new UnavailablePipeline(new StatementScanner(FunctionNames.of(UnavailablePipeline.BUILT_IN_NAMES)));
+    }
+}

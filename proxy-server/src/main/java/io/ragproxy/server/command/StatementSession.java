@@ -1,0 +1,48 @@
+package io.ragproxy.server.command;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoop;
+import io.ragproxy.server.backend.QueryResult;
+import io.ragproxy.server.wire.ResultSetWriter;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A client session as a statement pipeline sees it: who the client is, what the backend is, a way to run the
+ * pipeline's own queries on the client's backend connection (so they see the session's variables, temporary
+ * tables and transaction), and where to run.
+ */
+public interface StatementSession {
+
+    /** The authenticated user name. */
+    String user();
+
+    /** The backend's version string as it sent it (without the proxy's suffix). */
+    String backendVersion();
+
+    /** Whether CLIENT_DEPRECATE_EOF was negotiated on this connection. */
+    boolean deprecateEof();
+
+    /** A writer for result sets in this connection's protocol flavour. */
+    ResultSetWriter resultSetWriter();
+
+    /** Server status flags as of the backend's last OK or EOF packet (for replies the proxy composes). */
+    int serverStatus();
+
+    /**
+     * Runs {@code sql} on this session's backend connection and decodes the whole response. One query at a time;
+     * the future fails with a {@link io.ragproxy.server.backend.BackendException} when the backend answers ERR.
+     */
+    CompletableFuture<QueryResult> query(String sql);
+
+    /** The session's {@code rag_} settings. */
+    RagSettings settings();
+
+    /** Replaces the session's {@code rag_} settings (SET rag_…). */
+    void settings(RagSettings settings);
+
+    /** The connection's event loop; the pipeline's callbacks that touch the session must run here. */
+    EventLoop eventLoop();
+
+    /** The allocator for response frames. */
+    ByteBufAllocator alloc();
+}

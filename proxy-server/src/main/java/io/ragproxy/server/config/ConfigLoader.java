@@ -1,0 +1,222 @@
+package io.ragproxy.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Resolves a {@link ProxyConfig} from, in increasing precedence: the embedded defaults, a TOML file
+ * ({@code conf/ragproxy.toml} documents every key), environment variables ({@code RAGPROXY_*}), and the
+ * overrides given on the command line.
+ *
+ * <p>Unknown keys in the proxy's own tables are errors, so a typo never silently falls back to a default.
+ */
+public final class ConfigLoader {
+    private static final List<String> AI_TABLES = List.of("models", "cache", "invocation", "aws");
+
+    private final Map<String, String> env;
+
+    /** @param env the environment to read {@code RAGPROXY_*} overrides from (usually {@code System.getenv()}) */
+    public ConfigLoader(Map<String, String> env) {
+        this.env = env;
+    }
+
+    /**
+     * Loads the configuration.
+     *
+     * @param file the TOML file, or null for none
+     * @param listen a {@code HOST:PORT} override from the command line, or null
+     * @param backend a {@code HOST:PORT} override from the command line, or null
+     */
+    public ProxyConfig load(Path file, String listen, String backend) {
+        ProxyConfig.Builder b = ProxyConfig.builder();
+        if (file != null) {
+            applyFile(b, file);
+        }
+        applyEnv(b);
+        if (listen != null) {
+            HostPort hp = HostPort.parse(listen, "--listen");
+            b.listen(hp.host(), hp.port());
+        }
+        if (backend != null) {
+            HostPort hp = HostPort.parse(backend, "--backend");
+            b.backend(hp.host(), hp.port());
+        }
+        return b.build();
+    }
+
+    private void applyFile(ProxyConfig.Builder b, Path file) {
+        JsonNode root;
+        try {
+            root = new TomlMapper().readTree(Files.readString(file));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the configuration " + file + ": " + e.getMessage(), e);
+        }
+        if (root == null) {
+            return;
+        }
+        TomlTable proxy = new TomlTable(root, "proxy");
+        proxy.keys("listen", "max_connections", "idle_timeout_s", "io_threads", "shutdown_grace_s", "state_dir");
+        if (proxy.has("listen")) {
+            HostPort hp = HostPort.parse(proxy.text("listen"), "proxy.listen");
+            b.listen(hp.host(), hp.port());
+        }
+        if (proxy.has("max_connections")) {
+            b.maxConnections(proxy.integer("max_connections"));
+        }
+        if (proxy.has("idle_timeout_s")) {
+            b.idleTimeout(Duration.ofSeconds(proxy.integer("idle_timeout_s")));
+        }
+        if (proxy.has("io_threads")) {
+            b.ioThreads(proxy.integer("io_threads"));
+        }
+        if (proxy.has("shutdown_grace_s")) {
+            b.shutdownGrace(Duration.ofSeconds(proxy.integer("shutdown_grace_s")));
+        }
+        if (proxy.has("state_dir") && !proxy.text("state_dir").isBlank()) {
+            b.stateDir(Path.of(expandHome(proxy.text("state_dir"))));
+        }
+
+        TomlTable backend = new TomlTable(root, "backend");
+        backend.keys("address", "tls", "tls_verify", "connect_timeout_ms", "dialect");
+        if (backend.has("address")) {
+            HostPort hp = HostPort.parse(backend.text("address"), "backend.address");
+            b.backend(hp.host(), hp.port());
+        }
+        boolean tls = backend.has("tls") && backend.bool("tls");
+        boolean verify = !backend.has("tls_verify") || backend.bool("tls_verify");
+        b.backendTls(tls, verify);
+        if (backend.has("connect_timeout_ms")) {
+            b.connectTimeout(Duration.ofMillis(backend.integer("connect_timeout_ms")));
+        }
+        if (backend.has("dialect")) {
+            b.dialect(backend.text("dialect"));
+        }
+
+        TomlTable tlsTable = new TomlTable(root, "tls");
+        tlsTable.keys("enabled", "cert", "key");
+        if (tlsTable.has("enabled")) {
+            b.clientTls(tlsTable.bool("enabled"));
+        }
+        String cert = tlsTable.has("cert") ? tlsTable.text("cert") : "";
+        String key = tlsTable.has("key") ? tlsTable.text("key") : "";
+        if (!cert.isBlank() || !key.isBlank()) {
+            Path base = file.toAbsolutePath().getParent();
+            b.clientTlsFiles(base.resolve(expandHome(cert)), base.resolve(expandHome(key)));
+        }
+
+        ObjectNode ai = JsonNodeFactory.instance.objectNode();
+        for (String table : AI_TABLES) {
+            if (root.has(table)) {
+                ai.set(table, root.get(table));
+            }
+        }
+        b.ai(ai);
+    }
+
+    private void applyEnv(ProxyConfig.Builder b) {
+        String listen = env.get("RAGPROXY_LISTEN");
+        if (listen != null && !listen.isBlank()) {
+            HostPort hp = HostPort.parse(listen, "RAGPROXY_LISTEN");
+            b.listen(hp.host(), hp.port());
+        }
+        String backend = env.get("RAGPROXY_BACKEND");
+        if (backend != null && !backend.isBlank()) {
+            HostPort hp = HostPort.parse(backend, "RAGPROXY_BACKEND");
+            b.backend(hp.host(), hp.port());
+        }
+        String maxConnections = env.get("RAGPROXY_MAX_CONNECTIONS");
+        if (maxConnections != null && !maxConnections.isBlank()) {
+            try {
+                b.maxConnections(Integer.parseInt(maxConnections.trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("RAGPROXY_MAX_CONNECTIONS must be a number, got '" + maxConnections + "'");
+            }
+        }
+        String backendTls = env.get("RAGPROXY_BACKEND_TLS");
+        if (backendTls != null && !backendTls.isBlank()) {
+            b.backendTls(Boolean.parseBoolean(backendTls.trim()),
+                    !"false".equalsIgnoreCase(env.getOrDefault("RAGPROXY_BACKEND_TLS_VERIFY", "true").trim()));
+        }
+    }
+
+    private static String expandHome(String path) {
+        return path.startsWith("~/") ? System.getProperty("user.home") + path.substring(1) : path;
+    }
+
+    /** A {@code host:port} pair given by a user. */
+    public record HostPort(String host, int port) {
+        /** Parses {@code host:port}, {@code [v6]:port} or {@code :port} (loopback); {@code what} names the source in errors. */
+        public static HostPort parse(String text, String what) {
+            String s = text.trim();
+            int colon = s.lastIndexOf(':');
+            if (colon < 0) {
+                throw new IllegalArgumentException(what + " must be HOST:PORT, got '" + text + "'");
+            }
+            String host = s.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            if (host.isEmpty()) {
+                host = "127.0.0.1";
+            }
+            try {
+                return new HostPort(host, Integer.parseInt(s.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(what + " must be HOST:PORT with a numeric port, got '" + text + "'");
+            }
+        }
+    }
+
+    /** One table of the TOML file with typed, error-reporting accessors. */
+    private static final class TomlTable {
+        private final JsonNode node;
+        private final String name;
+
+        TomlTable(JsonNode root, String name) {
+            this.node = root.path(name);
+            this.name = name;
+        }
+
+        void keys(String... allowed) {
+            List<String> known = List.of(allowed);
+            node.fieldNames().forEachRemaining(k -> {
+                if (!known.contains(k)) {
+                    throw new IllegalArgumentException("unknown setting " + name + "." + k + " (known: "
+                            + String.join(", ", known) + ")");
+                }
+            });
+        }
+
+        boolean has(String key) {
+            return node.has(key) && !node.get(key).isNull();
+        }
+
+        String text(String key) {
+            return node.get(key).asText();
+        }
+
+        int integer(String key) {
+            JsonNode v = node.get(key);
+            if (!v.canConvertToInt()) {
+                throw new IllegalArgumentException(name + "." + key + " must be a whole number, got " + v);
+            }
+            return v.asInt();
+        }
+
+        boolean bool(String key) {
+            JsonNode v = node.get(key);
+            if (!v.isBoolean()) {
+                throw new IllegalArgumentException(name + "." + key + " must be true or false, got " + v);
+            }
+            return v.asBoolean();
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package io.ragproxy.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything the proxy needs to run, resolved from {@code conf/ragproxy.toml}, environment variables and
+ * command-line flags (in that order of increasing precedence; see {@link ConfigLoader}).
+ *
+ * <p>Immutable. {@link #builder()} starts from the embedded defaults documented in {@code conf/ragproxy.toml}.
+ *
+ * @param listenHost address the proxy binds, loopback by default
+ * @param listenPort port the proxy binds; 0 picks a free one (tests)
+ * @param backendHost the MySQL-protocol backend's host
+ * @param backendPort the backend's port
+ * @param backendTls whether the proxy-to-backend leg uses TLS (TiDB Cloud requires it)
+ * @param backendTlsVerify whether the backend's certificate is verified against the JDK trust store
+ * @param clientTls whether clients may upgrade their connection to TLS (terminated at the proxy)
+ * @param clientTlsCert PEM certificate chain for the client leg; null means a self-signed one
+ * @param clientTlsKey PEM private key (PKCS#8) for {@code clientTlsCert}
+ * @param stateDir folder for state the proxy makes itself (the self-signed certificate)
+ * @param maxConnections client connections accepted at once; further ones get error 1040
+ * @param idleTimeout a client connection idle this long is closed; zero disables
+ * @param connectTimeout how long to wait for the backend's TCP connect
+ * @param shutdownGrace how long a graceful shutdown waits for open connections to finish
+ * @param ioThreads Netty event-loop threads; 0 means twice the number of cores
+ * @param dialect {@code auto}, {@code tidb} or {@code mariadb}: how vectors are written to the backend
+ * @param ai the raw {@code [models]}, {@code [cache]}, {@code [invocation]} and {@code [aws]} tables, handed to udf-catalog
+ */
+public record ProxyConfig(
+        String listenHost,
+        int listenPort,
+        String backendHost,
+        int backendPort,
+        boolean backendTls,
+        boolean backendTlsVerify,
+        boolean clientTls,
+        Path clientTlsCert,
+        Path clientTlsKey,
+        Path stateDir,
+        int maxConnections,
+        Duration idleTimeout,
+        Duration connectTimeout,
+        Duration shutdownGrace,
+        int ioThreads,
+        String dialect,
+        JsonNode ai) {
+
+    public ProxyConfig {
+        Objects.requireNonNull(listenHost, "listenHost");
+        Objects.requireNonNull(backendHost, "backendHost");
+        Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        Objects.requireNonNull(dialect, "dialect");
+        Objects.requireNonNull(ai, "ai");
+        checkPort("listen port", listenPort, true);
+        checkPort("backend port", backendPort, false);
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("max_connections must be at least 1, got " + maxConnections);
+        }
+        if (!dialect.equals("auto") && !dialect.equals("tidb") && !dialect.equals("mariadb")) {
+            throw new IllegalArgumentException("backend.dialect must be auto, tidb or mariadb, got '" + dialect + "'");
+        }
+        if ((clientTlsCert == null) != (clientTlsKey == null)) {
+            throw new IllegalArgumentException("tls.cert and tls.key must be given together");
+        }
+    }
+
+    private static void checkPort(String what, int port, boolean zeroAllowed) {
+        if (port < (zeroAllowed ? 0 : 1) || port > 65535) {
+            throw new IllegalArgumentException(what + " must be between " + (zeroAllowed ? 0 : 1) + " and 65535, got " + port);
+        }
+    }
+
+    /** The listen address as {@code host:port}. */
+    public String listenAddress() {
+        return listenHost + ":" + listenPort;
+    }
+
+    /** The backend address as {@code host:port}. */
+    public String backendAddress() {
+        return backendHost + ":" + backendPort;
+    }
+
+    /** A builder holding the embedded defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder initialised from this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.listenHost = listenHost;
+        b.listenPort = listenPort;
+        b.backendHost = backendHost;
+        b.backendPort = backendPort;
+        b.backendTls = backendTls;
+        b.backendTlsVerify = backendTlsVerify;
+        b.clientTls = clientTls;
+        b.clientTlsCert = clientTlsCert;
+        b.clientTlsKey = clientTlsKey;
+        b.stateDir = stateDir;
+        b.maxConnections = maxConnections;
+        b.idleTimeout = idleTimeout;
+        b.connectTimeout = connectTimeout;
+        b.shutdownGrace = shutdownGrace;
+        b.ioThreads = ioThreads;
+        b.dialect = dialect;
+        b.ai = ai;
+        return b;
+    }
+
+    /** Mutable builder for {@link ProxyConfig}; defaults match {@code conf/ragproxy.toml}. */
+    public static final class Builder {
+        private String listenHost = "127.0.0.1";
+        private int listenPort = 4306;
+        private String backendHost = "127.0.0.1";
+        private int backendPort = 3307;
+        private boolean backendTls;
+        private boolean backendTlsVerify = true;
+        private boolean clientTls = true;
+        private Path clientTlsCert;
+        private Path clientTlsKey;
+        private Path stateDir = defaultStateDir();
+        private int maxConnections = 1024;
+        private Duration idleTimeout = Duration.ofHours(8);
+        private Duration connectTimeout = Duration.ofSeconds(10);
+        private Duration shutdownGrace = Duration.ofSeconds(10);
+        private int ioThreads;
+        private String dialect = "auto";
+        private JsonNode ai = JsonNodeFactory.instance.objectNode();
+
+        private Builder() {}
+
+        private static Path defaultStateDir() {
+            String home = System.getenv("RAGPROXY_HOME");
+            return home != null && !home.isBlank()
+                    ? Path.of(home)
+                    : Path.of(System.getProperty("user.home"), ".cache", "ragproxy");
+        }
+
+        public Builder listen(String host, int port) {
+            this.listenHost = host;
+            this.listenPort = port;
+            return this;
+        }
+
+        public Builder backend(String host, int port) {
+            this.backendHost = host;
+            this.backendPort = port;
+            return this;
+        }
+
+        public Builder backendTls(boolean enabled, boolean verify) {
+            this.backendTls = enabled;
+            this.backendTlsVerify = verify;
+            return this;
+        }
+
+        public Builder clientTls(boolean enabled) {
+            this.clientTls = enabled;
+            return this;
+        }
+
+        public Builder clientTlsFiles(Path cert, Path key) {
+            this.clientTlsCert = cert;
+            this.clientTlsKey = key;
+            return this;
+        }
+
+        public Builder stateDir(Path dir) {
+            this.stateDir = dir;
+            return this;
+        }
+
+        public Builder maxConnections(int n) {
+            this.maxConnections = n;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration d) {
+            this.idleTimeout = d;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = d;
+            return this;
+        }
+
+        public Builder shutdownGrace(Duration d) {
+            this.shutdownGrace = d;
+            return this;
+        }
+
+        public Builder ioThreads(int n) {
+            this.ioThreads = n;
+            return this;
+        }
+
+        public Builder dialect(String d) {
+            this.dialect = d;
+            return this;
+        }
+
+        public Builder ai(JsonNode node) {
+            this.ai = node;
+            return this;
+        }
+
+        public ProxyConfig build() {
+            return new ProxyConfig(listenHost, listenPort, backendHost, backendPort, backendTls, backendTlsVerify,
+                    clientTls, clientTlsCert, clientTlsKey, stateDir, maxConnections, idleTimeout, connectTimeout,
+                    shutdownGrace, ioThreads, dialect, ai);
+        }
+    }
+}

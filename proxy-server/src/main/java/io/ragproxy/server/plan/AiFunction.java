@@ -1,0 +1,93 @@
+package io.ragproxy.server.plan;
+
+import java.util.Locale;
+
+/**
+ * The built-in AI functions of DESIGN.md §4 and where their arguments sit.
+ *
+ * <p>Indexes are 0-based positions in the call's argument list; -1 means the function has no such argument.
+ */
+public enum AiFunction {
+    /** {@code EMBED(text [, model [, options_json]])} → vector. */
+    EMBED(1, 3, 0, 1, 2, -1),
+    /** {@code EMBED_TEXT(model, text [, options_json])} → vector (TiDB Cloud's spelling). */
+    EMBED_TEXT(2, 3, 1, 0, 2, -1),
+    /** {@code VEC_EMBED_COSINE_DISTANCE(vec, text)} → cosine distance from vec to the text's embedding. */
+    VEC_EMBED_COSINE_DISTANCE(2, 2, 1, -1, -1, 0),
+    /** {@code VEC_EMBED_L2_DISTANCE(vec, text)} → L2 distance from vec to the text's embedding. */
+    VEC_EMBED_L2_DISTANCE(2, 2, 1, -1, -1, 0),
+    /** {@code GENERATE(prompt [, model [, options_json]])} → text. */
+    GENERATE(1, 3, 0, 1, 2, -1),
+    /** {@code ANSWER(question, context [, model [, options_json]])} → text; an aggregate. */
+    ANSWER(2, 4, 0, 2, 3, -1);
+
+    private final int minArgs;
+    private final int maxArgs;
+    private final int textArg;
+    private final int modelArg;
+    private final int optionsArg;
+    private final int vectorArg;
+
+    AiFunction(int minArgs, int maxArgs, int textArg, int modelArg, int optionsArg, int vectorArg) {
+        this.minArgs = minArgs;
+        this.maxArgs = maxArgs;
+        this.textArg = textArg;
+        this.modelArg = modelArg;
+        this.optionsArg = optionsArg;
+        this.vectorArg = vectorArg;
+    }
+
+    /** The function named {@code name} (any case), or null. */
+    public static AiFunction named(String name) {
+        try {
+            return valueOf(name.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    public int minArgs() {
+        return minArgs;
+    }
+
+    public int maxArgs() {
+        return maxArgs;
+    }
+
+    /** Position of the text (or prompt, or question) the model reads. */
+    public int textArg() {
+        return textArg;
+    }
+
+    /** Position of the optional model name. */
+    public int modelArg() {
+        return modelArg;
+    }
+
+    /** Position of the optional options JSON. */
+    public int optionsArg() {
+        return optionsArg;
+    }
+
+    /** Position of the vector a distance is measured from (distance functions only). */
+    public int vectorArg() {
+        return vectorArg;
+    }
+
+    /** Whether the model is an embedding model (else a text model). */
+    public boolean embeds() {
+        return this != GENERATE && this != ANSWER;
+    }
+
+    /** How the function is written, for messages: {@code EMBED(text [, model [, options_json]])}. */
+    public String signature() {
+        return switch (this) {
+            case EMBED -> "EMBED(text [, model [, options_json]])";
+            case EMBED_TEXT -> "EMBED_TEXT(model, text [, options_json])";
+            case VEC_EMBED_COSINE_DISTANCE -> "VEC_EMBED_COSINE_DISTANCE(vector, text)";
+            case VEC_EMBED_L2_DISTANCE -> "VEC_EMBED_L2_DISTANCE(vector, text)";
+            case GENERATE -> "GENERATE(prompt [, model [, options_json]])";
+            case ANSWER -> "ANSWER(question, context [, model [, options_json]])";
+        };
+    }
+}

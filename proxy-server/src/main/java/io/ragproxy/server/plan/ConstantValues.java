@@ -1,0 +1,87 @@
+package io.ragproxy.server.plan;
+
+import net.sf.jsqlparser.expression.DoubleValue;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.LongValue;
+import net.sf.jsqlparser.expression.NullValue;
+import net.sf.jsqlparser.expression.SignedExpression;
+import net.sf.jsqlparser.expression.StringValue;
+import net.sf.jsqlparser.schema.Column;
+
+/**
+ * Values of literal expressions, computed without asking the backend; anything more (user variables, functions
+ * of literals) is evaluated by the backend with one {@code SELECT}, so its semantics are exactly the backend's.
+ */
+final class ConstantValues {
+    /** Marks "not a plain literal" (as opposed to SQL NULL, which is null). */
+    static final Object NOT_LITERAL = new Object();
+
+    private ConstantValues() {}
+
+    /** The literal's value as text, null for SQL NULL, or {@link #NOT_LITERAL}. */
+    static Object literal(Expression e) {
+        if (e instanceof NullValue) {
+            return null;
+        }
+        if (e instanceof StringValue s) {
+            return unescape(s.getValue());
+        }
+        if (e instanceof LongValue || e instanceof DoubleValue) {
+            return e.toString();
+        }
+        if (e instanceof SignedExpression se && (se.getExpression() instanceof LongValue
+                || se.getExpression() instanceof DoubleValue)) {
+            return se.getSign() == '-' ? "-" + se.getExpression() : se.getExpression().toString();
+        }
+        if (e instanceof Column c && isDoubleQuotedString(c)) {
+            String n = c.getColumnName();
+            return unescape(n.substring(1, n.length() - 1).replace("\"\"", "\""));
+        }
+        return NOT_LITERAL;
+    }
+
+    /** MySQL reads {@code "text"} as a string (unless ANSI_QUOTES); JSqlParser parses it as a quoted column. */
+    static boolean isDoubleQuotedString(Column c) {
+        String n = c.getColumnName();
+        return c.getTable() == null && n != null && n.length() >= 2 && n.startsWith("\"") && n.endsWith("\"");
+    }
+
+    /** Resolves MySQL's escapes in a single-quoted literal's body as JSqlParser keeps it. */
+    static String unescape(String body) {
+        StringBuilder b = new StringBuilder(body.length());
+        for (int i = 0; i < body.length(); i++) {
+            char c = body.charAt(i);
+            if (c == '\'' && i + 1 < body.length() && body.charAt(i + 1) == '\'') {
+                b.append('\'');
+                i++;
+            } else if (c == '\\' && i + 1 < body.length()) {
+                char n = body.charAt(++i);
+                switch (n) {
+                    case '0' -> b.append('\0');
+                    case 'b' -> b.append('\b');
+                    case 'n' -> b.append('\n');
+                    case 'r' -> b.append('\r');
+                    case 't' -> b.append('\t');
+                    case 'Z' -> b.append('\u001A');
+                    case '%', '_' -> b.append('\\').append(n); // kept, as MySQL does outside LIKE
+                    default -> b.append(n);
+                }
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    /**
+     * A SQL string literal for {@code text} that reads the same under every sql_mode: single quotes doubled, and
+     * text with a backslash or NUL (whose meaning depends on NO_BACKSLASH_ESCAPES) written as a hex literal.
+     */
+    static String quote(String text) {
+        if (text.indexOf('\\') >= 0 || text.indexOf('\0') >= 0) {
+            return "_utf8mb4 X'" + java.util.HexFormat.of().formatHex(
+                    text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "'";
+        }
+        return "'" + text.replace("'", "''") + "'";
+    }
+}

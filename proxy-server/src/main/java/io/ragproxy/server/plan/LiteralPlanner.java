@@ -1,0 +1,241 @@
+package io.ragproxy.server.plan;
+
+import io.ragproxy.catalog.invoke.ModelInvoker;
+import io.ragproxy.catalog.model.EmbedOptions;
+import io.ragproxy.catalog.model.GenerateOptions;
+import io.ragproxy.catalog.registry.UnknownModelException;
+import io.ragproxy.server.command.ProxyError;
+import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.command.RagSettings;
+import io.ragproxy.server.command.StatementSession;
+import io.ragproxy.server.dialect.Dialect;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import net.sf.jsqlparser.expression.Expression;
+
+/**
+ * The <em>literal</em> plan of DESIGN.md §3: every AI call's arguments are constants, so the proxy evaluates
+ * them (literals locally, anything else with one {@code SELECT} on the session's backend connection), calls the
+ * models concurrently, de-duplicated and cached, and substitutes the results as literals in the backend's
+ * dialect. The backend then runs one plain statement.
+ */
+public final class LiteralPlanner {
+    private final ModelInvoker invoker;
+    private final ExecutorService parserExecutor;
+
+    public LiteralPlanner(ModelInvoker invoker, ExecutorService parserExecutor) {
+        this.invoker = invoker;
+        this.parserExecutor = parserExecutor;
+    }
+
+    /**
+     * Plans {@code sql}.
+     *
+     * @param dryRun true for EXPLAIN RAG: count the model calls but make none; results are shown elided
+     * @return the plan, with the SQL the backend gets
+     */
+    public CompletableFuture<LiteralPlan> plan(StatementSession session, String sql, Dialect dialect,
+            RagSettings settings, boolean dryRun) {
+        StatementAnalysis analysis = StatementAnalysis.parse(sql, parserExecutor);
+        for (AiCall call : analysis.calls()) {
+            if (call.function() == AiFunction.ANSWER) {
+                throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "ANSWER() is an aggregate over rows and"
+                        + " is not available in this build yet; use GENERATE(prompt) over constants meanwhile");
+            }
+            for (Expression input : call.modelInputs()) {
+                String column = StatementAnalysis.firstColumn(input);
+                if (column != null) {
+                    throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, call.function() + "() over columns"
+                            + " (here: " + column + ") is not available in this build yet: its arguments must be"
+                            + " constants (literals, @user variables, or functions of them)");
+                }
+            }
+        }
+        return evaluateArguments(session, analysis).thenCompose(values -> {
+            List<ModelInput> inputs = new ArrayList<>();
+            for (AiCall call : analysis.calls()) {
+                inputs.add(input(call, values, settings, analysis.writes()));
+            }
+            int distinct = countDistinct(inputs);
+            if (distinct > settings.maxCalls()) {
+                throw new ProxyException(ProxyError.TOO_MANY_CALLS, "the statement needs " + distinct
+                        + " distinct model inputs, more than rag_max_calls = " + settings.maxCalls()
+                        + "; raise it with SET rag_max_calls = " + distinct + " if that is intended");
+            }
+            CompletableFuture<Map<AiCall, String>> replacements = dryRun
+                    ? CompletableFuture.completedFuture(elided(analysis, inputs, dialect))
+                    : invoke(analysis, inputs, dialect, settings);
+            return replacements.thenApply(r -> new LiteralPlan(
+                    SqlRenderer.render(analysis, r, dialect), distinct, inputs.stream().map(ModelInput::modelId)
+                            .distinct().toList()));
+        });
+    }
+
+    /** Values of every model input expression that is not a plain literal, from one backend SELECT. */
+    private static CompletableFuture<Map<Expression, String>> evaluateArguments(StatementSession session,
+            StatementAnalysis analysis) {
+        Map<Expression, String> values = new IdentityHashMap<>();
+        List<Expression> toAsk = new ArrayList<>();
+        for (AiCall call : analysis.calls()) {
+            for (Expression e : call.modelInputs()) {
+                Object literal = ConstantValues.literal(e);
+                if (literal == ConstantValues.NOT_LITERAL) {
+                    toAsk.add(e);
+                } else {
+                    values.put(e, (String) literal);
+                }
+            }
+        }
+        if (toAsk.isEmpty()) {
+            return CompletableFuture.completedFuture(values);
+        }
+        StringBuilder select = new StringBuilder("SELECT ");
+        for (int i = 0; i < toAsk.size(); i++) {
+            select.append(i == 0 ? "" : ", ").append(toAsk.get(i));
+        }
+        return session.query(select.toString()).thenApply(result -> {
+            List<String> row = result.first().rows().get(0);
+            for (int i = 0; i < toAsk.size(); i++) {
+                values.put(toAsk.get(i), row.get(i));
+            }
+            return values;
+        });
+    }
+
+    private ModelInput input(AiCall call, Map<Expression, String> values, RagSettings settings, boolean writes) {
+        String text = values.get(call.text());
+        String model = call.model() == null ? null : values.get(call.model());
+        String options = call.options() == null ? null : values.get(call.options());
+        try {
+            if (call.function().embeds()) {
+                String name = model != null ? model : settings.embeddingModel();
+                String id = invoker.registry().embeddingModel(name).id();
+                EmbedOptions opts = options == null || options.isBlank() ? EmbedOptions.DEFAULT : EmbedOptions.fromJson(options);
+                if (options == null || !options.contains("input_type")) {
+                    // Stored text is a document; text a statement only compares against is a query.
+                    boolean document = writes && call.function() != AiFunction.VEC_EMBED_COSINE_DISTANCE
+                            && call.function() != AiFunction.VEC_EMBED_L2_DISTANCE;
+                    opts = opts.withInputPurpose(document ? EmbedOptions.InputPurpose.DOCUMENT
+                            : EmbedOptions.InputPurpose.QUERY);
+                }
+                return new ModelInput(call, id, name, text, opts, null);
+            }
+            String name = model != null ? model : settings.textModel();
+            String id = invoker.registry().textModel(name).id();
+            GenerateOptions opts = options == null || options.isBlank() ? GenerateOptions.DEFAULT
+                    : GenerateOptions.fromJson(options);
+            return new ModelInput(call, id, name, text, null, opts);
+        } catch (UnknownModelException e) {
+            throw new ProxyException(ProxyError.UNKNOWN_MODEL, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new ProxyException(ProxyError.BAD_OPTIONS, call.function() + "() options: " + e.getMessage());
+        }
+    }
+
+    private static int countDistinct(List<ModelInput> inputs) {
+        Set<String> keys = new LinkedHashSet<>();
+        for (ModelInput in : inputs) {
+            if (in.text() != null && !in.text().isEmpty()) {
+                keys.add(in.groupKey() + "\u0000" + in.text());
+            }
+        }
+        return keys.size();
+    }
+
+    private CompletableFuture<Map<AiCall, String>> invoke(StatementAnalysis analysis, List<ModelInput> inputs,
+            Dialect dialect, RagSettings settings) {
+        Map<String, List<ModelInput>> groups = new LinkedHashMap<>();
+        for (ModelInput in : inputs) {
+            groups.computeIfAbsent(in.groupKey(), k -> new ArrayList<>()).add(in);
+        }
+        Map<AiCall, String> replacements = new IdentityHashMap<>();
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (List<ModelInput> group : groups.values()) {
+            ModelInput head = group.get(0);
+            List<String> texts = group.stream().map(ModelInput::text).toList();
+            if (head.embedOptions() != null) {
+                all.add(invoker.embedAll(head.modelName(), texts, head.embedOptions(), settings.invocation())
+                        .handle((vectors, error) -> {
+                            for (int i = 0; i < group.size(); i++) {
+                                float[] v = error == null ? vectors.get(i) : null;
+                                if (error != null && !settings.nullOnError()) {
+                                    throw ModelErrors.toProxy(group.get(i).call().function(), head.modelId(), error);
+                                }
+                                synchronized (replacements) {
+                                    replacements.put(group.get(i).call(), embedding(group.get(i).call(), v, dialect));
+                                }
+                            }
+                            return null;
+                        }));
+            } else {
+                all.add(invoker.generateAll(head.modelName(), texts, head.generateOptions(), settings.invocation())
+                        .handle((answers, error) -> {
+                            if (error != null && !settings.nullOnError()) {
+                                throw ModelErrors.toProxy(head.call().function(), head.modelId(), error);
+                            }
+                            for (int i = 0; i < group.size(); i++) {
+                                String a = error == null ? answers.get(i) : null;
+                                synchronized (replacements) {
+                                    replacements.put(group.get(i).call(), a == null ? "NULL" : ConstantValues.quote(a));
+                                }
+                            }
+                            return null;
+                        }));
+            }
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> replacements);
+    }
+
+    /** The replacement of an embedding call: the vector literal, or the distance to it. */
+    private static String embedding(AiCall call, float[] vector, Dialect dialect) {
+        return embeddingOfText(call, vector == null ? null : Dialect.vectorText(vector), dialect);
+    }
+
+    private static String embeddingOfText(AiCall call, String vectorText, Dialect dialect) {
+        String literal = vectorText == null ? "NULL" : dialect.vectorLiteralOfText(vectorText);
+        return switch (call.function()) {
+            case VEC_EMBED_COSINE_DISTANCE -> dialect.cosineDistance() + "(" + SqlRenderer.VECTOR_ARGUMENT + ", "
+                    + literal + ")";
+            case VEC_EMBED_L2_DISTANCE -> dialect.l2Distance() + "(" + SqlRenderer.VECTOR_ARGUMENT + ", " + literal + ")";
+            default -> literal;
+        };
+    }
+
+    /** EXPLAIN RAG's stand-ins: what would be substituted, with vectors and texts elided. */
+    private Map<AiCall, String> elided(StatementAnalysis analysis, List<ModelInput> inputs, Dialect dialect) {
+        Map<AiCall, String> replacements = new IdentityHashMap<>();
+        for (ModelInput in : inputs) {
+            if (in.text() == null || in.text().isEmpty()) {
+                replacements.put(in.call(), embeddingOrNull(in, dialect));
+            } else if (in.embedOptions() != null) {
+                int dims = invoker.dimensions(in.modelName(), in.embedOptions());
+                replacements.put(in.call(), embeddingOfText(in.call(), "[…" + dims + " floats from " + in.modelId()
+                        + "…]", dialect));
+            } else {
+                replacements.put(in.call(), "'…text from " + in.modelId() + "…'");
+            }
+        }
+        return replacements;
+    }
+
+    private static String embeddingOrNull(ModelInput in, Dialect dialect) {
+        return in.embedOptions() != null ? embeddingOfText(in.call(), null, dialect) : "NULL";
+    }
+
+    /** One call's resolved model input. */
+    private record ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
+            GenerateOptions generateOptions) {
+        String groupKey() {
+            return (embedOptions != null ? "e:" + embedOptions.cacheKey() : "g:" + generateOptions.cacheKey())
+                    + "@" + modelId.toLowerCase(Locale.ROOT);
+        }
+    }
+}

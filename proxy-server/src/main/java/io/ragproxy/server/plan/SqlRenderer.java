@@ -1,0 +1,93 @@
+package io.ragproxy.server.plan;
+
+import io.ragproxy.server.dialect.Dialect;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.expression.StringValue;
+import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
+
+/**
+ * Writes a planned statement back to SQL: AI calls become their replacements and TiDB vector spellings become
+ * the backend's.
+ *
+ * <p>JSqlParser deparses the tree; a replacement is spliced in through a placeholder function name that cannot
+ * occur in user SQL, so replacements may hold any text (vector literals, quoted strings) and calls nested in
+ * other calls' arguments resolve too.
+ */
+final class SqlRenderer {
+    /** Marks, in a distance call's replacement, where the (rendered) vector argument goes. */
+    static final String VECTOR_ARGUMENT = "\u0000vector\u0000";
+
+    private SqlRenderer() {}
+
+    static String render(StatementAnalysis analysis, Map<AiCall, String> replacements, Dialect dialect) {
+        for (Function f : analysis.vectorFunctions()) {
+            translate(f, dialect);
+        }
+        String prefix = "ragproxy_literal_" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + "_";
+        Map<String, String> byPlaceholder = new LinkedHashMap<>();
+        List<Expression> vectors = new ArrayList<>();
+        List<AiCall> calls = analysis.calls();
+        for (AiCall call : calls) {
+            vectors.add(call.vector());
+        }
+        for (int i = 0; i < calls.size(); i++) {
+            Function node = calls.get(i).node();
+            node.setName(prefix + i);
+            node.setParameters(new ExpressionList<>());
+        }
+        for (int i = 0; i < calls.size(); i++) {
+            String replacement = replacements.get(calls.get(i));
+            if (replacement == null) {
+                throw new IllegalStateException("no replacement for " + calls.get(i).function());
+            }
+            Expression vector = vectors.get(i);
+            if (vector != null) {
+                replacement = replacement.replace(VECTOR_ARGUMENT, vectorArgument(vector, dialect));
+            }
+            byPlaceholder.put(prefix + i + "()", replacement);
+        }
+        String sql = analysis.statement().toString();
+        // Replacements may contain placeholders of nested calls: substitute until none is left.
+        for (int round = 0; round <= calls.size() && sql.contains(prefix); round++) {
+            for (Map.Entry<String, String> e : byPlaceholder.entrySet()) {
+                sql = sql.replace(e.getKey(), e.getValue());
+            }
+        }
+        return sql;
+    }
+
+    /** Renames a TiDB vector function for the backend and turns its string-literal vectors into vector literals. */
+    private static void translate(Function f, Dialect dialect) {
+        String original = f.getName();
+        String translated = dialect.translateFunction(original);
+        if (translated == null) {
+            return;
+        }
+        if (Dialect.isTidbDistanceFunction(original) && f.getParameters() != null) {
+            @SuppressWarnings("unchecked")
+            ExpressionList<Expression> params = (ExpressionList<Expression>) f.getParameters();
+            for (int i = 0; i < params.size(); i++) {
+                if (params.get(i) instanceof StringValue s && s.getValue().trim().startsWith("[")) {
+                    Function fromText = new Function();
+                    fromText.setName("VEC_FromText");
+                    fromText.setParameters(new ExpressionList<>(s));
+                    params.set(i, fromText);
+                }
+            }
+        }
+        f.setName(translated);
+    }
+
+    private static String vectorArgument(Expression vector, Dialect dialect) {
+        if (vector instanceof StringValue s && s.getValue().trim().startsWith("[")) {
+            return dialect.vectorLiteralOfText(s.getValue().trim());
+        }
+        return vector.toString();
+    }
+}

@@ -1,0 +1,43 @@
+package io.ragproxy.server.scan;
+
+/**
+ * A statement the proxy answers or interprets itself instead of relaying it, as recognized by
+ * {@link StatementScanner} from the first few tokens of a statement.
+ *
+ * <p>Recognition is lexical: the scanner reports the form, the pipeline parses the statement and may still
+ * reject it (for example a {@link #DROP_FUNCTION} whose name is not a catalog function is relayed).
+ */
+public enum ProxyStatementKind {
+    /** {@code SHOW RAG …} (models, functions, status). */
+    SHOW_RAG("show rag"),
+    /** {@code EXPLAIN RAG <statement>}. */
+    EXPLAIN_RAG("explain rag"),
+    /** {@code SET} of at least one variable whose name starts with {@code rag_}, in any scope spelling. */
+    SET_RAG("set rag"),
+    /** Aurora ML {@code CREATE [DEFINER = …] FUNCTION name (…) RETURNS type … ALIAS AWS_… }. */
+    CREATE_FUNCTION_ALIAS("create function alias"),
+    /** {@code DROP FUNCTION [IF EXISTS] name}: the proxy decides whether {@code name} is a catalog function. */
+    DROP_FUNCTION("drop function"),
+    /** MindsDB {@code CREATE MODEL …}. */
+    CREATE_MODEL("create model"),
+    /** MindsDB {@code DROP MODEL …}. */
+    DROP_MODEL("drop model"),
+    /** MindsDB {@code CREATE ML_ENGINE …}. */
+    CREATE_ML_ENGINE("create ml_engine"),
+    /** MindsDB {@code DROP ML_ENGINE …}. */
+    DROP_ML_ENGINE("drop ml_engine");
+
+    private final String phrase;
+
+    ProxyStatementKind(String phrase) {
+        this.phrase = phrase;
+    }
+
+    /**
+     * Returns the lower-case keyword phrase that identifies this form, e.g. {@code "drop function"}; this is
+     * the {@link ScanResult#name()} of a {@link ScanResult.Kind#PROXY_STATEMENT} result.
+     */
+    public String phrase() {
+        return phrase;
+    }
+}

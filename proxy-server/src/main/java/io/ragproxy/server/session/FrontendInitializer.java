@@ -1,0 +1,41 @@
+package io.ragproxy.server.session;
+
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.ragproxy.server.command.StatementPipeline;
+import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.wire.FrameDecoder;
+import java.util.concurrent.TimeUnit;
+
+/** Builds a client channel's pipeline: idle detection, frame decoding and the connection's own handler. */
+public final class FrontendInitializer {
+    /** Pipeline name of the client leg's frame decoder (replaced when the client upgrades to TLS). */
+    static final String FRAMES = "frames";
+
+    private final ProxyConfig config;
+    private final SslContext clientTls;
+    private final SslContext backendTls;
+    private final StatementPipeline pipeline;
+    private final ConnectionLimiter limiter;
+
+    public FrontendInitializer(ProxyConfig config, SslContext clientTls, SslContext backendTls,
+            StatementPipeline pipeline, ConnectionLimiter limiter) {
+        this.config = config;
+        this.clientTls = clientTls;
+        this.backendTls = backendTls;
+        this.pipeline = pipeline;
+        this.limiter = limiter;
+    }
+
+    /** Adds the handlers of a newly accepted client channel. */
+    public void initChannel(SocketChannel ch) {
+        long idleSeconds = config.idleTimeout().toSeconds();
+        if (idleSeconds > 0) {
+            ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS));
+        }
+        ch.pipeline().addLast(FRAMES, new FrameDecoder());
+        ch.pipeline().addLast("connection", new FrontendHandler(
+                new ProxyConnection(ch, config, clientTls, backendTls, pipeline, limiter)));
+    }
+}

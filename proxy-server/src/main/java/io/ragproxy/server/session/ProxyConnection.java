@@ -1,0 +1,690 @@
+package io.ragproxy.server.session;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.ragproxy.server.backend.QueryResult;
+import io.ragproxy.server.backend.TextResultCollector;
+import io.ragproxy.server.command.PipelineResult;
+import io.ragproxy.server.command.ProxyError;
+import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.command.ResponseTracker;
+import io.ragproxy.server.command.StatementPipeline;
+import io.ragproxy.server.command.StatementSession;
+import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.protocol.Capabilities;
+import io.ragproxy.server.protocol.Commands;
+import io.ragproxy.server.protocol.HandshakeResponse;
+import io.ragproxy.server.protocol.ServerHandshake;
+import io.ragproxy.server.scan.ScanResult;
+import io.ragproxy.server.wire.FrameDecoder;
+import io.ragproxy.server.wire.Packets;
+import io.ragproxy.server.wire.ResultSetWriter;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection and its own backend connection: the handshake and passthrough authentication
+ * (DESIGN.md §2), then the command phase, where every frame is relayed as the same bytes except a COM_QUERY the
+ * scan flags, which goes to the {@link StatementPipeline} once the backend is idle.
+ *
+ * <p>Both channels run on the client channel's event loop, so this object is confined to one thread and needs no
+ * locks. Reads follow writability in both directions: a slow reader stops the other side from being read, so
+ * a large result never piles up in proxy memory.
+ */
+final class ProxyConnection implements StatementSession {
+    private static final Logger log = LoggerFactory.getLogger("io.ragproxy.connections");
+    private static final String VERSION_SUFFIX = "-ragproxy";
+    /** Frames a pipelining client may get ahead by while the proxy runs a statement of its own. */
+    private static final int MAX_HELD_FRAMES = 256;
+
+    private enum Phase { CONNECTING, GREETED, CLIENT_TLS, AUTHENTICATING, COMMAND, CLOSED }
+
+    private final SocketChannel client;
+    private final ProxyConfig config;
+    private final SslContext clientTls;
+    private final SslContext backendTls;
+    private final StatementPipeline pipeline;
+    private final ConnectionLimiter limiter;
+    private final long openedNanos = System.nanoTime();
+    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+
+    private Phase phase = Phase.CONNECTING;
+    private Channel backend;
+    private ServerHandshake handshake;
+    private long clientCapabilities;
+    private long clientMariadbCapabilities;
+    private long negotiated;
+    private int sequenceOffset;
+    private String user = "-";
+    private boolean slotTaken;
+    private boolean loggedOpen;
+    private boolean cleanedUp;
+    private ResponseTracker tracker;
+    private List<ByteBuf> queryFrames;
+    private PendingStatement waiting;
+    private boolean localRunning;
+    private long negotiatedMariadb;
+    private TextResultCollector collector;
+    private CompletableFuture<QueryResult> collected;
+    private int serverStatus = io.ragproxy.server.protocol.ServerStatus.AUTOCOMMIT;
+    private io.ragproxy.server.command.RagSettings settings;
+    private io.ragproxy.server.scan.StatementScanner scanner;
+
+    /** A flagged statement waiting for the backend to become idle. */
+    private record PendingStatement(String sql, ScanResult scan) {}
+
+    ProxyConnection(SocketChannel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
+            StatementPipeline pipeline, ConnectionLimiter limiter) {
+        this.client = client;
+        this.config = config;
+        this.clientTls = clientTls;
+        this.backendTls = backendTls;
+        this.pipeline = pipeline;
+        this.limiter = limiter;
+    }
+
+    // ---- connection setup -------------------------------------------------------------------------------
+
+    void clientActive() {
+        client.config().setAutoRead(false);
+        if (!limiter.tryAcquire()) {
+            failClient(0, new ProxyException(ProxyError.TOO_MANY_CONNECTIONS, "Too many connections: ragproxy accepts "
+                    + limiter.max() + " at once (raise proxy.max_connections in ragproxy.toml)"));
+            return;
+        }
+        slotTaken = true;
+        Bootstrap bootstrap = new Bootstrap()
+                .group(client.eventLoop())
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("frames", new FrameDecoder());
+                        ch.pipeline().addLast("connection", new BackendHandler(ProxyConnection.this));
+                    }
+                });
+        var connect = bootstrap.connect(config.backendHost(), config.backendPort());
+        backend = connect.channel();
+        connect.addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess() && phase != Phase.CLOSED) {
+                failClient(0, new ProxyException(ProxyError.BACKEND_UNREACHABLE, "ragproxy cannot reach the backend at "
+                        + config.backendAddress() + " (" + describe(f.cause()) + "); start it with"
+                        + " 'bin/local-backend start' or point --backend at a running TiDB or MariaDB"));
+            }
+        });
+    }
+
+    private void onBackendHandshake(ByteBuf frame) {
+        try {
+            if (Packets.firstByte(frame) == 0xFF) {
+                // The backend refused us before greeting (too many connections, host blocked): pass it on.
+                client.writeAndFlush(frame.retain()).addListener(ChannelFutureListener.CLOSE);
+                phase = Phase.CLOSED;
+                return;
+            }
+            handshake = ServerHandshake.parse(frame);
+        } catch (RuntimeException e) {
+            failClient(0, new ProxyException(ProxyError.INTERNAL, "the backend at " + config.backendAddress()
+                    + " sent a handshake ragproxy cannot relay: " + e.getMessage()));
+            return;
+        } finally {
+            frame.release();
+        }
+        clientCapabilities = (handshake.capabilities() & ~Capabilities.UNSUPPORTED & ~Capabilities.CLIENT_SSL)
+                | (clientTls != null ? Capabilities.CLIENT_SSL : 0);
+        clientMariadbCapabilities = handshake.mariadbCapabilities() & ~Capabilities.MARIADB_UNSUPPORTED;
+        client.writeAndFlush(handshake.toClientFrame(client.alloc(), VERSION_SUFFIX, clientCapabilities,
+                clientMariadbCapabilities));
+        phase = Phase.GREETED;
+        updateReads();
+    }
+
+    private void onClientHandshake(ByteBuf frame) {
+        if (phase == Phase.GREETED && HandshakeResponse.isSslRequest(frame)) {
+            frame.release();
+            if (clientTls == null) {
+                closeBoth("the client asked for TLS, which this proxy does not offer");
+                return;
+            }
+            phase = Phase.CLIENT_TLS;
+            startClientTls();
+            return;
+        }
+        int clientSequence = Packets.sequenceId(frame);
+        if (!HandshakeResponse.isProtocol41(frame)) {
+            frame.release();
+            failClient(clientSequence + 1, new ProxyException(ProxyError.INTERNAL,
+                    "ragproxy needs a client that speaks the MySQL 4.1 protocol"));
+            return;
+        }
+        user = HandshakeResponse.userName(frame);
+        long requested = HandshakeResponse.capabilities(frame);
+        long backendLeg = (requested & clientCapabilities & ~Capabilities.CLIENT_SSL)
+                | (backendTls != null ? Capabilities.CLIENT_SSL : 0);
+        negotiated = backendLeg & handshake.capabilities();
+        HandshakeResponse.setCapabilities(frame, backendLeg);
+        if (handshake.mariadbCapabilities() != 0 && !Capabilities.has(requested, Capabilities.CLIENT_MYSQL)) {
+            negotiatedMariadb = HandshakeResponse.mariadbCapabilities(frame) & clientMariadbCapabilities;
+            HandshakeResponse.setMariadbCapabilities(frame, negotiatedMariadb);
+        }
+        phase = Phase.AUTHENTICATING;
+        if (backendTls == null) {
+            sequenceOffset = clientSequence - 1;
+            Packets.setSequenceId(frame, 1);
+            backend.writeAndFlush(frame);
+            return;
+        }
+        startBackendTls(frame, clientSequence);
+    }
+
+    private void startClientTls() {
+        SslHandler ssl = clientTls.newHandler(client.alloc());
+        ChannelPipeline p = client.pipeline();
+        // Bytes already read past the SSLRequest are TLS records: replace() hands them to the SslHandler.
+        p.addAfter(FrontendInitializer.FRAMES, "frames-tls", new FrameDecoder());
+        p.replace(FrontendInitializer.FRAMES, "tls", ssl);
+        ssl.handshakeFuture().addListener(f -> {
+            if (!f.isSuccess()) {
+                closeBoth("client TLS handshake failed: " + describe(f.cause()));
+            }
+        });
+    }
+
+    private void startBackendTls(ByteBuf response, int clientSequence) {
+        if (!Capabilities.has(handshake.capabilities(), Capabilities.CLIENT_SSL)) {
+            response.release();
+            failClient(clientSequence + 1, new ProxyException(ProxyError.BACKEND_UNREACHABLE, "backend.tls is on but the"
+                    + " backend at " + config.backendAddress() + " does not offer TLS (set backend.tls = false)"));
+            return;
+        }
+        sequenceOffset = clientSequence - 2;
+        ByteBuf sslRequest = response.retainedSlice(Packets.payloadIndex(response), HandshakeResponse.FIXED_HEAD);
+        backend.writeAndFlush(Packets.frame(backend.alloc(), 1, sslRequest));
+        SslHandler ssl = backendTls.newHandler(backend.alloc(), config.backendHost(), config.backendPort());
+        if (config.backendTlsVerify()) {
+            SSLEngine engine = ssl.engine();
+            SSLParameters params = engine.getSSLParameters();
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+            engine.setSSLParameters(params);
+        }
+        backend.pipeline().addFirst("tls", ssl);
+        ssl.handshakeFuture().addListener(f -> {
+            if (f.isSuccess()) {
+                Packets.setSequenceId(response, 2);
+                backend.writeAndFlush(response);
+            } else {
+                response.release();
+                failClient(clientSequence + 1, new ProxyException(ProxyError.BACKEND_UNREACHABLE,
+                        "TLS to the backend at " + config.backendAddress() + " failed: " + describe(f.cause())
+                                + " (check backend.tls_verify and the backend's certificate)"));
+            }
+        });
+    }
+
+    // ---- frames -----------------------------------------------------------------------------------------
+
+    void fromBackend(ByteBuf frame) {
+        switch (phase) {
+            case CONNECTING -> onBackendHandshake(frame);
+            case AUTHENTICATING -> {
+                int first = Packets.firstByte(frame);
+                Packets.setSequenceId(frame, Packets.sequenceId(frame) + sequenceOffset);
+                client.write(frame);
+                if (first == 0x00) {
+                    authenticated();
+                } else if (first == 0xFF) {
+                    client.flush();
+                    phase = Phase.CLOSED; // the backend closes the connection after a failed login
+                }
+            }
+            case COMMAND -> {
+                if (collector != null) {
+                    collect(frame);
+                    return;
+                }
+                boolean completed = tracker.onBackendFrame(frame);
+                client.write(frame);
+                if (completed && waiting != null && tracker.isIdle()) {
+                    runLocal();
+                }
+            }
+            default -> frame.release();
+        }
+    }
+
+    void fromClient(ByteBuf frame) {
+        switch (phase) {
+            case GREETED, CLIENT_TLS -> onClientHandshake(frame);
+            case AUTHENTICATING -> {
+                Packets.setSequenceId(frame, Packets.sequenceId(frame) - sequenceOffset);
+                backend.write(frame);
+            }
+            case COMMAND -> {
+                if (localRunning || waiting != null || !held.isEmpty()) {
+                    held.add(frame);
+                    updateReads();
+                } else {
+                    command(frame);
+                }
+            }
+            default -> frame.release();
+        }
+    }
+
+    private void authenticated() {
+        phase = Phase.COMMAND;
+        tracker = new ResponseTracker(Capabilities.has(negotiated, Capabilities.CLIENT_DEPRECATE_EOF));
+        settings = pipeline.initialSettings();
+        scanner = pipeline.scanner(this);
+        loggedOpen = true;
+        log.info("open conn={} user={} client={} tls={} backend={}", handshake.connectionId(), user,
+                address(client.remoteAddress()), client.pipeline().get(SslHandler.class) != null,
+                config.backendAddress());
+    }
+
+    /** A client frame in the command phase, when nothing is held back. */
+    private void command(ByteBuf frame) {
+        if (queryFrames != null) {
+            queryFrames.add(frame);
+            if (!Packets.continues(frame)) {
+                List<ByteBuf> frames = queryFrames;
+                queryFrames = null;
+                dispatchQuery(frames);
+            }
+            return;
+        }
+        if (tracker.expectsClientData()) {
+            tracker.onClientFrame(frame);
+            backend.write(frame);
+            return;
+        }
+        int command = Packets.firstByte(frame);
+        if (command == Commands.COM_QUERY) {
+            if (Packets.continues(frame)) {
+                queryFrames = new ArrayList<>();
+                queryFrames.add(frame);
+            } else {
+                dispatchQuery(List.of(frame));
+            }
+            return;
+        }
+        relay(frame, command);
+    }
+
+    private void relay(ByteBuf frame, int command) {
+        tracker.onCommand(command);
+        tracker.onClientFrame(frame);
+        backend.write(frame);
+    }
+
+    private void dispatchQuery(List<ByteBuf> frames) {
+        ScanResult scan;
+        ByteBuf sql;
+        if (frames.size() == 1) {
+            ByteBuf f = frames.get(0);
+            sql = f.slice(Packets.payloadIndex(f) + 1, Packets.payloadLength(f) - 1);
+        } else {
+            CompositeByteBuf all = client.alloc().compositeBuffer(frames.size());
+            for (ByteBuf f : frames) {
+                all.addComponent(true, f.retainedSlice(Packets.payloadIndex(f), Packets.payloadLength(f)));
+            }
+            all.skipBytes(1);
+            sql = all;
+        }
+        try {
+            scan = scanner.scan(sql, sql.readerIndex(), sql.readableBytes());
+            if (scan.isPlain()) {
+                tracker.onCommand(Commands.COM_QUERY);
+                for (ByteBuf f : frames) {
+                    tracker.onClientFrame(f);
+                    backend.write(f);
+                }
+                frames = List.of();
+                return;
+            }
+            // The session's character set is utf8mb4 for every client we know of; other sets are decoded as UTF-8.
+            waiting = new PendingStatement(sql.toString(StandardCharsets.UTF_8), scan);
+        } finally {
+            if (sql instanceof CompositeByteBuf) {
+                sql.release();
+            }
+            frames.forEach(ReferenceCountUtil::release);
+        }
+        updateReads();
+        if (tracker.isOpaque()) {
+            waiting = null;
+            client.writeAndFlush(Packets.err(client.alloc(), 1, ProxyError.CONNECTION_BUSY.code(),
+                    ProxyError.CONNECTION_BUSY.sqlState(), "this connection relays a stream ragproxy cannot follow;"
+                            + " run AI statements on another connection"));
+            drainHeld();
+        } else if (tracker.isIdle()) {
+            runLocal();
+        }
+    }
+
+    private void runLocal() {
+        PendingStatement statement = waiting;
+        waiting = null;
+        localRunning = true;
+        CompletableFuture<PipelineResult> result;
+        try {
+            result = pipeline.execute(this, statement.sql(), statement.scan());
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        result.whenComplete((outcome, error) -> {
+            EventLoop loop = client.eventLoop();
+            if (loop.inEventLoop()) {
+                finishLocal(outcome, error);
+            } else {
+                loop.execute(() -> finishLocal(outcome, error));
+            }
+        });
+    }
+
+    private void finishLocal(PipelineResult result, Throwable error) {
+        localRunning = false;
+        if (phase != Phase.COMMAND) {
+            if (result instanceof PipelineResult.Reply reply) {
+                reply.frames().release();
+            }
+            return;
+        }
+        if (error != null) {
+            client.writeAndFlush(errorFrame(error));
+        } else if (result instanceof PipelineResult.Reply reply) {
+            client.writeAndFlush(reply.frames());
+        } else if (result instanceof PipelineResult.Forward forward) {
+            // The rewritten statement takes the client's place; its response is relayed like any other.
+            tracker.onCommand(Commands.COM_QUERY);
+            backend.writeAndFlush(queryFrame(forward.sql()));
+        }
+        drainHeld();
+    }
+
+    private ByteBuf queryFrame(String sql) {
+        byte[] text = sql.getBytes(StandardCharsets.UTF_8);
+        ByteBuf payload = backend.alloc().buffer(1 + text.length);
+        payload.writeByte(Commands.COM_QUERY).writeBytes(text);
+        return Packets.frame(backend.alloc(), 0, payload);
+    }
+
+    private void collect(ByteBuf frame) {
+        try {
+            if (!collector.accept(frame)) {
+                return;
+            }
+        } catch (RuntimeException e) {
+            collector.discard();
+            collector = null;
+            CompletableFuture<QueryResult> f = collected;
+            collected = null;
+            f.completeExceptionally(new ProxyException(ProxyError.INTERNAL,
+                    "ragproxy could not read the backend's answer to its own query: " + describe(e), e));
+            closeBoth("unreadable backend response");
+            return;
+        } finally {
+            frame.release();
+        }
+        TextResultCollector done = collector;
+        CompletableFuture<QueryResult> f = collected;
+        collector = null;
+        collected = null;
+        serverStatus = done.status();
+        if (done.error() != null) {
+            f.completeExceptionally(done.error());
+        } else {
+            f.complete(done.result());
+        }
+    }
+
+    @Override
+    public CompletableFuture<QueryResult> query(String sql) {
+        if (!client.eventLoop().inEventLoop()) {
+            CompletableFuture<QueryResult> hop = new CompletableFuture<>();
+            client.eventLoop().execute(() -> query(sql).whenComplete((r, e) -> {
+                if (e != null) {
+                    hop.completeExceptionally(e);
+                } else {
+                    hop.complete(r);
+                }
+            }));
+            return hop;
+        }
+        if (phase != Phase.COMMAND) {
+            return CompletableFuture.failedFuture(new ProxyException(ProxyError.INTERNAL, "the connection is closed"));
+        }
+        if (collector != null || !tracker.isIdle()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the backend connection is busy"));
+        }
+        collector = new TextResultCollector(deprecateEof());
+        collected = new CompletableFuture<>();
+        CompletableFuture<QueryResult> result = collected;
+        backend.writeAndFlush(queryFrame(sql));
+        return result;
+    }
+
+    @Override
+    public ResultSetWriter resultSetWriter() {
+        return new ResultSetWriter(deprecateEof(),
+                Capabilities.has(negotiatedMariadb, Capabilities.MARIADB_CLIENT_EXTENDED_METADATA));
+    }
+
+    @Override
+    public io.ragproxy.server.command.RagSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public void settings(io.ragproxy.server.command.RagSettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public int serverStatus() {
+        return serverStatus;
+    }
+
+    private ByteBuf errorFrame(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof ProxyException pe) {
+            return Packets.err(client.alloc(), 1, pe.code(), pe.sqlState(), pe.getMessage());
+        }
+        log.warn("statement failed in the proxy (conn={} user={})", handshake.connectionId(), user, cause);
+        return Packets.err(client.alloc(), 1, ProxyError.INTERNAL.code(), ProxyError.INTERNAL.sqlState(),
+                "ragproxy failed while running the statement (" + describe(cause) + "); nothing was written, the"
+                        + " connection is still usable");
+    }
+
+    private void drainHeld() {
+        while (!held.isEmpty() && !localRunning && waiting == null && phase == Phase.COMMAND) {
+            command(held.poll());
+        }
+        flushBackend();
+        updateReads();
+    }
+
+    // ---- flow control and closing -----------------------------------------------------------------------
+
+    void flushBackend() {
+        if (backend != null) {
+            backend.flush();
+        }
+    }
+
+    void flushClient() {
+        client.flush();
+    }
+
+    /** Reads on each side only while the other side can take writes and nothing is held back. */
+    void updateReads() {
+        if (phase == Phase.CLOSED || phase == Phase.CONNECTING || backend == null) {
+            return;
+        }
+        client.config().setAutoRead(backend.isWritable() && held.size() < MAX_HELD_FRAMES);
+        backend.config().setAutoRead(client.isWritable());
+    }
+
+    void clientIdle() {
+        if (phase != Phase.COMMAND || (tracker.isIdle() && !localRunning && waiting == null)) {
+            closeBoth("idle for " + config.idleTimeout().toSeconds() + " s (proxy.idle_timeout)");
+        }
+    }
+
+    void clientClosed() {
+        phase = Phase.CLOSED;
+        if (backend != null && backend.isOpen()) {
+            // Flush what the client sent last (COM_QUIT), then close.
+            backend.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+        cleanUp();
+    }
+
+    void backendClosed() {
+        if (phase == Phase.CONNECTING) {
+            failClient(0, new ProxyException(ProxyError.BACKEND_UNREACHABLE, "the backend at "
+                    + config.backendAddress() + " closed the connection before its handshake"));
+            return;
+        }
+        phase = Phase.CLOSED;
+        if (client.isOpen()) {
+            client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    void clientFailed(Throwable cause) {
+        if (!(cause instanceof IOException)) {
+            log.debug("client connection failed (user={} client={})", user, address(client.remoteAddress()), cause);
+        }
+        closeBoth(null);
+    }
+
+    void backendFailed(Throwable cause) {
+        log.warn("backend connection failed (user={} backend={}): {}", user, config.backendAddress(), describe(cause));
+        closeBoth(null);
+    }
+
+    private void failClient(int sequenceId, ProxyException error) {
+        phase = Phase.CLOSED;
+        client.writeAndFlush(Packets.err(client.alloc(), sequenceId, error.code(), error.sqlState(), error.getMessage()))
+                .addListener(ChannelFutureListener.CLOSE);
+        if (backend != null) {
+            backend.close();
+        }
+        log.info("refused client={}: {}", address(client.remoteAddress()), error.getMessage());
+    }
+
+    private void closeBoth(String reason) {
+        if (reason != null) {
+            log.info("closing conn={} user={} client={}: {}", handshake == null ? "-" : handshake.connectionId(),
+                    user, address(client.remoteAddress()), reason);
+        }
+        phase = Phase.CLOSED;
+        client.close();
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    private void cleanUp() {
+        if (cleanedUp) {
+            return;
+        }
+        cleanedUp = true;
+        if (collector != null) {
+            collector.discard();
+            collector = null;
+            collected.completeExceptionally(new ProxyException(ProxyError.INTERNAL, "the connection closed"));
+            collected = null;
+        }
+        held.forEach(ReferenceCountUtil::release);
+        held.clear();
+        if (queryFrames != null) {
+            queryFrames.forEach(ReferenceCountUtil::release);
+            queryFrames = null;
+        }
+        if (slotTaken) {
+            limiter.release();
+        }
+        long millis = (System.nanoTime() - openedNanos) / 1_000_000;
+        if (loggedOpen) {
+            log.info("close conn={} user={} client={} duration={}ms", handshake.connectionId(), user,
+                    address(client.remoteAddress()), millis);
+        } else {
+            log.info("close user={} client={} duration={}ms (not authenticated)", user,
+                    address(client.remoteAddress()), millis);
+        }
+    }
+
+    private static String address(SocketAddress address) {
+        return address == null ? "-" : address.toString().replaceFirst("^/", "");
+    }
+
+    private static String describe(Throwable t) {
+        if (t == null) {
+            return "unknown cause";
+        }
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage();
+        return message == null ? root.getClass().getSimpleName() : message;
+    }
+
+    // ---- StatementSession -------------------------------------------------------------------------------
+
+    @Override
+    public String user() {
+        return user;
+    }
+
+    @Override
+    public String backendVersion() {
+        return handshake.serverVersion();
+    }
+
+    @Override
+    public boolean deprecateEof() {
+        return Capabilities.has(negotiated, Capabilities.CLIENT_DEPRECATE_EOF);
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return client.eventLoop();
+    }
+
+    @Override
+    public ByteBufAllocator alloc() {
+        return client.alloc();
+    }
+}

@@ -1,0 +1,154 @@
+package io.ragproxy.server.wire;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reading frame headers and writing the few packets the proxy composes itself (OK, ERR), per the MySQL
+ * client/server protocol. Stateless functions over Netty buffers.
+ */
+public final class Packets {
+    /** Size of a frame header: 3 bytes payload length, 1 byte sequence id. */
+    public static final int HEADER_SIZE = 4;
+    /** A frame carrying this many payload bytes is followed by a continuation frame. */
+    public static final int MAX_FRAME_PAYLOAD = 0xFFFFFF;
+
+    private Packets() {}
+
+    /** Payload length of the frame at the start of {@code frame}. */
+    public static int payloadLength(ByteBuf frame) {
+        return frame.getUnsignedMediumLE(frame.readerIndex());
+    }
+
+    /** Sequence id of the frame at the start of {@code frame}. */
+    public static int sequenceId(ByteBuf frame) {
+        return frame.getUnsignedByte(frame.readerIndex() + 3);
+    }
+
+    /** Overwrites the sequence id of {@code frame} in place. */
+    public static void setSequenceId(ByteBuf frame, int sequenceId) {
+        frame.setByte(frame.readerIndex() + 3, sequenceId);
+    }
+
+    /** First payload byte of the frame, or -1 for an empty payload. */
+    public static int firstByte(ByteBuf frame) {
+        return payloadLength(frame) == 0 ? -1 : frame.getUnsignedByte(frame.readerIndex() + HEADER_SIZE);
+    }
+
+    /** Whether a continuation frame follows this one. */
+    public static boolean continues(ByteBuf frame) {
+        return payloadLength(frame) == MAX_FRAME_PAYLOAD;
+    }
+
+    /** Index of the first payload byte. */
+    public static int payloadIndex(ByteBuf frame) {
+        return frame.readerIndex() + HEADER_SIZE;
+    }
+
+    /**
+     * Frames {@code payload} (consumed and released) as one or more frames starting at {@code sequenceId},
+     * splitting at 16 MiB - 1 as the protocol requires.
+     */
+    public static ByteBuf frame(ByteBufAllocator alloc, int sequenceId, ByteBuf payload) {
+        try {
+            int length = payload.readableBytes();
+            ByteBuf out = alloc.buffer(length + HEADER_SIZE * (1 + length / MAX_FRAME_PAYLOAD));
+            int seq = sequenceId;
+            do {
+                int chunk = Math.min(payload.readableBytes(), MAX_FRAME_PAYLOAD);
+                out.writeMediumLE(chunk).writeByte(seq++ & 0xFF).writeBytes(payload, chunk);
+                if (chunk < MAX_FRAME_PAYLOAD) {
+                    break;
+                }
+            } while (true);
+            return out;
+        } finally {
+            payload.release();
+        }
+    }
+
+    /**
+     * An ERR packet frame.
+     *
+     * @param sequenceId the frame's sequence id (1 when answering a command)
+     * @param code MySQL error number
+     * @param sqlState five-character SQLSTATE
+     * @param message the text the user sees
+     */
+    public static ByteBuf err(ByteBufAllocator alloc, int sequenceId, int code, String sqlState, String message) {
+        if (sqlState.length() != 5) {
+            throw new IllegalArgumentException("SQLSTATE must have 5 characters: " + sqlState);
+        }
+        byte[] text = message.getBytes(StandardCharsets.UTF_8);
+        ByteBuf payload = alloc.buffer(9 + text.length);
+        payload.writeByte(0xFF).writeShortLE(code).writeByte('#')
+                .writeBytes(sqlState.getBytes(StandardCharsets.US_ASCII)).writeBytes(text);
+        return frame(alloc, sequenceId, payload);
+    }
+
+    /** An OK packet frame (protocol 4.1 layout, no session-state info). */
+    public static ByteBuf ok(ByteBufAllocator alloc, int sequenceId, long affectedRows, long lastInsertId,
+            int statusFlags, int warnings, String info) {
+        ByteBuf payload = alloc.buffer(32);
+        payload.writeByte(0x00);
+        writeLengthEncodedInt(payload, affectedRows);
+        writeLengthEncodedInt(payload, lastInsertId);
+        payload.writeShortLE(statusFlags).writeShortLE(warnings);
+        if (info != null && !info.isEmpty()) {
+            payload.writeBytes(info.getBytes(StandardCharsets.UTF_8));
+        }
+        return frame(alloc, sequenceId, payload);
+    }
+
+    /** Writes a length-encoded integer. */
+    public static void writeLengthEncodedInt(ByteBuf buf, long value) {
+        if (value < 0) {
+            buf.writeByte(0xFE).writeLongLE(value);
+        } else if (value < 251) {
+            buf.writeByte((int) value);
+        } else if (value < 0x10000) {
+            buf.writeByte(0xFC).writeShortLE((int) value);
+        } else if (value < 0x1000000) {
+            buf.writeByte(0xFD).writeMediumLE((int) value);
+        } else {
+            buf.writeByte(0xFE).writeLongLE(value);
+        }
+    }
+
+    /** Writes a length-encoded string. */
+    public static void writeLengthEncodedString(ByteBuf buf, byte[] value) {
+        writeLengthEncodedInt(buf, value.length);
+        buf.writeBytes(value);
+    }
+
+    /**
+     * Reads a length-encoded integer at {@code index} without moving the reader index.
+     *
+     * @return the value, or -1 for the NULL marker (0xFB)
+     */
+    public static long getLengthEncodedInt(ByteBuf buf, int index) {
+        int first = buf.getUnsignedByte(index);
+        if (first < 0xFB) {
+            return first;
+        }
+        return switch (first) {
+            case 0xFB -> -1;
+            case 0xFC -> buf.getUnsignedShortLE(index + 1);
+            case 0xFD -> buf.getUnsignedMediumLE(index + 1);
+            case 0xFE -> buf.getLongLE(index + 1);
+            default -> throw new IllegalArgumentException("0xFF is not a length-encoded integer");
+        };
+    }
+
+    /** Number of bytes the length-encoded integer at {@code index} occupies. */
+    public static int lengthEncodedIntSize(ByteBuf buf, int index) {
+        int first = buf.getUnsignedByte(index);
+        return switch (first) {
+            case 0xFC -> 3;
+            case 0xFD -> 4;
+            case 0xFE -> 9;
+            default -> 1;
+        };
+    }
+}

@@ -1,0 +1,95 @@
+package io.ragproxy.server.wire;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Encodes a result set the proxy composes itself (SHOW RAG …, EXPLAIN RAG …) in the text protocol, honouring the
+ * connection's CLIENT_DEPRECATE_EOF and MariaDB's extended metadata. Every column is sent as a utf8mb4 string
+ * (VAR_STRING); clients convert numbers from text as they do for {@code SHOW STATUS}.
+ */
+public final class ResultSetWriter {
+    private static final int UTF8MB4_GENERAL_CI = 45;
+    private static final int TYPE_VAR_STRING = 0xFD;
+
+    private final boolean deprecateEof;
+    private final boolean extendedMetadata;
+
+    /**
+     * @param deprecateEof whether CLIENT_DEPRECATE_EOF was negotiated
+     * @param extendedMetadata whether MariaDB's MARIADB_CLIENT_EXTENDED_METADATA was negotiated
+     */
+    public ResultSetWriter(boolean deprecateEof, boolean extendedMetadata) {
+        this.deprecateEof = deprecateEof;
+        this.extendedMetadata = extendedMetadata;
+    }
+
+    /**
+     * The whole response: column count, definitions, rows and terminator, sequence ids from 1.
+     *
+     * @param columns column names
+     * @param rows rows of values (null is SQL NULL), each as long as {@code columns}
+     * @param status server status flags for the terminator
+     */
+    public ByteBuf write(ByteBufAllocator alloc, List<String> columns, List<List<String>> rows, int status) {
+        ByteBuf out = alloc.buffer();
+        int seq = 1;
+        ByteBuf p = alloc.buffer();
+        Packets.writeLengthEncodedInt(p, columns.size());
+        seq = append(out, alloc, seq, p);
+        for (String column : columns) {
+            p = alloc.buffer();
+            byte[] name = column.getBytes(StandardCharsets.UTF_8);
+            Packets.writeLengthEncodedString(p, "def".getBytes(StandardCharsets.US_ASCII));
+            p.writeByte(0).writeByte(0).writeByte(0); // schema, table, org_table
+            Packets.writeLengthEncodedString(p, name);
+            Packets.writeLengthEncodedString(p, name);
+            if (extendedMetadata) {
+                p.writeByte(0); // no extended type information
+            }
+            p.writeByte(0x0C).writeShortLE(UTF8MB4_GENERAL_CI).writeIntLE(65535 * 4).writeByte(TYPE_VAR_STRING)
+                    .writeShortLE(0).writeByte(0x1F).writeShortLE(0);
+            seq = append(out, alloc, seq, p);
+        }
+        if (!deprecateEof) {
+            seq = append(out, alloc, seq, eof(alloc, status));
+        }
+        for (List<String> row : rows) {
+            if (row.size() != columns.size()) {
+                throw new IllegalArgumentException("row has " + row.size() + " values for " + columns.size() + " columns");
+            }
+            p = alloc.buffer();
+            for (String value : row) {
+                if (value == null) {
+                    p.writeByte(0xFB);
+                } else {
+                    Packets.writeLengthEncodedString(p, value.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            seq = append(out, alloc, seq, p);
+        }
+        if (deprecateEof) {
+            p = alloc.buffer();
+            p.writeByte(0xFE).writeByte(0).writeByte(0).writeShortLE(status).writeShortLE(0);
+            append(out, alloc, seq, p);
+        } else {
+            append(out, alloc, seq, eof(alloc, status));
+        }
+        return out;
+    }
+
+    private static ByteBuf eof(ByteBufAllocator alloc, int status) {
+        return alloc.buffer(5).writeByte(0xFE).writeShortLE(0).writeShortLE(status);
+    }
+
+    /** Frames {@code payload} into {@code out}; returns the next sequence id. */
+    private static int append(ByteBuf out, ByteBufAllocator alloc, int seq, ByteBuf payload) {
+        int frames = 1 + payload.readableBytes() / Packets.MAX_FRAME_PAYLOAD;
+        ByteBuf framed = Packets.frame(alloc, seq, payload);
+        out.writeBytes(framed);
+        framed.release();
+        return (seq + frames) & 0xFF;
+    }
+}

@@ -1,0 +1,73 @@
+package io.ragproxy.catalog.bedrock;
+
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.http.Protocol;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeAsyncClient;
+import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeAsyncClientBuilder;
+
+import java.net.URI;
+
+/**
+ * Builds the {@link BedrockRuntimeAsyncClient} every Bedrock model shares: Netty async HTTP, the SDK's own
+ * retries turned off (the invocation policy retries, with its own accounting), region and endpoint from
+ * {@link BedrockSettings}, credentials from the AWS default provider chain unless a provider is given.
+ */
+public final class BedrockClientFactory {
+
+    private BedrockClientFactory() {
+    }
+
+    /** A client with credentials from the AWS default provider chain. The caller closes it. */
+    public static BedrockRuntimeAsyncClient create(BedrockSettings settings) {
+        return create(settings, null);
+    }
+
+    /**
+     * A client with the given credentials provider (tests pass static fake keys for the emulator); null means
+     * the AWS default provider chain. The caller closes it; closing it also closes its HTTP client.
+     */
+    public static BedrockRuntimeAsyncClient create(BedrockSettings settings, AwsCredentialsProvider credentials) {
+        NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder()
+                .maxConcurrency(settings.maxConnections())
+                .connectionTimeout(settings.connectTimeout())
+                .readTimeout(settings.readTimeout())
+                .writeTimeout(settings.readTimeout());
+        URI endpoint = settings.endpointOverride();
+        if (endpoint != null && "http".equalsIgnoreCase(endpoint.getScheme())) {
+            // Bedrock Runtime's client defaults to HTTP/2, which over plain http means prior knowledge; plain
+            // endpoints (the emulator, local gateways) speak HTTP/1.1.
+            http.protocol(Protocol.HTTP1_1);
+        }
+        BedrockRuntimeAsyncClientBuilder b = BedrockRuntimeAsyncClient.builder()
+                .region(region(settings))
+                .credentialsProvider(credentials != null ? credentials : DefaultCredentialsProvider.builder().build())
+                .httpClientBuilder(http)
+                // One attempt per call: ModelInvoker owns retries so that throttles and retries are counted
+                // and backoff is shared with the concurrency limit.
+                .overrideConfiguration(ClientOverrideConfiguration.builder()
+                        .retryStrategy(AwsRetryStrategy.doNotRetry())
+                        .build());
+        if (settings.endpointOverride() != null) {
+            b.endpointOverride(settings.endpointOverride());
+        }
+        return b.build();
+    }
+
+    private static Region region(BedrockSettings settings) {
+        if (settings.region() != null) {
+            return Region.of(settings.region());
+        }
+        try {
+            return DefaultAwsRegionProviderChain.builder().build().getRegion();
+        } catch (RuntimeException e) {
+            // No region configured anywhere: Bedrock's most widely available region, as the docs' examples use.
+            return Region.US_EAST_1;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package io.ragproxy.catalog.invoke;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * An asynchronous semaphore: {@link #acquire()} returns a future that completes with a {@link Permit} when
+ * one is free, so no thread ever blocks waiting (the proxy's Netty event loops must not). Waiters are served
+ * first come, first served. Cancelling a pending acquire removes the waiter; a permit is returned by
+ * {@link Permit#release()}, which is idempotent. Thread-safe.
+ */
+public final class AsyncLimiter {
+
+    /** A held permit. */
+    public interface Permit {
+        /** Returns the permit; later calls do nothing. */
+        void release();
+    }
+
+    private final int limit;
+    private int available;
+    private final ArrayDeque<CompletableFuture<Permit>> waiters = new ArrayDeque<>();
+
+    public AsyncLimiter(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be >= 1");
+        }
+        this.limit = limit;
+        this.available = limit;
+    }
+
+    public int limit() {
+        return limit;
+    }
+
+    /** Permits not held now. */
+    public synchronized int available() {
+        return available;
+    }
+
+    /** Callers waiting for a permit now (cancelled waiters may still be counted until skipped). */
+    public synchronized int waiting() {
+        return waiters.size();
+    }
+
+    /** A future completing with a permit; completed at once when one is free. */
+    public CompletableFuture<Permit> acquire() {
+        CompletableFuture<Permit> f = new CompletableFuture<>();
+        synchronized (this) {
+            if (available > 0) {
+                available--;
+            } else {
+                waiters.addLast(f);
+                return f;
+            }
+        }
+        f.complete(newPermit());
+        return f;
+    }
+
+    private Permit newPermit() {
+        AtomicBoolean released = new AtomicBoolean();
+        return () -> {
+            if (released.compareAndSet(false, true)) {
+                releaseOne();
+            }
+        };
+    }
+
+    private void releaseOne() {
+        while (true) {
+            CompletableFuture<Permit> next;
+            synchronized (this) {
+                next = waiters.pollFirst();
+                if (next == null) {
+                    available++;
+                    return;
+                }
+            }
+            // Completed outside the lock: the waiter's continuation runs here and may acquire again.
+            if (next.complete(newPermit())) {
+                return;
+            }
+            // The waiter was cancelled meanwhile: offer the permit to the next one.
+        }
+    }
+}

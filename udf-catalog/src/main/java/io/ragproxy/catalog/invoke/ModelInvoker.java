@@ -1,0 +1,652 @@
+package io.ragproxy.catalog.invoke;
+
+import io.ragproxy.catalog.model.EmbedOptions;
+import io.ragproxy.catalog.model.EmbeddingModel;
+import io.ragproxy.catalog.model.Embeddings;
+import io.ragproxy.catalog.model.GenerateOptions;
+import io.ragproxy.catalog.model.Generation;
+import io.ragproxy.catalog.model.ModelException;
+import io.ragproxy.catalog.model.ModelException.Kind;
+import io.ragproxy.catalog.model.RawModel;
+import io.ragproxy.catalog.model.TextModel;
+import io.ragproxy.catalog.model.Usage;
+import io.ragproxy.catalog.registry.ModelPrice;
+import io.ragproxy.catalog.registry.ModelRegistry;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The invocation policy: the one place every model call goes through. It adds, around the models' single calls,
+ * <ul>
+ *   <li>the result cache with in-flight de-duplication ({@link ResultCache}): a thousand identical inputs cost
+ *       one call; failures are not cached;</li>
+ *   <li>batching: the distinct uncached inputs of one request go out in batches of
+ *       {@code min(model.maxBatchSize(), settings.batchSize, configured batch_size)};</li>
+ *   <li>bounded concurrency: per request ({@link InvocationSettings#maxConcurrency()}) and per model across all
+ *       requests ({@code model_max_concurrency}), with {@link AsyncLimiter}s — no thread ever blocks;</li>
+ *   <li>retries with exponential backoff and full jitter on THROTTLED, MODEL_NOT_READY, SERVER_ERROR, UNAVAILABLE
+ *       and server-reported TIMEOUT, up to {@link InvocationSettings#maxAttempts()} attempts (permits are given
+ *       back while waiting);</li>
+ *   <li>a per-attempt timeout ({@link InvocationSettings#timeoutMs()}) → {@link ModelException} TIMEOUT, not retried;</li>
+ *   <li>cancellation: cancelling a returned future cancels queued and running calls (aborting their HTTP
+ *       requests) and frees their permits;</li>
+ *   <li>accounting in {@link InvocationCounters}, in total and per model, with costs from the price table.</li>
+ * </ul>
+ *
+ * <p>Every method returns at once with a future; model calls are started on a call executor (local models may
+ * compute on the calling thread), and completions run on whichever thread completes the model's future. Futures
+ * fail with {@link ModelException} (model failures), or {@code UnknownModelException} / IllegalArgumentException
+ * (bad model names or options). Returned vectors are shared with the cache: treat them as read-only.
+ * Thread-safe; one instance per proxy.
+ */
+public final class ModelInvoker implements AutoCloseable {
+
+    private final ModelRegistry registry;
+    private final ResultCache cache;
+    private final InvocationSettings defaults;
+    private final ScheduledExecutorService scheduler;
+    private final Executor callExecutor;
+    private final List<ExecutorService> owned = new ArrayList<>();
+
+    private final InvocationCounters total = new InvocationCounters();
+    private final Map<String, InvocationCounters> perModel = new ConcurrentHashMap<>();
+    private final Map<String, AsyncLimiter> modelLimiters = new ConcurrentHashMap<>();
+
+    /**
+     * An invoker with its own timer thread and call executor (closed by {@link #close()}).
+     *
+     * @param defaults the settings used when a call passes null settings
+     */
+    public ModelInvoker(ModelRegistry registry, ResultCache cache, InvocationSettings defaults) {
+        this(registry, cache, defaults, null, null);
+    }
+
+    /**
+     * An invoker using the given scheduler (timeouts, backoff) and call executor (starting model calls); null
+     * for either creates a private one.
+     */
+    public ModelInvoker(ModelRegistry registry, ResultCache cache, InvocationSettings defaults,
+                        ScheduledExecutorService scheduler, Executor callExecutor) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.cache = Objects.requireNonNull(cache, "cache");
+        this.defaults = Objects.requireNonNull(defaults, "defaults");
+        if (scheduler == null) {
+            ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(daemon("ragproxy-model-timer"));
+            owned.add(s);
+            scheduler = s;
+        }
+        if (callExecutor == null) {
+            // Unbounded on purpose: the limiters bound how many calls run; local models may block a thread each.
+            ExecutorService e = Executors.newCachedThreadPool(daemon("ragproxy-model-call"));
+            owned.add(e);
+            callExecutor = e;
+        }
+        this.scheduler = scheduler;
+        this.callExecutor = callExecutor;
+    }
+
+    /** An invoker with a cache and defaults from the registry's configuration. */
+    public static ModelInvoker create(ModelRegistry registry) {
+        return new ModelInvoker(registry, new ResultCache(registry.config().cacheBytes()), registry.config().invocation());
+    }
+
+    public ModelRegistry registry() {
+        return registry;
+    }
+
+    public ResultCache cache() {
+        return cache;
+    }
+
+    /** The default settings (from {@code [models.invocation]}); the proxy derives session settings from them. */
+    public InvocationSettings defaults() {
+        return defaults;
+    }
+
+    // ------------------------------------------------------------------------------------------- embeddings
+
+    /**
+     * Embeds {@code texts} with {@code model} (alias, id or {@code local:…}; null = the default embedding model).
+     * Null and empty strings give null entries and no model call; duplicates are embedded once; results are in
+     * input order. {@code opts} (null = none) are merged over the model's configured defaults.
+     */
+    public CompletableFuture<List<float[]>> embedAll(String model, List<String> texts, EmbedOptions opts, InvocationSettings s) {
+        InvocationSettings settings = s == null ? defaults : s;
+        EmbeddingModel m;
+        EmbedOptions options;
+        try {
+            m = registry.embeddingModel(model);
+            options = (opts == null ? EmbedOptions.DEFAULT : opts).orDefaults(registry.embedDefaults(m.id()));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        String id = m.id();
+        InvocationCounters mc = counters(id);
+
+        // Distinct non-empty inputs, each with the positions it fills.
+        Map<String, List<Integer>> positions = new LinkedHashMap<>();
+        for (int i = 0; i < texts.size(); i++) {
+            String t = texts.get(i);
+            if (t != null && !t.isEmpty()) {
+                positions.computeIfAbsent(t, k -> new ArrayList<>()).add(i);
+            }
+        }
+        Map<String, CompletableFuture<float[]>> futures = new LinkedHashMap<>();
+        List<String> ownedTexts = new ArrayList<>();
+        List<CompletableFuture<float[]>> ownedFutures = new ArrayList<>();
+        List<ResultCache.Key> ownedKeys = new ArrayList<>();
+        for (Map.Entry<String, List<Integer>> e : positions.entrySet()) {
+            ResultCache.Key key = new ResultCache.Key(ResultCache.Kind.EMBEDDING, id, options.cacheKey(), e.getKey());
+            CompletableFuture<float[]> f = cache.getIfPresent(key);
+            if (f == null) {
+                CompletableFuture<float[]> mine = new CompletableFuture<>();
+                f = cache.putIfAbsent(key, mine);
+                if (f == null) {
+                    f = mine;
+                    ownedTexts.add(e.getKey());
+                    ownedFutures.add(mine);
+                    ownedKeys.add(key);
+                }
+            }
+            boolean miss = f == (ownedFutures.isEmpty() ? null : ownedFutures.get(ownedFutures.size() - 1));
+            add(mc, miss ? 0 : 1, miss ? 1 : 0, e.getValue().size() - 1);
+            futures.put(e.getKey(), f);
+        }
+
+        // Batch the inputs this request computes.
+        int batch = Math.max(1, Math.min(m.maxBatchSize(), settings.batchSize()));
+        Integer configured = registry.batchSize(id);
+        if (configured != null) {
+            batch = Math.min(batch, configured);
+        }
+        AsyncLimiter requestLimiter = new AsyncLimiter(settings.maxConcurrency());
+        List<CompletableFuture<Embeddings>> units = new ArrayList<>();
+        for (int from = 0; from < ownedTexts.size(); from += batch) {
+            int to = Math.min(ownedTexts.size(), from + batch);
+            List<String> part = List.copyOf(ownedTexts.subList(from, to));
+            List<CompletableFuture<float[]>> partFutures = ownedFutures.subList(from, to);
+            List<ResultCache.Key> partKeys = ownedKeys.subList(from, to);
+            CompletableFuture<Embeddings> unit = call(id, requestLimiter, settings, () -> m.embed(part, options), Embeddings::usage);
+            units.add(unit);
+            unit.whenComplete((emb, t) -> {
+                if (t == null && emb.vectors().size() != part.size()) {
+                    t = new ModelException(Kind.BAD_RESPONSE, id, "model '" + id + "' returned " + emb.vectors().size()
+                            + " vectors for " + part.size() + " texts");
+                }
+                for (int i = 0; i < part.size(); i++) {
+                    if (t == null) {
+                        partFutures.get(i).complete(emb.vectors().get(i));
+                    } else {
+                        partFutures.get(i).completeExceptionally(toModelException(t, id));
+                        cache.remove(partKeys.get(i), partFutures.get(i));
+                    }
+                }
+            });
+        }
+
+        CompletableFuture<List<float[]>> out = new CompletableFuture<>();
+        out.whenComplete((r, t) -> {
+            if (out.isCancelled()) {
+                cancelAll(units);
+            }
+        });
+        if (futures.isEmpty()) {
+            out.complete(Arrays.asList(new float[texts.size()][]));
+            return out;
+        }
+        AtomicInteger remaining = new AtomicInteger(futures.size());
+        Map<String, float[]> results = new ConcurrentHashMap<>();
+        java.util.Set<CompletableFuture<float[]>> ownedSet = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        ownedSet.addAll(ownedFutures);
+        futures.forEach((text, f) -> {
+            boolean joined = !ownedSet.contains(f);
+            CompletableFuture<float[]> g = joined ? rejoinIfCancelled(f, out, () -> embedAll(model, List.of(text), opts, settings)
+                    .thenApply(l -> l.get(0))) : f;
+            g.whenComplete((v, t) -> {
+                if (t != null) {
+                    out.completeExceptionally(unwrap(t));
+                    return;
+                }
+                results.put(text, v);
+                if (remaining.decrementAndGet() == 0) {
+                    List<float[]> list = new ArrayList<>(texts.size());
+                    for (String tx : texts) {
+                        list.add(tx == null || tx.isEmpty() ? null : results.get(tx));
+                    }
+                    out.complete(list);
+                }
+            });
+        });
+        return out;
+    }
+
+    /** One text; null or empty gives null without a call. See {@link #embedAll}. */
+    public CompletableFuture<float[]> embed(String model, String text, EmbedOptions opts, InvocationSettings s) {
+        return embedAll(model, java.util.Collections.singletonList(text), opts, s).thenApply(l -> l.get(0));
+    }
+
+    /** The vector length {@code model} (null = default) returns with {@code opts} merged over its defaults. */
+    public int dimensions(String model, EmbedOptions opts) {
+        EmbeddingModel m = registry.embeddingModel(model);
+        return m.dimensions((opts == null ? EmbedOptions.DEFAULT : opts).orDefaults(registry.embedDefaults(m.id())));
+    }
+
+    // ------------------------------------------------------------------------------------------- generation
+
+    /**
+     * Generates text for {@code prompt} with {@code model} (null = the default text model); a null or empty
+     * prompt gives null without a call. Results are cached by (model, options, prompt).
+     */
+    public CompletableFuture<String> generate(String model, String prompt, GenerateOptions opts, InvocationSettings s) {
+        return generateAll(model, java.util.Collections.singletonList(prompt), opts, s).thenApply(l -> l.get(0));
+    }
+
+    /** {@link #generate} for many prompts, concurrently, de-duplicated, results in input order. */
+    public CompletableFuture<List<String>> generateAll(String model, List<String> prompts, GenerateOptions opts, InvocationSettings s) {
+        InvocationSettings settings = s == null ? defaults : s;
+        TextModel m;
+        GenerateOptions options;
+        try {
+            m = registry.textModel(model);
+            options = (opts == null ? GenerateOptions.DEFAULT : opts).orDefaults(registry.generateDefaults(m.id()));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        String id = m.id();
+        InvocationCounters mc = counters(id);
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (String p : prompts) {
+            if (p != null && !p.isEmpty()) {
+                counts.merge(p, 1, Integer::sum);
+            }
+        }
+        AsyncLimiter requestLimiter = new AsyncLimiter(settings.maxConcurrency());
+        List<CompletableFuture<Generation>> units = new ArrayList<>();
+        Map<String, CompletableFuture<String>> futures = new LinkedHashMap<>();
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            String prompt = e.getKey();
+            ResultCache.Key key = new ResultCache.Key(ResultCache.Kind.GENERATION, id, options.cacheKey(), prompt);
+            CompletableFuture<String> f = cache.getIfPresent(key);
+            boolean miss = false;
+            if (f == null) {
+                CompletableFuture<String> mine = new CompletableFuture<>();
+                f = cache.putIfAbsent(key, mine);
+                if (f == null) {
+                    f = mine;
+                    miss = true;
+                    CompletableFuture<Generation> unit = call(id, requestLimiter, settings, () -> m.generate(prompt, options), Generation::usage);
+                    units.add(unit);
+                    unit.whenComplete((g, t) -> {
+                        if (t == null) {
+                            mine.complete(g.text());
+                        } else {
+                            mine.completeExceptionally(toModelException(t, id));
+                            cache.remove(key, mine);
+                        }
+                    });
+                } else {
+                    f = rejoinIfCancelled(f, null, () -> generate(model, prompt, opts, settings));
+                }
+            }
+            add(mc, miss ? 0 : 1, miss ? 1 : 0, e.getValue() - 1);
+            futures.put(prompt, f);
+        }
+        CompletableFuture<List<String>> out = new CompletableFuture<>();
+        out.whenComplete((r, t) -> {
+            if (out.isCancelled()) {
+                cancelAll(units);
+            }
+        });
+        CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new)).whenComplete((v, t) -> {
+            if (t != null) {
+                out.completeExceptionally(unwrap(t));
+                return;
+            }
+            List<String> list = new ArrayList<>(prompts.size());
+            for (String p : prompts) {
+                list.add(p == null || p.isEmpty() ? null : futures.get(p).join());
+            }
+            out.complete(list);
+        });
+        // Fail fast: the first failure fails the request without waiting for the other prompts.
+        futures.values().forEach(f -> f.whenComplete((v, t) -> {
+            if (t != null) {
+                out.completeExceptionally(unwrap(t));
+            }
+        }));
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------- raw
+
+    /**
+     * Sends a raw body to a Bedrock model (alias functions). Not cached: raw bodies often ask for sampled output
+     * and the caller decides what a repeated call means. Retries, timeout, limits and accounting apply.
+     */
+    public CompletableFuture<byte[]> invokeRaw(String modelId, byte[] body, String contentType, String accept, InvocationSettings s) {
+        InvocationSettings settings = s == null ? defaults : s;
+        RawModel m;
+        try {
+            m = registry.rawModel(modelId);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        counters(m.id()).cacheMisses.increment();
+        total.cacheMisses.increment();
+        return call(m.id(), new AsyncLimiter(settings.maxConcurrency()), settings, () -> m.invoke(body, contentType, accept), r -> Usage.NONE);
+    }
+
+    // ------------------------------------------------------------------------------------------- counters
+
+    /** Counters over all models. */
+    public InvocationCounters counters() {
+        return total;
+    }
+
+    /** Counters of one model (by id); created empty on first use. */
+    public InvocationCounters counters(String modelId) {
+        return perModel.computeIfAbsent(modelId, k -> new InvocationCounters());
+    }
+
+    /** Per-model counters, by model id, sorted. */
+    public Map<String, InvocationCounters> countersByModel() {
+        return new TreeMap<>(perModel);
+    }
+
+    /**
+     * {@code SHOW RAG STATUS}: the total counters ({@link InvocationCounters#snapshot()}) followed by
+     * {@code Rag_ml_cache_entries} and {@code Rag_ml_cache_bytes}.
+     */
+    public Map<String, Number> snapshot() {
+        Map<String, Number> m = total.snapshot();
+        m.put("Rag_ml_cache_entries", cache.size());
+        m.put("Rag_ml_cache_bytes", cache.weightedSize());
+        return m;
+    }
+
+    /** Per-model snapshots, by model id. */
+    public Map<String, Map<String, Number>> snapshotByModel() {
+        Map<String, Map<String, Number>> m = new TreeMap<>();
+        perModel.forEach((k, v) -> m.put(k, v.snapshot()));
+        return m;
+    }
+
+    private void add(InvocationCounters mc, long hits, long misses, long duplicateHits) {
+        mc.cacheHits.add(hits + duplicateHits);
+        total.cacheHits.add(hits + duplicateHits);
+        mc.cacheMisses.add(misses);
+        total.cacheMisses.add(misses);
+    }
+
+    // ------------------------------------------------------------------------------------------- the policy
+
+    /**
+     * Runs one model call under the policy: permits (request, then model), a timeout per attempt, retries with
+     * backoff, accounting. Cancelling the returned future cancels whatever stage is pending.
+     */
+    private <T> CompletableFuture<T> call(String modelId, AsyncLimiter requestLimiter, InvocationSettings s,
+                                          Supplier<CompletableFuture<T>> call, Function<T, Usage> usageOf) {
+        PolicyCall<T> c = new PolicyCall<>(modelId, requestLimiter, modelLimiter(modelId), s, call, usageOf);
+        c.start(1);
+        return c.result;
+    }
+
+    private AsyncLimiter modelLimiter(String modelId) {
+        return modelLimiters.computeIfAbsent(modelId, id -> new AsyncLimiter(registry.maxConcurrency(id)));
+    }
+
+    private final class PolicyCall<T> {
+        final CompletableFuture<T> result = new CompletableFuture<>();
+        final String modelId;
+        final AsyncLimiter requestLimiter;
+        final AsyncLimiter modelLimiter;
+        final InvocationSettings s;
+        final Supplier<CompletableFuture<T>> call;
+        final Function<T, Usage> usageOf;
+        final InvocationCounters mc;
+        /** The stage to cancel when the caller cancels: a permit wait, an attempt, or a backoff timer. */
+        volatile Future<?> pending;
+
+        PolicyCall(String modelId, AsyncLimiter requestLimiter, AsyncLimiter modelLimiter, InvocationSettings s,
+                   Supplier<CompletableFuture<T>> call, Function<T, Usage> usageOf) {
+            this.modelId = modelId;
+            this.requestLimiter = requestLimiter;
+            this.modelLimiter = modelLimiter;
+            this.s = s;
+            this.call = call;
+            this.usageOf = usageOf;
+            this.mc = counters(modelId);
+            result.whenComplete((r, t) -> {
+                if (result.isCancelled()) {
+                    mc.cancelled.increment();
+                    total.cancelled.increment();
+                    Future<?> p = pending;
+                    if (p != null) {
+                        p.cancel(true);
+                    }
+                }
+            });
+        }
+
+        /** Sets the pending stage, cancelling it at once if the call was cancelled meanwhile. */
+        private void pending(Future<?> f) {
+            pending = f;
+            if (result.isDone()) {
+                f.cancel(true);
+            }
+        }
+
+        void start(int attempt) {
+            if (result.isDone()) {
+                return;
+            }
+            CompletableFuture<AsyncLimiter.Permit> a1 = requestLimiter.acquire();
+            pending(a1);
+            a1.whenComplete((p1, t1) -> {
+                if (t1 != null) {
+                    return;
+                }
+                if (result.isDone()) {
+                    p1.release();
+                    return;
+                }
+                CompletableFuture<AsyncLimiter.Permit> a2 = modelLimiter.acquire();
+                pending(a2);
+                a2.whenComplete((p2, t2) -> {
+                    if (t2 != null) {
+                        p1.release();
+                        return;
+                    }
+                    if (result.isDone()) {
+                        p2.release();
+                        p1.release();
+                        return;
+                    }
+                    attempt(attempt, () -> {
+                        p2.release();
+                        p1.release();
+                    });
+                });
+            });
+        }
+
+        private void attempt(int attempt, Runnable releasePermits) {
+            mc.requests.increment();
+            total.requests.increment();
+            CompletableFuture<T> attemptF = new CompletableFuture<>();
+            AtomicReference<CompletableFuture<T>> modelF = new AtomicReference<>();
+            ModelException localTimeout = new ModelException(Kind.TIMEOUT, modelId, "model '" + modelId + "' did not answer within "
+                    + s.timeoutMs() + " ms; raise the limit with SET rag_inference_timeout_ms = <ms>, or send smaller batches");
+            ScheduledFuture<?> timer = scheduler.schedule(() -> attemptF.completeExceptionally(localTimeout), s.timeoutMs(), TimeUnit.MILLISECONDS);
+            attemptF.whenComplete((r, t) -> {
+                timer.cancel(false);
+                releasePermits.run();
+                CompletableFuture<T> mf = modelF.get();
+                if (t != null && mf != null) {
+                    mf.cancel(true); // abort the HTTP request of a timed-out or cancelled attempt
+                }
+                finish(attempt, r, t, t == localTimeout);
+            });
+            pending(attemptF);
+            try {
+                callExecutor.execute(() -> {
+                    if (attemptF.isDone()) {
+                        return;
+                    }
+                    CompletableFuture<T> f;
+                    try {
+                        f = Objects.requireNonNull(call.get(), "model returned a null future");
+                    } catch (Throwable e) {
+                        attemptF.completeExceptionally(e);
+                        return;
+                    }
+                    modelF.set(f);
+                    f.whenComplete((r, t) -> {
+                        if (t != null) {
+                            attemptF.completeExceptionally(t);
+                        } else {
+                            attemptF.complete(r);
+                        }
+                    });
+                    if (attemptF.isDone()) {
+                        f.cancel(true);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                attemptF.completeExceptionally(new ModelException(Kind.UNAVAILABLE, modelId, "the proxy is shutting down", e));
+            }
+        }
+
+        private void finish(int attempt, T r, Throwable t, boolean timedOutLocally) {
+            if (t == null) {
+                mc.responses.increment();
+                total.responses.increment();
+                Usage u = r == null ? Usage.NONE : usageOf.apply(r);
+                if (u != null && u != Usage.NONE) {
+                    mc.inputTokens.add(u.inputTokens());
+                    total.inputTokens.add(u.inputTokens());
+                    mc.outputTokens.add(u.outputTokens());
+                    total.outputTokens.add(u.outputTokens());
+                    ModelPrice price = registry.price(modelId);
+                    double cost = price.cost(u.inputTokens(), u.outputTokens());
+                    mc.costUsd.add(cost);
+                    total.costUsd.add(cost);
+                }
+                result.complete(r);
+                return;
+            }
+            if (result.isDone()) {
+                return; // cancelled by the caller
+            }
+            ModelException me = toModelException(t, modelId);
+            if (me.kind() == Kind.THROTTLED) {
+                mc.throttles.increment();
+                total.throttles.increment();
+            }
+            if (me.kind() == Kind.TIMEOUT) {
+                mc.timeouts.increment();
+                total.timeouts.increment();
+            }
+            if (!timedOutLocally && me.retryable() && attempt < s.maxAttempts()) {
+                mc.retries.increment();
+                total.retries.increment();
+                long cap = Math.min(s.backoffMaxMs(), s.backoffBaseMs() << Math.min(attempt - 1, 30));
+                long delay = cap <= 0 ? 0 : ThreadLocalRandom.current().nextLong(cap + 1); // full jitter
+                try {
+                    pending(scheduler.schedule(() -> start(attempt + 1), delay, TimeUnit.MILLISECONDS));
+                    return;
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // shutting down: fall through and fail
+                }
+            }
+            mc.errors.increment();
+            total.errors.increment();
+            result.completeExceptionally(me);
+        }
+    }
+
+    /**
+     * A future joined from another request: if that request is cancelled (and so is its call), compute the value
+     * again for this one instead of failing it.
+     */
+    private static <V> CompletableFuture<V> rejoinIfCancelled(CompletableFuture<V> shared, CompletableFuture<?> owner,
+                                                              Supplier<CompletableFuture<V>> again) {
+        return shared.exceptionallyCompose(t -> {
+            ModelException me = ModelException.find(t);
+            boolean cancelled = unwrap(t) instanceof CancellationException || (me != null && me.kind() == Kind.CANCELLED);
+            if (cancelled && (owner == null || !owner.isDone())) {
+                return again.get();
+            }
+            return CompletableFuture.failedFuture(unwrap(t));
+        });
+    }
+
+    /**
+     * Cancels a request's calls, newest first: the oldest hold the permits, and cancelling them first would
+     * hand their permits to queued calls of the same request that are about to be cancelled anyway.
+     */
+    private static void cancelAll(List<? extends CompletableFuture<?>> units) {
+        for (int i = units.size() - 1; i >= 0; i--) {
+            units.get(i).cancel(true);
+        }
+    }
+
+    private static ModelException toModelException(Throwable t, String modelId) {
+        Throwable c = unwrap(t);
+        ModelException me = ModelException.find(c);
+        if (me != null) {
+            return me;
+        }
+        if (c instanceof CancellationException) {
+            return new ModelException(Kind.CANCELLED, modelId, "call to model '" + modelId + "' was cancelled", c);
+        }
+        return new ModelException(Kind.BAD_RESPONSE, modelId, "model '" + modelId + "' failed: " + c, c);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        Throwable c = t;
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c;
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Stops the private timer and call threads; pending calls fail. Models and the registry are not closed. */
+    @Override
+    public void close() {
+        owned.forEach(ExecutorService::shutdownNow);
+    }
+}

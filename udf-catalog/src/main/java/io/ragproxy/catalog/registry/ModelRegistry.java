@@ -1,0 +1,360 @@
+package io.ragproxy.catalog.registry;
+
+import io.ragproxy.catalog.bedrock.BedrockClientFactory;
+import io.ragproxy.catalog.bedrock.BedrockModelIds;
+import io.ragproxy.catalog.bedrock.BedrockRawModel;
+import io.ragproxy.catalog.bedrock.CohereEmbeddingModel;
+import io.ragproxy.catalog.bedrock.ConverseTextModel;
+import io.ragproxy.catalog.bedrock.TitanEmbeddingModel;
+import io.ragproxy.catalog.model.EmbedOptions;
+import io.ragproxy.catalog.model.EmbeddingModel;
+import io.ragproxy.catalog.model.GenerateOptions;
+import io.ragproxy.catalog.model.LocalModelFactory;
+import io.ragproxy.catalog.model.RawModel;
+import io.ragproxy.catalog.model.TextModel;
+import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeAsyncClient;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * Resolves model names to models: a configured alias ({@code titan-v2}), a Bedrock model id or inference
+ * profile ({@code amazon.titan-embed-text-v2:0}, {@code us.meta.llama3-2-3b-instruct-v1:0}, an ARN), or a local
+ * model ({@code local:all-minilm-l6-v2}, {@code local:extractive}). Null or blank means the default model of
+ * the kind asked for.
+ *
+ * <p>Models are created on first use and kept for the registry's life; the Bedrock client is created only when
+ * the first Bedrock model is used, so the offline defaults never touch AWS configuration. Thread-safe.
+ * {@link #close()} closes the Bedrock client (if this registry created it) and local models that are closeable.
+ */
+public final class ModelRegistry implements AutoCloseable {
+
+    private final ModelsConfig config;
+    private final LocalModelFactory local;
+    private final Supplier<BedrockRuntimeAsyncClient> clientSupplier;
+    private final boolean ownsClient;
+    private volatile BedrockRuntimeAsyncClient client;
+
+    private final Map<String, EmbeddingModel> embeddingModels = new ConcurrentHashMap<>();
+    private final Map<String, TextModel> textModels = new ConcurrentHashMap<>();
+    private final Map<String, RawModel> rawModels = new ConcurrentHashMap<>();
+
+    /**
+     * A registry that creates its own Bedrock client from {@code config.bedrock()} (credentials from the AWS
+     * default provider chain) on first use, and closes it.
+     *
+     * @param local the local models' factory ({@code new LocalModels()}); null when local models are unavailable
+     */
+    public ModelRegistry(ModelsConfig config, LocalModelFactory local) {
+        this(config, local, () -> BedrockClientFactory.create(config.bedrock()), true);
+    }
+
+    /**
+     * A registry that uses the given Bedrock client, which the caller keeps and closes (tests pass one aimed
+     * at the emulator).
+     */
+    public ModelRegistry(ModelsConfig config, LocalModelFactory local, BedrockRuntimeAsyncClient bedrockClient) {
+        this(config, local, () -> bedrockClient, false);
+    }
+
+    private ModelRegistry(ModelsConfig config, LocalModelFactory local, Supplier<BedrockRuntimeAsyncClient> clients, boolean owns) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.local = local;
+        this.clientSupplier = clients;
+        this.ownsClient = owns;
+    }
+
+    public ModelsConfig config() {
+        return config;
+    }
+
+    /**
+     * Adds a model under its {@link EmbeddingModel#id()} (tests use small fakes; the proxy could add others).
+     * It takes precedence over the built-in resolution of that id.
+     */
+    public ModelRegistry register(EmbeddingModel model) {
+        embeddingModels.put(model.id(), model);
+        return this;
+    }
+
+    /** Adds a text model under its id, like {@link #register(EmbeddingModel)}. */
+    public ModelRegistry register(TextModel model) {
+        textModels.put(model.id(), model);
+        return this;
+    }
+
+    /** The canonical id for a name: the alias target, or the name itself. Null/blank is not allowed here. */
+    public String canonicalId(String name) {
+        String n = name.trim();
+        String target = config.aliases().get(n);
+        return target != null ? target : n;
+    }
+
+    /** The id of the embedding model {@code name} (null = default) resolves to. */
+    public String embeddingModelId(String name) {
+        return canonicalId(name == null || name.isBlank() ? config.defaultEmbedding() : name);
+    }
+
+    /** The id of the text model {@code name} (null = default) resolves to. */
+    public String textModelId(String name) {
+        return canonicalId(name == null || name.isBlank() ? config.defaultText() : name);
+    }
+
+    /**
+     * The embedding model named {@code name} (alias, id, {@code local:…}; null = default).
+     *
+     * @throws UnknownModelException if it is unknown or not an embedding model
+     */
+    public EmbeddingModel embeddingModel(String name) {
+        String id = embeddingModelId(name);
+        EmbeddingModel m = embeddingModels.get(id);
+        if (m != null) {
+            return m;
+        }
+        return embeddingModels.computeIfAbsent(id, k -> createEmbedding(name, k));
+    }
+
+    /**
+     * The text model named {@code name} (null = default).
+     *
+     * @throws UnknownModelException if it is unknown or not a text model
+     */
+    public TextModel textModel(String name) {
+        String id = textModelId(name);
+        TextModel m = textModels.get(id);
+        if (m != null) {
+            return m;
+        }
+        return textModels.computeIfAbsent(id, k -> createText(name, k));
+    }
+
+    /**
+     * A Bedrock model called with raw bodies (alias functions). Any Bedrock id is accepted, embedding or text.
+     *
+     * @throws UnknownModelException if {@code modelId} is not a Bedrock model id or alias of one
+     */
+    public RawModel rawModel(String modelId) {
+        String id = canonicalId(Objects.requireNonNull(modelId, "modelId"));
+        if (!BedrockModelIds.looksLikeBedrockId(id)) {
+            throw new UnknownModelException(modelId, "'" + modelId + "' is not a Bedrock model id; AWS_BEDROCK_INVOKE_MODEL "
+                    + "functions need one, e.g. anthropic.claude-3-haiku-20240307-v1:0");
+        }
+        return rawModels.computeIfAbsent(id, k -> new BedrockRawModel(bedrock(), k));
+    }
+
+    /** The configured default options of a model (by id), merged under each request's own options. */
+    public EmbedOptions embedDefaults(String modelId) {
+        return config.model(modelId).embedDefaults();
+    }
+
+    public GenerateOptions generateDefaults(String modelId) {
+        return config.model(modelId).generateDefaults();
+    }
+
+    /** The price of a model (by id). */
+    public ModelPrice price(String modelId) {
+        return config.price(modelId);
+    }
+
+    /** The most calls in flight for a model (by id) across all requests. */
+    public int maxConcurrency(String modelId) {
+        Integer c = config.model(modelId).maxConcurrency();
+        return c != null ? c : config.modelMaxConcurrency();
+    }
+
+    /** The configured batch size cap for a model (by id), or null. */
+    public Integer batchSize(String modelId) {
+        return config.model(modelId).batchSize();
+    }
+
+    private EmbeddingModel createEmbedding(String asked, String id) {
+        if (id.startsWith("local:")) {
+            if (id.equals(ModelsConfig.LOCAL_EMBEDDING)) {
+                return localFactory(asked).embedding();
+            }
+            if (id.equals(ModelsConfig.LOCAL_EXTRACTIVE)) {
+                throw wrongKind(asked, id, "text", "EMBED");
+            }
+            throw unknown(asked);
+        }
+        if (BedrockModelIds.looksLikeBedrockId(id)) {
+            TitanEmbeddingModel.Version v = TitanEmbeddingModel.versionOf(id);
+            if (v != null) {
+                return new TitanEmbeddingModel(bedrock(), id, v);
+            }
+            if (CohereEmbeddingModel.isCohereEmbed(id)) {
+                return new CohereEmbeddingModel(bedrock(), id);
+            }
+            if ("embedding".equals(config.model(id).kind())) {
+                throw new UnknownModelException(asked, "model '" + id + "' is configured as an embedding model, but ragproxy "
+                        + "knows only the Titan Text Embeddings (v1, v2) and Cohere Embed v3 request formats");
+            }
+            if (BedrockModelIds.isEmbedding(id)) {
+                throw new UnknownModelException(asked, "embedding model '" + id + "' is not supported; use Titan Text "
+                        + "Embeddings (amazon.titan-embed-text-v2:0, v1) or Cohere Embed v3 (cohere.embed-english-v3, "
+                        + "cohere.embed-multilingual-v3)");
+            }
+            throw wrongKind(asked, id, "text", "EMBED");
+        }
+        throw unknown(asked);
+    }
+
+    private TextModel createText(String asked, String id) {
+        if (id.startsWith("local:")) {
+            if (id.equals(ModelsConfig.LOCAL_EXTRACTIVE)) {
+                return localFactory(asked).extractive(embeddingModel(ModelsConfig.LOCAL_EMBEDDING));
+            }
+            if (id.equals(ModelsConfig.LOCAL_EMBEDDING)) {
+                throw wrongKind(asked, id, "embedding", "GENERATE");
+            }
+            throw unknown(asked);
+        }
+        if (BedrockModelIds.looksLikeBedrockId(id)) {
+            if (BedrockModelIds.isEmbedding(id) || "embedding".equals(config.model(id).kind())) {
+                throw wrongKind(asked, id, "embedding", "GENERATE");
+            }
+            return new ConverseTextModel(bedrock(), id);
+        }
+        throw unknown(asked);
+    }
+
+    private LocalModelFactory localFactory(String asked) {
+        if (local == null) {
+            throw new UnknownModelException(asked, "local models are not available in this build; configure a Bedrock "
+                    + "model ([models] default_embedding / default_text) instead");
+        }
+        return local;
+    }
+
+    private BedrockRuntimeAsyncClient bedrock() {
+        BedrockRuntimeAsyncClient c = client;
+        if (c == null) {
+            synchronized (this) {
+                c = client;
+                if (c == null) {
+                    c = clientSupplier.get();
+                    client = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    private UnknownModelException unknown(String asked) {
+        return new UnknownModelException(asked, "unknown model '" + asked + "'; configured models: " + configuredList()
+                + "; or name a Bedrock model id such as amazon.titan-embed-text-v2:0");
+    }
+
+    private UnknownModelException wrongKind(String asked, String id, String isKind, String function) {
+        String need = isKind.equals("text") ? "an embedding" : "a text";
+        return new UnknownModelException(asked, "model '" + asked + "'" + (asked != null && !asked.equals(id) ? " (" + id + ")" : "")
+                + " is " + (isKind.equals("text") ? "a text" : "an embedding") + " model; " + function + " needs " + need
+                + " model, e.g. " + describe().stream()
+                .filter(d -> d.kind().equals(isKind.equals("text") ? "embedding" : "text"))
+                .map(ModelDescription::name).limit(4).toList());
+    }
+
+    private String configuredList() {
+        List<String> parts = new ArrayList<>();
+        for (ModelDescription d : describe()) {
+            parts.add(d.name() + (d.name().equals(d.modelId()) ? "" : " (" + d.modelId() + ")"));
+        }
+        return String.join(", ", parts);
+    }
+
+    /** One row per known model (defaults, alias targets, configured and created models), defaults first. */
+    public List<ModelDescription> describe() {
+        Map<String, List<String>> aliasesOf = new LinkedHashMap<>();
+        config.aliases().forEach((a, id) -> aliasesOf.computeIfAbsent(id, k -> new ArrayList<>()).add(a));
+        String defEmbed = canonicalId(config.defaultEmbedding());
+        String defText = canonicalId(config.defaultText());
+        Set<String> ids = new LinkedHashSet<>();
+        ids.add(defEmbed);
+        ids.add(defText);
+        ids.addAll(aliasesOf.keySet());
+        ids.addAll(config.models().keySet());
+        ids.addAll(embeddingModels.keySet());
+        ids.addAll(textModels.keySet());
+        List<ModelDescription> rows = new ArrayList<>();
+        for (String id : ids) {
+            String kind = kindOf(id);
+            String provider = id.startsWith("local:") ? "local" : "bedrock";
+            Integer dims = kind.equals("embedding") ? dimensionsOf(id) : null;
+            List<String> aliases = aliasesOf.getOrDefault(id, List.of());
+            String name = aliases.isEmpty() ? id : aliases.get(0);
+            boolean isDefault = id.equals(kind.equals("embedding") ? defEmbed : defText);
+            rows.add(new ModelDescription(name, kind, provider, id, dims, aliases, isDefault, price(id)));
+        }
+        return rows;
+    }
+
+    private String kindOf(String id) {
+        if (embeddingModels.containsKey(id)) {
+            return "embedding";
+        }
+        if (textModels.containsKey(id)) {
+            return "text";
+        }
+        String k = config.model(id).kind();
+        if (k != null) {
+            return k;
+        }
+        if (id.equals(ModelsConfig.LOCAL_EMBEDDING) || BedrockModelIds.isEmbedding(id)) {
+            return "embedding";
+        }
+        return "text";
+    }
+
+    private Integer dimensionsOf(String id) {
+        EmbedOptions defaults = embedDefaults(id);
+        EmbeddingModel m = embeddingModels.get(id);
+        if (m != null) {
+            return m.dimensions(defaults);
+        }
+        if (id.equals(ModelsConfig.LOCAL_EMBEDDING)) {
+            return ModelsConfig.LOCAL_EMBEDDING_DIMENSIONS;
+        }
+        TitanEmbeddingModel.Version v = TitanEmbeddingModel.versionOf(id);
+        if (v == TitanEmbeddingModel.Version.V1) {
+            return 1536;
+        }
+        if (v == TitanEmbeddingModel.Version.V2) {
+            return defaults.dimensions() != null ? defaults.dimensions() : 1024;
+        }
+        if (CohereEmbeddingModel.isCohereEmbed(id)) {
+            return CohereEmbeddingModel.DIMENSIONS;
+        }
+        return defaults.dimensions();
+    }
+
+    @Override
+    public void close() {
+        for (Object m : new ArrayList<Object>(embeddingModels.values())) {
+            closeQuietly(m);
+        }
+        for (Object m : new ArrayList<Object>(textModels.values())) {
+            closeQuietly(m);
+        }
+        BedrockRuntimeAsyncClient c = client;
+        if (ownsClient && c != null) {
+            c.close();
+        }
+    }
+
+    private static void closeQuietly(Object o) {
+        if (o instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing at shutdown: nothing useful to do with a failure
+            }
+        }
+    }
+}

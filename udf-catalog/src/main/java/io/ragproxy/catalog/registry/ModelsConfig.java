@@ -1,0 +1,212 @@
+package io.ragproxy.catalog.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ragproxy.catalog.bedrock.BedrockModelIds;
+import io.ragproxy.catalog.bedrock.BedrockSettings;
+import io.ragproxy.catalog.invoke.InvocationSettings;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The model layer's configuration: the {@code [models]} table of {@code conf/ragproxy.toml} (see
+ * {@code conf/models.part.toml} for every key with its default). Immutable.
+ *
+ * <p>Everything has a default that works offline with no AWS account: the default embedding model is
+ * {@code local:all-minilm-l6-v2} (384 dimensions) and the default text model {@code local:extractive}. The
+ * built-in aliases and prices are kept when the file adds its own (the file wins on conflicts).
+ *
+ * @param defaultEmbedding    model used by EMBED() without a model argument (alias or id)
+ * @param defaultText         model used by GENERATE()/ANSWER() without a model argument (alias or id)
+ * @param aliases             alias → model id, in file order
+ * @param models              per-model settings, keyed by model id (aliases resolved)
+ * @param prices              USD per 1k tokens, keyed by model id without inference-profile prefix
+ * @param bedrock             how to reach Bedrock
+ * @param cacheBytes          result cache bound in bytes ({@code cache_mb})
+ * @param invocation          default invocation settings (the session can override them)
+ * @param modelMaxConcurrency calls in flight per model across all sessions, unless a model sets its own
+ */
+public record ModelsConfig(String defaultEmbedding, String defaultText, Map<String, String> aliases,
+                           Map<String, ModelConfig> models, Map<String, ModelPrice> prices, BedrockSettings bedrock,
+                           long cacheBytes, InvocationSettings invocation, int modelMaxConcurrency) {
+
+    public static final String LOCAL_EMBEDDING = "local:all-minilm-l6-v2";
+    public static final String LOCAL_EXTRACTIVE = "local:extractive";
+    public static final int LOCAL_EMBEDDING_DIMENSIONS = 384;
+
+    /** Built-in aliases; the ids are the ones in the Bedrock tutorials the project starts from. */
+    public static final Map<String, String> DEFAULT_ALIASES = ordered(
+            "minilm", LOCAL_EMBEDDING,
+            "extractive", LOCAL_EXTRACTIVE,
+            "titan-v2", "amazon.titan-embed-text-v2:0",
+            "titan-v1", "amazon.titan-embed-text-v1",
+            "cohere-english", "cohere.embed-english-v3",
+            "cohere-multilingual", "cohere.embed-multilingual-v3",
+            "llama3-2-3b", "us.meta.llama3-2-3b-instruct-v1:0",
+            "claude-3-haiku", "anthropic.claude-3-haiku-20240307-v1:0",
+            "titan-text-express", "amazon.titan-text-express-v1",
+            "nova-micro", "us.amazon.nova-micro-v1:0");
+
+    /** Built-in on-demand prices (USD per 1k tokens, us-east-1, as published when written; estimates only). */
+    public static final Map<String, ModelPrice> DEFAULT_PRICES = Map.of(
+            "amazon.titan-embed-text-v2:0", new ModelPrice(0.00002, 0),
+            "amazon.titan-embed-text-v1", new ModelPrice(0.0001, 0),
+            "cohere.embed-english-v3", new ModelPrice(0.0001, 0),
+            "cohere.embed-multilingual-v3", new ModelPrice(0.0001, 0),
+            "meta.llama3-2-3b-instruct-v1:0", new ModelPrice(0.00015, 0.00015),
+            "meta.llama3-2-1b-instruct-v1:0", new ModelPrice(0.0001, 0.0001),
+            "anthropic.claude-3-haiku-20240307-v1:0", new ModelPrice(0.00025, 0.00125),
+            "amazon.titan-text-express-v1", new ModelPrice(0.0002, 0.0006),
+            "amazon.nova-micro-v1:0", new ModelPrice(0.000035, 0.00014),
+            "amazon.nova-lite-v1:0", new ModelPrice(0.00006, 0.00024));
+
+    public static final long DEFAULT_CACHE_MB = 256;
+    public static final int DEFAULT_MODEL_MAX_CONCURRENCY = 64;
+
+    /** The defaults, as if the file had no {@code [models]} table. */
+    public static final ModelsConfig DEFAULT = new ModelsConfig(LOCAL_EMBEDDING, LOCAL_EXTRACTIVE, DEFAULT_ALIASES, Map.of(),
+            DEFAULT_PRICES, BedrockSettings.DEFAULT, DEFAULT_CACHE_MB * 1024 * 1024, InvocationSettings.DEFAULT,
+            DEFAULT_MODEL_MAX_CONCURRENCY);
+
+    private static final Set<String> KNOWN_KEYS = Set.of("default_embedding", "default_text", "cache_mb",
+            "model_max_concurrency", "invocation", "bedrock", "aliases", "model", "prices");
+
+    public ModelsConfig {
+        aliases = Collections.unmodifiableMap(new LinkedHashMap<>(aliases));
+        models = Map.copyOf(models);
+        prices = Map.copyOf(prices);
+        if (modelMaxConcurrency < 1) {
+            throw new IllegalArgumentException("[models] model_max_concurrency must be >= 1");
+        }
+        if (cacheBytes < 0) {
+            throw new IllegalArgumentException("[models] cache_mb must be >= 0");
+        }
+    }
+
+    /**
+     * Reads the configuration from a parsed TOML document: either the whole document (the {@code models} table is
+     * taken from it) or the {@code models} table itself. Null or missing sections give the defaults.
+     *
+     * @throws IllegalArgumentException naming the bad key
+     */
+    public static ModelsConfig fromJson(JsonNode root) {
+        if (root == null || root.isNull() || root.isMissingNode()) {
+            return DEFAULT;
+        }
+        JsonNode m;
+        if (root.has("models") && root.get("models").isObject()) {
+            m = root.get("models");
+        } else {
+            // The models table itself, or a whole document without one (then: defaults).
+            boolean anyKnown = false;
+            for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+                anyKnown |= KNOWN_KEYS.contains(it.next());
+            }
+            if (!anyKnown) {
+                return DEFAULT;
+            }
+            m = root;
+        }
+        for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!KNOWN_KEYS.contains(k)) {
+                throw new IllegalArgumentException("unknown key '" + k + "' in [models]; known: " + String.join(", ", new java.util.TreeSet<>(KNOWN_KEYS)));
+            }
+        }
+        Map<String, String> aliases = new LinkedHashMap<>(DEFAULT_ALIASES);
+        for (Map.Entry<String, JsonNode> e : m.path("aliases").properties()) {
+            if (!e.getValue().isTextual() || e.getValue().asText().isBlank()) {
+                throw new IllegalArgumentException("[models.aliases] " + e.getKey() + " must be a model id string");
+            }
+            aliases.put(e.getKey(), e.getValue().asText().trim());
+        }
+        Map<String, ModelConfig> models = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : m.path("model").properties()) {
+            String id = aliases.getOrDefault(e.getKey(), e.getKey());
+            models.put(id, ModelConfig.fromJson("models.model.\"" + e.getKey() + "\"", e.getValue()));
+        }
+        Map<String, ModelPrice> prices = new LinkedHashMap<>(DEFAULT_PRICES);
+        for (Map.Entry<String, JsonNode> e : m.path("prices").properties()) {
+            JsonNode v = e.getValue();
+            String id = BedrockModelIds.baseModelId(aliases.getOrDefault(e.getKey(), e.getKey()));
+            if (v.isObject()) {
+                prices.put(id, new ModelPrice(v.path("input").asDouble(0), v.path("output").asDouble(0)));
+            } else if (v.isArray() && v.size() == 2) {
+                prices.put(id, new ModelPrice(v.get(0).asDouble(), v.get(1).asDouble()));
+            } else {
+                throw new IllegalArgumentException("[models.prices] \"" + e.getKey() + "\" must be { input = USD_PER_1K, output = USD_PER_1K }");
+            }
+        }
+        // A per-model price overrides the price table.
+        models.forEach((id, mc) -> {
+            if (mc.price() != null) {
+                prices.put(BedrockModelIds.baseModelId(id), mc.price());
+            }
+        });
+        JsonNode b = m.path("bedrock");
+        String endpoint = text(b, "endpoint_override");
+        BedrockSettings bedrock = new BedrockSettings(text(b, "region"),
+                endpoint == null ? null : parseUri(endpoint),
+                b.path("max_connections").asInt(BedrockSettings.DEFAULT.maxConnections()),
+                Duration.ofMillis(b.path("connect_timeout_ms").asLong(BedrockSettings.DEFAULT.connectTimeout().toMillis())),
+                Duration.ofMillis(b.path("read_timeout_ms").asLong(BedrockSettings.DEFAULT.readTimeout().toMillis())));
+        InvocationSettings inv = InvocationSettings.fromJson(m.get("invocation"), InvocationSettings.DEFAULT);
+        String defEmbed = text(m, "default_embedding");
+        String defText = text(m, "default_text");
+        return new ModelsConfig(defEmbed == null ? LOCAL_EMBEDDING : defEmbed, defText == null ? LOCAL_EXTRACTIVE : defText,
+                aliases, models, prices, bedrock, m.path("cache_mb").asLong(DEFAULT_CACHE_MB) * 1024 * 1024, inv,
+                m.path("model_max_concurrency").asInt(DEFAULT_MODEL_MAX_CONCURRENCY));
+    }
+
+    private static String text(JsonNode n, String key) {
+        JsonNode v = n.get(key);
+        return v == null || v.isNull() || v.asText().isBlank() ? null : v.asText().trim();
+    }
+
+    private static URI parseUri(String s) {
+        try {
+            URI u = URI.create(s);
+            if (u.getScheme() == null || u.getHost() == null) {
+                throw new IllegalArgumentException("no scheme or host");
+            }
+            return u;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("[models.bedrock] endpoint_override must be a URL like http://127.0.0.1:8599, got '" + s + "'");
+        }
+    }
+
+    private static Map<String, String> ordered(String... kv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** The settings of {@code modelId}, {@link ModelConfig#NONE} when it has none. */
+    public ModelConfig model(String modelId) {
+        return models.getOrDefault(modelId, ModelConfig.NONE);
+    }
+
+    /** The price of {@code modelId} (inference-profile prefix ignored), {@link ModelPrice#FREE} when unknown. */
+    public ModelPrice price(String modelId) {
+        return prices.getOrDefault(BedrockModelIds.baseModelId(modelId), ModelPrice.FREE);
+    }
+
+    public ModelsConfig withBedrock(BedrockSettings b) {
+        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, b, cacheBytes, invocation, modelMaxConcurrency);
+    }
+
+    public ModelsConfig withDefaults(String embedding, String text) {
+        return new ModelsConfig(embedding, text, aliases, models, prices, bedrock, cacheBytes, invocation, modelMaxConcurrency);
+    }
+
+    public ModelsConfig withInvocation(InvocationSettings s) {
+        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, s, modelMaxConcurrency);
+    }
+}
