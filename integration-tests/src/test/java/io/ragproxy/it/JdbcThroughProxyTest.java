@@ -187,6 +187,32 @@ class JdbcThroughProxyTest {
         }
     }
 
+    @Test
+    void mysqlConnectorAskingForCompressionStillWorks() throws Exception {
+        // The proxy does not implement compression and masks it; a client that asks for it falls back to plain.
+        try (Connection c = open(Driver.MYSQL_CJ, "useCompression=true")) {
+            assertEquals(100_000, queryString(c, "SELECT REPEAT('z', 100000)").length());
+        }
+    }
+
+    @Test
+    void connectionsBeyondMaxConnectionsAreRefusedWithError1040() throws Exception {
+        try (ProxyFixture small = ProxyFixture.start(b -> b.maxConnections(2))) {
+            try (Connection a = Driver.MARIADB_CJ.connect(small.host(), small.port(), DB, LocalBackend.USER, "", false);
+                    Connection b = Driver.MARIADB_CJ.connect(small.host(), small.port(), DB, LocalBackend.USER, "", false)) {
+                SQLException e = assertThrows(SQLException.class, () -> Driver.MYSQL_CJ.connect(small.host(),
+                        small.port(), DB, LocalBackend.USER, "", false).close(), "a third connection with max 2");
+                assertEquals(1040, e.getErrorCode(), "error for too many connections: " + e);
+                assertEquals(1, queryLong(a, "SELECT 1"));
+                assertEquals(1, queryLong(b, "SELECT 1"));
+            }
+            small.awaitOpenConnectionsAtMost(0, Duration.ofSeconds(5), "closing both connections");
+            try (Connection c = Driver.MYSQL_CJ.connect(small.host(), small.port(), DB, LocalBackend.USER, "", false)) {
+                assertEquals(1, queryLong(c, "SELECT 1"), "a connection once there is room again");
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ metadata
 
     @ParameterizedTest(name = "{0}")
@@ -413,6 +439,27 @@ class JdbcThroughProxyTest {
                 }
             }
             assertEquals(1, queryLong(c, "SELECT 1"), "the connection after the large packets");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Driver.class)
+    void largePacketsOverTls(Driver d) throws Exception {
+        String t = table("tls_blob", d);
+        backend.exec(DB, "DROP TABLE IF EXISTS " + t, "CREATE TABLE " + t + " (id INT PRIMARY KEY, b LONGBLOB)");
+        byte[] data = new byte[17 * 1024 * 1024 + 123];
+        new Random(7).nextBytes(data);
+        try (Connection c = openTls(d, d.serverPrepare())) {
+            assertTrue(tlsInUse(c));
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + t + " (id, b) VALUES (?, ?)")) {
+                ps.setInt(1, 1);
+                ps.setBytes(2, data);
+                assertEquals(1, ps.executeUpdate());
+            }
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT b FROM " + t + " WHERE id = 1")) {
+                assertTrue(rs.next());
+                assertTrue(java.util.Arrays.equals(data, rs.getBytes(1)), "17 MiB blob over TLS differs");
+            }
         }
     }
 

@@ -19,7 +19,7 @@ import java.util.Map;
  * <p>Unknown keys in the proxy's own tables are errors, so a typo never silently falls back to a default.
  */
 public final class ConfigLoader {
-    private static final List<String> AI_TABLES = List.of("models", "cache", "invocation", "aws");
+    private static final List<String> AI_TABLES = List.of("models");
 
     private final Map<String, String> env;
 

@@ -28,7 +28,7 @@ import java.util.Objects;
  * @param shutdownGrace how long a graceful shutdown waits for open connections to finish
  * @param ioThreads Netty event-loop threads; 0 means twice the number of cores
  * @param dialect {@code auto}, {@code tidb} or {@code mariadb}: how vectors are written to the backend
- * @param ai the raw {@code [models]}, {@code [cache]}, {@code [invocation]} and {@code [aws]} tables, handed to udf-catalog
+ * @param ai the raw {@code [models]} table (models, cache, invocation policy, Bedrock), handed to udf-catalog
  */
 public record ProxyConfig(
         String listenHost,

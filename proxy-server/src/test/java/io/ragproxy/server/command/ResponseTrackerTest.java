@@ -312,29 +312,23 @@ class ResponseTrackerTest {
             return;
         }
         more(first);
-        int expectedFrames = params + columns + (deprecate ? 0 : (params > 0 ? 1 : 0) + (columns > 0 ? 1 : 0));
-        int n = 0;
-        for (int i = 0; i < params; i++, n++) {
-            ByteBuf f = columnDef(seq++, "?");
-            if (n == expectedFrames - 1) {
-                doneAndIdle(f);
-                return;
-            }
-            more(f);
+        java.util.List<ByteBuf> rest = new java.util.ArrayList<>();
+        for (int i = 0; i < params; i++) {
+            rest.add(columnDef(seq++, "?"));
         }
         if (params > 0 && !deprecate) {
-            more(eof(seq++, AUTOCOMMIT));
-            n++;
+            rest.add(eof(seq++, AUTOCOMMIT));
         }
-        for (int i = 0; i < columns; i++, n++) {
-            ByteBuf f = columnDef(seq++, "c" + i);
-            if (n == expectedFrames - 1) {
-                doneAndIdle(f);
-                return;
-            }
-            more(f);
+        for (int i = 0; i < columns; i++) {
+            rest.add(columnDef(seq++, "c" + i));
         }
-        doneAndIdle(eof(seq, AUTOCOMMIT));
+        if (columns > 0 && !deprecate) {
+            rest.add(eof(seq++, AUTOCOMMIT));
+        }
+        for (int i = 0; i < rest.size() - 1; i++) {
+            more(rest.get(i));
+        }
+        doneAndIdle(rest.get(rest.size() - 1));
     }
 
     @ParameterizedTest
