@@ -20,6 +20,7 @@ import java.util.Map;
  */
 public final class ConfigLoader {
     private static final List<String> AI_TABLES = List.of("models");
+    private static final List<String> TABLES = List.of("proxy", "backend", "tls", "models");
 
     private final Map<String, String> env;
 
@@ -37,6 +38,10 @@ public final class ConfigLoader {
      */
     public ProxyConfig load(Path file, String listen, String backend) {
         ProxyConfig.Builder b = ProxyConfig.builder();
+        String home = env.get("RAGPROXY_HOME");
+        b.stateDir(home != null && !home.isBlank()
+                ? Path.of(home)
+                : Path.of(System.getProperty("user.home"), ".cache", "ragproxy"));
         if (file != null) {
             applyFile(b, file);
         }
@@ -62,6 +67,12 @@ public final class ConfigLoader {
         if (root == null) {
             return;
         }
+        root.fieldNames().forEachRemaining(k -> {
+            if (!TABLES.contains(k)) {
+                throw new IllegalArgumentException(file + ": unknown " + (root.get(k).isObject() ? "table [" + k + "]"
+                        : "top-level setting " + k) + " (the tables are " + String.join(", ", TABLES) + ")");
+            }
+        });
         TomlTable proxy = new TomlTable(root, "proxy");
         proxy.keys("listen", "max_connections", "idle_timeout_s", "io_threads", "shutdown_grace_s", "state_dir");
         if (proxy.has("listen")) {
@@ -107,7 +118,11 @@ public final class ConfigLoader {
         }
         String cert = tlsTable.has("cert") ? tlsTable.text("cert") : "";
         String key = tlsTable.has("key") ? tlsTable.text("key") : "";
-        if (!cert.isBlank() || !key.isBlank()) {
+        if (cert.isBlank() != key.isBlank()) {
+            throw new IllegalArgumentException("tls.cert and tls.key must be given together (or both left empty for a"
+                    + " self-signed certificate)");
+        }
+        if (!cert.isBlank()) {
             Path base = file.toAbsolutePath().getParent();
             b.clientTlsFiles(base.resolve(expandHome(cert)), base.resolve(expandHome(key)));
         }
@@ -141,10 +156,23 @@ public final class ConfigLoader {
             }
         }
         String backendTls = env.get("RAGPROXY_BACKEND_TLS");
-        if (backendTls != null && !backendTls.isBlank()) {
-            b.backendTls(Boolean.parseBoolean(backendTls.trim()),
-                    !"false".equalsIgnoreCase(env.getOrDefault("RAGPROXY_BACKEND_TLS_VERIFY", "true").trim()));
+        String verify = env.get("RAGPROXY_BACKEND_TLS_VERIFY");
+        ProxyConfig current = b.build();
+        boolean tls = backendTls == null || backendTls.isBlank() ? current.backendTls() : bool("RAGPROXY_BACKEND_TLS", backendTls);
+        boolean tlsVerify = verify == null || verify.isBlank() ? current.backendTlsVerify()
+                : bool("RAGPROXY_BACKEND_TLS_VERIFY", verify);
+        b.backendTls(tls, tlsVerify);
+    }
+
+    private static boolean bool(String name, String value) {
+        String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+        if (v.equals("true") || v.equals("1") || v.equals("yes")) {
+            return true;
         }
+        if (v.equals("false") || v.equals("0") || v.equals("no")) {
+            return false;
+        }
+        throw new IllegalArgumentException(name + " must be true or false, got '" + value + "'");
     }
 
     private static String expandHome(String path) {
@@ -205,7 +233,7 @@ public final class ConfigLoader {
 
         int integer(String key) {
             JsonNode v = node.get(key);
-            if (!v.canConvertToInt()) {
+            if (!v.isIntegralNumber() || !v.canConvertToInt()) {
                 throw new IllegalArgumentException(name + "." + key + " must be a whole number, got " + v);
             }
             return v.asInt();

@@ -21,7 +21,8 @@ import java.util.Objects;
  * @param clientTls whether clients may upgrade their connection to TLS (terminated at the proxy)
  * @param clientTlsCert PEM certificate chain for the client leg; null means a self-signed one
  * @param clientTlsKey PEM private key (PKCS#8) for {@code clientTlsCert}
- * @param stateDir folder for state the proxy makes itself (the self-signed certificate)
+ * @param stateDir folder for state the proxy makes itself (the self-signed certificate); {@link ConfigLoader}
+ *     defaults it to {@code $RAGPROXY_HOME}, else {@code ~/.cache/ragproxy}
  * @param maxConnections client connections accepted at once; further ones get error 1040
  * @param idleTimeout a client connection idle this long is closed; zero disables
  * @param connectTimeout how long to wait for the backend's TCP connect
@@ -60,6 +61,13 @@ public record ProxyConfig(
         Objects.requireNonNull(ai, "ai");
         checkPort("listen port", listenPort, true);
         checkPort("backend port", backendPort, false);
+        if (idleTimeout.isNegative() || connectTimeout.isNegative() || shutdownGrace.isNegative()) {
+            throw new IllegalArgumentException("idle_timeout_s, connect_timeout_ms and shutdown_grace_s must not be"
+                    + " negative");
+        }
+        if (ioThreads < 0) {
+            throw new IllegalArgumentException("io_threads must be 0 (automatic) or more, got " + ioThreads);
+        }
         if (maxConnections < 1) {
             throw new IllegalArgumentException("max_connections must be at least 1, got " + maxConnections);
         }
@@ -126,7 +134,7 @@ public record ProxyConfig(
         private boolean clientTls = true;
         private Path clientTlsCert;
         private Path clientTlsKey;
-        private Path stateDir = defaultStateDir();
+        private Path stateDir = Path.of(System.getProperty("user.home"), ".cache", "ragproxy");
         private int maxConnections = 1024;
         private Duration idleTimeout = Duration.ofHours(8);
         private Duration connectTimeout = Duration.ofSeconds(10);
@@ -136,13 +144,6 @@ public record ProxyConfig(
         private JsonNode ai = JsonNodeFactory.instance.objectNode();
 
         private Builder() {}
-
-        private static Path defaultStateDir() {
-            String home = System.getenv("RAGPROXY_HOME");
-            return home != null && !home.isBlank()
-                    ? Path.of(home)
-                    : Path.of(System.getProperty("user.home"), ".cache", "ragproxy");
-        }
 
         public Builder listen(String host, int port) {
             this.listenHost = host;

@@ -60,10 +60,12 @@ class ConfigLoaderTest {
         assertTrue(Files.isRegularFile(SHIPPED), "shipped config at " + SHIPPED.toAbsolutePath());
         ProxyConfig fromFile = loader().load(SHIPPED, null, null);
         ProxyConfig defaults = ProxyConfig.builder().build();
-        // [models]/[cache]/[invocation]/[aws] are handed to udf-catalog as they are; everything else is the default
+        // [models] (with its sub-tables) is handed to udf-catalog as it is; everything else is the default
         assertEquals(defaults, fromFile.toBuilder().ai(defaults.ai()).build());
         fromFile.ai().fieldNames().forEachRemaining(name -> assertTrue(
-                List.of("models", "cache", "invocation", "aws").contains(name), "unexpected ai table " + name));
+                List.of("models").contains(name), "unexpected ai table " + name));
+        assertEquals("local:all-minilm-l6-v2", fromFile.ai().path("models").path("default_embedding").asText());
+        assertEquals(30000, fromFile.ai().path("models").path("invocation").path("timeout_ms").asInt());
     }
 
     @Test
@@ -116,8 +118,8 @@ class ConfigLoaderTest {
                 key = "certs/server.key"
                 [models]
                 default_embedding = "titan-v2"
-                [cache]
-                max_weight_mb = 64
+                [models.invocation]
+                timeout_ms = 64
                 """);
         ProxyConfig c = loader().load(f, null, null);
         assertEquals("0.0.0.0", c.listenHost());
@@ -137,7 +139,7 @@ class ConfigLoaderTest {
         assertEquals(dir.toAbsolutePath().resolve("certs/server.pem"), c.clientTlsCert(), "relative to the file");
         assertEquals(dir.toAbsolutePath().resolve("certs/server.key"), c.clientTlsKey());
         assertEquals("titan-v2", c.ai().path("models").path("default_embedding").asText());
-        assertEquals(64, c.ai().path("cache").path("max_weight_mb").asInt());
+        assertEquals(64, c.ai().path("models").path("invocation").path("timeout_ms").asInt(), c.ai().toString());
     }
 
     @Test
@@ -299,6 +301,9 @@ class ConfigLoaderTest {
         // a misspelled table would otherwise silently fall back to every default
         assertMentions(fails(() -> loader().load(tomlUnchecked("[backnd]\naddress = \"db:4000\"\n"), null, null)),
                 "backnd");
+        // the tables the file used to have before they moved under [models] must not be silently ignored either
+        assertMentions(fails(() -> loader().load(tomlUnchecked("[cache]\nmax_weight_mb = 64\n"), null, null)),
+                "cache");
     }
 
     @Test
