@@ -79,7 +79,7 @@ public final class AdminStatements {
         List<List<String>> rows = rows(invoker.snapshot());
         for (Map.Entry<String, Map<String, Number>> model : invoker.snapshotByModel().entrySet()) {
             for (Map.Entry<String, Number> e : model.getValue().entrySet()) {
-                rows.add(List.of(e.getKey() + "@" + model.getKey(), String.valueOf(e.getValue())));
+                rows.add(List.of(e.getKey() + "@" + model.getKey(), text(e.getValue())));
             }
         }
         return rows;
@@ -101,8 +101,13 @@ public final class AdminStatements {
 
     private static List<List<String>> rows(Map<String, ?> values) {
         List<List<String>> rows = new ArrayList<>();
-        values.forEach((k, v) -> rows.add(List.of(k, String.valueOf(v))));
+        values.forEach((k, v) -> rows.add(List.of(k, text(v))));
         return rows;
+    }
+
+    /** Numbers as SHOW STATUS writes them: plain decimals, never scientific notation. */
+    private static String text(Object value) {
+        return value instanceof java.math.BigDecimal d ? d.toPlainString() : String.valueOf(value);
     }
 
     private PipelineResult set(StatementSession session, Tokens t) {
@@ -121,15 +126,17 @@ public final class AdminStatements {
                 n = n.substring(2);
                 if (n.regionMatches(true, 0, "session.", 0, 8) || n.regionMatches(true, 0, "local.", 0, 6)) {
                     n = n.substring(n.indexOf('.') + 1);
+                } else if (n.regionMatches(true, 0, "global.", 0, 7) || n.regionMatches(true, 0, "persist.", 0, 8)) {
+                    throw new ProxyException(ProxyError.BAD_SETTING, "rag_ settings are per session; set defaults in"
+                            + " ragproxy.toml instead of SET @@" + n);
                 }
             }
             if (!n.regionMatches(true, 0, "rag_", 0, 4)) {
                 throw new ProxyException(ProxyError.BAD_SETTING, "set rag_ settings in a SET statement of their own"
                         + " (found " + n + ")");
             }
-            if (!t.accept("=")) {
-                t.expect(":");
-                t.expect("=");
+            if (!t.accept("=") && !(t.accept(":") && t.accept("="))) {
+                throw t.error("expected = after " + n);
             }
             Tokens.Token value = t.take();
             settings = settings.with(n, value.text(), defaults);

@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import net.sf.jsqlparser.expression.Function;
 
 /**
- * Finds every {@link Function} node in a JSqlParser tree, outer calls before the calls in their arguments.
+ * Finds every {@link Function} node (or node of another type) in a JSqlParser tree, outer calls before the calls in their arguments.
  *
  * <p>JSqlParser's visitors each cover part of the grammar (its table finder skips ORDER BY, for one), and an AI
  * call the proxy missed would reach the backend unrewritten. So this walks the tree's fields generically: every
@@ -24,54 +24,63 @@ final class FunctionCollector {
     private FunctionCollector() {}
 
     static List<Function> collect(Object root) {
-        List<Function> out = new ArrayList<>();
-        walk(root, Collections.newSetFromMap(new IdentityHashMap<>()), out);
+        return collect(root, Function.class);
+    }
+
+    /** Every node of {@code type} in the tree under {@code root}, outer before inner. */
+    static <T> List<T> collect(Object root, Class<T> type) {
+        List<T> out = new ArrayList<>();
+        walk(root, type, Collections.newSetFromMap(new IdentityHashMap<>()), out);
         return out;
     }
 
-    private static void walk(Object node, Set<Object> seen, List<Function> out) {
+    private static <T> void walk(Object node, Class<T> type, Set<Object> seen, List<T> out) {
         if (node == null || !seen.add(node)) {
             return;
         }
         if (node instanceof Iterable<?> items) {
             for (Object item : items) {
-                walk(item, seen, out);
+                walk(item, type, seen, out);
             }
             return;
         }
         if (node instanceof Map<?, ?> map) {
             for (Map.Entry<?, ?> e : map.entrySet()) {
-                walk(e.getKey(), seen, out);
-                walk(e.getValue(), seen, out);
+                walk(e.getKey(), type, seen, out);
+                walk(e.getValue(), type, seen, out);
             }
             return;
         }
         if (node instanceof Object[] array) {
             for (Object item : array) {
-                walk(item, seen, out);
+                walk(item, type, seen, out);
             }
             return;
         }
-        if (!node.getClass().getName().startsWith("net.sf.jsqlparser.")
-                || node.getClass().getName().startsWith("net.sf.jsqlparser.parser.")) {
-            return; // strings, numbers, and the parser's own token objects hold no SQL nodes
+        if (node instanceof Enum<?> || !isTreeClass(node.getClass())) {
+            return; // strings, numbers, enums and the parser's own token objects hold no SQL nodes
         }
-        if (node instanceof Function f) {
-            out.add(f);
+        if (type.isInstance(node)) {
+            out.add(type.cast(node));
         }
         for (Field field : fields(node.getClass())) {
             try {
-                walk(field.get(node), seen, out);
+                walk(field.get(node), type, seen, out);
             } catch (IllegalAccessException e) {
                 throw new IllegalStateException("cannot read " + field, e);
             }
         }
     }
 
+    private static boolean isTreeClass(Class<?> c) {
+        String name = c.getName();
+        return name.startsWith("net.sf.jsqlparser.") && !name.startsWith("net.sf.jsqlparser.parser.");
+    }
+
     private static List<Field> fields(Class<?> type) {
         return FIELDS.computeIfAbsent(type, t -> {
             List<Field> fields = new ArrayList<>();
-            for (Class<?> c = t; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Class<?> c = t; c != null && isTreeClass(c); c = c.getSuperclass()) {
                 for (Field f : c.getDeclaredFields()) {
                     if (Modifier.isStatic(f.getModifiers()) || f.getType().isPrimitive()) {
                         continue;

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.Function;
 
 /**
  * The <em>literal</em> plan of DESIGN.md §3: every AI call's arguments are constants, so the proxy evaluates
@@ -51,6 +52,13 @@ public final class LiteralPlanner {
                         + " is not available in this build yet; use GENERATE(prompt) over constants meanwhile");
             }
             for (Expression input : call.modelInputs()) {
+                for (Function inner : FunctionCollector.collect(input)) {
+                    if (AiFunction.named(inner.getName()) != null && inner.getMultipartName().size() == 1) {
+                        throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "an AI call inside another AI"
+                                + " call's arguments (" + inner.getName() + " inside " + call.function() + ") is not"
+                                + " available yet; compute the inner one first, e.g. SET @v = (SELECT …)");
+                    }
+                }
                 String column = StatementAnalysis.firstColumn(input);
                 if (column != null) {
                     throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, call.function() + "() over columns"
@@ -62,7 +70,7 @@ public final class LiteralPlanner {
         return evaluateArguments(session, analysis).thenCompose(values -> {
             List<ModelInput> inputs = new ArrayList<>();
             for (AiCall call : analysis.calls()) {
-                inputs.add(input(call, values, settings, analysis.writes()));
+                inputs.add(input(call, values, settings, analysis.stored(call)));
             }
             int distinct = countDistinct(inputs);
             if (distinct > settings.maxCalls()) {
@@ -110,20 +118,19 @@ public final class LiteralPlanner {
         });
     }
 
-    private ModelInput input(AiCall call, Map<Expression, String> values, RagSettings settings, boolean writes) {
+    private ModelInput input(AiCall call, Map<Expression, String> values, RagSettings settings, boolean stored) {
         String text = values.get(call.text());
         String model = call.model() == null ? null : values.get(call.model());
         String options = call.options() == null ? null : values.get(call.options());
         try {
             if (call.function().embeds()) {
                 String name = model != null ? model : settings.embeddingModel();
-                String id = invoker.registry().embeddingModel(name).id();
+                var embeddingModel = invoker.registry().embeddingModel(name);
+                String id = embeddingModel.id();
                 EmbedOptions opts = options == null || options.isBlank() ? EmbedOptions.DEFAULT : EmbedOptions.fromJson(options);
-                if (options == null || !options.contains("input_type")) {
+                if (embeddingModel.distinguishesInputPurpose() && (options == null || !options.contains("input_type"))) {
                     // Stored text is a document; text a statement only compares against is a query.
-                    boolean document = writes && call.function() != AiFunction.VEC_EMBED_COSINE_DISTANCE
-                            && call.function() != AiFunction.VEC_EMBED_L2_DISTANCE;
-                    opts = opts.withInputPurpose(document ? EmbedOptions.InputPurpose.DOCUMENT
+                    opts = opts.withInputPurpose(stored ? EmbedOptions.InputPurpose.DOCUMENT
                             : EmbedOptions.InputPurpose.QUERY);
                 }
                 return new ModelInput(call, id, name, text, opts, null);
@@ -163,35 +170,50 @@ public final class LiteralPlanner {
             List<String> texts = group.stream().map(ModelInput::text).toList();
             if (head.embedOptions() != null) {
                 all.add(invoker.embedAll(head.modelName(), texts, head.embedOptions(), settings.invocation())
-                        .handle((vectors, error) -> {
+                        .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings,
+                                text -> invoker.embed(head.modelName(), text, head.embedOptions(), settings.invocation())))
+                        .thenAccept(vectors -> {
                             for (int i = 0; i < group.size(); i++) {
-                                float[] v = error == null ? vectors.get(i) : null;
-                                if (error != null && !settings.nullOnError()) {
-                                    throw ModelErrors.toProxy(group.get(i).call().function(), head.modelId(), error);
-                                }
-                                synchronized (replacements) {
-                                    replacements.put(group.get(i).call(), embedding(group.get(i).call(), v, dialect));
-                                }
+                                put(replacements, group.get(i).call(), embedding(group.get(i).call(), vectors.get(i), dialect));
                             }
-                            return null;
                         }));
             } else {
                 all.add(invoker.generateAll(head.modelName(), texts, head.generateOptions(), settings.invocation())
-                        .handle((answers, error) -> {
-                            if (error != null && !settings.nullOnError()) {
-                                throw ModelErrors.toProxy(head.call().function(), head.modelId(), error);
-                            }
+                        .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings,
+                                text -> invoker.generate(head.modelName(), text, head.generateOptions(), settings.invocation())))
+                        .thenAccept(answers -> {
                             for (int i = 0; i < group.size(); i++) {
-                                String a = error == null ? answers.get(i) : null;
-                                synchronized (replacements) {
-                                    replacements.put(group.get(i).call(), a == null ? "NULL" : ConstantValues.quote(a));
-                                }
+                                String a = answers.get(i);
+                                put(replacements, group.get(i).call(), a == null ? "NULL" : ConstantValues.quote(a));
                             }
-                            return null;
                         }));
             }
         }
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> replacements);
+    }
+
+    private static void put(Map<AiCall, String> replacements, AiCall call, String replacement) {
+        synchronized (replacements) {
+            replacements.put(call, replacement);
+        }
+    }
+
+    /**
+     * After a group's batch failed: with rag_on_error = 'error' the statement fails with the model's error; with
+     * 'null' each text is asked for on its own (those that succeeded come from the cache), and only the ones that
+     * fail again become NULL.
+     */
+    private static <T> CompletableFuture<List<T>> retryEachOrFail(ModelInput head, List<String> texts, Throwable error,
+            RagSettings settings, java.util.function.Function<String, CompletableFuture<T>> single) {
+        if (!settings.nullOnError()) {
+            return CompletableFuture.failedFuture(ModelErrors.toProxy(head.call().function(), head.modelId(), error));
+        }
+        List<CompletableFuture<T>> each = new ArrayList<>();
+        for (String text : texts) {
+            each.add(single.apply(text).exceptionally(e -> null));
+        }
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+                .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
     }
 
     /** The replacement of an embedding call: the vector literal, or the distance to it. */

@@ -6,7 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.statement.select.SelectItem;
 import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.StringValue;
 import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
@@ -26,6 +28,7 @@ final class SqlRenderer {
     private SqlRenderer() {}
 
     static String render(StatementAnalysis analysis, Map<AiCall, String> replacements, Dialect dialect) {
+        labelRewrittenColumns(analysis);
         for (Function f : analysis.vectorFunctions()) {
             translate(f, dialect);
         }
@@ -59,7 +62,30 @@ final class SqlRenderer {
                 sql = sql.replace(e.getKey(), e.getValue());
             }
         }
-        return sql;
+        return analysis.suffix().isEmpty() ? sql : sql + " " + analysis.suffix();
+    }
+
+    /**
+     * Gives each select-list item that is about to be rewritten, and has no alias, the label the client's text
+     * would have had: MySQL names an unaliased column by its expression, and clients read columns by that name.
+     */
+    private static void labelRewrittenColumns(StatementAnalysis analysis) {
+        java.util.Set<Function> rewritten = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        analysis.calls().forEach(c -> rewritten.add(c.node()));
+        rewritten.addAll(analysis.vectorFunctions());
+        for (SelectItem<?> item : FunctionCollector.collect(analysis.statement(), SelectItem.class)) {
+            if (item.getAlias() != null || item.getExpression() == null) {
+                continue;
+            }
+            boolean touches = FunctionCollector.collect(item.getExpression()).stream().anyMatch(rewritten::contains);
+            if (touches) {
+                String label = item.getExpression().toString();
+                if (label.length() > 256) {
+                    label = label.substring(0, 256);
+                }
+                item.setAlias(new Alias("`" + label.replace("`", "``") + "`", true));
+            }
+        }
     }
 
     /** Renames a TiDB vector function for the backend and turns its string-literal vectors into vector literals. */

@@ -27,12 +27,25 @@ public final class StatementAnalysis {
     private final Statement statement;
     private final List<AiCall> calls;
     private final List<Function> vectorFunctions;
+    private final String suffix;
+    private final java.util.Set<Function> stored;
 
-    private StatementAnalysis(Statement statement, List<AiCall> calls, List<Function> vectorFunctions) {
+    private StatementAnalysis(Statement statement, List<AiCall> calls, List<Function> vectorFunctions, String suffix) {
         this.statement = statement;
         this.calls = calls;
         this.vectorFunctions = vectorFunctions;
+        this.suffix = suffix;
+        this.stored = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        if (statement instanceof Update update) {
+            stored.addAll(FunctionCollector.collect(update.getUpdateSets()));
+        } else if (statement instanceof Insert || statement instanceof Upsert) {
+            stored.addAll(FunctionCollector.collect(statement));
+        }
     }
+
+    /** A trailing {@code INTO @var [, @var]} (MySQL's SELECT … INTO), which JSqlParser does not read. */
+    private static final java.util.regex.Pattern INTO_VARIABLES = java.util.regex.Pattern.compile(
+            "(?is)\\s+INTO\\s+@[A-Za-z0-9_$.]+(\\s*,\\s*@[A-Za-z0-9_$.]+)*\\s*;?\\s*$");
 
     /**
      * Parses {@code sql}.
@@ -42,8 +55,15 @@ public final class StatementAnalysis {
      */
     public static StatementAnalysis parse(String sql, ExecutorService parserExecutor) {
         Statement statement;
+        String suffix = "";
+        java.util.regex.Matcher into = INTO_VARIABLES.matcher(sql);
+        if (into.find() && sql.trim().regionMatches(true, 0, "SELECT", 0, 6)) {
+            suffix = sql.substring(into.start()).trim().replaceFirst(";\\s*$", "");
+            sql = sql.substring(0, into.start());
+        }
         try {
-            statement = CCJSqlParserUtil.parse(sql, parserExecutor, parser -> { });
+            // MySQL reads backslash escapes in string literals unless NO_BACKSLASH_ESCAPES is set.
+            statement = CCJSqlParserUtil.parse(sql, parserExecutor, parser -> parser.withBackslashEscapeCharacter(true));
         } catch (JSQLParserException e) {
             throw new ProxyException(ProxyError.PARSE_ERROR, "ragproxy cannot parse this statement, which it must"
                     + " rewrite because it calls an AI function: " + parserMessage(e)
@@ -63,7 +83,7 @@ public final class StatementAnalysis {
                 vectorFunctions.add(function);
             }
         }
-        return new StatementAnalysis(statement, calls, vectorFunctions);
+        return new StatementAnalysis(statement, calls, vectorFunctions, suffix);
     }
 
     private static boolean isTidbVectorFunction(String name) {
@@ -110,9 +130,17 @@ public final class StatementAnalysis {
         return vectorFunctions;
     }
 
-    /** Whether the statement stores what it computes (its embeddings are documents, not queries). */
-    public boolean writes() {
-        return statement instanceof Insert || statement instanceof Update || statement instanceof Upsert;
+    /**
+     * Whether the call's result is stored (a value of INSERT, REPLACE or UPDATE … SET): its text is a document;
+     * any other text (in a WHERE or ORDER BY, in a SELECT) is a query.
+     */
+    public boolean stored(AiCall call) {
+        return stored.contains(call.node()) && call.function().vectorArg() < 0; // a distance's text is a query
+    }
+
+    /** Text the parser does not read but the backend must get back, after the rendered statement (SELECT … INTO @v). */
+    public String suffix() {
+        return suffix;
     }
 
     /**

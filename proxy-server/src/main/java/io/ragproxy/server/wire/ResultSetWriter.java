@@ -34,6 +34,11 @@ public final class ResultSetWriter {
      * @param status server status flags for the terminator
      */
     public ByteBuf write(ByteBufAllocator alloc, List<String> columns, List<List<String>> rows, int status) {
+        for (List<String> row : rows) {
+            if (row.size() != columns.size()) {
+                throw new IllegalArgumentException("row has " + row.size() + " values for " + columns.size() + " columns");
+            }
+        }
         ByteBuf out = alloc.buffer();
         int seq = 1;
         ByteBuf p = alloc.buffer();
@@ -57,9 +62,6 @@ public final class ResultSetWriter {
             seq = append(out, alloc, seq, eof(alloc, status));
         }
         for (List<String> row : rows) {
-            if (row.size() != columns.size()) {
-                throw new IllegalArgumentException("row has " + row.size() + " values for " + columns.size() + " columns");
-            }
             p = alloc.buffer();
             for (String value : row) {
                 if (value == null) {

@@ -43,6 +43,11 @@ public final class CohereEmbeddingModel implements EmbeddingModel {
     }
 
     @Override
+    public boolean distinguishesInputPurpose() {
+        return true;
+    }
+
+    @Override
     public String id() {
         return modelId;
     }

@@ -201,8 +201,9 @@ public final class ModelInvoker implements AutoCloseable {
                     if (t == null) {
                         partFutures.get(i).complete(emb.vectors().get(i));
                     } else {
-                        partFutures.get(i).completeExceptionally(toModelException(t, id));
+                        // Evict before failing the waiters, so a retry right after the error calls the model again.
                         cache.remove(partKeys.get(i), partFutures.get(i));
+                        partFutures.get(i).completeExceptionally(toModelException(t, id));
                     }
                 }
             });
@@ -304,8 +305,8 @@ public final class ModelInvoker implements AutoCloseable {
                         if (t == null) {
                             mine.complete(g.text());
                         } else {
+                            cache.remove(key, mine); // before failing the waiters, as above
                             mine.completeExceptionally(toModelException(t, id));
-                            cache.remove(key, mine);
                         }
                     });
                 } else {

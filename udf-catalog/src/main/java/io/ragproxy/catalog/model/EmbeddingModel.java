@@ -22,6 +22,14 @@ public interface EmbeddingModel {
     int maxBatchSize();
 
     /**
+     * Whether the model embeds a text differently as a document than as a query ({@link EmbedOptions#inputPurpose()},
+     * Cohere's {@code input_type}). Models that ignore the purpose say false, so the same text is cached once.
+     */
+    default boolean distinguishesInputPurpose() {
+        return false;
+    }
+
+    /**
      * Embeds {@code texts} (size at most {@link #maxBatchSize()}, no nulls, no empty strings) in one model
      * call. The future completes with one vector per text, in order, and {@link Usage} for the call, or
      * exceptionally with a {@link ModelException}.

@@ -1,0 +1,87 @@
+package io.ragproxy.server.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.ragproxy.server.command.PipelineResult;
+import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.plan.FakeModels;
+import io.ragproxy.server.plan.FakeSession;
+import io.ragproxy.server.scan.ScanResult;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class RagPipelineTest {
+    FakeModels.Embedder embedder;
+    RagPipeline pipeline;
+
+    @BeforeEach
+    void setUp() {
+        embedder = new FakeModels.Embedder(FakeModels.EMBED_ID);
+        pipeline = new RagPipeline(FakeModels.invoker(embedder, new FakeModels.Generator(FakeModels.TEXT_ID)), "auto");
+    }
+
+    @AfterEach
+    void tearDown() {
+        pipeline.close();
+    }
+
+    FakeSession session(String version) {
+        return new FakeSession(version, true, pipeline.initialSettings());
+    }
+
+    ScanResult scan(FakeSession s, String sql) {
+        byte[] b = sql.getBytes(StandardCharsets.UTF_8);
+        return pipeline.scanner(s).scan(b, 0, b.length);
+    }
+
+    PipelineResult run(FakeSession s, String sql) throws Exception {
+        return pipeline.execute(s, sql, scan(s, sql)).get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void literalStatementForwardedInTheBackendsDialect() throws Exception {
+        FakeSession maria = session("5.5.5-11.8.6-MariaDB-0+deb13u1");
+        assertEquals("SELECT VEC_FromText('[1.0,97.0,-0.5]')",
+                unlabelled(assertInstanceOf(PipelineResult.Forward.class, run(maria, "SELECT EMBED('a')")).sql()));
+        FakeSession tidb = session("8.0.11-TiDB-v8.5.0");
+        assertEquals("SELECT '[1.0,97.0,-0.5]'",
+                unlabelled(assertInstanceOf(PipelineResult.Forward.class, run(tidb, "SELECT EMBED('a')")).sql()));
+    }
+
+    @Test
+    void tidbSpellingsTranslatedOnMariadbWithoutAiCall() throws Exception {
+        FakeSession maria = session("5.5.5-11.8.6-MariaDB-0+deb13u1");
+        String sql = "SELECT VEC_COSINE_DISTANCE(v, '[1,2]') FROM t";
+        assertEquals(ScanResult.Kind.FUNCTION_CALL, scan(maria, sql).kind());
+        assertEquals("SELECT VEC_DISTANCE_COSINE(v, VEC_FromText('[1,2]')) FROM t",
+                unlabelled(assertInstanceOf(PipelineResult.Forward.class, run(maria, sql)).sql()));
+        assertEquals(ScanResult.Kind.PLAIN, scan(session("8.0.11-TiDB-v8.5.0"), sql).kind());
+    }
+
+    @Test
+    void proxyStatementsGoToAdmin() throws Exception {
+        FakeSession s = session("8.0.11-TiDB-v8.5.0");
+        assertInstanceOf(PipelineResult.Reply.class, run(s, "SET rag_max_calls = 3"));
+        assertEquals(3, s.settings().maxCalls());
+        PipelineResult.Reply r = assertInstanceOf(PipelineResult.Reply.class, run(s, "SHOW RAG MODELS"));
+        r.frames().release();
+    }
+
+    @Test
+    void multiStatementWithAiCallRefused() {
+        FakeSession s = session("8.0.11-TiDB-v8.5.0");
+        String sql = "SELECT 1; SELECT EMBED('a')";
+        ScanResult scan = scan(s, sql);
+        ProxyException e = assertThrows(ProxyException.class, () -> pipeline.execute(s, sql, scan));
+        assertEquals(7001, e.code());
+    }
+
+    private static String unlabelled(String sql) {
+        return sql.replaceAll(" AS `(?:[^`]|``)*`", "");
+    }
+}
