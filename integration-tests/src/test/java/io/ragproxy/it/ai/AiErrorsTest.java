@@ -38,27 +38,21 @@ class AiErrorsTest {
     private static final String DB = "ragproxy_it_ai_errors";
     private static BedrockEmulator emulator;
     private static AiProxy proxy;
+    private static BedrockWorld world;
 
     @BeforeAll
     static void start() throws Exception {
-        LocalBackend.get().recreateDatabase(DB);
+        world = BedrockWorld.start(DB);
+        emulator = world.emulator;
+        proxy = world.proxy;
         LocalBackend.get().exec(DB, "CREATE TABLE docs (id INT PRIMARY KEY, content TEXT, embedding VECTOR(512))",
                 "INSERT INTO docs (id, content) VALUES (1, 'one'), (2, 'two')");
-        emulator = BedrockEmulator.builder().start();
-        proxy = AiProxy.bedrock(emulator);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        try {
-            if (proxy != null) {
-                proxy.close();
-            }
-        } finally {
-            if (emulator != null) {
-                emulator.close();
-            }
-            LocalBackend.get().dropDatabase(DB);
+        if (world != null) {
+            world.close();
         }
     }
 

@@ -45,29 +45,20 @@ class BedrockDemoTest {
     private static BedrockEmulator emulator;
     private static ReferenceBedrock reference;
     private static AiProxy proxy;
+    private static BedrockWorld world;
 
     @BeforeAll
     static void start() throws Exception {
-        LocalBackend.get().recreateDatabase(DB);
-        emulator = BedrockEmulator.builder().start();
-        reference = new ReferenceBedrock();
-        proxy = AiProxy.bedrock(emulator);
+        world = BedrockWorld.start(DB);
+        emulator = world.emulator;
+        reference = world.reference;
+        proxy = world.proxy;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        try {
-            if (proxy != null) {
-                proxy.close();
-            }
-        } finally {
-            if (emulator != null) {
-                emulator.close();
-            }
-            if (reference != null) {
-                reference.close();
-            }
-            LocalBackend.get().dropDatabase(DB);
+        if (world != null) {
+            world.close();
         }
     }
 
