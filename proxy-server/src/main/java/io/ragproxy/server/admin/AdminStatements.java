@@ -145,7 +145,8 @@ public final class AdminStatements {
             throw t.error("unexpected text");
         }
         session.settings(settings);
-        return PipelineResult.reply(Packets.ok(session.alloc(), 1, 0, 0, session.serverStatus(), 0, null));
+        return PipelineResult.reply(Packets.ok(session.alloc(), 1, 0, 0, session.serverStatus(), 0, null,
+                session.sessionTrack()));
     }
 
     private CompletableFuture<PipelineResult> explain(StatementSession session, String sql, Dialect dialect) {
@@ -159,7 +160,13 @@ public final class AdminStatements {
         if (inner.isEmpty()) {
             throw t.error("EXPLAIN RAG needs a statement");
         }
-        return planner.plan(session, inner, dialect, session.settings(), true).thenApply(plan -> {
+        io.ragproxy.server.plan.StatementAnalysis analysis = planner.parse(inner);
+        if (io.ragproxy.server.plan.BackfillPlanner.applies(analysis)) {
+            return new io.ragproxy.server.plan.BackfillPlanner(planner).explain(session, analysis, session.settings())
+                    .thenApply(row -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),
+                            List.of(row)));
+        }
+        return planner.plan(session, analysis, dialect, session.settings(), true).thenApply(plan -> {
             String kind = plan.modelInputs() == 0 && plan.models().isEmpty() ? "passthrough" : "literal";
             List<List<String>> rows = List.of(List.of(kind, Integer.toString(plan.modelInputs()),
                     String.join(", ", plan.models()), plan.backendSql()));

@@ -25,6 +25,9 @@ public interface StatementSession {
     /** A writer for result sets in this connection's protocol flavour. */
     ResultSetWriter resultSetWriter();
 
+    /** Whether CLIENT_SESSION_TRACK was negotiated (OK packets then carry length-encoded info). */
+    boolean sessionTrack();
+
     /** Server status flags as of the backend's last OK or EOF packet (for replies the proxy composes). */
     int serverStatus();
 

@@ -14,7 +14,10 @@ import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.AiFunction;
+import io.ragproxy.server.plan.BackfillPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
+import io.ragproxy.server.plan.StatementAnalysis;
+import io.ragproxy.server.wire.Packets;
 import io.ragproxy.server.scan.FunctionNames;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.scan.StatementScanner;
@@ -34,6 +37,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private final String configuredDialect;
     private final ExecutorService parserExecutor;
     private final LiteralPlanner planner;
+    private final BackfillPlanner backfill;
     private final AdminStatements admin;
     private final RagSettings initialSettings;
     private final StatementScanner tidbScanner;
@@ -52,6 +56,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
             return t;
         });
         this.planner = new LiteralPlanner(invoker, parserExecutor);
+        this.backfill = new BackfillPlanner(planner);
         this.initialSettings = RagSettings.defaults(invoker.defaults());
         this.admin = new AdminStatements(invoker, planner, initialSettings);
         List<String> names = new ArrayList<>();
@@ -96,7 +101,14 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
             throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "send a statement that calls an AI function"
                     + " (or uses TiDB vector functions on MariaDB) on its own, not in a multi-statement string");
         }
-        return planner.plan(session, sql, dialect, session.settings(), false)
+        StatementAnalysis analysis = planner.parse(sql);
+        if (BackfillPlanner.applies(analysis)) {
+            return backfill.run(session, analysis, dialect, session.settings()).thenApply(r -> PipelineResult.reply(
+                    Packets.ok(session.alloc(), 1, r.changed(), 0, session.serverStatus(), 0,
+                            "Rows matched: " + r.matched() + "  Changed: " + r.changed() + "  Warnings: 0",
+                            session.sessionTrack())));
+        }
+        return planner.plan(session, analysis, dialect, session.settings(), false)
                 .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql())));
     }
 

@@ -45,7 +45,17 @@ public final class LiteralPlanner {
      */
     public CompletableFuture<LiteralPlan> plan(StatementSession session, String sql, Dialect dialect,
             RagSettings settings, boolean dryRun) {
-        StatementAnalysis analysis = StatementAnalysis.parse(sql, parserExecutor);
+        return plan(session, parse(sql), dialect, settings, dryRun);
+    }
+
+    /** Parses {@code sql} with this planner's parser executor. */
+    public StatementAnalysis parse(String sql) {
+        return StatementAnalysis.parse(sql, parserExecutor);
+    }
+
+    /** Plans an already parsed statement (which the plan then owns and mutates). */
+    public CompletableFuture<LiteralPlan> plan(StatementSession session, StatementAnalysis analysis, Dialect dialect,
+            RagSettings settings, boolean dryRun) {
         for (AiCall call : analysis.calls()) {
             if (call.function() == AiFunction.ANSWER) {
                 throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "ANSWER() is an aggregate over rows and"
@@ -122,6 +132,11 @@ public final class LiteralPlanner {
         String text = values.get(call.text());
         String model = call.model() == null ? null : values.get(call.model());
         String options = call.options() == null ? null : values.get(call.options());
+        return resolve(call, text, model, options, settings, stored);
+    }
+
+    /** Resolves a call's model and options (evaluated to text) for {@code text}. */
+    ModelInput resolve(AiCall call, String text, String model, String options, RagSettings settings, boolean stored) {
         try {
             if (call.function().embeds()) {
                 String name = model != null ? model : settings.embeddingModel();
@@ -168,28 +183,33 @@ public final class LiteralPlanner {
         for (List<ModelInput> group : groups.values()) {
             ModelInput head = group.get(0);
             List<String> texts = group.stream().map(ModelInput::text).toList();
-            if (head.embedOptions() != null) {
-                all.add(invoker.embedAll(head.modelName(), texts, head.embedOptions(), settings.invocation())
-                        .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings,
-                                text -> invoker.embed(head.modelName(), text, head.embedOptions(), settings.invocation())))
-                        .thenAccept(vectors -> {
-                            for (int i = 0; i < group.size(); i++) {
-                                put(replacements, group.get(i).call(), embedding(group.get(i).call(), vectors.get(i), dialect));
-                            }
-                        }));
-            } else {
-                all.add(invoker.generateAll(head.modelName(), texts, head.generateOptions(), settings.invocation())
-                        .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings,
-                                text -> invoker.generate(head.modelName(), text, head.generateOptions(), settings.invocation())))
-                        .thenAccept(answers -> {
-                            for (int i = 0; i < group.size(); i++) {
-                                String a = answers.get(i);
-                                put(replacements, group.get(i).call(), a == null ? "NULL" : ConstantValues.quote(a));
-                            }
-                        }));
-            }
+            all.add(results(head, texts, settings).thenAccept(results -> {
+                for (int i = 0; i < group.size(); i++) {
+                    AiCall call = group.get(i).call();
+                    String r = results.get(i);
+                    put(replacements, call, head.embedOptions() != null ? embeddingOfText(call, r, dialect)
+                            : r == null ? "NULL" : ConstantValues.quote(r));
+                }
+            }));
         }
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> replacements);
+    }
+
+    /**
+     * The model's results for {@code texts} with {@code head}'s model and options, in order: a vector's text form
+     * ({@code [0.1,…]}) for embeddings, the text for generation; null for NULL or empty input, and (with
+     * rag_on_error = 'null') for failed calls. Concurrent, de-duplicated and cached by the invoker.
+     */
+    CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings) {
+        if (head.embedOptions() != null) {
+            return invoker.embedAll(head.modelName(), texts, head.embedOptions(), settings.invocation())
+                    .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings,
+                            text -> invoker.embed(head.modelName(), text, head.embedOptions(), settings.invocation())))
+                    .thenApply(vectors -> vectors.stream().map(v -> v == null ? null : Dialect.vectorText(v)).toList());
+        }
+        return invoker.generateAll(head.modelName(), texts, head.generateOptions(), settings.invocation())
+                .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings,
+                        text -> invoker.generate(head.modelName(), text, head.generateOptions(), settings.invocation())));
     }
 
     private static void put(Map<AiCall, String> replacements, AiCall call, String replacement) {
@@ -217,11 +237,7 @@ public final class LiteralPlanner {
     }
 
     /** The replacement of an embedding call: the vector literal, or the distance to it. */
-    private static String embedding(AiCall call, float[] vector, Dialect dialect) {
-        return embeddingOfText(call, vector == null ? null : Dialect.vectorText(vector), dialect);
-    }
-
-    private static String embeddingOfText(AiCall call, String vectorText, Dialect dialect) {
+    static String embeddingOfText(AiCall call, String vectorText, Dialect dialect) {
         String literal = vectorText == null ? "NULL" : dialect.vectorLiteralOfText(vectorText);
         return switch (call.function()) {
             case VEC_EMBED_COSINE_DISTANCE -> dialect.cosineDistance() + "(" + SqlRenderer.VECTOR_ARGUMENT + ", "
@@ -253,7 +269,7 @@ public final class LiteralPlanner {
     }
 
     /** One call's resolved model input. */
-    private record ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
+    record ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
             GenerateOptions generateOptions) {
         String groupKey() {
             return (embedOptions != null ? "e:" + embedOptions.cacheKey() : "g:" + generateOptions.cacheKey())

@@ -272,7 +272,7 @@ final class ProxyConnection implements StatementSession {
                     return;
                 }
                 boolean completed = tracker.onBackendFrame(frame);
-                client.write(frame);
+                client.write(frame, client.voidPromise());
                 if (completed && waiting != null && tracker.isIdle()) {
                     runLocal();
                 }
@@ -286,7 +286,7 @@ final class ProxyConnection implements StatementSession {
             case GREETED, CLIENT_TLS -> onClientHandshake(frame);
             case AUTHENTICATING -> {
                 Packets.setSequenceId(frame, Packets.sequenceId(frame) - sequenceOffset);
-                backend.write(frame);
+                backend.write(frame, backend.voidPromise());
             }
             case COMMAND -> {
                 if (localRunning || waiting != null || !held.isEmpty()) {
@@ -324,7 +324,7 @@ final class ProxyConnection implements StatementSession {
         }
         if (tracker.expectsClientData()) {
             tracker.onClientFrame(frame);
-            backend.write(frame);
+            backend.write(frame, backend.voidPromise());
             return;
         }
         int command = Packets.firstByte(frame);
@@ -343,7 +343,7 @@ final class ProxyConnection implements StatementSession {
     private void relay(ByteBuf frame, int command) {
         tracker.onCommand(command);
         tracker.onClientFrame(frame);
-        backend.write(frame);
+        backend.write(frame, backend.voidPromise());
     }
 
     private void dispatchQuery(List<ByteBuf> frames) {
@@ -366,7 +366,7 @@ final class ProxyConnection implements StatementSession {
                 tracker.onCommand(Commands.COM_QUERY);
                 for (ByteBuf f : frames) {
                     tracker.onClientFrame(f);
-                    backend.write(f);
+                    backend.write(f, backend.voidPromise());
                 }
                 frames = List.of();
                 return;
@@ -507,6 +507,11 @@ final class ProxyConnection implements StatementSession {
     @Override
     public void settings(io.ragproxy.server.command.RagSettings settings) {
         this.settings = settings;
+    }
+
+    @Override
+    public boolean sessionTrack() {
+        return Capabilities.has(negotiated, Capabilities.CLIENT_SESSION_TRACK);
     }
 
     @Override

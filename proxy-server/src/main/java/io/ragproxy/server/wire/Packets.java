@@ -87,16 +87,28 @@ public final class Packets {
         return frame(alloc, sequenceId, payload);
     }
 
-    /** An OK packet frame (protocol 4.1 layout, no session-state info). */
+    /** An OK packet frame (protocol 4.1 layout, no session-state info), for a connection without CLIENT_SESSION_TRACK. */
     public static ByteBuf ok(ByteBufAllocator alloc, int sequenceId, long affectedRows, long lastInsertId,
             int statusFlags, int warnings, String info) {
+        return ok(alloc, sequenceId, affectedRows, lastInsertId, statusFlags, warnings, info, false);
+    }
+
+    /**
+     * An OK packet frame; with CLIENT_SESSION_TRACK negotiated the info text is length-encoded, as the client then
+     * expects (and no session-state changes follow).
+     */
+    public static ByteBuf ok(ByteBufAllocator alloc, int sequenceId, long affectedRows, long lastInsertId,
+            int statusFlags, int warnings, String info, boolean sessionTrack) {
         ByteBuf payload = alloc.buffer(32);
         payload.writeByte(0x00);
         writeLengthEncodedInt(payload, affectedRows);
         writeLengthEncodedInt(payload, lastInsertId);
         payload.writeShortLE(statusFlags).writeShortLE(warnings);
-        if (info != null && !info.isEmpty()) {
-            payload.writeBytes(info.getBytes(StandardCharsets.UTF_8));
+        byte[] text = info == null ? new byte[0] : info.getBytes(StandardCharsets.UTF_8);
+        if (sessionTrack) {
+            writeLengthEncodedString(payload, text);
+        } else {
+            payload.writeBytes(text);
         }
         return frame(alloc, sequenceId, payload);
     }

@@ -65,6 +65,11 @@ public final class FakeSession implements StatementSession {
     }
 
     @Override
+    public boolean sessionTrack() {
+        return false;
+    }
+
+    @Override
     public int serverStatus() {
         return 2;
     }

@@ -211,7 +211,8 @@ public final class ModelInvoker implements AutoCloseable {
 
         CompletableFuture<List<float[]>> out = new CompletableFuture<>();
         out.whenComplete((r, t) -> {
-            if (out.isCancelled()) {
+            // Cancelled, or failed fast on one input: the request's other calls are no longer wanted.
+            if (t != null) {
                 cancelAll(units);
             }
         });
@@ -318,7 +319,8 @@ public final class ModelInvoker implements AutoCloseable {
         }
         CompletableFuture<List<String>> out = new CompletableFuture<>();
         out.whenComplete((r, t) -> {
-            if (out.isCancelled()) {
+            // Cancelled, or failed fast on one input: the request's other calls are no longer wanted.
+            if (t != null) {
                 cancelAll(units);
             }
         });

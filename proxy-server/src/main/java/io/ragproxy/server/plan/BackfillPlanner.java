@@ -1,0 +1,328 @@
+package io.ragproxy.server.plan;
+
+import io.ragproxy.server.backend.QueryResult;
+import io.ragproxy.server.command.ProxyError;
+import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.command.RagSettings;
+import io.ragproxy.server.command.StatementSession;
+import io.ragproxy.server.dialect.Dialect;
+import io.ragproxy.server.protocol.ServerStatus;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.update.Update;
+import net.sf.jsqlparser.statement.update.UpdateSet;
+
+/**
+ * The <em>backfill</em> plan of DESIGN.md §3, for {@code UPDATE t SET v = EMBED(c) [, …] [WHERE …]}: keyset pages by
+ * the table's primary key, each page's model calls concurrent (and cached), each page written with one UPDATE.
+ *
+ * <p>In autocommit mode every page commits on its own, so a 100k-row backfill never holds a 100k-row transaction
+ * (TiDB limits transaction size), and re-running the statement after a failure resumes where it stopped when its
+ * WHERE selects unfinished rows ({@code WHERE v IS NULL}). Inside a transaction the pages run under a savepoint
+ * and a failure rolls all of them back, so the UPDATE is atomic there.
+ */
+public final class BackfillPlanner {
+    /** Rows per page: one SELECT, one batch of model calls, one UPDATE. */
+    static final int PAGE_ROWS = 500;
+    private static final String SAVEPOINT = "ragproxy_backfill";
+    private static final Pattern ROWS_MATCHED = Pattern.compile("Rows matched: (\\d+)");
+
+    private final LiteralPlanner literals;
+
+    public BackfillPlanner(LiteralPlanner literals) {
+        this.literals = literals;
+    }
+
+    /**
+     * Whether the backfill plan takes {@code analysis}: a single-table UPDATE without ORDER BY or LIMIT whose AI
+     * calls are all whole SET values of EMBED, EMBED_TEXT or GENERATE, at least one over columns, with literal
+     * model and options arguments, and none in the WHERE clause.
+     */
+    public static boolean applies(StatementAnalysis analysis) {
+        if (!(analysis.statement() instanceof Update u) || analysis.calls().isEmpty()) {
+            return false;
+        }
+        if ((u.getJoins() != null && !u.getJoins().isEmpty()) || (u.getStartJoins() != null && !u.getStartJoins().isEmpty())
+                || u.getFromItem() != null || u.getOrderByElements() != null || u.getLimit() != null
+                || u.getReturningClause() != null) {
+            return false;
+        }
+        Map<Function, Boolean> setValues = new IdentityHashMap<>();
+        for (UpdateSet set : u.getUpdateSets()) {
+            for (Object value : set.getValues()) {
+                if (value instanceof Function f) {
+                    setValues.put(f, true);
+                }
+            }
+        }
+        boolean overColumns = false;
+        for (AiCall call : analysis.calls()) {
+            AiFunction f = call.function();
+            if (!setValues.containsKey(call.node())
+                    || (f != AiFunction.EMBED && f != AiFunction.EMBED_TEXT && f != AiFunction.GENERATE)) {
+                return false;
+            }
+            for (Expression e : java.util.Arrays.asList(call.model(), call.options())) {
+                if (e != null && ConstantValues.literal(e) == ConstantValues.NOT_LITERAL) {
+                    return false;
+                }
+            }
+            overColumns |= StatementAnalysis.firstColumn(call.text()) != null;
+        }
+        return overColumns;
+    }
+
+    /**
+     * EXPLAIN RAG's row for a backfill: plan, distinct model inputs (counted by the backend), models, and the page
+     * query and update. Reads the primary key and the count; calls no model and writes nothing.
+     */
+    public CompletableFuture<List<String>> explain(StatementSession session, StatementAnalysis analysis,
+            RagSettings settings) {
+        Update u = (Update) analysis.statement();
+        List<BackfillCall> calls = resolve(analysis, settings);
+        String models = String.join(", ", calls.stream().map(c -> c.input().modelId()).distinct().toList());
+        return primaryKey(session, u.getTable()).thenCompose(pk -> session.query(countQuery(u, analysis))
+                .thenApply(r -> java.util.Arrays.asList("backfill", r.first().rows().get(0).get(0), models,
+                        describe(analysis, pk))));
+    }
+
+    private String describe(StatementAnalysis analysis, String primaryKey) {
+        Update u = (Update) analysis.statement();
+        return pageQuery(u, analysis, primaryKey, "<last key>") + "; UPDATE " + u.getTable() + " SET … = CASE "
+                + primaryKey + " WHEN … END WHERE " + primaryKey + " IN (…)" + (u.getWhere() == null ? ""
+                : " AND (" + u.getWhere() + ")") + "  -- pages of " + PAGE_ROWS + " rows, each committed in autocommit mode";
+    }
+
+    /** Runs the backfill; completes with the OK packet's counters. */
+    public CompletableFuture<BackfillResult> run(StatementSession session, StatementAnalysis analysis, Dialect dialect,
+            RagSettings settings) {
+        Update u = (Update) analysis.statement();
+        Progress progress = new Progress();
+        return primaryKey(session, u.getTable())
+                .thenCompose(pk -> guard(session, u, analysis, settings).thenCompose(count -> {
+                    boolean atomic = (session.serverStatus() & ServerStatus.IN_TRANS) != 0
+                            || (session.serverStatus() & ServerStatus.AUTOCOMMIT) == 0;
+                    progress.atomic = atomic;
+                    List<BackfillCall> calls = resolve(analysis, settings);
+                    CompletableFuture<Void> start = atomic
+                            ? session.query("SAVEPOINT " + SAVEPOINT).thenApply(r -> null)
+                            : CompletableFuture.completedFuture(null);
+                    return start.thenCompose(v -> page(session, u, analysis, pk, calls, dialect, settings, null, progress))
+                            .thenCompose(v -> atomic ? session.query("RELEASE SAVEPOINT " + SAVEPOINT).thenApply(r -> null)
+                                    : CompletableFuture.completedFuture(null));
+                }))
+                .handle((v, error) -> {
+                    if (error == null) {
+                        return CompletableFuture.completedFuture(new BackfillResult(progress.matched, progress.changed));
+                    }
+                    return failed(session, progress, error);
+                })
+                .thenCompose(f -> f);
+    }
+
+    private CompletableFuture<BackfillResult> failed(StatementSession session, Progress progress, Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        ProxyException pe = cause instanceof ProxyException p ? p
+                : new ProxyException(ProxyError.INTERNAL, "the backfill failed: " + cause.getMessage(), cause);
+        if (!progress.started) {
+            return CompletableFuture.failedFuture(pe); // failed before writing anything
+        }
+        String what = progress.atomic
+                ? " The UPDATE ran inside a transaction: its " + progress.changed + " changed rows were rolled back."
+                : " " + progress.changed + " rows were already written and committed; run the statement again to"
+                        + " continue (its WHERE should select only unfinished rows, e.g. WHERE v IS NULL).";
+        ProxyException reported = new ProxyException(pe.code(), pe.sqlState(), pe.getMessage() + ";" + what, pe);
+        if (!progress.atomic || !progress.savepointSet) {
+            return CompletableFuture.failedFuture(reported);
+        }
+        return session.query("ROLLBACK TO SAVEPOINT " + SAVEPOINT)
+                .handle((r, e) -> {
+                    throw new java.util.concurrent.CompletionException(reported);
+                });
+    }
+
+    /** The table's single-column primary key, from information_schema. */
+    private static CompletableFuture<String> primaryKey(StatementSession session, Table table) {
+        String schema = table.getSchemaName() == null ? "DATABASE()" : ConstantValues.quote(unquote(table.getSchemaName()));
+        String sql = "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = " + schema
+                + " AND TABLE_NAME = " + ConstantValues.quote(unquote(table.getName()))
+                + " AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION";
+        return session.query(sql).thenApply(r -> {
+            List<List<String>> rows = r.first().rows();
+            if (rows.size() != 1) {
+                throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "UPDATE … SET col = EMBED(column) pages"
+                        + " through the table by its primary key, and " + table + (rows.isEmpty()
+                        ? " has none" : " has a composite one") + "; add a single-column primary key, or update in"
+                        + " chunks with constant arguments");
+            }
+            return "`" + rows.get(0).get(0).replace("`", "``") + "`";
+        });
+    }
+
+    private static String unquote(String name) {
+        if (name.length() >= 2 && (name.startsWith("`") && name.endsWith("`") || name.startsWith("\"") && name.endsWith("\""))) {
+            return name.substring(1, name.length() - 1);
+        }
+        return name;
+    }
+
+    /** The cost guard: the distinct texts the statement needs, counted by the backend before any model call. */
+    private static CompletableFuture<Long> guard(StatementSession session, Update u, StatementAnalysis analysis,
+            RagSettings settings) {
+        return session.query(countQuery(u, analysis)).thenApply(r -> {
+            String v = r.first().rows().get(0).get(0);
+            long count = v == null ? 0 : Long.parseLong(v);
+            if (count > settings.maxCalls()) {
+                throw new ProxyException(ProxyError.TOO_MANY_CALLS, "the statement needs " + count
+                        + " distinct model inputs, more than rag_max_calls = " + settings.maxCalls()
+                        + "; raise it with SET rag_max_calls = " + count + " if that is intended");
+            }
+            return count;
+        });
+    }
+
+    private static String countQuery(Update u, StatementAnalysis analysis) {
+        StringBuilder sql = new StringBuilder("SELECT ");
+        List<AiCall> calls = analysis.calls();
+        for (int i = 0; i < calls.size(); i++) {
+            sql.append(i == 0 ? "" : " + ").append("COUNT(DISTINCT ").append(calls.get(i).text()).append(')');
+        }
+        sql.append(" FROM ").append(u.getTable());
+        if (u.getWhere() != null) {
+            sql.append(" WHERE ").append(u.getWhere());
+        }
+        return sql.toString();
+    }
+
+    /** A SET column whose value is an AI call, with its model and options resolved. */
+    private record BackfillCall(UpdateSet set, int index, AiCall call, LiteralPlanner.ModelInput input) {}
+
+    private List<BackfillCall> resolve(StatementAnalysis analysis, RagSettings settings) {
+        Update u = (Update) analysis.statement();
+        List<BackfillCall> out = new ArrayList<>();
+        for (AiCall call : analysis.calls()) {
+            String model = call.model() == null ? null : (String) ConstantValues.literal(call.model());
+            String options = call.options() == null ? null : (String) ConstantValues.literal(call.options());
+            for (UpdateSet set : u.getUpdateSets()) {
+                for (int i = 0; i < set.getValues().size(); i++) {
+                    if (set.getValues().get(i) == call.node()) {
+                        out.add(new BackfillCall(set, i, call, literals.resolve(call, null, model, options, settings, true)));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String pageQuery(Update u, StatementAnalysis analysis, String pk, String after) {
+        StringBuilder sql = new StringBuilder("SELECT ").append(pk);
+        for (AiCall call : analysis.calls()) {
+            sql.append(", ").append(call.text());
+        }
+        sql.append(" FROM ").append(u.getTable());
+        List<String> conditions = new ArrayList<>();
+        if (u.getWhere() != null) {
+            conditions.add("(" + u.getWhere() + ")");
+        }
+        if (after != null) {
+            conditions.add(pk + " > " + after);
+        }
+        if (!conditions.isEmpty()) {
+            sql.append(" WHERE ").append(String.join(" AND ", conditions));
+        }
+        return sql.append(" ORDER BY ").append(pk).append(" LIMIT ").append(PAGE_ROWS).toString();
+    }
+
+    private CompletableFuture<Void> page(StatementSession session, Update u, StatementAnalysis analysis, String pk,
+            List<BackfillCall> calls, Dialect dialect, RagSettings settings, String after, Progress progress) {
+        progress.savepointSet = progress.atomic;
+        progress.started = true;
+        return session.query(pageQuery(u, analysis, pk, after)).thenCompose(result -> {
+            List<List<String>> rows = result.first().rows();
+            if (rows.isEmpty()) {
+                return CompletableFuture.completedFuture(null);
+            }
+            List<CompletableFuture<List<String>>> values = new ArrayList<>();
+            for (int c = 0; c < calls.size(); c++) {
+                int column = c + 1;
+                List<String> texts = rows.stream().map(row -> row.get(column)).toList();
+                values.add(literals.results(calls.get(c).input(), texts, settings));
+            }
+            return CompletableFuture.allOf(values.toArray(CompletableFuture[]::new))
+                    .thenCompose(v -> session.query(pageUpdate(u, pk, rows, calls, values, dialect)))
+                    .thenCompose(written -> {
+                        count(progress, written);
+                        String last = ConstantValues.quote(rows.get(rows.size() - 1).get(0));
+                        return rows.size() < PAGE_ROWS ? CompletableFuture.completedFuture(null)
+                                : page(session, u, analysis, pk, calls, dialect, settings, last, progress);
+                    });
+        });
+    }
+
+    private static String pageUpdate(Update u, String pk, List<List<String>> rows, List<BackfillCall> calls,
+            List<CompletableFuture<List<String>>> values, Dialect dialect) {
+        Map<Expression, String> replaced = new IdentityHashMap<>();
+        for (int c = 0; c < calls.size(); c++) {
+            List<String> results = values.get(c).join();
+            boolean vector = calls.get(c).input().embedOptions() != null;
+            StringBuilder cases = new StringBuilder("CASE ").append(pk);
+            for (int r = 0; r < rows.size(); r++) {
+                String result = results.get(r);
+                String literal = result == null ? "NULL" : vector ? dialect.vectorLiteralOfText(result) : ConstantValues.quote(result);
+                cases.append(" WHEN ").append(ConstantValues.quote(rows.get(r).get(0))).append(" THEN ").append(literal);
+            }
+            replaced.put(calls.get(c).call().node(), cases.append(" END").toString());
+        }
+        StringBuilder sql = new StringBuilder("UPDATE ").append(u.getTable()).append(" SET ");
+        boolean first = true;
+        for (UpdateSet set : u.getUpdateSets()) {
+            for (int i = 0; i < set.getColumns().size(); i++) {
+                Column column = set.getColumns().get(i);
+                Expression value = set.getValues().get(i);
+                sql.append(first ? "" : ", ").append(column).append(" = ")
+                        .append(replaced.containsKey(value) ? replaced.get(value) : value.toString());
+                first = false;
+            }
+        }
+        sql.append(" WHERE ").append(pk).append(" IN (");
+        for (int r = 0; r < rows.size(); r++) {
+            sql.append(r == 0 ? "" : ", ").append(ConstantValues.quote(rows.get(r).get(0)));
+        }
+        sql.append(')');
+        if (u.getWhere() != null) {
+            sql.append(" AND (").append(u.getWhere()).append(')');
+        }
+        return sql.toString();
+    }
+
+    private static void count(Progress progress, QueryResult written) {
+        progress.changed += written.affectedRows();
+        Matcher m = ROWS_MATCHED.matcher(written.info());
+        progress.matched += m.find() ? Long.parseLong(m.group(1)) : written.affectedRows();
+    }
+
+    /** Counters of a running backfill (touched on one thread at a time, in the future chain's order). */
+    private static final class Progress {
+        volatile long matched;
+        volatile long changed;
+        volatile boolean atomic;
+        volatile boolean savepointSet;
+        volatile boolean started;
+    }
+
+    /**
+     * @param matched rows the page UPDATEs matched
+     * @param changed rows they changed
+     */
+    public record BackfillResult(long matched, long changed) {}
+}
