@@ -273,7 +273,7 @@ class AiErrorsTest {
             // An UPDATE … SET v = EMBED(c) is a backfill; one with LIMIT, or with the call in its WHERE, is not yet.
             assertSqlError(c, "UPDATE docs SET embedding = EMBED(content) LIMIT 1", 7001, "0A000");
             assertSqlError(c, "UPDATE docs SET content = 'x' WHERE GENERATE(content) = 'y'", 7001, "0A000");
-            assertSqlError(c, "SELECT ANSWER('q', content) FROM docs", 7001, "0A000");
+            assertSqlError(c, "SELECT UPPER(ANSWER('q', content)) FROM docs", 7001, "0A000");
             assertEquals(0, emulator.requestCount());
             try (Connection direct = LocalBackend.get().connect(DB)) {
                 assertEquals("2", scalar(direct, "SELECT COUNT(*) FROM docs WHERE embedding IS NULL"), "nothing written");

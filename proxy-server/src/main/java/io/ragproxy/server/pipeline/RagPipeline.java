@@ -14,6 +14,7 @@ import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.AiFunction;
+import io.ragproxy.server.plan.AnswerPlanner;
 import io.ragproxy.server.plan.BackfillPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
 import io.ragproxy.server.plan.StatementAnalysis;
@@ -38,6 +39,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private final ExecutorService parserExecutor;
     private final LiteralPlanner planner;
     private final BackfillPlanner backfill;
+    private final AnswerPlanner answers;
     private final AdminStatements admin;
     private final RagSettings initialSettings;
     private final StatementScanner tidbScanner;
@@ -57,6 +59,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         });
         this.planner = new LiteralPlanner(invoker, parserExecutor);
         this.backfill = new BackfillPlanner(planner);
+        this.answers = new AnswerPlanner(planner);
         this.initialSettings = RagSettings.defaults(invoker.defaults());
         this.admin = new AdminStatements(invoker, planner, initialSettings);
         List<String> names = new ArrayList<>();
@@ -102,6 +105,10 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                     + " (or uses TiDB vector functions on MariaDB) on its own, not in a multi-statement string");
         }
         StatementAnalysis analysis = planner.parse(sql);
+        if (AnswerPlanner.applies(analysis)) {
+            return answers.run(session, analysis, dialect, session.settings()).thenApply(a -> PipelineResult.reply(
+                    session.resultSetWriter().write(session.alloc(), a.columns(), a.rows(), session.serverStatus())));
+        }
         if (BackfillPlanner.applies(analysis)) {
             return backfill.run(session, analysis, dialect, session.settings()).thenApply(r -> PipelineResult.reply(
                     Packets.ok(session.alloc(), 1, r.changed(), 0, session.serverStatus(), 0,

@@ -58,8 +58,9 @@ public final class LiteralPlanner {
             RagSettings settings, boolean dryRun) {
         for (AiCall call : analysis.calls()) {
             if (call.function() == AiFunction.ANSWER) {
-                throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "ANSWER() is an aggregate over rows and"
-                        + " is not available in this build yet; use GENERATE(prompt) over constants meanwhile");
+                throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "ANSWER() is an aggregate: it works as a"
+                        + " whole item of the outer SELECT list (SELECT ANSWER(q, content) FROM (…) t [GROUP BY …]),"
+                        + " not inside another expression, a subquery, HAVING or ORDER BY yet");
             }
             for (Expression input : call.modelInputs()) {
                 for (Function inner : FunctionCollector.collect(input)) {

@@ -1,0 +1,45 @@
+package io.ragproxy.server.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class AnswerPlannerTest {
+    private static final ExecutorService PARSER = Executors.newCachedThreadPool();
+
+    @AfterAll
+    static void stop() {
+        PARSER.shutdownNow();
+    }
+
+    private static boolean applies(String sql) {
+        return AnswerPlanner.applies(StatementAnalysis.parse(sql, PARSER));
+    }
+
+    @Test
+    void takesAnswerAsAWholeItemOfTheOuterSelectList() {
+        assertTrue(applies("SELECT ANSWER('q', content) FROM (SELECT content FROM docs LIMIT 3) t"));
+        assertTrue(applies("SELECT g, ANSWER('q', content, 'm', '{}') AS a FROM docs GROUP BY g"));
+        assertFalse(applies("SELECT UPPER(ANSWER('q', content)) FROM docs"), "inside another expression");
+        assertFalse(applies("SELECT id FROM docs ORDER BY ANSWER('q', content)"), "in ORDER BY");
+        assertFalse(applies("SELECT GENERATE('x')"), "no ANSWER");
+        assertFalse(applies("UPDATE docs SET a = 1"), "not a SELECT");
+    }
+
+    @Test
+    void citationsComeFromMarkersOrFromTheSourcesTheSentencesWereTakenFrom() {
+        List<String> sources = List.of("TiDB is a database.", "It scales out. It is open source.", "Bedrock hosts models.");
+        assertEquals("{\"answer\":\"TiDB is a database [1], and it scales [2].\",\"sources\":[1,2]}",
+                AnswerPlanner.citations("TiDB is a database [1], and it scales [2].", sources));
+        assertEquals("{\"answer\":\"It scales out. TiDB is a database.\",\"sources\":[1,2]}",
+                AnswerPlanner.citations("It scales out. TiDB is a database.", sources));
+        assertEquals("{\"answer\":\"Nothing here [7].\",\"sources\":[]}",
+                AnswerPlanner.citations("Nothing here [7].", sources), "a marker beyond the sources is not a citation");
+    }
+}
