@@ -15,6 +15,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.pipeline.UnavailablePipeline;
 import io.ragproxy.server.session.ConnectionLimiter;
 import io.ragproxy.server.session.FrontendInitializer;
 import io.ragproxy.server.tls.TlsContexts;
@@ -51,7 +52,7 @@ public final class RagProxyServer implements AutoCloseable {
 
     /** A server whose pipeline answers every flagged statement with "not available" (the proxy core alone). */
     public RagProxyServer(ProxyConfig config) {
-        this(config, StatementPipeline.unavailable());
+        this(config, new UnavailablePipeline());
     }
 
     /** Binds the listen address; returns when the proxy accepts connections. */

@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ragproxy.emulator.BedrockEmulator;
 import io.ragproxy.emulator.EmulatedError;
 import io.ragproxy.emulator.RecordedRequest;
 import io.ragproxy.it.Driver;
@@ -23,10 +22,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Errors of the AI functions through SQL, against the Bedrock emulator (Titan V2 / Llama 3.2): each is an ERR
@@ -36,38 +35,28 @@ import org.junit.jupiter.api.Test;
  */
 class AiErrorsTest {
     private static final String DB = "ragproxy_it_ai_errors";
-    private static BedrockEmulator emulator;
-    private static AiProxy proxy;
-    private static BedrockWorld world;
+
+    @RegisterExtension
+    static final BedrockWorld WORLD = new BedrockWorld(DB);
 
     @BeforeAll
     static void start() throws Exception {
-        world = BedrockWorld.start(DB);
-        emulator = world.emulator;
-        proxy = world.proxy;
         LocalBackend.get().exec(DB, "CREATE TABLE docs (id INT PRIMARY KEY, content TEXT, embedding VECTOR(512))",
                 "INSERT INTO docs (id, content) VALUES (1, 'one'), (2, 'two')");
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-        if (world != null) {
-            world.close();
-        }
-    }
-
     @BeforeEach
     void resetEmulator() throws InterruptedException {
-        AiProxy.quiesce(emulator);
+        AiProxy.quiesce(WORLD.emulator());
     }
 
     private static List<RecordedRequest> requestsContaining(String marker) {
-        return emulator.requests().stream().filter(r -> r.bodyString().contains(marker)).toList();
+        return WORLD.emulator().requests().stream().filter(r -> r.bodyString().contains(marker)).toList();
     }
 
     @Test
     void unknownModelListsTheConfiguredOnes() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             SQLException e = assertSqlError(c, "SELECT EMBED('x', 'no-such-model')", 7011, "42000");
             String m = e.getMessage();
             assertTrue(m.contains("no-such-model"), m);
@@ -75,47 +64,47 @@ class AiErrorsTest {
             assertTrue(m.contains("llama3-2-3b"), "lists the default text model: " + m);
             assertSqlError(c, "SELECT GENERATE('x', 'no-such-text-model')", 7011, "42000");
             // An embedding model where a text model is needed is no text model either.
-            assertEquals(0, emulator.requestCount());
+            assertEquals(0, WORLD.emulator().requestCount());
         }
     }
 
     @Test
     void wrongArgumentCount() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             SQLException e = assertSqlError(c, "SELECT EMBED()", 7010, "42000");
             assertTrue(e.getMessage().contains("EMBED(text [, model [, options_json]])"), e.getMessage());
             assertSqlError(c, "SELECT EMBED('a', 'titan-v2', '{}', 'extra')", 7010, "42000");
             assertSqlError(c, "SELECT EMBED_TEXT('titan-v2')", 7010, "42000");
             assertSqlError(c, "SELECT VEC_EMBED_COSINE_DISTANCE(VEC_FromText('[1]'))", 7010, "42000");
             assertSqlError(c, "SELECT GENERATE()", 7010, "42000");
-            assertEquals(0, emulator.requestCount());
+            assertEquals(0, WORLD.emulator().requestCount());
         }
     }
 
     @Test
     void badOptionsJson() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             SQLException e = assertSqlError(c, "SELECT EMBED('x', 'titan-v2', '{not json')", 7012, "22023");
             assertTrue(e.getMessage().contains("JSON"), e.getMessage());
             assertSqlError(c, "SELECT EMBED('x', 'titan-v2', '[1,2]')", 7012, "22023");
             assertSqlError(c, "SELECT GENERATE('x', 'llama3-2-3b', '{\"max_tokens\":\"many\"}')", 7012, "22023");
-            assertEquals(0, emulator.requestCount());
+            assertEquals(0, WORLD.emulator().requestCount());
         }
     }
 
     @Test
     void tooManyCalls() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "SET rag_max_calls = 2");
             try {
                 SQLException e = assertSqlError(c, "SELECT EMBED('calls a'), EMBED('calls b'), EMBED('calls c')", 7013, "54000");
                 assertTrue(e.getMessage().contains("3"), e.getMessage());
                 assertTrue(e.getMessage().contains("rag_max_calls"), e.getMessage());
-                assertEquals(0, emulator.requestCount(), "no call made before refusing: " + emulator.requests());
+                assertEquals(0, WORLD.emulator().requestCount(), "no call made before refusing: " + WORLD.emulator().requests());
                 // Two distinct texts (one repeated) are within the limit.
                 assertEquals("1", scalar(c, "SELECT EMBED('calls a') IS NOT NULL AND EMBED('calls b') IS NOT NULL"
                         + " AND EMBED('calls a') IS NOT NULL"));
-                assertEquals(2, emulator.requestCount());
+                assertEquals(2, WORLD.emulator().requestCount());
             } finally {
                 exec(c, "SET rag_max_calls = 1000");
             }
@@ -124,8 +113,8 @@ class AiErrorsTest {
 
     @Test
     void throttledOnEveryAttempt() throws Exception {
-        emulator.failWhenInputContains("always-throttled", EmulatedError.THROTTLING);
-        try (Connection c = proxy.connect(DB)) {
+        WORLD.emulator().failWhenInputContains("always-throttled", EmulatedError.THROTTLING);
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "SET rag_max_attempts = 2");
             try {
                 Map<String, String> before = status(c);
@@ -145,9 +134,9 @@ class AiErrorsTest {
 
     @Test
     void throttledOnceThenSucceeds() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             Map<String, String> before = status(c);
-            emulator.failNext(1, EmulatedError.THROTTLING);
+            WORLD.emulator().failNext(1, EmulatedError.THROTTLING);
             assertNotNull(scalar(c, "SELECT VEC_ToText(EMBED('throttled once'))"));
             List<RecordedRequest> seen = requestsContaining("throttled once");
             assertEquals(List.of(429, 200), seen.stream().map(RecordedRequest::response).toList(), seen.toString());
@@ -160,10 +149,10 @@ class AiErrorsTest {
 
     @Test
     void serverErrorThenSucceeds() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             Map<String, String> before = status(c);
-            emulator.failNext(1, EmulatedError.INTERNAL);
-            emulator.failNext(1, EmulatedError.SERVICE_UNAVAILABLE);
+            WORLD.emulator().failNext(1, EmulatedError.INTERNAL);
+            WORLD.emulator().failNext(1, EmulatedError.SERVICE_UNAVAILABLE);
             assertNotNull(scalar(c, "SELECT GENERATE('five hundred then fine')"));
             List<RecordedRequest> seen = requestsContaining("five hundred then fine");
             assertEquals(List.of(500, 503, 200), seen.stream().map(RecordedRequest::response).toList(), seen.toString());
@@ -174,11 +163,11 @@ class AiErrorsTest {
 
     @Test
     void timeout() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             // Warm the SDK client first: its one-time start-up (about 2 s on a cold JVM) is not what is measured here.
             assertNotNull(scalar(c, "SELECT VEC_ToText(EMBED('warm-up before the timeout'))"));
             exec(c, "SET rag_inference_timeout_ms = 200");
-            emulator.setLatency(Duration.ofSeconds(1));
+            WORLD.emulator().setLatency(Duration.ofSeconds(1));
             try {
                 long t0 = System.nanoTime();
                 SQLException e = assertSqlError(c, "SELECT EMBED('too slow to wait for')", 7102, "HYT00");
@@ -186,7 +175,7 @@ class AiErrorsTest {
                 assertTrue(ms < 950, "the statement failed after " + ms + " ms, not at the 200 ms timeout");
                 assertTrue(e.getMessage().contains("rag_inference_timeout_ms"), e.getMessage());
             } finally {
-                emulator.setLatency(Duration.ZERO);
+                WORLD.emulator().setLatency(Duration.ZERO);
                 exec(c, "SET rag_inference_timeout_ms = 30000");
             }
         }
@@ -198,14 +187,14 @@ class AiErrorsTest {
      */
     @Test
     void sameTextRightAfterATimeoutCallsTheModelAgain() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             assertNotNull(scalar(c, "SELECT VEC_ToText(EMBED('warm-up before the retry test'))"));
             exec(c, "SET rag_inference_timeout_ms = 200");
-            emulator.setLatency(Duration.ofSeconds(1));
+            WORLD.emulator().setLatency(Duration.ofSeconds(1));
             try {
                 assertSqlError(c, "SELECT EMBED('timed out, then retried at once')", 7102, "HYT00");
             } finally {
-                emulator.setLatency(Duration.ZERO);
+                WORLD.emulator().setLatency(Duration.ZERO);
                 exec(c, "SET rag_inference_timeout_ms = 30000");
             }
             // No pause: a user retrying at once.
@@ -215,8 +204,8 @@ class AiErrorsTest {
 
     @Test
     void validationError() throws Exception {
-        emulator.failWhenInputContains("reject-me", EmulatedError.VALIDATION);
-        try (Connection c = proxy.connect(DB)) {
+        WORLD.emulator().failWhenInputContains("reject-me", EmulatedError.VALIDATION);
+        try (Connection c = WORLD.proxy().connect(DB)) {
             SQLException e = assertSqlError(c, "SELECT EMBED('please reject-me')", 7104, "22023");
             assertTrue(e.getMessage().contains(TITAN_V2), e.getMessage());
             assertEquals(1, requestsContaining("reject-me").size(), "a validation error is not retried");
@@ -225,8 +214,8 @@ class AiErrorsTest {
 
     @Test
     void accessDenied() throws Exception {
-        emulator.failWhenInputContains("deny-me", EmulatedError.ACCESS_DENIED);
-        try (Connection c = proxy.connect(DB)) {
+        WORLD.emulator().failWhenInputContains("deny-me", EmulatedError.ACCESS_DENIED);
+        try (Connection c = WORLD.proxy().connect(DB)) {
             SQLException e = assertSqlError(c, "SELECT GENERATE('please deny-me')", 7103, "28000");
             assertTrue(e.getMessage().contains(AiProxy.LLAMA), e.getMessage());
             assertFalse(e.getMessage().contains("ragproxy-test-secret"), "no secret in the message");
@@ -236,8 +225,8 @@ class AiErrorsTest {
 
     @Test
     void modelErrorIsAModelFailure() throws Exception {
-        emulator.failWhenInputContains("model-breaks", EmulatedError.MODEL_ERROR);
-        try (Connection c = proxy.connect(DB)) {
+        WORLD.emulator().failWhenInputContains("model-breaks", EmulatedError.MODEL_ERROR);
+        try (Connection c = WORLD.proxy().connect(DB)) {
             SQLException e = assertSqlError(c, "SELECT EMBED('the model-breaks here')", 7100, "HY000");
             assertTrue(e.getMessage().contains(TITAN_V2), e.getMessage());
         }
@@ -245,8 +234,8 @@ class AiErrorsTest {
 
     @Test
     void onErrorNullGivesNullInsteadOfFailing() throws Exception {
-        emulator.failWhenInputContains("null-on-error", EmulatedError.VALIDATION);
-        try (Connection c = proxy.connect(DB)) {
+        WORLD.emulator().failWhenInputContains("null-on-error", EmulatedError.VALIDATION);
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "SET rag_on_error = 'null'");
             try {
                 assertEquals(List.of(List.of("1")), rows(c, "SELECT GENERATE('null-on-error prompt') IS NULL"));
@@ -257,7 +246,7 @@ class AiErrorsTest {
                         + " (2, EMBED('null-on-error in a row')), (3, EMBED('second fine text'))"));
                 assertEquals(List.of(List.of("1", "0"), List.of("2", "1"), List.of("3", "0")),
                         rows(c, "SELECT id, embedding IS NULL FROM on_error_rows ORDER BY id"),
-                        () -> "rows whose model call succeeded must not be NULL; emulator record: " + emulator.requests());
+                        () -> "rows whose model call succeeded must not be NULL; emulator record: " + WORLD.emulator().requests());
             } finally {
                 exec(c, "SET rag_on_error = 'error'");
             }
@@ -267,14 +256,14 @@ class AiErrorsTest {
 
     @Test
     void embedOverAColumnIsNotAvailableYet() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             SQLException e = assertSqlError(c, "SELECT EMBED(content) FROM docs", 7001, "0A000");
             assertTrue(e.getMessage().contains("content"), e.getMessage());
             // An UPDATE … SET v = EMBED(c) is a backfill; one with LIMIT, or with the call in its WHERE, is not yet.
             assertSqlError(c, "UPDATE docs SET embedding = EMBED(content) LIMIT 1", 7001, "0A000");
             assertSqlError(c, "UPDATE docs SET content = 'x' WHERE GENERATE(content) = 'y'", 7001, "0A000");
             assertSqlError(c, "SELECT UPPER(ANSWER('q', content)) FROM docs", 7001, "0A000");
-            assertEquals(0, emulator.requestCount());
+            assertEquals(0, WORLD.emulator().requestCount());
             try (Connection direct = LocalBackend.get().connect(DB)) {
                 assertEquals("2", scalar(direct, "SELECT COUNT(*) FROM docs WHERE embedding IS NULL"), "nothing written");
             }
@@ -283,16 +272,16 @@ class AiErrorsTest {
 
     @Test
     void syntaxErrorNamesThePosition() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             SQLException e = assertSqlError(c, "SELECT EMBED('x') FRM docs WHERE", 7002, "42000");
             assertTrue(e.getMessage().matches("(?s).*line \\d+, column \\d+.*"), e.getMessage());
-            assertEquals(0, emulator.requestCount());
+            assertEquals(0, WORLD.emulator().requestCount());
         }
     }
 
     @Test
     void unknownAndBadSettings() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             SQLException e = assertSqlError(c, "SET rag_nonsense = 1", 7004, "HY000");
             assertTrue(e.getMessage().contains("rag_max_calls"), "lists the settings: " + e.getMessage());
             assertSqlError(c, "SET rag_inference_timeout_ms = 'soon'", 7005, "42000");
@@ -306,7 +295,7 @@ class AiErrorsTest {
     @Test
     void showRagStatusWorksOnBothDrivers() throws Exception {
         for (Driver d : Driver.values()) {
-            try (Connection c = proxy.connect(d, DB)) {
+            try (Connection c = WORLD.proxy().connect(d, DB)) {
                 Map<String, String> s = status(c);
                 for (String name : List.of("Rag_ml_requests", "Rag_ml_responses", "Rag_ml_cache_hits", "Rag_ml_retries",
                         "Rag_ml_throttles", "Rag_ml_errors", "Rag_ml_input_tokens", "Rag_ml_output_tokens")) {

@@ -17,6 +17,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * ANSWER(question, context): the README's one-statement RAG query on seed 000's data, with and without citations,
@@ -27,13 +28,14 @@ class AnswerTest {
     private static final String RAG_QUERY = "SELECT ANSWER('What is TiDB?', content) AS answer FROM (SELECT content"
             + " FROM docs ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED('What is TiDB?')) LIMIT 3) t";
     private static AiProxy local;
-    private static BedrockWorld bedrock;
+
+    @RegisterExtension
+    static final BedrockWorld BEDROCK = new BedrockWorld(DB + "_bedrock");
 
     @BeforeAll
     static void start() throws Exception {
         LocalBackend.get().recreateDatabase(DB);
         local = AiProxy.local();
-        bedrock = BedrockWorld.start(DB + "_bedrock");
         try (Connection c = local.connect(DB)) {
             exec(c, "CREATE TABLE docs (id INT PRIMARY KEY, content TEXT, embedding VECTOR(384))");
             for (int i = 0; i < Seeds.SENTENCES.size(); i++) {
@@ -48,9 +50,6 @@ class AnswerTest {
         try {
             if (local != null) {
                 local.close();
-            }
-            if (bedrock != null) {
-                bedrock.close();
             }
         } finally {
             LocalBackend.get().dropDatabase(DB);
@@ -100,19 +99,19 @@ class AnswerTest {
 
     @Test
     void aChatModelGetsTheQuestionAndNumberedSourcesInOrder() throws Exception {
-        String db = bedrock.database;
+        String db = BEDROCK.database();
         LocalBackend.get().exec(db, "DROP TABLE IF EXISTS docs",
                 "CREATE TABLE docs (id INT PRIMARY KEY, content TEXT, embedding VECTOR(512))");
-        try (Connection c = bedrock.proxy.connect(db)) {
+        try (Connection c = BEDROCK.proxy().connect(db)) {
             for (int i = 0; i < Seeds.SENTENCES.size(); i++) {
                 exec(c, "INSERT INTO docs VALUES (" + (i + 1) + ", " + AiProxy.quote(Seeds.SENTENCES.get(i))
                         + ", EMBED(" + AiProxy.quote(Seeds.SENTENCES.get(i)) + "))");
             }
-            AiProxy.quiesce(bedrock.emulator);
+            AiProxy.quiesce(BEDROCK.emulator());
             String answer = scalar(c, "SELECT ANSWER('What is TiDB?', content) FROM (SELECT content FROM docs"
                     + " ORDER BY id LIMIT 3) t");
             assertTrue(answer != null && !answer.isBlank());
-            List<RecordedRequest> converse = bedrock.emulator.requests().stream()
+            List<RecordedRequest> converse = BEDROCK.emulator().requests().stream()
                     .filter(r -> r.route().equals("converse")).toList();
             assertEquals(1, converse.size(), "one model call for the one group");
             String prompt = converse.get(0).json().at("/messages/0/content/0/text").asText();
@@ -122,7 +121,7 @@ class AnswerTest {
             int s3 = prompt.indexOf("[3] " + Seeds.SENTENCES.get(2));
             assertTrue(q >= 0 && s1 > q && s2 > s1 && s3 > s2, prompt);
             assertTrue(!prompt.contains(Seeds.SENTENCES.get(3)), "only the group's rows are sources: " + prompt);
-            assertTrue(bedrock.emulator.requests(TITAN_V2, "invoke").isEmpty(), "no embedding call in this query");
+            assertTrue(BEDROCK.emulator().requests(TITAN_V2, "invoke").isEmpty(), "no embedding call in this query");
         }
     }
 }

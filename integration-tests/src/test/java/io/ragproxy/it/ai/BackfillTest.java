@@ -12,7 +12,6 @@ import static io.ragproxy.it.ai.AiProxy.update;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ragproxy.emulator.BedrockEmulator;
 import io.ragproxy.emulator.EmulatedError;
 import io.ragproxy.it.LocalBackend;
 import java.sql.Connection;
@@ -24,10 +23,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The backfill plan: {@code UPDATE docs SET embedding = EMBED(content) WHERE embedding IS NULL} pages through the
@@ -36,30 +34,17 @@ import org.junit.jupiter.api.Test;
  */
 class BackfillTest {
     private static final String DB = "ragproxy_it_ai_backfill";
+
+    @RegisterExtension
+    static final BedrockWorld WORLD = new BedrockWorld(DB);
+
     private static final int ROWS = 2000;
     private static final int POISONED_ID = 1234;
     private static final String POISON = "poison-marker";
-    private static BedrockWorld world;
-    private static BedrockEmulator emulator;
-    private static AiProxy proxy;
-
-    @BeforeAll
-    static void start() throws Exception {
-        world = BedrockWorld.start(DB);
-        emulator = world.emulator;
-        proxy = world.proxy;
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (world != null) {
-            world.close();
-        }
-    }
 
     @BeforeEach
     void freshTable() throws Exception {
-        emulator.reset();
+        WORLD.emulator().reset();
         LocalBackend.get().exec(DB, "DROP TABLE IF EXISTS docs",
                 "CREATE TABLE docs (id INT PRIMARY KEY, content TEXT, embedding VECTOR(512))",
                 "INSERT INTO docs (id, content) SELECT seq, IF(seq = " + POISONED_ID + ", CONCAT('" + POISON
@@ -72,8 +57,8 @@ class BackfillTest {
 
     @Test
     void aFailureLeavesWholePagesCommittedAndARerunFinishes() throws Exception {
-        emulator.failWhenInputContains(POISON, EmulatedError.VALIDATION);
-        try (Connection c = proxy.connect(DB)) {
+        WORLD.emulator().failWhenInputContains(POISON, EmulatedError.VALIDATION);
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "SET rag_max_calls = 5000");
             SQLException e = assertSqlError(c, "UPDATE docs SET embedding = EMBED(content) WHERE embedding IS NULL",
                     7104, "22023");
@@ -84,11 +69,11 @@ class BackfillTest {
             assertTrue(committed > 0 && committed < POISONED_ID, "pages before the failing row were committed: " + committed);
             assertSelect1(c);
 
-            emulator.reset(); // the model works again
+            WORLD.emulator().reset(); // the model works again
             int changed = update(c, "UPDATE docs SET embedding = EMBED(content) WHERE embedding IS NULL");
             assertEquals(ROWS - committed, changed, "the re-run writes only the unfinished rows");
             assertEquals(ROWS, embedded(c));
-            Set<String> resent = emulator.requests(TITAN_V2, "invoke").stream()
+            Set<String> resent = WORLD.emulator().requests(TITAN_V2, "invoke").stream()
                     .map(r -> r.json().get("inputText").asText()).collect(Collectors.toSet());
             // Texts of the failed page that did succeed come from the proxy's cache; committed rows are not asked again.
             assertTrue(resent.contains(POISON + " " + POISONED_ID), "the failed text is asked again");
@@ -100,7 +85,7 @@ class BackfillTest {
             List<List<String>> stored = rows(c, "SELECT content, VEC_ToText(embedding) FROM docs ORDER BY id");
             List<CompletableFuture<float[]>> expected = new ArrayList<>();
             for (List<String> row : stored) {
-                expected.add(world.reference.titan512(row.get(0)));
+                expected.add(WORLD.reference().titan512(row.get(0)));
             }
             for (int i = 0; i < stored.size(); i++) {
                 double diff = maxAbsDiff(expected.get(i).get(), parseVector(stored.get(i).get(1)));
@@ -111,8 +96,8 @@ class BackfillTest {
 
     @Test
     void insideATransactionTheUpdateIsAtomic() throws Exception {
-        emulator.failWhenInputContains(POISON, EmulatedError.VALIDATION);
-        try (Connection c = proxy.connect(DB)) {
+        WORLD.emulator().failWhenInputContains(POISON, EmulatedError.VALIDATION);
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "SET rag_max_calls = 5000");
             c.setAutoCommit(false);
             SQLException e = assertSqlError(c, "UPDATE docs SET embedding = EMBED(content) WHERE embedding IS NULL",
@@ -128,8 +113,8 @@ class BackfillTest {
     @Test
     void throttlingIsRetriedAndTheBackfillCompletes() throws Exception {
         LocalBackend.get().exec(DB, "DELETE FROM docs WHERE id > 300");
-        emulator.setThrottleRate(0.3);
-        try (Connection c = proxy.connect(DB)) {
+        WORLD.emulator().setThrottleRate(0.3);
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "SET rag_max_attempts = 10");
             assertEquals(300, update(c, "UPDATE docs SET embedding = EMBED(content) WHERE embedding IS NULL"));
             assertEquals(300, embedded(c));
@@ -140,29 +125,29 @@ class BackfillTest {
     void aTableWithoutAPrimaryKeyIsRefusedBeforeAnyModelCall() throws Exception {
         LocalBackend.get().exec(DB, "DROP TABLE IF EXISTS nokey",
                 "CREATE TABLE nokey (content TEXT, embedding VECTOR(512))", "INSERT INTO nokey (content) VALUES ('a')");
-        AiProxy.quiesce(emulator);
-        int before = emulator.requests().size();
-        try (Connection c = proxy.connect(DB)) {
+        AiProxy.quiesce(WORLD.emulator());
+        int before = WORLD.emulator().requests().size();
+        try (Connection c = WORLD.proxy().connect(DB)) {
             SQLException e = assertSqlError(c, "UPDATE nokey SET embedding = EMBED(content)", 7001, "0A000");
             assertTrue(e.getMessage().contains("primary key"), e.getMessage());
-            assertEquals(before, emulator.requests().size(), "refused before any model call");
+            assertEquals(before, WORLD.emulator().requests().size(), "refused before any model call");
             assertSelect1(c);
         }
     }
 
     @Test
     void theCostGuardCountsDistinctTextsFirst() throws Exception {
-        AiProxy.quiesce(emulator);
-        emulator.clearRequests();
-        try (Connection c = proxy.connect(DB)) {
+        AiProxy.quiesce(WORLD.emulator());
+        WORLD.emulator().clearRequests();
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "SET rag_max_calls = 100");
             SQLException e = assertSqlError(c, "UPDATE docs SET embedding = EMBED(content)", 7013, "54000");
             assertTrue(e.getMessage().contains(Integer.toString(ROWS)), e.getMessage());
-            assertEquals(0, emulator.requests().size(), "refused before any model call");
+            assertEquals(0, WORLD.emulator().requests().size(), "refused before any model call");
             List<List<String>> plan = rows(c, "EXPLAIN RAG UPDATE docs SET embedding = EMBED(content)");
             assertEquals("backfill", plan.get(0).get(0));
             assertEquals(Integer.toString(ROWS), plan.get(0).get(1));
-            assertEquals(0, emulator.requests().size(), "EXPLAIN RAG calls no model");
+            assertEquals(0, WORLD.emulator().requests().size(), "EXPLAIN RAG calls no model");
         }
     }
 }

@@ -18,7 +18,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragproxy.emulator.BedrockEmulator;
 import io.ragproxy.emulator.EmulatedError;
 import io.ragproxy.emulator.RecordedRequest;
 import io.ragproxy.it.LocalBackend;
@@ -30,10 +29,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The same SQL as the local demo against the Bedrock emulator, configured like seed 000: Titan Text Embeddings V2
@@ -42,29 +40,13 @@ import org.junit.jupiter.api.Test;
  */
 class BedrockDemoTest {
     private static final String DB = "ragproxy_it_ai_bedrock";
-    private static BedrockEmulator emulator;
-    private static ReferenceBedrock reference;
-    private static AiProxy proxy;
-    private static BedrockWorld world;
 
-    @BeforeAll
-    static void start() throws Exception {
-        world = BedrockWorld.start(DB);
-        emulator = world.emulator;
-        reference = world.reference;
-        proxy = world.proxy;
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (world != null) {
-            world.close();
-        }
-    }
+    @RegisterExtension
+    static final BedrockWorld WORLD = new BedrockWorld(DB);
 
     @BeforeEach
     void resetEmulator() throws InterruptedException {
-        AiProxy.quiesce(emulator);
+        AiProxy.quiesce(WORLD.emulator());
     }
 
     private static ObjectNode titanBody(String text) {
@@ -76,7 +58,7 @@ class BedrockDemoTest {
     }
 
     private static List<RecordedRequest> titanRequests() {
-        return emulator.requests(TITAN_V2, "invoke");
+        return WORLD.emulator().requests(TITAN_V2, "invoke");
     }
 
     private static long titanCallsFor(String text) {
@@ -88,7 +70,7 @@ class BedrockDemoTest {
         String db = DB + "_cli";
         LocalBackend.get().recreateDatabase(db);
         try {
-            List<String> out = Seeds.runCli(proxy.host(), proxy.port(), db, Seeds.demoSql(512));
+            List<String> out = Seeds.runCli(WORLD.proxy().host(), WORLD.proxy().port(), db, Seeds.demoSql(512));
             assertEquals(7, out.size(), () -> "CLI output:\n" + String.join("\n", out));
             assertEquals(Seeds.TIDB_SENTENCE, out.get(0).split("\t")[0], "first hit: " + out);
             assertEquals(out.subList(0, 3), out.subList(3, 6), "both spellings rank alike");
@@ -107,9 +89,9 @@ class BedrockDemoTest {
             }
 
             // One Converse call to Llama 3.2 with the prompt built from the retrieved context.
-            List<RecordedRequest> converse = emulator.requests(LLAMA, "converse");
-            assertEquals(1, converse.size(), "Converse calls: " + emulator.requests());
-            assertEquals(titan.size() + 1, emulator.requestCount(), "no other request: " + emulator.requests());
+            List<RecordedRequest> converse = WORLD.emulator().requests(LLAMA, "converse");
+            assertEquals(1, converse.size(), "Converse calls: " + WORLD.emulator().requests());
+            assertEquals(titan.size() + 1, WORLD.emulator().requestCount(), "no other request: " + WORLD.emulator().requests());
             JsonNode req = converse.get(0).json();
             JsonNode messages = req.get("messages");
             assertEquals(1, messages.size(), req.toString());
@@ -127,7 +109,7 @@ class BedrockDemoTest {
                 for (List<String> row : rows(c, "SELECT content, VEC_ToText(embedding) FROM embedded_documents")) {
                     float[] v = parseVector(row.get(1));
                     assertEquals(512, v.length);
-                    assertTrue(maxAbsDiff(reference.titan512(row.get(0)).get(), v) < 1e-6, "vector of " + row.get(0));
+                    assertTrue(maxAbsDiff(WORLD.reference().titan512(row.get(0)).get(), v) < 1e-6, "vector of " + row.get(0));
                 }
             }
         } finally {
@@ -137,7 +119,7 @@ class BedrockDemoTest {
 
     @Test
     void chineseTextReachesBedrockUnchanged() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "CREATE TABLE docs_zh (id INT PRIMARY KEY AUTO_INCREMENT, content TEXT, embedding VECTOR(512))"
                     + " DEFAULT CHARSET=utf8mb4");
             String values = Seeds.SENTENCES_ZH.stream().map(s -> "(" + quote(s) + ", EMBED(" + quote(s) + "))")
@@ -154,18 +136,18 @@ class BedrockDemoTest {
 
     @Test
     void showRagStatusCountersMatchTheEmulatorsRecord() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             Map<String, String> before = status(c);
-            emulator.clearRequests();
+            WORLD.emulator().clearRequests();
             // A workload with embeddings, a generation, a duplicate (cache hit) and one throttled attempt.
-            emulator.failNext(1, EmulatedError.THROTTLING);
+            WORLD.emulator().failNext(1, EmulatedError.THROTTLING);
             assertEquals("1", scalar(c, "SELECT EMBED('status one') IS NOT NULL"));
             rows(c, "SELECT VEC_ToText(EMBED('status two')), VEC_ToText(EMBED('status three')),"
                     + " VEC_ToText(EMBED('status two'))");
             String generated = scalar(c, "SELECT GENERATE('Say hello to the status counters', 'llama3-2-3b', '{\"max_tokens\":3}')");
             assertNotNull(generated);
             Map<String, String> after = status(c);
-            List<RecordedRequest> record = emulator.requests();
+            List<RecordedRequest> record = WORLD.emulator().requests();
 
             long ok = record.stream().filter(r -> r.response() == 200).count();
             long throttled = record.stream().filter(r -> r.response() == 429).count();
@@ -175,7 +157,7 @@ class BedrockDemoTest {
             assertEquals(throttled, delta(before, after, "Rag_ml_throttles"), "throttles");
             assertEquals(throttled, delta(before, after, "Rag_ml_retries"), "retries");
             assertEquals(0, delta(before, after, "Rag_ml_errors"), "errors");
-            long[] tokens = reference.tokens(record);
+            long[] tokens = WORLD.reference().tokens(record);
             assertTrue(tokens[0] > 0 && tokens[1] > 0, "the workload has tokens both ways");
             assertEquals(tokens[0], delta(before, after, "Rag_ml_input_tokens"), "input tokens");
             assertEquals(tokens[1], delta(before, after, "Rag_ml_output_tokens"), "output tokens");
@@ -199,12 +181,12 @@ class BedrockDemoTest {
     @Test
     void thousandIdenticalInputsInOneInsertCostOneCall() throws Exception {
         String text = "same text for the cache test";
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "CREATE TABLE cache1000 (id INT PRIMARY KEY AUTO_INCREMENT, embedding VECTOR(512) NOT NULL)");
             Map<String, String> s0 = status(c);
             String rowsSql = String.join(", ", Collections.nCopies(1000, "(EMBED(" + quote(text) + "))"));
             assertEquals(1000, update(c, "INSERT INTO cache1000 (embedding) VALUES " + rowsSql));
-            assertEquals(1, emulator.requestCount(), "model calls for 1,000 identical inputs: " + emulator.requests());
+            assertEquals(1, WORLD.emulator().requestCount(), "model calls for 1,000 identical inputs: " + WORLD.emulator().requests());
             assertEquals(titanBody(text), titanRequests().get(0).json());
             Map<String, String> s1 = status(c);
             assertTrue(delta(s0, s1, "Rag_ml_cache_hits") >= 999, "cache hits: " + s1);
@@ -212,14 +194,14 @@ class BedrockDemoTest {
             // A second statement with the same text: no new call.
             assertEquals(3, update(c, "INSERT INTO cache1000 (embedding) VALUES (EMBED(" + quote(text) + ")),"
                     + " (EMBED(" + quote(text) + ")), (EMBED(" + quote(text) + "))"));
-            assertEquals(1, emulator.requestCount(), "second statement: " + emulator.requests());
+            assertEquals(1, WORLD.emulator().requestCount(), "second statement: " + WORLD.emulator().requests());
             Map<String, String> s2 = status(c);
             assertTrue(delta(s1, s2, "Rag_ml_cache_hits") >= 3, "cache hits grow: " + s2);
 
             assertEquals("1003", scalar(c, "SELECT COUNT(*) FROM cache1000"));
             assertEquals("1", scalar(c, "SELECT COUNT(DISTINCT VEC_ToText(embedding)) FROM cache1000"));
             float[] stored = parseVector(scalar(c, "SELECT VEC_ToText(embedding) FROM cache1000 LIMIT 1"));
-            assertTrue(maxAbsDiff(reference.titan512(text).get(), stored) < 1e-6);
+            assertTrue(maxAbsDiff(WORLD.reference().titan512(text).get(), stored) < 1e-6);
         }
     }
 
@@ -230,7 +212,7 @@ class BedrockDemoTest {
     @Test
     void sameTextInASelectAfterAnInsertIsServedFromTheCache() throws Exception {
         String text = "stored first, searched later";
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "CREATE TABLE cache_query (id INT PRIMARY KEY AUTO_INCREMENT, embedding VECTOR(512))");
             update(c, "INSERT INTO cache_query (embedding) VALUES (EMBED(" + quote(text) + "))");
             assertEquals(1, titanCallsFor(text));
@@ -241,7 +223,7 @@ class BedrockDemoTest {
 
     @Test
     void explainRagShowsThePlanAndElidedVectorsWithoutCallingAModel() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "CREATE TABLE explain_docs (id INT PRIMARY KEY AUTO_INCREMENT, content TEXT, embedding VECTOR(512))");
             Map<String, String> before = status(c);
             List<List<String>> plan = rows(c, "EXPLAIN RAG SELECT content FROM explain_docs"
@@ -264,7 +246,7 @@ class BedrockDemoTest {
             assertTrue(plan2.get(0).get(3).startsWith("INSERT INTO explain_docs"), plan2.toString());
             assertTrue(plan2.get(0).get(3).contains("VEC_FromText('[…512 floats"), plan2.toString());
 
-            assertEquals(0, emulator.requestCount(), "EXPLAIN RAG called a model: " + emulator.requests());
+            assertEquals(0, WORLD.emulator().requestCount(), "EXPLAIN RAG called a model: " + WORLD.emulator().requests());
             Map<String, String> after = status(c);
             assertEquals(counter(before, "Rag_ml_requests"), counter(after, "Rag_ml_requests"));
             assertEquals("0", scalar(c, "SELECT COUNT(*) FROM explain_docs"), "EXPLAIN RAG ran nothing");
@@ -272,39 +254,39 @@ class BedrockDemoTest {
             // Running the explained statement calls the models: EXPLAIN left nothing in the cache.
             assertEquals(3, update(c, "INSERT INTO explain_docs (content, embedding) VALUES"
                     + " ('a', EMBED('explain a')), ('b', EMBED('explain b')), (GENERATE('explain c'), NULL)"));
-            assertEquals(3, emulator.requestCount(), emulator.requests().toString());
+            assertEquals(3, WORLD.emulator().requestCount(), WORLD.emulator().requests().toString());
         }
     }
 
     @Test
     void userVariablesAndExpressionsAreConstants() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "SET @q = 'a question held in a user variable'");
             String viaVar = scalar(c, "SELECT VEC_ToText(EMBED(@q))");
             assertNotNull(viaVar);
             assertEquals(List.of(titanBody("a question held in a user variable")),
                     titanRequests().stream().map(RecordedRequest::json).toList());
             assertEquals(viaVar, scalar(c, "SELECT VEC_ToText(EMBED('a question held in a user variable'))"));
-            assertEquals(1, emulator.requestCount(), "same text, cached");
+            assertEquals(1, WORLD.emulator().requestCount(), "same text, cached");
 
             String concat = scalar(c, "SELECT VEC_ToText(EMBED(CONCAT('a', 'b')))");
             assertEquals(1, titanCallsFor("ab"));
             assertEquals(concat, scalar(c, "SELECT VEC_ToText(EMBED('ab'))"));
-            assertTrue(maxAbsDiff(reference.titan512("ab").get(), parseVector(concat)) < 1e-6);
-            assertEquals(2, emulator.requestCount(), emulator.requests().toString());
+            assertTrue(maxAbsDiff(WORLD.reference().titan512("ab").get(), parseVector(concat)) < 1e-6);
+            assertEquals(2, WORLD.emulator().requestCount(), WORLD.emulator().requests().toString());
         }
     }
 
     @Test
     void nullAndEmptyTextGiveNullWithoutAModelCall() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "CREATE TABLE nulls (id INT PRIMARY KEY, embedding VECTOR(512))");
             assertEquals(List.of(List.of("1", "1", "1", "1", "1", "1")), rows(c, "SELECT EMBED(NULL) IS NULL,"
                     + " EMBED('') IS NULL, EMBED(@never_set) IS NULL, GENERATE(NULL) IS NULL, GENERATE('') IS NULL,"
                     + " EMBED_TEXT('titan-v2', '') IS NULL"));
             assertEquals(2, update(c, "INSERT INTO nulls VALUES (1, EMBED(NULL)), (2, EMBED(''))"));
             assertEquals("2", scalar(c, "SELECT COUNT(*) FROM nulls WHERE embedding IS NULL"));
-            assertEquals(0, emulator.requestCount(), "model calls: " + emulator.requests());
+            assertEquals(0, WORLD.emulator().requestCount(), "model calls: " + WORLD.emulator().requests());
         }
     }
 }

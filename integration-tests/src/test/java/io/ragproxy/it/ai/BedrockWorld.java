@@ -2,49 +2,65 @@ package io.ragproxy.it.ai;
 
 import io.ragproxy.emulator.BedrockEmulator;
 import io.ragproxy.it.LocalBackend;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * One test class's setting for the Bedrock configuration: its own database, a Bedrock emulator, a proxy whose models
- * are that emulator, and a second, private emulator giving the expected answers independently of the proxy.
+ * One test class's setting for the Bedrock configuration, registered with
+ * {@code @RegisterExtension static final BedrockWorld WORLD = new BedrockWorld("db")}: before the class it
+ * recreates the database and starts a Bedrock emulator, a proxy whose models are that emulator, and a second,
+ * private emulator giving the expected answers independently of the proxy; after the class it closes them and
+ * drops the database.
  */
-final class BedrockWorld implements AutoCloseable {
-    final String database;
-    final BedrockEmulator emulator;
-    final ReferenceBedrock reference;
-    final AiProxy proxy;
+final class BedrockWorld implements BeforeAllCallback, AfterAllCallback {
+    private final String database;
+    private BedrockEmulator emulator;
+    private ReferenceBedrock reference;
+    private AiProxy proxy;
 
-    private BedrockWorld(String database, BedrockEmulator emulator, ReferenceBedrock reference, AiProxy proxy) {
+    BedrockWorld(String database) {
         this.database = database;
-        this.emulator = emulator;
-        this.reference = reference;
-        this.proxy = proxy;
-    }
-
-    /** Recreates {@code database} and starts the emulators and the proxy. */
-    static BedrockWorld start(String database) throws Exception {
-        LocalBackend.get().recreateDatabase(database);
-        BedrockEmulator emulator = BedrockEmulator.builder().start();
-        ReferenceBedrock reference = null;
-        try {
-            reference = new ReferenceBedrock();
-            return new BedrockWorld(database, emulator, reference, AiProxy.bedrock(emulator));
-        } catch (Exception | Error e) {
-            emulator.close();
-            if (reference != null) {
-                reference.close();
-            }
-            throw e;
-        }
     }
 
     @Override
-    public void close() throws Exception {
+    public void beforeAll(ExtensionContext context) throws Exception {
+        LocalBackend.get().recreateDatabase(database);
+        emulator = BedrockEmulator.builder().start();
+        reference = new ReferenceBedrock();
+        proxy = AiProxy.bedrock(emulator);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
         try {
-            proxy.close();
+            if (proxy != null) {
+                proxy.close();
+            }
         } finally {
-            emulator.close();
-            reference.close();
+            if (emulator != null) {
+                emulator.close();
+            }
+            if (reference != null) {
+                reference.close();
+            }
             LocalBackend.get().dropDatabase(database);
         }
+    }
+
+    String database() {
+        return database;
+    }
+
+    BedrockEmulator emulator() {
+        return emulator;
+    }
+
+    ReferenceBedrock reference() {
+        return reference;
+    }
+
+    AiProxy proxy() {
+        return proxy;
     }
 }

@@ -10,9 +10,7 @@ import static io.ragproxy.it.ai.AiProxy.update;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ragproxy.emulator.BedrockEmulator;
 import io.ragproxy.emulator.RecordedRequest;
-import io.ragproxy.it.LocalBackend;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,9 +21,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * One multi-row INSERT with 1,000 distinct {@code EMBED} texts against the emulator at 50 ms per call: the calls
@@ -34,27 +31,12 @@ import org.junit.jupiter.api.Test;
  */
 class ConcurrentInsertTest {
     private static final String DB = "ragproxy_it_ai_concurrency";
+
+    @RegisterExtension
+    static final BedrockWorld WORLD = new BedrockWorld(DB);
+
     private static final int ROWS = 1000;
     private static final int CONCURRENCY = 8;
-    private static BedrockEmulator emulator;
-    private static ReferenceBedrock reference;
-    private static AiProxy proxy;
-    private static BedrockWorld world;
-
-    @BeforeAll
-    static void start() throws Exception {
-        world = BedrockWorld.start(DB);
-        emulator = world.emulator;
-        reference = world.reference;
-        proxy = world.proxy;
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (world != null) {
-            world.close();
-        }
-    }
 
     private static String text(int i) {
         return "document number " + i + " about topic " + (i * 7919 % 1000);
@@ -62,25 +44,25 @@ class ConcurrentInsertTest {
 
     @Test
     void thousandDistinctTextsAreEmbeddedConcurrentlyIntoTheRightRows() throws Exception {
-        try (Connection c = proxy.connect(DB)) {
+        try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "CREATE TABLE docs (id INT PRIMARY KEY, content TEXT, embedding VECTOR(512) NOT NULL)");
             exec(c, "SET rag_concurrency = " + CONCURRENCY);
-            emulator.setLatency(Duration.ofMillis(50));
+            WORLD.emulator().setLatency(Duration.ofMillis(50));
             String values = IntStream.range(0, ROWS)
                     .mapToObj(i -> "(" + i + ", " + quote(text(i)) + ", EMBED(" + quote(text(i)) + "))")
                     .collect(Collectors.joining(", "));
             long t0 = System.nanoTime();
             assertEquals(ROWS, update(c, "INSERT INTO docs (id, content, embedding) VALUES " + values));
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            emulator.setLatency(Duration.ZERO);
+            WORLD.emulator().setLatency(Duration.ZERO);
 
-            int maxInFlight = emulator.maxInFlight();
+            int maxInFlight = WORLD.emulator().maxInFlight();
             assertTrue(maxInFlight > 1, "calls were not concurrent: max in flight " + maxInFlight);
             assertTrue(maxInFlight <= CONCURRENCY, "rag_concurrency = " + CONCURRENCY + " exceeded: " + maxInFlight);
             // Sequential calls would take ROWS * 50 ms = 50 s.
             assertTrue(ms < ROWS * 50L / 2, "the INSERT took " + ms + " ms");
 
-            List<RecordedRequest> record = emulator.requests(TITAN_V2, "invoke");
+            List<RecordedRequest> record = WORLD.emulator().requests(TITAN_V2, "invoke");
             assertEquals(ROWS, record.size(), "one call per distinct text");
             assertEquals(IntStream.range(0, ROWS).mapToObj(ConcurrentInsertTest::text).collect(Collectors.toSet()),
                     record.stream().map(r -> r.json().get("inputText").asText()).collect(Collectors.toSet()));
@@ -94,7 +76,7 @@ class ConcurrentInsertTest {
             assertEquals(ROWS, stored.size());
             List<CompletableFuture<float[]>> expected = new ArrayList<>();
             for (int i = 0; i < ROWS; i++) {
-                expected.add(reference.titan512(text(i)));
+                expected.add(WORLD.reference().titan512(text(i)));
             }
             HashSet<String> distinct = new HashSet<>();
             for (int i = 0; i < ROWS; i++) {

@@ -23,6 +23,11 @@ import java.util.concurrent.CompletableFuture;
 final class ReferenceBedrock implements AutoCloseable {
     private final BedrockEmulator emulator = BedrockEmulator.builder().start();
     private final HttpClient http = HttpClient.newHttpClient();
+    /**
+     * Requests in flight at once: thousands of simultaneous connections overrun the emulator's accept backlog and
+     * some are reset ("header parser received no bytes"), which says nothing about the proxy.
+     */
+    private final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(64);
 
     /** The emulator's answer to {@code body} on {@code /model/{modelId}/{route}}; fails unless HTTP 200. */
     CompletableFuture<JsonNode> post(String modelId, String route, byte[] body) {
@@ -31,17 +36,20 @@ final class ReferenceBedrock implements AutoCloseable {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
-        return http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).thenApply(r -> {
-            if (r.statusCode() != 200) {
-                throw new IllegalStateException("reference emulator answered " + r.statusCode() + ": "
-                        + new String(r.body(), StandardCharsets.UTF_8));
-            }
-            try {
-                return AiProxy.JSON.readTree(r.body());
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        inFlight.acquireUninterruptibly();
+        return http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray())
+                .whenComplete((r, e) -> inFlight.release())
+                .thenApply(r -> {
+                    if (r.statusCode() != 200) {
+                        throw new IllegalStateException("reference emulator answered " + r.statusCode() + ": "
+                                + new String(r.body(), StandardCharsets.UTF_8));
+                    }
+                    try {
+                        return AiProxy.JSON.readTree(r.body());
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
     }
 
     /** Titan V2's vector of {@code text} with 512 dimensions, normalized (the seed's request). */

@@ -10,10 +10,14 @@ import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.AiFunction;
+import io.ragproxy.server.plan.BackfillPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
+import io.ragproxy.server.plan.StatementAnalysis;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.wire.Packets;
+import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -25,11 +29,13 @@ import java.util.concurrent.CompletableFuture;
 public final class AdminStatements {
     private final ModelInvoker invoker;
     private final LiteralPlanner planner;
+    private final BackfillPlanner backfill;
     private final RagSettings defaults;
 
-    public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, RagSettings defaults) {
+    public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill, RagSettings defaults) {
         this.invoker = invoker;
         this.planner = planner;
+        this.backfill = backfill;
         this.defaults = defaults;
     }
 
@@ -68,7 +74,7 @@ public final class AdminStatements {
     private List<List<String>> models() {
         List<List<String>> rows = new ArrayList<>();
         for (ModelDescription d : invoker.registry().describe()) {
-            rows.add(java.util.Arrays.asList(d.name(), d.kind(), d.provider(), d.modelId(),
+            rows.add(Arrays.asList(d.name(), d.kind(), d.provider(), d.modelId(),
                     d.dimensions() == null ? null : d.dimensions().toString(), String.join(", ", d.aliases()),
                     d.isDefault() ? "YES" : ""));
         }
@@ -107,7 +113,7 @@ public final class AdminStatements {
 
     /** Numbers as SHOW STATUS writes them: plain decimals, never scientific notation. */
     private static String text(Object value) {
-        return value instanceof java.math.BigDecimal d ? d.toPlainString() : String.valueOf(value);
+        return value instanceof BigDecimal d ? d.toPlainString() : String.valueOf(value);
     }
 
     private PipelineResult set(StatementSession session, Tokens t) {
@@ -160,9 +166,9 @@ public final class AdminStatements {
         if (inner.isEmpty()) {
             throw t.error("EXPLAIN RAG needs a statement");
         }
-        io.ragproxy.server.plan.StatementAnalysis analysis = planner.parse(inner);
-        if (io.ragproxy.server.plan.BackfillPlanner.applies(analysis)) {
-            return new io.ragproxy.server.plan.BackfillPlanner(planner).explain(session, analysis, session.settings())
+        StatementAnalysis analysis = planner.parse(inner);
+        if (BackfillPlanner.applies(analysis)) {
+            return backfill.explain(session, analysis, session.settings())
                     .thenApply(row -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),
                             List.of(row)));
         }

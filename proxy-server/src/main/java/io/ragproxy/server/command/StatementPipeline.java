@@ -1,6 +1,5 @@
 package io.ragproxy.server.command;
 
-import io.ragproxy.server.scan.FunctionNames;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.scan.StatementScanner;
 import java.util.concurrent.CompletableFuture;
@@ -33,9 +32,4 @@ public interface StatementPipeline {
      *     {@link ProxyException} gives its number, SQLSTATE and message)
      */
     CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan);
-
-    /** A pipeline that answers every flagged statement with "not available yet" (the proxy core alone). */
-    static StatementPipeline unavailable() {
-        return new UnavailablePipeline(new StatementScanner(FunctionNames.of(UnavailablePipeline.BUILT_IN_NAMES)));
-    }
 }

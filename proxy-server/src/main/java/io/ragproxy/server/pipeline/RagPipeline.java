@@ -61,13 +61,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         this.backfill = new BackfillPlanner(planner);
         this.answers = new AnswerPlanner(planner);
         this.initialSettings = RagSettings.defaults(invoker.defaults());
-        this.admin = new AdminStatements(invoker, planner, initialSettings);
-        List<String> names = new ArrayList<>();
-        for (AiFunction f : AiFunction.values()) {
-            names.add(f.name());
-        }
-        this.tidbScanner = new StatementScanner(FunctionNames.of(names));
-        List<String> withTranslations = new ArrayList<>(names);
+        this.admin = new AdminStatements(invoker, planner, backfill, initialSettings);
+        this.tidbScanner = new StatementScanner(FunctionNames.of(AiFunction.names()));
+        List<String> withTranslations = new ArrayList<>(AiFunction.names());
         withTranslations.addAll(Dialect.MARIADB.translatedFunctionNames());
         this.mariadbScanner = new StatementScanner(FunctionNames.of(withTranslations));
     }

@@ -37,6 +37,11 @@ public enum AiFunction {
         this.vectorArg = vectorArg;
     }
 
+    /** Every built-in AI function's name, as the scan must flag them. */
+    public static java.util.List<String> names() {
+        return java.util.Arrays.stream(values()).map(Enum::name).toList();
+    }
+
     /** The function named {@code name} (any case), or null. */
     public static AiFunction named(String name) {
         try {

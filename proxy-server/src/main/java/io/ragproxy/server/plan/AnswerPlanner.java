@@ -3,7 +3,7 @@ package io.ragproxy.server.plan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ragproxy.catalog.local.GroundedPrompt;
+import io.ragproxy.catalog.model.GroundedPrompt;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.RagSettings;
@@ -91,7 +91,7 @@ public final class AnswerPlanner {
         }
         for (SelectItem<?> item : select.getSelectItems()) {
             Expression e = item.getExpression();
-            labels.add(item.getAlias() != null ? unquote(item.getAlias().getName()) : String.valueOf(e));
+            labels.add(item.getAlias() != null ? ConstantValues.unquoteIdentifier(item.getAlias().getName()) : String.valueOf(e));
             AiCall call = e instanceof Function f ? answers.get(f) : null;
             if (call == null) {
                 sourceColumns.add(new int[] {rewritten.size()});
@@ -253,13 +253,5 @@ public final class AnswerPlanner {
         o.put("answer", answer);
         used.forEach(o.putArray("sources")::add);
         return o.toString();
-    }
-
-    private static String unquote(String name) {
-        if (name.length() >= 2 && (name.startsWith("`") && name.endsWith("`") || name.startsWith("\"") && name.endsWith("\"")
-                || name.startsWith("'") && name.endsWith("'"))) {
-            return name.substring(1, name.length() - 1);
-        }
-        return name;
     }
 }

@@ -153,9 +153,10 @@ public final class BackfillPlanner {
 
     /** The table's single-column primary key, from information_schema. */
     private static CompletableFuture<String> primaryKey(StatementSession session, Table table) {
-        String schema = table.getSchemaName() == null ? "DATABASE()" : ConstantValues.quote(unquote(table.getSchemaName()));
+        String schema = table.getSchemaName() == null ? "DATABASE()"
+                : ConstantValues.quote(ConstantValues.unquoteIdentifier(table.getSchemaName()));
         String sql = "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = " + schema
-                + " AND TABLE_NAME = " + ConstantValues.quote(unquote(table.getName()))
+                + " AND TABLE_NAME = " + ConstantValues.quote(ConstantValues.unquoteIdentifier(table.getName()))
                 + " AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION";
         return session.query(sql).thenApply(r -> {
             List<List<String>> rows = r.first().rows();
@@ -167,13 +168,6 @@ public final class BackfillPlanner {
             }
             return "`" + rows.get(0).get(0).replace("`", "``") + "`";
         });
-    }
-
-    private static String unquote(String name) {
-        if (name.length() >= 2 && (name.startsWith("`") && name.endsWith("`") || name.startsWith("\"") && name.endsWith("\""))) {
-            return name.substring(1, name.length() - 1);
-        }
-        return name;
     }
 
     /** The cost guard: the distinct texts the statement needs, counted by the backend before any model call. */

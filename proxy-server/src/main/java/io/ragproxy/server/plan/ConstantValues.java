@@ -73,6 +73,17 @@ final class ConstantValues {
         return b.toString();
     }
 
+    /** A name without the backquotes, double or single quotes JSqlParser keeps around it (and its doubled quotes undone). */
+    static String unquoteIdentifier(String name) {
+        if (name.length() >= 2) {
+            char q = name.charAt(0);
+            if ((q == '`' || q == '"' || q == '\'') && name.charAt(name.length() - 1) == q) {
+                return name.substring(1, name.length() - 1).replace(String.valueOf(q) + q, String.valueOf(q));
+            }
+        }
+        return name;
+    }
+
     /**
      * A SQL string literal for {@code text} that reads the same under every sql_mode: single quotes doubled, and
      * text with a backslash or NUL (whose meaning depends on NO_BACKSLASH_ESCAPES) written as a hex literal.

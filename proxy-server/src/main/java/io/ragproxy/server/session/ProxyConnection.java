@@ -22,6 +22,7 @@ import io.ragproxy.server.backend.TextResultCollector;
 import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.ResponseTracker;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.command.StatementSession;
@@ -30,7 +31,9 @@ import io.ragproxy.server.protocol.Capabilities;
 import io.ragproxy.server.protocol.Commands;
 import io.ragproxy.server.protocol.HandshakeResponse;
 import io.ragproxy.server.protocol.ServerHandshake;
+import io.ragproxy.server.protocol.ServerStatus;
 import io.ragproxy.server.scan.ScanResult;
+import io.ragproxy.server.scan.StatementScanner;
 import io.ragproxy.server.wire.FrameDecoder;
 import io.ragproxy.server.wire.Packets;
 import io.ragproxy.server.wire.ResultSetWriter;
@@ -91,9 +94,9 @@ final class ProxyConnection implements StatementSession {
     private long negotiatedMariadb;
     private TextResultCollector collector;
     private CompletableFuture<QueryResult> collected;
-    private int serverStatus = io.ragproxy.server.protocol.ServerStatus.AUTOCOMMIT;
-    private io.ragproxy.server.command.RagSettings settings;
-    private io.ragproxy.server.scan.StatementScanner scanner;
+    private int serverStatus = ServerStatus.AUTOCOMMIT;
+    private RagSettings settings;
+    private StatementScanner scanner;
 
     /** A flagged statement waiting for the backend to become idle. */
     private record PendingStatement(String sql, ScanResult scan) {}
@@ -500,12 +503,12 @@ final class ProxyConnection implements StatementSession {
     }
 
     @Override
-    public io.ragproxy.server.command.RagSettings settings() {
+    public RagSettings settings() {
         return settings;
     }
 
     @Override
-    public void settings(io.ragproxy.server.command.RagSettings settings) {
+    public void settings(RagSettings settings) {
         this.settings = settings;
     }
 

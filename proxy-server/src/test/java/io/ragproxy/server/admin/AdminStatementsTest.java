@@ -17,6 +17,7 @@ import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.FakeModels;
 import io.ragproxy.server.plan.FakeSession;
+import io.ragproxy.server.plan.BackfillPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
 import io.ragproxy.server.scan.ProxyStatementKind;
 import io.ragproxy.server.scan.ScanResult;
@@ -51,11 +52,13 @@ class AdminStatementsTest {
 
     @BeforeEach
     void setUp() {
-        embedder = new FakeModels.Embedder(FakeModels.EMBED_ID);
-        generator = new FakeModels.Generator(FakeModels.TEXT_ID);
-        invoker = FakeModels.invoker(embedder, generator);
-        defaults = RagSettings.defaults(FakeModels.settings());
-        admin = new AdminStatements(invoker, new LiteralPlanner(invoker, PARSER), defaults);
+        FakeModels.Rig rig = FakeModels.rig();
+        embedder = rig.embedder();
+        generator = rig.generator();
+        invoker = rig.invoker();
+        defaults = rig.settings();
+        LiteralPlanner planner = new LiteralPlanner(invoker, PARSER);
+        admin = new AdminStatements(invoker, planner, new BackfillPlanner(planner), defaults);
         session = new FakeSession("5.5.5-11.8.6-MariaDB", true, defaults);
     }
 

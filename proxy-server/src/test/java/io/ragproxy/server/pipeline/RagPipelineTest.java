@@ -1,5 +1,6 @@
 package io.ragproxy.server.pipeline;
 
+import static io.ragproxy.server.testing.SqlText.unlabelled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -79,9 +80,5 @@ class RagPipelineTest {
         ScanResult scan = scan(s, sql);
         ProxyException e = assertThrows(ProxyException.class, () -> pipeline.execute(s, sql, scan));
         assertEquals(7001, e.code());
-    }
-
-    private static String unlabelled(String sql) {
-        return sql.replaceAll(" AS `(?:[^`]|``)*`", "");
     }
 }

@@ -1,5 +1,6 @@
 package io.ragproxy.server.plan;
 
+import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.catalog.invoke.InvocationSettings;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.invoke.ResultCache;
@@ -119,5 +120,21 @@ public final class FakeModels {
     /** Invocation settings for tests: one attempt, short backoff. */
     public static InvocationSettings settings() {
         return InvocationSettings.DEFAULT.withMaxAttempts(1).withBackoff(1, 1);
+    }
+
+    /** A fake embedder and text model behind a real invoker, with default session settings: a planner test's models. */
+    public record Rig(Embedder embedder, Generator generator, ModelInvoker invoker, RagSettings settings)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            invoker.close();
+        }
+    }
+
+    /** A new {@link Rig}. */
+    public static Rig rig() {
+        Embedder embedder = new Embedder(EMBED_ID);
+        Generator generator = new Generator(TEXT_ID);
+        return new Rig(embedder, generator, invoker(embedder, generator), RagSettings.defaults(settings()));
     }
 }

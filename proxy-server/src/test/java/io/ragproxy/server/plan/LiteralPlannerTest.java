@@ -14,6 +14,7 @@ import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.dialect.Dialect;
+import io.ragproxy.server.testing.SqlText;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -44,11 +45,12 @@ class LiteralPlannerTest {
 
     @BeforeEach
     void setUp() {
-        embedder = new FakeModels.Embedder(FakeModels.EMBED_ID);
-        generator = new FakeModels.Generator(FakeModels.TEXT_ID);
-        invoker = FakeModels.invoker(embedder, generator);
+        FakeModels.Rig rig = FakeModels.rig();
+        embedder = rig.embedder();
+        generator = rig.generator();
+        invoker = rig.invoker();
+        settings = rig.settings();
         planner = new LiteralPlanner(invoker, PARSER);
-        settings = RagSettings.defaults(FakeModels.settings());
         session = new FakeSession(MARIADB, true, settings);
     }
 
@@ -64,7 +66,7 @@ class LiteralPlannerTest {
     LiteralPlan plan(String sql, Dialect dialect, RagSettings s, boolean dryRun) {
         try {
             LiteralPlan p = planner.plan(session, sql, dialect, s, dryRun).get(10, TimeUnit.SECONDS);
-            return new LiteralPlan(SqlRendererTest.unlabelled(p.backendSql()), p.modelInputs(), p.models());
+            return new LiteralPlan(SqlText.unlabelled(p.backendSql()), p.modelInputs(), p.models());
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;

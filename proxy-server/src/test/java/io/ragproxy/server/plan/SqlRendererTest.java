@@ -1,5 +1,6 @@
 package io.ragproxy.server.plan;
 
+import static io.ragproxy.server.testing.SqlText.unlabelled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,11 +33,6 @@ class SqlRendererTest {
         assertFalse(out.contains("ragproxy_literal_"), "placeholder leaked: " + out);
         assertFalse(out.contains("\u0000"), "vector marker leaked: " + out);
         return unlabelled(out);
-    }
-
-    /** The rendered SQL without the column labels the renderer adds ({@code AS `…`}), for comparing the rest. */
-    static String unlabelled(String sql) {
-        return sql.replaceAll(" AS `(?:[^`]|``)*`", "");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.ragproxy.catalog.local;
 
+import io.ragproxy.catalog.model.GroundedPrompt;
 import io.ragproxy.catalog.model.EmbedOptions;
 import io.ragproxy.catalog.model.EmbeddingModel;
 import io.ragproxy.catalog.model.Embeddings;
@@ -81,7 +82,7 @@ public final class ExtractiveTextModel implements TextModel {
                     new ModelException(ModelException.Kind.CLIENT_ERROR, ID, "the prompt is empty"));
         }
         GenerateOptions opts = options == null ? GenerateOptions.DEFAULT : options;
-        GroundedPrompt parsed = GroundedPrompt.parse(prompt);
+        GroundedPrompt parsed = PromptReader.read(prompt);
         long promptTokens = Sentences.approxTokens(prompt);
         return answer(parsed.question(), parsed.sources(), DEFAULT_K, opts.maxTokens(), opts.stopSequences())
                 .thenApply(a -> new Generation(a.text(), new Usage(promptTokens, a.usage().outputTokens()), a.stopReason()));

@@ -1,5 +1,6 @@
 package io.ragproxy.catalog.local;
 
+import io.ragproxy.catalog.model.GroundedPrompt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,8 +79,8 @@ class ExtractiveTextModelTest {
         // Instructions around the convention are ignored; the sources may come first.
         String chatStyle = "Answer only from the sources below and cite them.\n\nSources:\n[1] " + Seeds.CONTENTS.get(3)
                 + "\n[2] " + Seeds.TIDB + "\n[3] " + Seeds.CONTENTS.get(4) + "\n\nQuestion: " + Seeds.QUESTION + "\nAnswer:";
-        ExtractiveAnswer a = extractive.answer(GroundedPrompt.parse(chatStyle).question(),
-                GroundedPrompt.parse(chatStyle).sources(), 1).join();
+        ExtractiveAnswer a = extractive.answer(PromptReader.read(chatStyle).question(),
+                PromptReader.read(chatStyle).sources(), 1).join();
         assertEquals(Seeds.TIDB, a.text());
         assertEquals(List.of(2), a.citations());
     }
@@ -174,19 +175,19 @@ class ExtractiveTextModelTest {
     @Test
     void groundedPromptRoundTripsAndParsesFreePrompts() {
         GroundedPrompt p = new GroundedPrompt("What is TiDB?", List.of("a.\nb.", "c"));
-        GroundedPrompt back = GroundedPrompt.parse(p.format());
+        GroundedPrompt back = PromptReader.read(p.format());
         assertEquals("What is TiDB?", back.question());
         assertEquals(List.of("a. b.", "c"), back.sources());
 
-        GroundedPrompt ctx = GroundedPrompt.parse("Question: Where?\nContext: Here it is.\nAnd more.");
+        GroundedPrompt ctx = PromptReader.read("Question: Where?\nContext: Here it is.\nAnd more.");
         assertEquals("Where?", ctx.question());
         assertEquals(List.of("Here it is.\nAnd more."), ctx.sources());
 
-        GroundedPrompt free = GroundedPrompt.parse("TiDB is a database. It scales. Is it fast?");
+        GroundedPrompt free = PromptReader.read("TiDB is a database. It scales. Is it fast?");
         assertEquals("Is it fast?", free.question());
         assertEquals(1, free.sources().size());
 
-        GroundedPrompt instruction = GroundedPrompt.parse("Summarize the text.\nTiDB is a database.\nIt scales.");
+        GroundedPrompt instruction = PromptReader.read("Summarize the text.\nTiDB is a database.\nIt scales.");
         assertEquals("Summarize the text.", instruction.question());
         assertTrue(instruction.sources().get(0).contains("It scales."));
     }

@@ -1,4 +1,4 @@
-package io.ragproxy.catalog.local;
+package io.ragproxy.catalog.model;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,11 +32,8 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * <p>A prompt without a {@code Question:} line or {@code [n]} sources is a free prompt (as from
- * {@code GENERATE()}): the question is its last sentence ending in {@code ?} (or {@code ？}), with any lead-in
- * up to a colon dropped ({@code "Think about the question: What is TiDB?"} asks {@code "What is TiDB?"}); if
- * no sentence ends in a question mark, the question is the first line (the first sentence for a one-line
- * prompt). Everything else is the context, as one source, without the sentences that end in a colon (they
- * introduce content; they are not content).
+ * {@code GENERATE()}); {@link #readConvention} leaves it to the model (the local extractive model's reading is in
+ * its own package).
  *
  * @param question the question, trimmed; empty when the prompt has none
  * @param sources  the context passages in order (source n is {@code sources.get(n - 1)}); may be empty
@@ -67,8 +64,11 @@ public record GroundedPrompt(String question, List<String> sources) {
         return s.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
-    /** Reads a prompt: the {@code ANSWER()} convention if it has a {@code Question:} line or {@code [n]} sources, else a free prompt. */
-    public static GroundedPrompt parse(String prompt) {
+    /**
+     * Reads a prompt written in the convention: one with a {@code Question:} line or {@code [n]} sources. Returns
+     * null for any other (free) prompt, which a model reads in its own way.
+     */
+    public static GroundedPrompt readConvention(String prompt) {
         String text = prompt == null ? "" : prompt;
         String[] lines = text.split("\\R", -1);
         boolean structured = false;
@@ -79,7 +79,7 @@ public record GroundedPrompt(String question, List<String> sources) {
                 break;
             }
         }
-        return structured ? parseStructured(lines) : parseFree(text);
+        return structured ? parseStructured(lines) : null;
     }
 
     private enum Section { NONE, QUESTION, SOURCES, ANSWER }
@@ -145,58 +145,5 @@ public record GroundedPrompt(String question, List<String> sources) {
         if (current != null && !current.toString().isBlank()) {
             sources.add(current.toString().strip());
         }
-    }
-
-    private static GroundedPrompt parseFree(String text) {
-        List<Sentences.Span> spans = Sentences.split(text);
-        if (spans.isEmpty()) {
-            return new GroundedPrompt("", List.of());
-        }
-        int q = -1;
-        for (int i = spans.size() - 1; i >= 0 && q < 0; i--) {
-            String s = spans.get(i).text();
-            if (s.endsWith("?") || s.endsWith("？")) {
-                q = i;
-            }
-        }
-        List<String> context = new ArrayList<>();
-        String question;
-        if (q >= 0) {
-            question = afterLeadIn(spans.get(q).text());
-            for (int i = 0; i < spans.size(); i++) {
-                if (i != q) {
-                    context.add(spans.get(i).text());
-                }
-            }
-        } else {
-            // No question mark: the first line asks (an instruction such as "Summarize the following."), or, in
-            // a one-line prompt, the first sentence.
-            int firstLine = spans.get(0).line();
-            boolean multiLine = spans.get(spans.size() - 1).line() != firstLine;
-            question = "";
-            for (Sentences.Span s : spans) {
-                boolean isQuestion = multiLine ? s.line() == firstLine : s == spans.get(0);
-                if (isQuestion) {
-                    question = question.isEmpty() ? s.text() : Sentences.join(List.of(question, s.text()));
-                } else {
-                    context.add(s.text());
-                }
-            }
-        }
-        context.removeIf(s -> s.endsWith(":") || s.endsWith("："));
-        // One sentence per line keeps the boundaries the splitter found when the extractive model splits again.
-        return new GroundedPrompt(question, context.isEmpty() ? List.of() : List.of(String.join("\n", context)));
-    }
-
-    /** "Please think about the question: What is TiDB?" asks "What is TiDB?". */
-    private static String afterLeadIn(String sentence) {
-        int colon = Math.max(sentence.lastIndexOf(':'), sentence.lastIndexOf('：'));
-        if (colon >= 0 && colon < sentence.length() - 2) {
-            String rest = sentence.substring(colon + 1).strip();
-            if (rest.codePoints().anyMatch(Character::isLetterOrDigit)) {
-                return rest;
-            }
-        }
-        return sentence;
     }
 }
