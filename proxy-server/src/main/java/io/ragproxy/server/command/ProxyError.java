@@ -29,6 +29,8 @@ public enum ProxyError {
     BAD_OPTIONS(7012, "22023"),
     /** The statement needs more model calls than rag_max_calls allows. */
     TOO_MANY_CALLS(7013, "54000"),
+    /** The statement was killed (KILL QUERY) or its client went away; MySQL's ER_QUERY_INTERRUPTED. */
+    QUERY_INTERRUPTED(1317, "70100"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

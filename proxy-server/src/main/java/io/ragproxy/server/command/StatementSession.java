@@ -48,4 +48,19 @@ public interface StatementSession {
 
     /** The allocator for response frames. */
     ByteBufAllocator alloc();
+
+    /**
+     * Adds a warning to the statement being run: the reply's warning count includes it and {@code SHOW WARNINGS}
+     * right after lists it (after the backend's own warnings), as MySQL's warnings work.
+     *
+     * @param code the error number shown in SHOW WARNINGS' Code column
+     */
+    void warn(int code, String message);
+
+    /**
+     * Completes when the statement being run is to stop: another connection killed it ({@code KILL QUERY}) or the
+     * client went away. Plans stop before their next backend write and cancel the model calls still outstanding.
+     * Each statement gets a fresh future; it never fails.
+     */
+    CompletableFuture<Void> cancellation();
 }

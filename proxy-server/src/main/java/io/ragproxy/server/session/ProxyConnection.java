@@ -695,4 +695,14 @@ final class ProxyConnection implements StatementSession {
     public ByteBufAllocator alloc() {
         return client.alloc();
     }
+
+    @Override
+    public void warn(int code, String message) {
+        // Replaced by the warnings work: recorded, not yet reported.
+    }
+
+    @Override
+    public CompletableFuture<Void> cancellation() {
+        return new CompletableFuture<>(); // Replaced by the KILL QUERY work: never completes yet.
+    }
 }

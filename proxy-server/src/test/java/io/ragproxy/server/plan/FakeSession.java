@@ -103,4 +103,19 @@ public final class FakeSession implements StatementSession {
     public ByteBufAllocator alloc() {
         return UnpooledByteBufAllocator.DEFAULT;
     }
+
+    /** Warnings the plan added, as "code message". */
+    public final List<String> warnings = Collections.synchronizedList(new ArrayList<>());
+    /** Complete it to cancel the running statement. */
+    public final CompletableFuture<Void> cancellation = new CompletableFuture<>();
+
+    @Override
+    public void warn(int code, String message) {
+        warnings.add(code + " " + message);
+    }
+
+    @Override
+    public CompletableFuture<Void> cancellation() {
+        return cancellation;
+    }
 }
