@@ -11,6 +11,7 @@ import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.AiFunction;
 import io.ragproxy.server.plan.BackfillPlanner;
+import io.ragproxy.server.plan.MaterializedPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
 import io.ragproxy.server.plan.StatementAnalysis;
 import io.ragproxy.server.scan.ScanResult;
@@ -30,9 +31,12 @@ public final class AdminStatements {
     private final ModelInvoker invoker;
     private final LiteralPlanner planner;
     private final BackfillPlanner backfill;
+    private final MaterializedPlanner materialized;
     private final RagSettings defaults;
 
-    public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill, RagSettings defaults) {
+    public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill,
+            MaterializedPlanner materialized, RagSettings defaults) {
+        this.materialized = materialized;
         this.invoker = invoker;
         this.planner = planner;
         this.backfill = backfill;
@@ -171,6 +175,12 @@ public final class AdminStatements {
             return backfill.explain(session, analysis, session.settings())
                     .thenApply(row -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),
                             List.of(row)));
+        }
+        if (MaterializedPlanner.applies(analysis)) {
+            return materialized.plan(session, analysis, dialect, session.settings(), true)
+                    .thenApply(plan -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),
+                            List.of(List.of("materialized", Long.toString(plan.modelInputs()),
+                                    String.join(", ", plan.models()), plan.backendSql()))));
         }
         return planner.plan(session, analysis, dialect, session.settings(), true).thenApply(plan -> {
             String kind = plan.modelInputs() == 0 && plan.models().isEmpty() ? "passthrough" : "literal";

@@ -16,10 +16,19 @@ public sealed interface PipelineResult {
         }
     }
 
-    /** The backend answers {@code sql}, which holds no AI call any more; its response is relayed unchanged. */
-    record Forward(String sql) implements PipelineResult {
+    /**
+     * The backend answers {@code sql}, which holds no AI call any more; its response is relayed unchanged. Then the
+     * connection runs {@code afterwards} (dropping the plan's temporary tables) before the client's next command;
+     * their results and errors are not shown.
+     */
+    record Forward(String sql, java.util.List<String> afterwards) implements PipelineResult {
         public Forward {
             Objects.requireNonNull(sql, "sql");
+            afterwards = java.util.List.copyOf(afterwards);
+        }
+
+        public Forward(String sql) {
+            this(sql, java.util.List.of());
         }
     }
 
@@ -29,5 +38,9 @@ public sealed interface PipelineResult {
 
     static PipelineResult forward(String sql) {
         return new Forward(sql);
+    }
+
+    static PipelineResult forward(String sql, java.util.List<String> afterwards) {
+        return new Forward(sql, afterwards);
     }
 }

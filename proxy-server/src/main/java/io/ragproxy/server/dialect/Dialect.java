@@ -59,6 +59,11 @@ public enum Dialect {
         return vectorLiteralOfText(vectorText(vector));
     }
 
+    /** A vector from a SQL expression that yields its text form {@code [..]} (NULL stays NULL). */
+    public String vectorFromText(String textExpression) {
+        return (this == MARIADB ? "VEC_FromText(" : "VEC_FROM_TEXT(") + textExpression + ")";
+    }
+
     /** A vector literal in this dialect from its text form {@code [..]}. */
     public String vectorLiteralOfText(String text) {
         String quoted = "'" + text + "'";

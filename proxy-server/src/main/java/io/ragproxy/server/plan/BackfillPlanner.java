@@ -57,10 +57,21 @@ public final class BackfillPlanner {
             return false;
         }
         Map<Function, Boolean> setValues = new IdentityHashMap<>();
+        java.util.Set<String> assigned = new java.util.HashSet<>();
         for (UpdateSet set : u.getUpdateSets()) {
-            for (Object value : set.getValues()) {
-                if (value instanceof Function f) {
+            for (int i = 0; i < set.getValues().size(); i++) {
+                if (set.getValues().get(i) instanceof Function f && AiFunction.named(f.getName()) != null) {
+                    // The page query reads stored values; MySQL's SET reads earlier assignments' new values.
+                    for (Column c : FunctionCollector.collect(f, Column.class)) {
+                        if (assigned.contains(ConstantValues.unquoteIdentifier(c.getColumnName()).toLowerCase(java.util.Locale.ROOT))) {
+                            return false;
+                        }
+                    }
                     setValues.put(f, true);
+                }
+                if (i < set.getColumns().size()) {
+                    assigned.add(ConstantValues.unquoteIdentifier(set.getColumns().get(i).getColumnName())
+                            .toLowerCase(java.util.Locale.ROOT));
                 }
             }
         }

@@ -30,46 +30,61 @@ final class FunctionCollector {
     /** Every node of {@code type} in the tree under {@code root}, outer before inner. */
     static <T> List<T> collect(Object root, Class<T> type) {
         List<T> out = new ArrayList<>();
-        walk(root, type, Collections.newSetFromMap(new IdentityHashMap<>()), out);
+        visit(root, node -> {
+            if (type.isInstance(node)) {
+                out.add(type.cast(node));
+            }
+        });
         return out;
     }
 
-    private static <T> void walk(Object node, Class<T> type, Set<Object> seen, List<T> out) {
+    /** Receives the nodes of a tree walk: {@link #enter} before a node's children, {@link #exit} after them. */
+    interface TreeVisitor {
+        void enter(Object node);
+
+        default void exit(Object node) {}
+    }
+
+    /** Walks every SQL node under {@code root} (each once), depth first. */
+    static void visit(Object root, TreeVisitor visitor) {
+        walk(root, visitor, Collections.newSetFromMap(new IdentityHashMap<>()));
+    }
+
+    private static void walk(Object node, TreeVisitor visitor, Set<Object> seen) {
         if (node == null || !seen.add(node)) {
             return;
         }
         if (node instanceof Iterable<?> items) {
             for (Object item : items) {
-                walk(item, type, seen, out);
+                walk(item, visitor, seen);
             }
             return;
         }
         if (node instanceof Map<?, ?> map) {
             for (Map.Entry<?, ?> e : map.entrySet()) {
-                walk(e.getKey(), type, seen, out);
-                walk(e.getValue(), type, seen, out);
+                walk(e.getKey(), visitor, seen);
+                walk(e.getValue(), visitor, seen);
             }
             return;
         }
         if (node instanceof Object[] array) {
             for (Object item : array) {
-                walk(item, type, seen, out);
+                walk(item, visitor, seen);
             }
             return;
         }
         if (node instanceof Enum<?> || !isTreeClass(node.getClass())) {
             return; // strings, numbers, enums and the parser's own token objects hold no SQL nodes
         }
-        if (type.isInstance(node)) {
-            out.add(type.cast(node));
-        }
+        visitor.enter(node);
         for (Field field : fields(node.getClass())) {
             try {
-                walk(field.get(node), type, seen, out);
+                walk(field.get(node), visitor, seen);
             } catch (IllegalAccessException e) {
                 throw new IllegalStateException("cannot read " + field, e);
             }
         }
+        visitor.exit(node);
     }
 
     private static boolean isTreeClass(Class<?> c) {

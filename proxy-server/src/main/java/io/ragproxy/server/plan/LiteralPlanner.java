@@ -239,12 +239,16 @@ public final class LiteralPlanner {
 
     /** The replacement of an embedding call: the vector literal, or the distance to it. */
     static String embeddingOfText(AiCall call, String vectorText, Dialect dialect) {
-        String literal = vectorText == null ? "NULL" : dialect.vectorLiteralOfText(vectorText);
+        return embeddingOrDistance(call, vectorText == null ? "NULL" : dialect.vectorLiteralOfText(vectorText), dialect);
+    }
+
+    /** {@code vector} (SQL yielding the call's embedding) for an embedding call, or the distance to it. */
+    static String embeddingOrDistance(AiCall call, String vector, Dialect dialect) {
         return switch (call.function()) {
             case VEC_EMBED_COSINE_DISTANCE -> dialect.cosineDistance() + "(" + SqlRenderer.VECTOR_ARGUMENT + ", "
-                    + literal + ")";
-            case VEC_EMBED_L2_DISTANCE -> dialect.l2Distance() + "(" + SqlRenderer.VECTOR_ARGUMENT + ", " + literal + ")";
-            default -> literal;
+                    + vector + ")";
+            case VEC_EMBED_L2_DISTANCE -> dialect.l2Distance() + "(" + SqlRenderer.VECTOR_ARGUMENT + ", " + vector + ")";
+            default -> vector;
         };
     }
 

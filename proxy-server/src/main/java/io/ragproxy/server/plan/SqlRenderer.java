@@ -25,44 +25,86 @@ final class SqlRenderer {
     /** Marks, in a distance call's replacement, where the (rendered) vector argument goes. */
     static final String VECTOR_ARGUMENT = "\u0000vector\u0000";
 
-    private SqlRenderer() {}
+    private final StatementAnalysis analysis;
+    private final Dialect dialect;
+    private final String prefix;
+    private final Map<AiCall, String> placeholders = new java.util.IdentityHashMap<>();
+    private final Map<AiCall, String> vectors = new java.util.IdentityHashMap<>();
 
-    static String render(StatementAnalysis analysis, Map<AiCall, String> replacements, Dialect dialect) {
+    /**
+     * Prepares {@code analysis} for rendering: labels rewritten select-list columns, translates TiDB vector
+     * spellings and replaces every AI call node with its placeholder. From then on any part of the tree renders
+     * (with {@code toString()}) to SQL in which {@link #expand} can substitute the calls' replacements.
+     */
+    SqlRenderer(StatementAnalysis analysis, Dialect dialect) {
+        this.analysis = analysis;
+        this.dialect = dialect;
         labelRewrittenColumns(analysis);
         for (Function f : analysis.vectorFunctions()) {
             translate(f, dialect);
         }
-        String prefix = "ragproxy_literal_" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + "_";
-        Map<String, String> byPlaceholder = new LinkedHashMap<>();
-        List<Expression> vectors = new ArrayList<>();
+        this.prefix = "ragproxy_literal_" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + "_";
         List<AiCall> calls = analysis.calls();
-        for (AiCall call : calls) {
-            vectors.add(call.vector());
-        }
         for (int i = 0; i < calls.size(); i++) {
             Function node = calls.get(i).node();
             node.setName(prefix + i);
             node.setParameters(new ExpressionList<>());
+            placeholders.put(calls.get(i), prefix + i + "()");
         }
-        for (int i = 0; i < calls.size(); i++) {
-            String replacement = replacements.get(calls.get(i));
-            if (replacement == null) {
-                throw new IllegalStateException("no replacement for " + calls.get(i).function());
-            }
-            Expression vector = vectors.get(i);
+        for (AiCall call : calls) {
+            Expression vector = call.vector(); // rendered after the renaming, so calls inside it are placeholders
             if (vector != null) {
-                replacement = replacement.replace(VECTOR_ARGUMENT, vectorArgument(vector, dialect));
-            }
-            byPlaceholder.put(prefix + i + "()", replacement);
-        }
-        String sql = analysis.statement().toString();
-        // Replacements may contain placeholders of nested calls: substitute until none is left.
-        for (int round = 0; round <= calls.size() && sql.contains(prefix); round++) {
-            for (Map.Entry<String, String> e : byPlaceholder.entrySet()) {
-                sql = sql.replace(e.getKey(), e.getValue());
+                vectors.put(call, vectorArgument(vector, dialect));
             }
         }
+    }
+
+    static String render(StatementAnalysis analysis, Map<AiCall, String> replacements, Dialect dialect) {
+        return new SqlRenderer(analysis, dialect).render(replacements);
+    }
+
+    /** The whole statement with every call replaced; each call must have a replacement. */
+    String render(Map<AiCall, String> replacements) {
+        for (AiCall call : analysis.calls()) {
+            if (!replacements.containsKey(call)) {
+                throw new IllegalStateException("no replacement for " + call.function());
+            }
+        }
+        String sql = expand(analysis.statement().toString(), replacements);
         return analysis.suffix().isEmpty() ? sql : sql + " " + analysis.suffix();
+    }
+
+    /**
+     * {@code sql} (rendered from part of the prepared tree) with the placeholders of the calls in
+     * {@code replacements} substituted, including placeholders inside replacements (nested calls). Placeholders of
+     * other calls stay; {@link #resolved} tells whether any is left.
+     */
+    String expand(String sql, Map<AiCall, String> replacements) {
+        // Replacements may contain placeholders of nested calls: substitute until none is left.
+        for (int round = 0; round <= placeholders.size() && sql.contains(prefix); round++) {
+            String before = sql;
+            for (Map.Entry<AiCall, String> e : replacements.entrySet()) {
+                String placeholder = placeholders.get(e.getKey());
+                if (placeholder == null || !sql.contains(placeholder)) {
+                    continue;
+                }
+                String replacement = e.getValue();
+                String vector = vectors.get(e.getKey());
+                if (vector != null) {
+                    replacement = replacement.replace(VECTOR_ARGUMENT, vector);
+                }
+                sql = sql.replace(placeholder, replacement);
+            }
+            if (sql.equals(before)) {
+                break;
+            }
+        }
+        return sql;
+    }
+
+    /** Whether {@code expanded} (from {@link #expand}) holds no call placeholder any more. */
+    boolean resolved(String expanded) {
+        return !expanded.contains(prefix);
     }
 
     /**

@@ -91,6 +91,7 @@ final class ProxyConnection implements StatementSession {
     private List<ByteBuf> queryFrames;
     private PendingStatement waiting;
     private boolean localRunning;
+    private List<String> afterForward;
     private long negotiatedMariadb;
     private TextResultCollector collector;
     private CompletableFuture<QueryResult> collected;
@@ -276,7 +277,9 @@ final class ProxyConnection implements StatementSession {
                 }
                 boolean completed = tracker.onBackendFrame(frame);
                 client.write(frame, client.voidPromise());
-                if (completed && waiting != null && tracker.isIdle()) {
+                if (completed && afterForward != null && tracker.isIdle()) {
+                    runAfterForward();
+                } else if (completed && waiting != null && tracker.isIdle()) {
                     runLocal();
                 }
             }
@@ -429,9 +432,38 @@ final class ProxyConnection implements StatementSession {
         } else if (result instanceof PipelineResult.Forward forward) {
             // The rewritten statement takes the client's place; its response is relayed like any other.
             tracker.onCommand(Commands.COM_QUERY);
+            if (!forward.afterwards().isEmpty()) {
+                afterForward = forward.afterwards();
+            }
             backend.writeAndFlush(queryFrame(forward.sql()));
         }
         drainHeld();
+    }
+
+    /**
+     * The plan's own statements after a forwarded statement's response (dropping its temporary tables): run
+     * before the client's next command, which is held meanwhile; their outcome is not the client's business.
+     */
+    private void runAfterForward() {
+        List<String> statements = afterForward;
+        afterForward = null;
+        localRunning = true;
+        flushClient();
+        CompletableFuture<QueryResult> chain = CompletableFuture.completedFuture(null);
+        for (String sql : statements) {
+            chain = chain.handle((r, e) -> null).thenCompose(v -> query(sql));
+        }
+        chain.whenComplete((r, e) -> client.eventLoop().execute(() -> {
+            localRunning = false;
+            if (phase != Phase.COMMAND) {
+                return;
+            }
+            if (waiting != null) {
+                runLocal();
+            } else {
+                drainHeld();
+            }
+        }));
     }
 
     private ByteBuf queryFrame(String sql) {
