@@ -66,6 +66,20 @@ final class ReferenceBedrock implements AutoCloseable {
         }
     }
 
+    /** The text model's answer to {@code prompt} through Converse, with no options. */
+    CompletableFuture<String> generate(String modelId, String prompt) {
+        ObjectNode body = AiProxy.JSON.createObjectNode();
+        ObjectNode message = body.putArray("messages").addObject();
+        message.put("role", "user");
+        message.putArray("content").addObject().put("text", prompt);
+        try {
+            return post(modelId, "converse", AiProxy.JSON.writeValueAsBytes(body))
+                    .thenApply(n -> n.path("output").path("message").path("content").path(0).path("text").asText());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Input and output tokens that the emulator reports for the successful requests in {@code record}, replayed. */
     long[] tokens(List<RecordedRequest> record) {
         List<CompletableFuture<long[]>> all = new ArrayList<>();

@@ -507,7 +507,7 @@ public final class MaterializedPlanner {
                     String sql = renderer.expand(join.toString(), resolved);
                     if (!renderer.resolved(sql) && join.getOnExpressions() != null && !join.getOnExpressions().isEmpty()) {
                         // A join condition waiting for AI results: join every row (a superset) to list arguments.
-                        var on = join.getOnExpressions();
+                        List<Expression> on = new ArrayList<>(join.getOnExpressions());
                         join.setOnExpressions(List.of(new LongValue(1)));
                         try {
                             sql = renderer.expand(join.toString(), resolved);

@@ -44,6 +44,16 @@ public final class FakeSession implements StatementSession {
         return this;
     }
 
+    /** Answers {@code sql} with one column and these rows (null is SQL NULL). */
+    public FakeSession answerRows(String sql, String... column) {
+        List<List<String>> rows = new ArrayList<>();
+        for (String v : column) {
+            rows.add(Collections.singletonList(v));
+        }
+        answers.put(sql, new QueryResult(List.of(new QueryResult.ResultSet(List.of("k"), rows)), 0, 0, 0, ""));
+        return this;
+    }
+
     @Override
     public String user() {
         return "tester";
