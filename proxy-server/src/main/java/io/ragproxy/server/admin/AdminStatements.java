@@ -13,6 +13,7 @@ import io.ragproxy.server.plan.AiFunction;
 import io.ragproxy.server.plan.BackfillPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
 import io.ragproxy.server.plan.StatementAnalysis;
+import io.ragproxy.server.plan.StreamedPlanner;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.wire.Packets;
 import java.math.BigDecimal;
@@ -30,12 +31,19 @@ public final class AdminStatements {
     private final ModelInvoker invoker;
     private final LiteralPlanner planner;
     private final BackfillPlanner backfill;
+    private final StreamedPlanner streamed;
     private final RagSettings defaults;
 
     public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill, RagSettings defaults) {
+        this(invoker, planner, backfill, new StreamedPlanner(planner), defaults);
+    }
+
+    public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill,
+            StreamedPlanner streamed, RagSettings defaults) {
         this.invoker = invoker;
         this.planner = planner;
         this.backfill = backfill;
+        this.streamed = streamed;
         this.defaults = defaults;
     }
 
@@ -169,6 +177,11 @@ public final class AdminStatements {
         StatementAnalysis analysis = planner.parse(inner);
         if (BackfillPlanner.applies(analysis)) {
             return backfill.explain(session, analysis, session.settings())
+                    .thenApply(row -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),
+                            List.of(row)));
+        }
+        if (StreamedPlanner.applies(analysis)) {
+            return streamed.explain(session, analysis, dialect, session.settings())
                     .thenApply(row -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),
                             List.of(row)));
         }

@@ -18,6 +18,7 @@ import io.ragproxy.server.plan.AnswerPlanner;
 import io.ragproxy.server.plan.BackfillPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
 import io.ragproxy.server.plan.StatementAnalysis;
+import io.ragproxy.server.plan.StreamedPlanner;
 import io.ragproxy.server.wire.Packets;
 import io.ragproxy.server.scan.FunctionNames;
 import io.ragproxy.server.scan.ScanResult;
@@ -40,6 +41,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private final LiteralPlanner planner;
     private final BackfillPlanner backfill;
     private final AnswerPlanner answers;
+    private final StreamedPlanner streamed;
     private final AdminStatements admin;
     private final RagSettings initialSettings;
     private final StatementScanner tidbScanner;
@@ -60,8 +62,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         this.planner = new LiteralPlanner(invoker, parserExecutor);
         this.backfill = new BackfillPlanner(planner);
         this.answers = new AnswerPlanner(planner);
+        this.streamed = new StreamedPlanner(planner);
         this.initialSettings = RagSettings.defaults(invoker.defaults());
-        this.admin = new AdminStatements(invoker, planner, backfill, initialSettings);
+        this.admin = new AdminStatements(invoker, planner, backfill, streamed, initialSettings);
         this.tidbScanner = new StatementScanner(FunctionNames.of(AiFunction.names()));
         List<String> withTranslations = new ArrayList<>(AiFunction.names());
         withTranslations.addAll(Dialect.MARIADB.translatedFunctionNames());
@@ -110,6 +113,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                     Packets.ok(session.alloc(), 1, r.changed(), 0, session.serverStatus(), 0,
                             "Rows matched: " + r.matched() + "  Changed: " + r.changed() + "  Warnings: 0",
                             session.sessionTrack())));
+        }
+        if (StreamedPlanner.applies(analysis)) {
+            return streamed.run(session, analysis, dialect, session.settings(), this::checked);
         }
         return planner.plan(session, analysis, dialect, session.settings(), false)
                 .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql())));
