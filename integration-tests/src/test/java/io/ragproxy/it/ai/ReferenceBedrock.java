@@ -66,6 +66,18 @@ final class ReferenceBedrock implements AutoCloseable {
         }
     }
 
+    /** What a Converse call of {@code modelId} answers to the single user message {@code prompt}. */
+    CompletableFuture<String> converse(String modelId, String prompt) {
+        ObjectNode body = AiProxy.JSON.createObjectNode();
+        body.putArray("messages").addObject().put("role", "user").putArray("content").addObject().put("text", prompt);
+        try {
+            return post(modelId, "converse", AiProxy.JSON.writeValueAsBytes(body))
+                    .thenApply(n -> n.at("/output/message/content/0/text").asText());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Input and output tokens that the emulator reports for the successful requests in {@code record}, replayed. */
     long[] tokens(List<RecordedRequest> record) {
         List<CompletableFuture<long[]>> all = new ArrayList<>();

@@ -236,17 +236,25 @@ public final class LiteralPlanner {
             return CompletableFuture.failedFuture(ModelErrors.toProxy(head.call().function(), head.modelId(), error));
         }
         Map<String, CompletableFuture<T>> each = new LinkedHashMap<>();
+        Map<String, Throwable> failed = new java.util.concurrent.ConcurrentHashMap<>();
         for (String text : texts) {
             if (text != null && !each.containsKey(text)) {
                 each.put(text, single.apply(text).exceptionally(e -> {
-                    ProxyException warning = nullWarning(head, text, e);
-                    warnings.failed(text, warning.code(), warning.getMessage());
+                    failed.put(text, e);
                     return null;
                 }));
             }
         }
-        return CompletableFuture.allOf(each.values().toArray(CompletableFuture[]::new))
-                .thenApply(v -> texts.stream().map(t -> t == null ? (T) null : each.get(t).join()).toList());
+        return CompletableFuture.allOf(each.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
+            for (String text : each.keySet()) { // warnings in the inputs' order, not the calls' completion order
+                Throwable e = failed.get(text);
+                if (e != null) {
+                    ProxyException warning = nullWarning(head, text, e);
+                    warnings.failed(text, warning.code(), warning.getMessage());
+                }
+            }
+            return texts.stream().map(t -> t == null ? (T) null : each.get(t).join()).toList();
+        });
     }
 
     /** The warning for an input that became NULL: the error it would have raised, said as a warning. */
