@@ -256,6 +256,29 @@ class StreamedSelectTest {
             assertTrue(e.getMessage().contains(LLAMA), e.getMessage());
             assertEquals("5", scalar(c, "SELECT COUNT(*) FROM flaky"));
         }
+        // Rows answered before the failure reach the client, then the error in place of the next row. The first
+        // batch (of 2) comes from the cache, so it is written before the second batch's call fails.
+        try (Connection c = WORLD.proxy().connect(Driver.MYSQL_CJ, DB)) {
+            assertEquals(2, rows(c, "SELECT GENERATE('ok one'), GENERATE('ok two')").get(0).stream()
+                    .filter(v -> v != null).count());
+            exec(c, "SET rag_batch_size = 2");
+            List<String> seen = new ArrayList<>();
+            SQLException e;
+            try (Statement s = c.createStatement(ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY)) {
+                s.setFetchSize(Integer.MIN_VALUE);
+                e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class, () -> {
+                    try (ResultSet rs = s.executeQuery("SELECT body, GENERATE(body) AS g FROM flaky ORDER BY body DESC")) {
+                        while (rs.next()) {
+                            seen.add(rs.getString(1) + " -> " + rs.getString(2));
+                        }
+                    }
+                });
+            }
+            assertEquals(List.of("ok two -> " + expected("ok two"), "ok one -> " + expected("ok one")), seen);
+            assertEquals(7104, e.getErrorCode(), e.getMessage());
+            assertTrue(e.getMessage().contains("the first 2 rows were sent before the error"), e.getMessage());
+            assertEquals("5", scalar(c, "SELECT COUNT(*) FROM flaky"));
+        }
         // MySQL Connector/J turns every SQLSTATE 22xxx into a DataTruncation (22001): the code is what stays.
         try (Connection c = WORLD.proxy().connect(Driver.MYSQL_CJ, DB)) {
             SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class, () -> rows(c, sql));

@@ -3,6 +3,7 @@ package io.ragproxy.server.plan;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.model.EmbedOptions;
 import io.ragproxy.catalog.model.GenerateOptions;
+import io.ragproxy.catalog.model.ModelException;
 import io.ragproxy.catalog.registry.UnknownModelException;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
@@ -239,7 +240,7 @@ public final class LiteralPlanner {
         Map<String, Throwable> failed = new java.util.concurrent.ConcurrentHashMap<>();
         for (String text : texts) {
             if (text != null && !each.containsKey(text)) {
-                each.put(text, single.apply(text).exceptionally(e -> {
+                each.put(text, againIfCancelled(single, text).exceptionally(e -> {
                     failed.put(text, e);
                     return null;
                 }));
@@ -254,6 +255,19 @@ public final class LiteralPlanner {
                 }
             }
             return texts.stream().map(t -> t == null ? (T) null : each.get(t).join()).toList();
+        });
+    }
+
+    /**
+     * {@code single.apply(text)}, asked once more if it failed only because it had joined a call of the failed batch
+     * that the invoker then cancelled (a batch's first failure cancels its other calls): that text did not fail.
+     */
+    private static <T> CompletableFuture<T> againIfCancelled(java.util.function.Function<String, CompletableFuture<T>> single,
+            String text) {
+        return single.apply(text).exceptionallyCompose(e -> {
+            ModelException me = ModelException.find(e);
+            return me != null && me.kind() == ModelException.Kind.CANCELLED
+                    ? single.apply(text) : CompletableFuture.failedFuture(e);
         });
     }
 

@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * streamed columns batch by batch and writes the rows to the client in the backend's order.
  *
  * <ul>
- *   <li>Rows are gathered into batches of {@code rag_batch_size}; each batch's texts go to the model invoker in one
+ *   <li>Rows are gathered into batches of {@code rag_batch_size} (at most {@value #MAX_BATCH_ROWS}); each batch's texts go to the model invoker in one
  *       request per streamed column ({@link LiteralPlanner#results}), which de-duplicates, caches, batches and
  *       bounds the calls' concurrency.</li>
  *   <li>At most {@value #MAX_BATCHES_IN_FLIGHT} batches are with the model at once; when another is full, the
@@ -44,6 +44,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class StreamedRows implements RowStream {
     /** Batches with the model at once; beyond it the backend's reads pause. */
     static final int MAX_BATCHES_IN_FLIGHT = 2;
+    /** Most rows per batch whatever rag_batch_size says: the batches in hand are the plan's memory. */
+    static final int MAX_BATCH_ROWS = 1024;
     /** Failed inputs remembered (not asked again, not warned twice) per statement. */
     private static final int MAX_REMEMBERED_FAILURES = 4096;
 
@@ -77,7 +79,7 @@ final class StreamedRows implements RowStream {
         this.literals = literals;
         this.streamed = streamed;
         this.settings = settings;
-        this.batchSize = Math.max(1, settings.invocation().batchSize());
+        this.batchSize = Math.max(1, Math.min(MAX_BATCH_ROWS, settings.invocation().batchSize()));
         this.writer = session.resultSetWriter();
         this.alloc = session.alloc();
         this.warnings = (text, code, message) -> {

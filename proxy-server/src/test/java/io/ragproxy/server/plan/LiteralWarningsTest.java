@@ -3,11 +3,19 @@ package io.ragproxy.server.plan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ragproxy.catalog.invoke.ModelInvoker;
+import io.ragproxy.catalog.invoke.ResultCache;
+import io.ragproxy.catalog.model.GenerateOptions;
+import io.ragproxy.catalog.model.Generation;
 import io.ragproxy.catalog.model.ModelException;
+import io.ragproxy.catalog.model.TextModel;
+import io.ragproxy.catalog.registry.ModelRegistry;
+import io.ragproxy.catalog.registry.ModelsConfig;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.dialect.Dialect;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +66,50 @@ class LiteralWarningsTest {
         assertTrue(warnings.get(1).contains(FakeModels.TEXT_ID) && warnings.get(1).contains("too long"), warnings.get(1));
         assertTrue(warnings.stream().allMatch(w -> w.contains("rag_on_error") && !w.contains("nothing was written")),
                 warnings.toString());
+    }
+
+    /**
+     * A batch's first failure makes the invoker cancel the batch's other calls; a text whose call was cancelled that
+     * way did not fail, and must get its answer, not NULL and a warning.
+     */
+    @Test
+    void aCallCancelledBecauseItsBatchFailedIsAskedAgain() throws Exception {
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        java.util.List<String> prompts = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        TextModel model = new TextModel() {
+            @Override
+            public String id() {
+                return "gated-text";
+            }
+
+            @Override
+            public CompletableFuture<Generation> generate(String prompt, GenerateOptions options) {
+                prompts.add(prompt);
+                if (prompt.contains("bad")) {
+                    return CompletableFuture.failedFuture(new ModelException(ModelException.Kind.CLIENT_ERROR, id(), "no"));
+                }
+                return gate.thenApply(v -> new Generation("gen:" + prompt));
+            }
+        };
+        ModelRegistry registry = new ModelRegistry(ModelsConfig.DEFAULT.withDefaults(FakeModels.EMBED_ID, model.id()), null);
+        registry.register(new FakeModels.Embedder(FakeModels.EMBED_ID));
+        registry.register(model);
+        try (ModelInvoker invoker = new ModelInvoker(registry, new ResultCache(1 << 20), FakeModels.settings())) {
+            LiteralPlanner gated = new LiteralPlanner(invoker, PARSER);
+            RagSettings nulls = rig.settings().with("rag_on_error", "null", rig.settings());
+            CompletableFuture<LiteralPlan> plan = gated.plan(session, "SELECT GENERATE('slow but fine'), GENERATE('bad')",
+                    Dialect.MARIADB, nulls, false);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (prompts.stream().filter("bad"::equals).count() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5); // the batch's call and the retry of 'bad'
+            }
+            Thread.sleep(50);
+            gate.complete(null);
+            assertEquals("SELECT 'gen:slow but fine', NULL", io.ragproxy.server.testing.SqlText.unlabelled(
+                    plan.get(10, TimeUnit.SECONDS).backendSql()));
+            assertEquals(1, session.warnings.size(), session.warnings.toString());
+            assertTrue(session.warnings.get(0).contains("'bad'"), session.warnings.get(0));
+        }
     }
 
     @Test
