@@ -117,6 +117,11 @@ final class AiProxy implements AutoCloseable {
         return pipeline;
     }
 
+    /** Client connections the proxy holds open right now. */
+    int openConnections() {
+        return server.openConnections();
+    }
+
     String host() {
         return server.localAddress().getAddress().getHostAddress();
     }

@@ -74,7 +74,7 @@ class MaterializedPlanTest {
     }
 
     private static String answer(String prompt) {
-        return prompt == null ? null : WORLD.reference().generate(LLAMA, prompt).join();
+        return prompt == null ? null : WORLD.reference().converse(LLAMA, prompt).join();
     }
 
     private static float[] vector(String text) {

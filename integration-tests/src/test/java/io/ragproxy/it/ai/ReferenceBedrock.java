@@ -66,15 +66,13 @@ final class ReferenceBedrock implements AutoCloseable {
         }
     }
 
-    /** The text model's answer to {@code prompt} through Converse, with no options. */
-    CompletableFuture<String> generate(String modelId, String prompt) {
+    /** What a Converse call of {@code modelId} answers to the single user message {@code prompt}. */
+    CompletableFuture<String> converse(String modelId, String prompt) {
         ObjectNode body = AiProxy.JSON.createObjectNode();
-        ObjectNode message = body.putArray("messages").addObject();
-        message.put("role", "user");
-        message.putArray("content").addObject().put("text", prompt);
+        body.putArray("messages").addObject().put("role", "user").putArray("content").addObject().put("text", prompt);
         try {
             return post(modelId, "converse", AiProxy.JSON.writeValueAsBytes(body))
-                    .thenApply(n -> n.path("output").path("message").path("content").path(0).path("text").asText());
+                    .thenApply(n -> n.at("/output/message/content/0/text").asText());
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -14,6 +14,7 @@ import io.ragproxy.server.plan.BackfillPlanner;
 import io.ragproxy.server.plan.MaterializedPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
 import io.ragproxy.server.plan.StatementAnalysis;
+import io.ragproxy.server.plan.StreamedPlanner;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.wire.Packets;
 import java.math.BigDecimal;
@@ -31,15 +32,17 @@ public final class AdminStatements {
     private final ModelInvoker invoker;
     private final LiteralPlanner planner;
     private final BackfillPlanner backfill;
+    private final StreamedPlanner streamed;
     private final MaterializedPlanner materialized;
     private final RagSettings defaults;
 
     public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill,
-            MaterializedPlanner materialized, RagSettings defaults) {
+            StreamedPlanner streamed, MaterializedPlanner materialized, RagSettings defaults) {
         this.materialized = materialized;
         this.invoker = invoker;
         this.planner = planner;
         this.backfill = backfill;
+        this.streamed = streamed;
         this.defaults = defaults;
     }
 
@@ -173,6 +176,11 @@ public final class AdminStatements {
         StatementAnalysis analysis = planner.parse(inner);
         if (BackfillPlanner.applies(analysis)) {
             return backfill.explain(session, analysis, session.settings())
+                    .thenApply(row -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),
+                            List.of(row)));
+        }
+        if (StreamedPlanner.applies(analysis)) {
+            return streamed.explain(session, analysis, dialect, session.settings())
                     .thenApply(row -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),
                             List.of(row)));
         }

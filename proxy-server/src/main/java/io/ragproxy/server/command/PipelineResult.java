@@ -2,10 +2,12 @@ package io.ragproxy.server.command;
 
 import io.netty.buffer.ByteBuf;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * What a {@link StatementPipeline} decided for a flagged statement: either the complete reply, composed by the
- * proxy, or a plain SQL statement for the backend whose response the client then gets as-is.
+ * What a {@link StatementPipeline} decided for a flagged statement: the complete reply, composed by the proxy; a
+ * plain SQL statement for the backend whose response the client then gets as-is; or a reply the proxy writes over
+ * time (a streamed SELECT).
  */
 public sealed interface PipelineResult {
 
@@ -30,6 +32,32 @@ public sealed interface PipelineResult {
         public Forward(String sql) {
             this(sql, java.util.List.of());
         }
+    }
+
+    /**
+     * The proxy answers packet by packet as it goes: the session calls {@code reply} on its event loop with the
+     * client's side of the connection, and holds the client's next commands until the returned future completes.
+     * If it fails, the client gets an ERR packet next (in place of the next row, if rows were sent).
+     */
+    record Streamed(StreamedReply reply) implements PipelineResult {
+        public Streamed {
+            Objects.requireNonNull(reply, "reply");
+        }
+    }
+
+    /** Writes a streamed reply. */
+    @FunctionalInterface
+    interface StreamedReply {
+        /**
+         * Starts writing to {@code out} (called on the session's event loop).
+         *
+         * @return completes once the last packet was written with {@link ReplyStream#last}, or fails
+         */
+        CompletableFuture<Void> start(ReplyStream out);
+    }
+
+    static PipelineResult streamed(StreamedReply reply) {
+        return new Streamed(reply);
     }
 
     static PipelineResult reply(ByteBuf frames) {

@@ -3,6 +3,7 @@ package io.ragproxy.server.command;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.ragproxy.server.backend.QueryResult;
+import io.ragproxy.server.backend.RowStream;
 import io.ragproxy.server.wire.ResultSetWriter;
 import java.util.concurrent.CompletableFuture;
 
@@ -36,6 +37,13 @@ public interface StatementSession {
      * the future fails with a {@link io.ragproxy.server.backend.BackendException} when the backend answers ERR.
      */
     CompletableFuture<QueryResult> query(String sql);
+
+    /**
+     * Runs {@code sql} on this session's backend connection and hands its result set to {@code rows} as it arrives,
+     * on the event loop, instead of collecting it: for results too large to hold. One query at a time, like
+     * {@link #query}; while it runs, {@code rows} may pause the backend's reads.
+     */
+    void queryStream(String sql, RowStream rows);
 
     /** The session's {@code rag_} settings. */
     RagSettings settings();

@@ -19,6 +19,7 @@ import io.ragproxy.server.plan.BackfillPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
 import io.ragproxy.server.plan.MaterializedPlanner;
 import io.ragproxy.server.plan.StatementAnalysis;
+import io.ragproxy.server.plan.StreamedPlanner;
 import io.ragproxy.server.wire.Packets;
 import io.ragproxy.server.scan.FunctionNames;
 import io.ragproxy.server.scan.ScanResult;
@@ -31,8 +32,8 @@ import java.util.concurrent.Executors;
 
 /**
  * The statement pipeline with the AI functions: proxy statements go to {@link AdminStatements}; statements with
- * AI calls are parsed, planned ({@link AnswerPlanner}, {@link BackfillPlanner}, {@link MaterializedPlanner} or
- * {@link LiteralPlanner}, the first that applies) and forwarded as plain SQL; on a MariaDB backend,
+ * AI calls are parsed, planned (ANSWER, backfill, streamed, materialized or literal: the first plan that applies)
+ * and run; on a MariaDB backend,
  * statements written with TiDB's vector spellings are translated even without an AI call.
  */
 public final class RagPipeline implements StatementPipeline, AutoCloseable {
@@ -42,6 +43,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private final LiteralPlanner planner;
     private final BackfillPlanner backfill;
     private final AnswerPlanner answers;
+    private final StreamedPlanner streamed;
     private final MaterializedPlanner materialized;
     private final AdminStatements admin;
     private final RagSettings initialSettings;
@@ -63,9 +65,10 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         this.planner = new LiteralPlanner(invoker, parserExecutor);
         this.backfill = new BackfillPlanner(planner);
         this.answers = new AnswerPlanner(planner);
+        this.streamed = new StreamedPlanner(planner);
         this.materialized = new MaterializedPlanner(planner);
         this.initialSettings = RagSettings.defaults(invoker.defaults());
-        this.admin = new AdminStatements(invoker, planner, backfill, materialized, initialSettings);
+        this.admin = new AdminStatements(invoker, planner, backfill, streamed, materialized, initialSettings);
         this.tidbScanner = new StatementScanner(FunctionNames.of(AiFunction.names()));
         List<String> withTranslations = new ArrayList<>(AiFunction.names());
         withTranslations.addAll(Dialect.MARIADB.translatedFunctionNames());
@@ -114,6 +117,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                     Packets.ok(session.alloc(), 1, r.changed(), 0, session.serverStatus(), 0,
                             "Rows matched: " + r.matched() + "  Changed: " + r.changed() + "  Warnings: 0",
                             session.sessionTrack())));
+        }
+        if (StreamedPlanner.applies(analysis)) {
+            return streamed.run(session, analysis, dialect, session.settings(), this::checked);
         }
         if (MaterializedPlanner.applies(analysis)) {
             return materialized.plan(session, analysis, dialect, session.settings(), false)

@@ -3,6 +3,7 @@ package io.ragproxy.server.plan;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.model.EmbedOptions;
 import io.ragproxy.catalog.model.GenerateOptions;
+import io.ragproxy.catalog.model.ModelException;
 import io.ragproxy.catalog.registry.UnknownModelException;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
@@ -91,7 +92,7 @@ public final class LiteralPlanner {
             }
             CompletableFuture<Map<AiCall, String>> replacements = dryRun
                     ? CompletableFuture.completedFuture(elided(analysis, inputs, dialect))
-                    : invoke(analysis, inputs, dialect, settings);
+                    : invoke(analysis, inputs, dialect, settings, (text, code, message) -> session.warn(code, message));
             return replacements.thenApply(r -> new LiteralPlan(
                     SqlRenderer.render(analysis, r, dialect), distinct, inputs.stream().map(ModelInput::modelId)
                             .distinct().toList()));
@@ -174,7 +175,7 @@ public final class LiteralPlanner {
     }
 
     private CompletableFuture<Map<AiCall, String>> invoke(StatementAnalysis analysis, List<ModelInput> inputs,
-            Dialect dialect, RagSettings settings) {
+            Dialect dialect, RagSettings settings, ModelWarnings warnings) {
         Map<String, List<ModelInput>> groups = new LinkedHashMap<>();
         for (ModelInput in : inputs) {
             groups.computeIfAbsent(in.groupKey(), k -> new ArrayList<>()).add(in);
@@ -184,7 +185,7 @@ public final class LiteralPlanner {
         for (List<ModelInput> group : groups.values()) {
             ModelInput head = group.get(0);
             List<String> texts = group.stream().map(ModelInput::text).toList();
-            all.add(results(head, texts, settings).thenAccept(results -> {
+            all.add(results(head, texts, settings, warnings).thenAccept(results -> {
                 for (int i = 0; i < group.size(); i++) {
                     AiCall call = group.get(i).call();
                     String r = results.get(i);
@@ -202,14 +203,20 @@ public final class LiteralPlanner {
      * rag_on_error = 'null') for failed calls. Concurrent, de-duplicated and cached by the invoker.
      */
     CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings) {
+        return results(head, texts, settings, ModelWarnings.NONE);
+    }
+
+    /** {@link #results(ModelInput, List, RagSettings)}, reporting each distinct input that became NULL to {@code warnings}. */
+    CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings,
+            ModelWarnings warnings) {
         if (head.embedOptions() != null) {
             return invoker.embedAll(head.modelName(), texts, head.embedOptions(), settings.invocation())
-                    .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings,
+                    .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings,
                             text -> invoker.embed(head.modelName(), text, head.embedOptions(), settings.invocation())))
                     .thenApply(vectors -> vectors.stream().map(v -> v == null ? null : Dialect.vectorText(v)).toList());
         }
         return invoker.generateAll(head.modelName(), texts, head.generateOptions(), settings.invocation())
-                .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings,
+                .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings,
                         text -> invoker.generate(head.modelName(), text, head.generateOptions(), settings.invocation())));
     }
 
@@ -221,20 +228,56 @@ public final class LiteralPlanner {
 
     /**
      * After a group's batch failed: with rag_on_error = 'error' the statement fails with the model's error; with
-     * 'null' each text is asked for on its own (those that succeeded come from the cache), and only the ones that
-     * fail again become NULL.
+     * 'null' each distinct text is asked for on its own (those that succeeded come from the cache), and only the ones
+     * that fail again become NULL, each with one warning.
      */
     private static <T> CompletableFuture<List<T>> retryEachOrFail(ModelInput head, List<String> texts, Throwable error,
-            RagSettings settings, java.util.function.Function<String, CompletableFuture<T>> single) {
+            RagSettings settings, ModelWarnings warnings, java.util.function.Function<String, CompletableFuture<T>> single) {
         if (!settings.nullOnError()) {
             return CompletableFuture.failedFuture(ModelErrors.toProxy(head.call().function(), head.modelId(), error));
         }
-        List<CompletableFuture<T>> each = new ArrayList<>();
+        Map<String, CompletableFuture<T>> each = new LinkedHashMap<>();
+        Map<String, Throwable> failed = new java.util.concurrent.ConcurrentHashMap<>();
         for (String text : texts) {
-            each.add(single.apply(text).exceptionally(e -> null));
+            if (text != null && !each.containsKey(text)) {
+                each.put(text, againIfCancelled(single, text).exceptionally(e -> {
+                    failed.put(text, e);
+                    return null;
+                }));
+            }
         }
-        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
-                .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
+        return CompletableFuture.allOf(each.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
+            for (String text : each.keySet()) { // warnings in the inputs' order, not the calls' completion order
+                Throwable e = failed.get(text);
+                if (e != null) {
+                    ProxyException warning = nullWarning(head, text, e);
+                    warnings.failed(text, warning.code(), warning.getMessage());
+                }
+            }
+            return texts.stream().map(t -> t == null ? (T) null : each.get(t).join()).toList();
+        });
+    }
+
+    /**
+     * {@code single.apply(text)}, asked once more if it failed only because it had joined a call of the failed batch
+     * that the invoker then cancelled (a batch's first failure cancels its other calls): that text did not fail.
+     */
+    private static <T> CompletableFuture<T> againIfCancelled(java.util.function.Function<String, CompletableFuture<T>> single,
+            String text) {
+        return single.apply(text).exceptionallyCompose(e -> {
+            ModelException me = ModelException.find(e);
+            return me != null && me.kind() == ModelException.Kind.CANCELLED
+                    ? single.apply(text) : CompletableFuture.failedFuture(e);
+        });
+    }
+
+    /** The warning for an input that became NULL: the error it would have raised, said as a warning. */
+    static ProxyException nullWarning(ModelInput head, String text, Throwable error) {
+        ProxyException e = ModelErrors.toProxy(head.call().function(), head.modelId(), error);
+        String message = e.getMessage().replaceFirst("; nothing was written$", "");
+        String input = text.length() <= 40 ? text : text.substring(0, 40) + "…";
+        return new ProxyException(e.code(), e.sqlState(), message + "; the result for '" + input.replace('\n', ' ')
+                + "' is NULL (rag_on_error = 'null')", e);
     }
 
     /** The replacement of an embedding call: the vector literal, or the distance to it. */

@@ -18,11 +18,15 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.ragproxy.server.backend.QueryResult;
+import io.ragproxy.server.backend.RowStream;
+import io.ragproxy.server.backend.RowStreamReader;
 import io.ragproxy.server.backend.TextResultCollector;
 import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.command.ProxyWarnings;
 import io.ragproxy.server.command.RagSettings;
+import io.ragproxy.server.command.ReplyStream;
 import io.ragproxy.server.command.ResponseTracker;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.command.StatementSession;
@@ -98,9 +102,22 @@ final class ProxyConnection implements StatementSession {
     private int serverStatus = ServerStatus.AUTOCOMMIT;
     private RagSettings settings;
     private StatementScanner scanner;
+    /** The proxy's own streamed query (a streamed SELECT), while its response is read. */
+    private RowStreamReader streaming;
+    /** Whether that stream asked to stop reading the backend (its batches are full). */
+    private boolean streamPaused;
+    /** Warnings the proxy raises while it runs a statement itself; added to from model-call threads. */
+    private volatile ProxyWarnings statementWarnings;
+    /** The last statement's proxy warnings, for SHOW WARNINGS; null when there are none, so plain SQL pays nothing. */
+    private ProxyWarnings lastWarnings;
+    /** Proxy warnings to add to the final packet of the next relayed response: a rewritten statement's. */
+    private int relayWarnings;
 
-    /** A flagged statement waiting for the backend to become idle. */
-    private record PendingStatement(String sql, ScanResult scan) {}
+    /**
+     * A statement waiting for the backend to become idle: a flagged one, or (read non-null) one reading the proxy
+     * warnings of the statement before.
+     */
+    private record PendingStatement(String sql, ScanResult scan, ProxyWarnings.Read read) {}
 
     ProxyConnection(SocketChannel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter) {
@@ -271,11 +288,19 @@ final class ProxyConnection implements StatementSession {
                 }
             }
             case COMMAND -> {
+                if (streaming != null) {
+                    streamFrame(frame);
+                    return;
+                }
                 if (collector != null) {
                     collect(frame);
                     return;
                 }
                 boolean completed = tracker.onBackendFrame(frame);
+                if (completed && relayWarnings != 0) {
+                    Packets.addWarnings(frame, relayWarnings, deprecateEof());
+                    relayWarnings = 0;
+                }
                 client.write(frame, client.voidPromise());
                 if (completed && afterForward != null && tracker.isIdle()) {
                     runAfterForward();
@@ -347,6 +372,9 @@ final class ProxyConnection implements StatementSession {
     }
 
     private void relay(ByteBuf frame, int command) {
+        if (lastWarnings != null && ProxyWarnings.clearedBy(command)) {
+            lastWarnings = null;
+        }
         tracker.onCommand(command);
         tracker.onClientFrame(frame);
         backend.write(frame, backend.voidPromise());
@@ -368,7 +396,15 @@ final class ProxyConnection implements StatementSession {
         }
         try {
             scan = scanner.scan(sql, sql.readerIndex(), sql.readableBytes());
-            if (scan.isPlain()) {
+            ProxyWarnings.Read read = null;
+            if (lastWarnings != null) {
+                read = sql.readableBytes() <= ProxyWarnings.MAX_READER_LENGTH
+                        ? ProxyWarnings.reader(sql.toString(StandardCharsets.UTF_8)) : null;
+                if (read == null) {
+                    lastWarnings = null; // any other statement clears them
+                }
+            }
+            if (scan.isPlain() && read == null) {
                 tracker.onCommand(Commands.COM_QUERY);
                 for (ByteBuf f : frames) {
                     tracker.onClientFrame(f);
@@ -378,7 +414,7 @@ final class ProxyConnection implements StatementSession {
                 return;
             }
             // The session's character set is utf8mb4 for every client we know of; other sets are decoded as UTF-8.
-            waiting = new PendingStatement(sql.toString(StandardCharsets.UTF_8), scan);
+            waiting = new PendingStatement(sql.toString(StandardCharsets.UTF_8), scan, read);
         } finally {
             if (sql instanceof CompositeByteBuf) {
                 sql.release();
@@ -403,18 +439,28 @@ final class ProxyConnection implements StatementSession {
         localRunning = true;
         CompletableFuture<PipelineResult> result;
         try {
-            result = pipeline.execute(this, statement.sql(), statement.scan());
+            if (statement.read() != null) {
+                ProxyWarnings last = lastWarnings;
+                result = last != null ? last.answer(this, statement.read())
+                        : CompletableFuture.completedFuture(PipelineResult.forward(statement.sql()));
+            } else {
+                lastWarnings = null;
+                statementWarnings = new ProxyWarnings();
+                result = pipeline.execute(this, statement.sql(), statement.scan());
+            }
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
-        result.whenComplete((outcome, error) -> {
-            EventLoop loop = client.eventLoop();
-            if (loop.inEventLoop()) {
-                finishLocal(outcome, error);
-            } else {
-                loop.execute(() -> finishLocal(outcome, error));
-            }
-        });
+        result.whenComplete((outcome, error) -> onEventLoop(() -> finishLocal(outcome, error)));
+    }
+
+    private void onEventLoop(Runnable task) {
+        EventLoop loop = client.eventLoop();
+        if (loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
     }
 
     private void finishLocal(PipelineResult result, Throwable error) {
@@ -423,20 +469,31 @@ final class ProxyConnection implements StatementSession {
             if (result instanceof PipelineResult.Reply reply) {
                 reply.frames().release();
             }
+            statementWarnings = null;
             return;
         }
+        ProxyWarnings warnings = statementWarnings;
+        int warningCount = warnings == null ? 0 : warnings.count();
         if (error != null) {
-            client.writeAndFlush(errorFrame(error));
+            client.writeAndFlush(errorFrame(error, 1));
         } else if (result instanceof PipelineResult.Reply reply) {
+            if (warningCount > 0) {
+                Packets.addWarnings(Packets.lastFrame(reply.frames()), warningCount, deprecateEof());
+            }
             client.writeAndFlush(reply.frames());
         } else if (result instanceof PipelineResult.Forward forward) {
             // The rewritten statement takes the client's place; its response is relayed like any other.
+            relayWarnings = warningCount;
             tracker.onCommand(Commands.COM_QUERY);
             if (!forward.afterwards().isEmpty()) {
                 afterForward = forward.afterwards();
             }
             backend.writeAndFlush(queryFrame(forward.sql()));
+        } else if (result instanceof PipelineResult.Streamed streamed) {
+            startStreamed(streamed);
+            return;
         }
+        endStatement();
         drainHeld();
     }
 
@@ -464,6 +521,77 @@ final class ProxyConnection implements StatementSession {
                 drainHeld();
             }
         }));
+    }
+
+    /** Keeps the finished statement's proxy warnings for SHOW WARNINGS. */
+    private void endStatement() {
+        ProxyWarnings warnings = statementWarnings;
+        statementWarnings = null;
+        if (warnings != null && !warnings.isEmpty()) {
+            lastWarnings = warnings;
+        }
+    }
+
+    private void startStreamed(PipelineResult.Streamed streamed) {
+        localRunning = true;
+        ClientReply out = new ClientReply();
+        CompletableFuture<Void> done;
+        try {
+            done = streamed.reply().start(out);
+        } catch (RuntimeException e) {
+            done = CompletableFuture.failedFuture(e);
+        }
+        done.whenComplete((v, error) -> onEventLoop(() -> finishStreamed(out, error)));
+    }
+
+    private void finishStreamed(ClientReply out, Throwable error) {
+        localRunning = false;
+        if (phase != Phase.COMMAND) {
+            statementWarnings = null;
+            return;
+        }
+        if (error != null) {
+            // In place of the next row when rows were sent: clients read an ERR there as the statement's failure.
+            client.writeAndFlush(errorFrame(error, out.sequence));
+        }
+        endStatement();
+        drainHeld();
+    }
+
+    /** The client's side of a streamed reply: frames each packet with the next sequence id. Event loop only. */
+    private final class ClientReply implements ReplyStream {
+        private int sequence = 1;
+
+        @Override
+        public void packet(ByteBuf payload) {
+            if (phase != Phase.COMMAND) {
+                payload.release();
+                return;
+            }
+            int frames = 1 + payload.readableBytes() / Packets.MAX_FRAME_PAYLOAD;
+            client.write(Packets.frame(client.alloc(), sequence, payload), client.voidPromise());
+            sequence = (sequence + frames) & 0xFF;
+        }
+
+        @Override
+        public void last(ByteBuf payload) {
+            if (phase != Phase.COMMAND) {
+                payload.release();
+                return;
+            }
+            ByteBuf frame = Packets.frame(client.alloc(), sequence, payload);
+            ProxyWarnings warnings = statementWarnings;
+            if (warnings != null && !warnings.isEmpty()) {
+                Packets.addWarnings(frame, warnings.count(), deprecateEof());
+            }
+            sequence = (sequence + 1) & 0xFF;
+            client.writeAndFlush(frame, client.voidPromise());
+        }
+
+        @Override
+        public void flush() {
+            client.flush();
+        }
     }
 
     private ByteBuf queryFrame(String sql) {
@@ -503,6 +631,65 @@ final class ProxyConnection implements StatementSession {
     }
 
     @Override
+    public void queryStream(String sql, RowStream rows) {
+        if (!client.eventLoop().inEventLoop()) {
+            client.eventLoop().execute(() -> queryStream(sql, rows));
+            return;
+        }
+        if (phase != Phase.COMMAND) {
+            rows.failed(new ProxyException(ProxyError.INTERNAL, "the connection is closed"));
+            return;
+        }
+        if (collector != null || streaming != null || !tracker.isIdle()) {
+            rows.failed(new IllegalStateException("the backend connection is busy"));
+            return;
+        }
+        streaming = new RowStreamReader(deprecateEof(), rows);
+        rows.start(streamReads);
+        backend.writeAndFlush(queryFrame(sql));
+    }
+
+    /** The running stream's hold on the backend's reads. */
+    private final RowStream.Reads streamReads = new RowStream.Reads() {
+        @Override
+        public void pause() {
+            streamPaused = true;
+            updateReads();
+        }
+
+        @Override
+        public void resume() {
+            streamPaused = false;
+            updateReads();
+        }
+    };
+
+    private void streamFrame(ByteBuf frame) {
+        RowStreamReader reader = streaming;
+        boolean done;
+        try {
+            done = reader.accept(frame);
+        } catch (RuntimeException e) {
+            streaming = null;
+            streamPaused = false;
+            reader.abort(new ProxyException(ProxyError.INTERNAL,
+                    "ragproxy could not read the backend's answer to its own query: " + describe(e), e));
+            closeBoth("unreadable backend response");
+            return;
+        } finally {
+            frame.release();
+        }
+        if (done) {
+            // Idle again before the stream hears of the end: it may start the next query right away.
+            streaming = null;
+            streamPaused = false;
+            serverStatus = reader.status();
+            updateReads();
+            reader.finish();
+        }
+    }
+
+    @Override
     public CompletableFuture<QueryResult> query(String sql) {
         if (!client.eventLoop().inEventLoop()) {
             CompletableFuture<QueryResult> hop = new CompletableFuture<>();
@@ -518,7 +705,7 @@ final class ProxyConnection implements StatementSession {
         if (phase != Phase.COMMAND) {
             return CompletableFuture.failedFuture(new ProxyException(ProxyError.INTERNAL, "the connection is closed"));
         }
-        if (collector != null || !tracker.isIdle()) {
+        if (collector != null || streaming != null || !tracker.isIdle()) {
             return CompletableFuture.failedFuture(new IllegalStateException("the backend connection is busy"));
         }
         collector = new TextResultCollector(deprecateEof());
@@ -554,13 +741,13 @@ final class ProxyConnection implements StatementSession {
         return serverStatus;
     }
 
-    private ByteBuf errorFrame(Throwable error) {
+    private ByteBuf errorFrame(Throwable error, int sequenceId) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof ProxyException pe) {
-            return Packets.err(client.alloc(), 1, pe.code(), pe.sqlState(), pe.getMessage());
+            return Packets.err(client.alloc(), sequenceId, pe.code(), pe.sqlState(), pe.getMessage());
         }
         log.warn("statement failed in the proxy (conn={} user={})", handshake.connectionId(), user, cause);
-        return Packets.err(client.alloc(), 1, ProxyError.INTERNAL.code(), ProxyError.INTERNAL.sqlState(),
+        return Packets.err(client.alloc(), sequenceId, ProxyError.INTERNAL.code(), ProxyError.INTERNAL.sqlState(),
                 "ragproxy failed while running the statement (" + describe(cause) + "); nothing was written, the"
                         + " connection is still usable");
     }
@@ -591,7 +778,7 @@ final class ProxyConnection implements StatementSession {
             return;
         }
         client.config().setAutoRead(backend.isWritable() && held.size() < MAX_HELD_FRAMES);
-        backend.config().setAutoRead(client.isWritable());
+        backend.config().setAutoRead(client.isWritable() && !streamPaused);
     }
 
     void clientIdle() {
@@ -660,6 +847,11 @@ final class ProxyConnection implements StatementSession {
             return;
         }
         cleanedUp = true;
+        if (streaming != null) {
+            RowStreamReader reader = streaming;
+            streaming = null;
+            reader.abort(new ProxyException(ProxyError.INTERNAL, "the connection closed"));
+        }
         if (collector != null) {
             collector.discard();
             collector = null;
@@ -730,7 +922,10 @@ final class ProxyConnection implements StatementSession {
 
     @Override
     public void warn(int code, String message) {
-        // Replaced by the warnings work: recorded, not yet reported.
+        ProxyWarnings warnings = statementWarnings;
+        if (warnings != null) {
+            warnings.add(code, message);
+        }
     }
 
     @Override

@@ -113,6 +113,75 @@ public final class Packets {
         return frame(alloc, sequenceId, payload);
     }
 
+    /**
+     * Adds {@code count} to the warning count of the OK or EOF packet in {@code frame} (a single frame, header
+     * first), in place, saturating at 65535 as the 2-byte field must. Anything else (ERR, a row) is left alone.
+     *
+     * @param deprecateEof whether CLIENT_DEPRECATE_EOF was negotiated: then a 0xFE header starts an OK packet (the
+     *     end of a result set), otherwise an EOF packet
+     * @return whether the frame was an OK or EOF packet and was patched
+     */
+    public static boolean addWarnings(ByteBuf frame, int count, boolean deprecateEof) {
+        int index = warningsIndex(frame, deprecateEof);
+        if (index < 0) {
+            return false;
+        }
+        frame.setShortLE(index, (int) Math.min(0xFFFF, (long) frame.getUnsignedShortLE(index) + Math.max(0, count)));
+        return true;
+    }
+
+    /** The warning count of the OK or EOF packet in {@code frame}, or -1 when it is neither (see {@link #addWarnings}). */
+    public static int warnings(ByteBuf frame, boolean deprecateEof) {
+        int index = warningsIndex(frame, deprecateEof);
+        return index < 0 ? -1 : frame.getUnsignedShortLE(index);
+    }
+
+    /**
+     * The last frame of a buffer of whole frames (a composed reply), as a slice sharing its bytes: patching it
+     * patches the reply. Empty buffers give an empty slice.
+     */
+    public static ByteBuf lastFrame(ByteBuf frames) {
+        int i = frames.readerIndex();
+        int end = frames.writerIndex();
+        int last = i;
+        while (i + HEADER_SIZE <= end) {
+            last = i;
+            i += HEADER_SIZE + frames.getUnsignedMediumLE(i);
+        }
+        return frames.slice(last, Math.max(0, Math.min(end, i) - last));
+    }
+
+    /** Index of the 2-byte warning count of an OK or EOF frame, or -1. */
+    private static int warningsIndex(ByteBuf frame, boolean deprecateEof) {
+        if (frame.readableBytes() < HEADER_SIZE) {
+            return -1;
+        }
+        int length = payloadLength(frame);
+        if (length == 0 || length >= MAX_FRAME_PAYLOAD || frame.readableBytes() < HEADER_SIZE + length) {
+            return -1;
+        }
+        int p = payloadIndex(frame);
+        int end = p + length;
+        int first = frame.getUnsignedByte(p);
+        if (first == 0xFE && !deprecateEof) {
+            return length >= 5 ? p + 1 : -1; // EOF: 0xFE, warnings, status
+        }
+        if (first != 0x00 && first != 0xFE) {
+            return -1;
+        }
+        // OK: header, affected rows, last insert id (both length-encoded), status, warnings, …
+        int i = p + 1;
+        if (i >= end) {
+            return -1;
+        }
+        i += lengthEncodedIntSize(frame, i);
+        if (i >= end) {
+            return -1;
+        }
+        i += lengthEncodedIntSize(frame, i);
+        return i + 4 <= end ? i + 2 : -1;
+    }
+
     /** Writes a length-encoded integer. */
     public static void writeLengthEncodedInt(ByteBuf buf, long value) {
         if (value < 0) {

@@ -13,6 +13,8 @@ import java.util.List;
 public final class ResultSetWriter {
     private static final int UTF8MB4_GENERAL_CI = 45;
     private static final int TYPE_VAR_STRING = 0xFD;
+    private static final int TYPE_BLOB = 0xFC;
+    private static final int FLAG_BLOB = 0x10;
 
     private final boolean deprecateEof;
     private final boolean extendedMetadata;
@@ -80,6 +82,54 @@ public final class ResultSetWriter {
             append(out, alloc, seq, eof(alloc, status));
         }
         return out;
+    }
+
+    /** Whether result sets end with an OK packet (CLIENT_DEPRECATE_EOF) rather than EOF packets. */
+    public boolean deprecateEof() {
+        return deprecateEof;
+    }
+
+    // ---- single packets, for replies written row by row (streamed SELECT) -------------------------------------
+    // Each returns a payload without frame header; the caller frames it with the next sequence id.
+
+    /** The column-count packet that starts a result set. */
+    public ByteBuf columnCount(ByteBufAllocator alloc, int columns) {
+        ByteBuf p = alloc.buffer(9);
+        Packets.writeLengthEncodedInt(p, columns);
+        return p;
+    }
+
+    /**
+     * The definition of a computed LONGTEXT utf8mb4 column named {@code label} (no table), as the backend describes
+     * a text expression of unknown length: clients read it as a character column (JDBC LONGVARCHAR).
+     */
+    public ByteBuf longTextColumn(ByteBufAllocator alloc, String label) {
+        ByteBuf p = alloc.buffer();
+        byte[] name = label.getBytes(StandardCharsets.UTF_8);
+        Packets.writeLengthEncodedString(p, "def".getBytes(StandardCharsets.US_ASCII));
+        p.writeByte(0).writeByte(0).writeByte(0); // schema, table, org_table
+        Packets.writeLengthEncodedString(p, name);
+        Packets.writeLengthEncodedString(p, name);
+        if (extendedMetadata) {
+            p.writeByte(0); // no extended type information
+        }
+        p.writeByte(0x0C).writeShortLE(UTF8MB4_GENERAL_CI).writeIntLE(-1) // length 2^32 - 1: LONGTEXT
+                .writeByte(TYPE_BLOB).writeShortLE(FLAG_BLOB).writeByte(0).writeShortLE(0);
+        return p;
+    }
+
+    /** The EOF packet after the column definitions, or null when CLIENT_DEPRECATE_EOF leaves it out. */
+    public ByteBuf endOfColumns(ByteBufAllocator alloc, int status) {
+        return deprecateEof ? null : eof(alloc, status);
+    }
+
+    /** The packet that ends the rows: an EOF packet, or with CLIENT_DEPRECATE_EOF an OK packet with the 0xFE header. */
+    public ByteBuf endOfRows(ByteBufAllocator alloc, int status, int warnings) {
+        ByteBuf p = alloc.buffer(7);
+        if (deprecateEof) {
+            return p.writeByte(0xFE).writeByte(0).writeByte(0).writeShortLE(status).writeShortLE(warnings);
+        }
+        return p.writeByte(0xFE).writeShortLE(warnings).writeShortLE(status);
     }
 
     private static ByteBuf eof(ByteBufAllocator alloc, int status) {

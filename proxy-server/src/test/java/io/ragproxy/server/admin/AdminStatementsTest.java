@@ -58,7 +58,7 @@ class AdminStatementsTest {
         invoker = rig.invoker();
         defaults = rig.settings();
         LiteralPlanner planner = new LiteralPlanner(invoker, PARSER);
-        admin = new AdminStatements(invoker, planner, new BackfillPlanner(planner),
+        admin = new AdminStatements(invoker, planner, new BackfillPlanner(planner), new io.ragproxy.server.plan.StreamedPlanner(planner),
                 new io.ragproxy.server.plan.MaterializedPlanner(planner), defaults);
         session = new FakeSession("5.5.5-11.8.6-MariaDB", true, defaults);
     }

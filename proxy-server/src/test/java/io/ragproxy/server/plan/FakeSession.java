@@ -1,5 +1,6 @@
 package io.ragproxy.server.plan;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.EventLoop;
@@ -87,11 +88,98 @@ public final class FakeSession implements StatementSession {
     @Override
     public CompletableFuture<QueryResult> query(String sql) {
         queries.add(sql);
-        QueryResult r = answers.get(sql);
+        QueryResult r = answers.containsKey(sql) ? answers.get(sql) : otherAnswers.apply(sql);
         if (r == null) {
             return CompletableFuture.failedFuture(new BackendException(1064, "42000", "fake backend: no answer for " + sql));
         }
         return CompletableFuture.completedFuture(r);
+    }
+
+    /** The result set {@link #queryStream} streams for a SQL text (null: none); {@link #streamQueries} records the SQL. */
+    public volatile java.util.function.Function<String, QueryResult.ResultSet> streams = sql -> null;
+    /** Answers {@link #query} for SQL not in {@link #answers} (null: none). */
+    public volatile java.util.function.Function<String, QueryResult> otherAnswers = sql -> null;
+    public final List<String> streamQueries = Collections.synchronizedList(new ArrayList<>());
+    /** Set when the stream under test asked to pause reads; rows are then held back until it resumes. */
+    public volatile boolean streamPaused;
+    /** How many rows were handed to the stream while it had not yet asked to pause, at most. */
+    public volatile int rowsDelivered;
+
+    /**
+     * Streams a canned result set (columns named as given, every value text) on {@link #loop}, honouring pause and
+     * resume: while paused, the remaining rows wait.
+     */
+    @Override
+    public void queryStream(String sql, io.ragproxy.server.backend.RowStream rows) {
+        streamQueries.add(sql);
+        loop.execute(() -> {
+            QueryResult.ResultSet result = streams.apply(sql);
+            if (result == null) {
+                rows.start(new io.ragproxy.server.backend.RowStream.Reads() {
+                    @Override
+                    public void pause() { }
+
+                    @Override
+                    public void resume() { }
+                });
+                rows.failed(new BackendException(1064, "42000", "fake backend: no stream for " + sql));
+                return;
+            }
+            int[] next = {0};
+            boolean[] ended = {false};
+            Runnable[] pump = new Runnable[1];
+            pump[0] = () -> {
+                while (!ended[0] && next[0] < result.rows().size() && !streamPaused) {
+                    ByteBuf row = io.netty.buffer.Unpooled.buffer();
+                    for (String v : result.rows().get(next[0]++)) {
+                        if (v == null) {
+                            row.writeByte(0xFB);
+                        } else {
+                            io.ragproxy.server.wire.Packets.writeLengthEncodedString(row,
+                                    v.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        }
+                    }
+                    rowsDelivered++;
+                    rows.row(row);
+                    row.release();
+                }
+                if (!ended[0] && next[0] == result.rows().size()) {
+                    ended[0] = true;
+                    rows.end(0, 2);
+                }
+            };
+            rows.start(new io.ragproxy.server.backend.RowStream.Reads() {
+                @Override
+                public void pause() {
+                    streamPaused = true;
+                }
+
+                @Override
+                public void resume() {
+                    streamPaused = false;
+                    loop.execute(pump[0]);
+                }
+            });
+            List<ByteBuf> definitions = new ArrayList<>();
+            for (String c : result.columns()) {
+                definitions.add(columnDefinition(c));
+            }
+            rows.columns(definitions);
+            definitions.forEach(ByteBuf::release);
+            pump[0].run();
+        });
+    }
+
+    /** A VAR_STRING column definition payload named {@code name}. */
+    public static ByteBuf columnDefinition(String name) {
+        ByteBuf p = io.netty.buffer.Unpooled.buffer();
+        byte[] n = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        io.ragproxy.server.wire.Packets.writeLengthEncodedString(p, "def".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        p.writeByte(0).writeByte(0).writeByte(0);
+        io.ragproxy.server.wire.Packets.writeLengthEncodedString(p, n);
+        io.ragproxy.server.wire.Packets.writeLengthEncodedString(p, n);
+        p.writeByte(0x0C).writeShortLE(45).writeIntLE(1024).writeByte(0xFD).writeShortLE(0).writeByte(0).writeShortLE(0);
+        return p;
     }
 
     @Override
@@ -104,9 +192,12 @@ public final class FakeSession implements StatementSession {
         this.settings = settings;
     }
 
+    /** The event loop plans run their callbacks on; tests of streamed plans set one. */
+    public EventLoop loop;
+
     @Override
     public EventLoop eventLoop() {
-        return null;
+        return loop;
     }
 
     @Override
