@@ -255,13 +255,16 @@ class AiErrorsTest {
     }
 
     @Test
-    void embedOverAColumnIsNotAvailableYet() throws Exception {
+    void whatCannotRunOverColumnsIsRefusedClearly() throws Exception {
         try (Connection c = WORLD.proxy().connect(DB)) {
-            SQLException e = assertSqlError(c, "SELECT EMBED(content) FROM docs", 7001, "0A000");
-            assertTrue(e.getMessage().contains("content"), e.getMessage());
-            // An UPDATE … SET v = EMBED(c) is a backfill; one with LIMIT, or with the call in its WHERE, is not yet.
-            assertSqlError(c, "UPDATE docs SET embedding = EMBED(content) LIMIT 1", 7001, "0A000");
-            assertSqlError(c, "UPDATE docs SET content = 'x' WHERE GENERATE(content) = 'y'", 7001, "0A000");
+            // INSERT … VALUES has no query block whose rows could list the argument's values.
+            SQLException e = assertSqlError(c, "INSERT INTO docs (id, content) VALUES (99, GENERATE(content))", 7001,
+                    "0A000");
+            assertTrue(e.getMessage().contains("INSERT … SELECT"), e.getMessage());
+            // A column of an outer query inside an AI call (a correlated subquery): the backend's error, with a hint.
+            e = assertSqlError(c, "SELECT id, (SELECT GENERATE(d.content) FROM DUAL WHERE 1 = 1) FROM docs d", 1109,
+                    "42S02");
+            assertTrue(e.getMessage().contains("outer query"), e.getMessage());
             assertSqlError(c, "SELECT UPPER(ANSWER('q', content)) FROM docs", 7001, "0A000");
             assertEquals(0, WORLD.emulator().requestCount());
             try (Connection direct = LocalBackend.get().connect(DB)) {

@@ -345,7 +345,7 @@ public final class MaterializedPlanner {
                 Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                         ? error.getCause() : error;
                 if (cause instanceof BackendException be) {
-                    String hint = be.code() == 1054 ? " (an AI call's argument may name a select-list alias or a"
+                    String hint = be.code() == 1054 || be.code() == 1109 ? " (an AI call's argument may name a select-list alias or a"
                             + " column of an outer query; write the expression itself, and keep correlated"
                             + " columns out of AI calls)" : "";
                     throw new ProxyException(be.code(), be.sqlState(), be.getMessage() + hint + "; ragproxy got this"
