@@ -30,7 +30,8 @@ import java.util.Map;
  * instead of biasing the ratio. Before that, both sides are warmed up (JIT, the SDK's connection pool).
  *
  * <pre>BackfillBench --direct H:P --proxy H:P [--throttled-proxy H:P --throttle-rpm 3000 --throttle-concurrency 64]
- *     --loop-rows 1000 --rows 1:1000,4:10000,16:10000,64:10000 --throttled-rows 10000 --latency-ms 150 --dims 512
+ *     --loop-rows 1000 --rows 1:1000,4:10000,16:10000,64:10000 --throttled-rows 10000 --warmup-rows 500
+ *     --latency-ms 150 --dims 512
  *     [--proxy-pid PID --emulator-pid PID --throttled-proxy-pid PID --throttled-emulator-pid PID --backend-pid PID
  *     --clk-tck 100] --out FILE</pre>
  */
@@ -139,12 +140,13 @@ public final class BackfillBench {
         schedule.add(new Object[] {loop, loopRows - loopRows / 2});
 
         // Warm-up, not measured: the proxies' JIT, the SDK's client and connections, both plans.
+        int warmRows = a.getInt("warmup-rows", 200);
         b.loop(5);
-        b.setBased(Math.min(64, throttleConcurrency), 200, false);
+        b.setBased(Math.min(64, throttleConcurrency), warmRows, false);
         long throttledWarmAt = 0;
         long throttledWarmCalls = 0;
         if (b.throttledProxy != null) {
-            throttledWarmCalls = b.setBased(Math.min(64, throttleConcurrency), 200, true).responses();
+            throttledWarmCalls = b.setBased(Math.min(64, throttleConcurrency), warmRows, true).responses();
             throttledWarmAt = System.nanoTime();
         }
 
