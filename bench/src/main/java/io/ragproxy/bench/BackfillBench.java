@@ -81,6 +81,10 @@ public final class BackfillBench {
     private record Cell(String key, int concurrency, boolean throttled) {
     }
 
+    /** One timed run of the schedule: a cell over that many fresh rows. */
+    private record Step(Cell cell, int rows) {
+    }
+
     private final String direct;
     private final String proxy;
     private final String throttledProxy;
@@ -125,19 +129,19 @@ public final class BackfillBench {
         // The schedule: (cell, rows) in order; the loop and the slowest set-based cell in mirrored halves.
         int slowest = rows.keySet().stream().min(Integer::compare).orElseThrow();
         Cell slow = new Cell("c" + slowest, slowest, false);
-        List<Object[]> schedule = new ArrayList<>();
-        schedule.add(new Object[] {loop, loopRows / 2});
-        schedule.add(new Object[] {slow, rows.get(slowest) / 2});
+        List<Step> schedule = new ArrayList<>();
+        schedule.add(new Step(loop, loopRows / 2));
+        schedule.add(new Step(slow, rows.get(slowest) / 2));
         for (Map.Entry<Integer, Integer> e : rows.entrySet()) {
             if (e.getKey() != slowest) {
-                schedule.add(new Object[] {new Cell("c" + e.getKey(), e.getKey(), false), e.getValue()});
+                schedule.add(new Step(new Cell("c" + e.getKey(), e.getKey(), false), e.getValue()));
             }
         }
         if (b.throttledProxy != null) {
-            schedule.add(new Object[] {throttled, throttledRows});
+            schedule.add(new Step(throttled, throttledRows));
         }
-        schedule.add(new Object[] {slow, rows.get(slowest) - rows.get(slowest) / 2});
-        schedule.add(new Object[] {loop, loopRows - loopRows / 2});
+        schedule.add(new Step(slow, rows.get(slowest) - rows.get(slowest) / 2));
+        schedule.add(new Step(loop, loopRows - loopRows / 2));
 
         // Warm-up, not measured: the proxies' JIT, the SDK's client and connections, both plans.
         int warmRows = a.getInt("warmup-rows", 200);
@@ -153,9 +157,9 @@ public final class BackfillBench {
         Map<String, Run> totals = new LinkedHashMap<>();
         Map<String, List<Run>> parts = new LinkedHashMap<>();
         double throttledBound = Double.NaN;
-        for (Object[] step : schedule) {
-            Cell cell = (Cell) step[0];
-            int n = (Integer) step[1];
+        for (Step step : schedule) {
+            Cell cell = step.cell();
+            int n = step.rows();
             if (n <= 0) {
                 continue;
             }
