@@ -146,6 +146,21 @@ final class Bench {
         return -1;
     }
 
+    /** User + system CPU time of a process in clock ticks ({@code /proc/PID/stat} fields 14 and 15), or 0. */
+    static long cpuTicks(long pid) {
+        if (pid <= 0) {
+            return 0;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            // The command name (field 2) may hold spaces: count fields after its closing parenthesis (field 3 on).
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     /** Resets the peak RSS (VmHWM) of a process to its current RSS (Linux: write 5 to clear_refs). */
     static boolean resetPeakRss(long pid) {
         try {
