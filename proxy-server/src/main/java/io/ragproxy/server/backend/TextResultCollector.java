@@ -152,15 +152,7 @@ public final class TextResultCollector {
     }
 
     private void err(ByteBuf frame, int p, int length) {
-        int code = length >= 3 ? frame.getUnsignedShortLE(p + 1) : 0;
-        String sqlState = "HY000";
-        int messageStart = p + 3;
-        if (length >= 9 && frame.getUnsignedByte(p + 3) == '#') {
-            sqlState = frame.toString(p + 4, 5, StandardCharsets.US_ASCII);
-            messageStart = p + 9;
-        }
-        String message = frame.toString(messageStart, Math.max(0, p + length - messageStart), StandardCharsets.UTF_8);
-        error = new BackendException(code, sqlState, message);
+        error = BackendException.ofErrPacket(frame, p, length);
         state = State.DONE;
     }
 

@@ -95,4 +95,40 @@ final class ConstantValues {
         }
         return "'" + text.replace("'", "''") + "'";
     }
+
+    /**
+     * The values of constant expressions, as text (null for SQL NULL): literals read here, the rest with one
+     * {@code SELECT} on the session's connection so they mean exactly what the backend says. Null entries of
+     * {@code expressions} are skipped; the map is keyed by identity.
+     */
+    static java.util.concurrent.CompletableFuture<java.util.Map<Expression, String>> evaluate(
+            io.ragproxy.server.command.StatementSession session, java.util.List<Expression> expressions) {
+        java.util.Map<Expression, String> values = new java.util.IdentityHashMap<>();
+        java.util.List<Expression> toAsk = new java.util.ArrayList<>();
+        for (Expression e : expressions) {
+            if (e == null) {
+                continue;
+            }
+            Object literal = literal(e);
+            if (literal == NOT_LITERAL) {
+                toAsk.add(e);
+            } else {
+                values.put(e, (String) literal);
+            }
+        }
+        if (toAsk.isEmpty()) {
+            return java.util.concurrent.CompletableFuture.completedFuture(values);
+        }
+        StringBuilder select = new StringBuilder("SELECT ");
+        for (int i = 0; i < toAsk.size(); i++) {
+            select.append(i == 0 ? "" : ", ").append(toAsk.get(i));
+        }
+        return session.query(select.toString()).thenApply(result -> {
+            java.util.List<String> row = result.first().rows().get(0);
+            for (int i = 0; i < toAsk.size(); i++) {
+                values.put(toAsk.get(i), row.get(i));
+            }
+            return values;
+        });
+    }
 }

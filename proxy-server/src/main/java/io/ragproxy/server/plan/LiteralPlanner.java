@@ -102,32 +102,11 @@ public final class LiteralPlanner {
     /** Values of every model input expression that is not a plain literal, from one backend SELECT. */
     private static CompletableFuture<Map<Expression, String>> evaluateArguments(StatementSession session,
             StatementAnalysis analysis) {
-        Map<Expression, String> values = new IdentityHashMap<>();
-        List<Expression> toAsk = new ArrayList<>();
+        List<Expression> inputs = new ArrayList<>();
         for (AiCall call : analysis.calls()) {
-            for (Expression e : call.modelInputs()) {
-                Object literal = ConstantValues.literal(e);
-                if (literal == ConstantValues.NOT_LITERAL) {
-                    toAsk.add(e);
-                } else {
-                    values.put(e, (String) literal);
-                }
-            }
+            inputs.addAll(call.modelInputs());
         }
-        if (toAsk.isEmpty()) {
-            return CompletableFuture.completedFuture(values);
-        }
-        StringBuilder select = new StringBuilder("SELECT ");
-        for (int i = 0; i < toAsk.size(); i++) {
-            select.append(i == 0 ? "" : ", ").append(toAsk.get(i));
-        }
-        return session.query(select.toString()).thenApply(result -> {
-            List<String> row = result.first().rows().get(0);
-            for (int i = 0; i < toAsk.size(); i++) {
-                values.put(toAsk.get(i), row.get(i));
-            }
-            return values;
-        });
+        return ConstantValues.evaluate(session, inputs);
     }
 
     private ModelInput input(AiCall call, Map<Expression, String> values, RagSettings settings, boolean stored) {

@@ -191,39 +191,17 @@ public final class MaterializedPlanner {
 
         /** Resolves every call's model and options; constant expressions other than literals ask the backend. */
         private CompletableFuture<Void> resolveInputs() {
-            List<Expression> toAsk = new ArrayList<>();
-            Map<Expression, String> values = new IdentityHashMap<>();
+            List<Expression> constants = new ArrayList<>();
             for (AiCall call : analysis.calls()) {
                 for (Expression e : java.util.Arrays.asList(call.model(), call.options())) {
-                    if (e == null) {
-                        continue;
-                    }
-                    if (StatementAnalysis.firstColumn(e) != null) {
+                    if (e != null && StatementAnalysis.firstColumn(e) != null) {
                         throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, call.function() + "()'s model and"
                                 + " options must be constants (literals or @variables), not columns (" + e + ")");
                     }
-                    Object literal = ConstantValues.literal(e);
-                    if (literal == ConstantValues.NOT_LITERAL) {
-                        toAsk.add(e);
-                    } else {
-                        values.put(e, (String) literal);
-                    }
+                    constants.add(e);
                 }
             }
-            CompletableFuture<Void> asked = CompletableFuture.completedFuture(null);
-            if (!toAsk.isEmpty()) {
-                StringBuilder select = new StringBuilder("SELECT ");
-                for (int i = 0; i < toAsk.size(); i++) {
-                    select.append(i == 0 ? "" : ", ").append(toAsk.get(i));
-                }
-                asked = session.query(select.toString()).thenAccept(r -> {
-                    List<String> row = r.first().rows().get(0);
-                    for (int i = 0; i < toAsk.size(); i++) {
-                        values.put(toAsk.get(i), row.get(i));
-                    }
-                });
-            }
-            return asked.thenRun(() -> {
+            return ConstantValues.evaluate(session, constants).thenAccept(values -> {
                 for (AiCall call : analysis.calls()) {
                     String model = call.model() == null ? null : values.get(call.model());
                     String options = call.options() == null ? null : values.get(call.options());

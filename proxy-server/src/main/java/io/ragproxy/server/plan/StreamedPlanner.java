@@ -179,36 +179,14 @@ public final class StreamedPlanner {
                 calls.add(streamedCalls.get(f));
             }
         }
-        Map<Expression, String> values = new IdentityHashMap<>();
-        List<Expression> toAsk = new ArrayList<>();
+        List<Expression> constants = new ArrayList<>();
         for (AiCall call : calls) {
-            for (Expression e : java.util.Arrays.asList(call.model(), call.options())) {
-                if (e == null) {
-                    continue;
-                }
-                Object literal = ConstantValues.literal(e);
-                if (literal == ConstantValues.NOT_LITERAL) {
-                    toAsk.add(e);
-                } else {
-                    values.put(e, (String) literal);
-                }
-            }
+            constants.add(call.model());
+            constants.add(call.options());
         }
-        CompletableFuture<Void> evaluated = CompletableFuture.completedFuture(null);
-        if (!toAsk.isEmpty()) {
-            StringBuilder sql = new StringBuilder("SELECT ");
-            for (int i = 0; i < toAsk.size(); i++) {
-                sql.append(i == 0 ? "" : ", ").append(toAsk.get(i));
-            }
-            evaluated = session.query(sql.toString()).thenAccept(r -> {
-                List<String> row = r.first().rows().get(0);
-                for (int i = 0; i < toAsk.size(); i++) {
-                    values.put(toAsk.get(i), row.get(i));
-                }
-            });
-        }
+        CompletableFuture<Map<Expression, String>> evaluated = ConstantValues.evaluate(session, constants);
         Long rowLimit = rowLimit(select);
-        return evaluated.thenApply(v -> {
+        return evaluated.thenApply(values -> {
             // Random per statement: a user's own column cannot be mistaken for a streamed one.
             String prefix = "ragproxy_stream_" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + "_";
             List<StreamedColumn> columns = new ArrayList<>();
