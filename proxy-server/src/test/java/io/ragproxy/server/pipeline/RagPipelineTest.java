@@ -78,7 +78,8 @@ class RagPipelineTest {
         FakeSession s = session("8.0.11-TiDB-v8.5.0");
         String sql = "SELECT 1; SELECT EMBED('a')";
         ScanResult scan = scan(s, sql);
-        ProxyException e = assertThrows(ProxyException.class, () -> pipeline.execute(s, sql, scan));
-        assertEquals(7001, e.code());
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> pipeline.execute(s, sql, scan).get(10, TimeUnit.SECONDS));
+        assertEquals(7001, assertInstanceOf(ProxyException.class, e.getCause()).code());
     }
 }
