@@ -504,7 +504,7 @@ public final class CatalogRewriter {
             return names.thenAccept(list -> {
                 ExpressionList<Column> target = columns;
                 if (target == null) {
-                    target = new ExpressionList<>();
+                    target = new ParenthesedExpressionList<>();
                     for (String n : list) {
                         target.add(new Column(Sql.ident(n)));
                     }

@@ -42,7 +42,8 @@ import java.util.concurrent.Executors;
  */
 public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private final ModelInvoker invoker;
-    private final String configuredDialect;
+    /** The configured dialect, or null for {@code auto} (from the backend's version). */
+    private final Dialect fixedDialect;
     private final ExecutorService parserExecutor;
     private final LiteralPlanner planner;
     private final BackfillPlanner backfill;
@@ -61,7 +62,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      */
     public RagPipeline(ModelInvoker invoker, String configuredDialect) {
         this.invoker = invoker;
-        this.configuredDialect = configuredDialect;
+        this.fixedDialect = configuredDialect.equalsIgnoreCase("auto") ? null : Dialect.of(configuredDialect, null);
         this.parserExecutor = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "ragproxy-sql-parser");
             t.setDaemon(true);
@@ -188,8 +189,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         return backendSql;
     }
 
+    /** Called for every statement (the scanner lookup), so it allocates nothing. */
     private Dialect dialect(StatementSession session) {
-        return Dialect.of(configuredDialect, session.backendVersion());
+        return fixedDialect != null ? fixedDialect : Dialect.of("auto", session.backendVersion());
     }
 
     @Override

@@ -175,7 +175,6 @@ public final class LiteralPlanner {
             throw new ProxyException(ProxyError.BAD_ARGUMENTS, "INVOKE_MODEL() needs a Bedrock model id as its first"
                     + " argument: " + AiFunction.INVOKE_MODEL.signature());
         }
-        String id = invoker.registry().rawModel(model).id();
         String contentType = mediaType(call, AiFunction.CONTENT_TYPE_ARG, "content_type");
         String accept = mediaType(call, AiFunction.ACCEPT_ARG, "accept");
         Long timeoutMs = null;
@@ -197,6 +196,7 @@ public final class LiteralPlanner {
                 timeoutMs = e.getValue().asLong();
             }
         }
+        String id = invoker.registry().rawModel(model).id();
         return new ModelInput(call, id, model, text, null, null, new RawRequest(contentType, accept, timeoutMs));
     }
 
