@@ -202,7 +202,7 @@ public final class AdminStatements {
         }
         StatementAnalysis parsed = planner.parse(inner);
         CompletableFuture<String> rewritten = rewriter == null ? CompletableFuture.completedFuture(null)
-                : rewriter.rewrite(session, parsed, catalog.catalog().snapshot());
+                : rewriter.rewrite(session, inner, parsed, catalog.catalog().snapshot());
         return rewritten.thenCompose(sql2 -> explain(session, sql2 == null ? parsed : planner.parse(sql2), dialect));
     }
 

@@ -119,6 +119,12 @@ final class AutoEmbeddingTable {
                 throw SqlLexer.error(c.at(), "EMBED_TEXT of " + c.name() + " reads " + c.source() + ", which is not a"
                         + " column of " + table);
             }
+            Token bad = EmbeddingRule.checkSource(c.source(), columnNames);
+            if (bad != null) {
+                throw SqlLexer.error(c.at(), "EMBED_TEXT of " + c.name() + " must read this table's columns, string"
+                        + " literals, or " + String.join(", ", new java.util.TreeSet<>(EmbeddingRule.SOURCE_FUNCTIONS))
+                        + " of them; not " + c.source());
+            }
         }
         return new Parsed(schema, table, ifNotExists, temporary, columns, sql, typeSpans, generatedSpans);
     }

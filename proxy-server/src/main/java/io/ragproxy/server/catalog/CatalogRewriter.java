@@ -68,11 +68,12 @@ public final class CatalogRewriter {
     /**
      * The statement with the catalog's objects rewritten, or null when it uses none of them.
      *
-     * @param analysis the parsed statement (its tree is changed in place)
+     * @param sql the statement as the client wrote it
+     * @param analysis the statement parsed (its tree is changed in place)
      */
-    public CompletableFuture<String> rewrite(StatementSession session, StatementAnalysis analysis,
+    public CompletableFuture<String> rewrite(StatementSession session, String sql, StatementAnalysis analysis,
             CatalogSnapshot snapshot) {
-        if (snapshot.isEmpty()) {
+        if (!snapshot.mentionedIn(sql)) {
             return CompletableFuture.completedFuture(null);
         }
         Statement statement = analysis.statement();
@@ -279,7 +280,7 @@ public final class CatalogRewriter {
                 throw modelQuery(model, "give every input in WHERE: " + String.join(" AND ", missing.stream()
                         .map(m -> m + " = '…'").toList()));
             }
-            String answer = model.generateSql(model.promptSql(c -> "(" + given.get(c) + ")"));
+            String answer = model.generateSql(model.promptSql(c -> operand(given.get(c))));
             List<SelectItem<?>> items = new ArrayList<>();
             for (SelectItem<?> item : select.getSelectItems()) {
                 Expression e = item.getExpression();
@@ -547,10 +548,10 @@ public final class CatalogRewriter {
                 for (ExpressionList<Expression> row : rows) {
                     Map<String, String> values1 = new LinkedHashMap<>();
                     for (int i = 0; i < lower.size() && i < row.size(); i++) {
-                        values1.put(lower.get(i), row.get(i).toString());
+                        values1.put(lower.get(i), operand(row.get(i)));
                     }
                     Expression embed = parse(rule.embedSql(substitute(rule.source(), name -> values1.containsKey(name)
-                            ? "(" + values1.get(name) + ")" : "NULL"), false));
+                            ? values1.get(name) : "NULL"), false));
                     if (index < 0) {
                         row.add(embed);
                         any = true;
@@ -577,10 +578,10 @@ public final class CatalogRewriter {
                 }
                 Map<String, String> values1 = new LinkedHashMap<>();
                 for (int i = 0; i < lower.size(); i++) {
-                    values1.put(lower.get(i), items.get(i).getExpression().toString());
+                    values1.put(lower.get(i), operand(items.get(i).getExpression()));
                 }
                 select.addSelectItems(parse(rule.embedSql(substitute(rule.source(), name -> values1.containsKey(name)
-                        ? "(" + values1.get(name) + ")" : "NULL"), false)));
+                        ? values1.get(name) : "NULL"), false)));
                 target.add(new Column(Sql.ident(rule.column())));
                 lower.add(rule.column().toLowerCase(Locale.ROOT));
                 return true;
@@ -642,11 +643,11 @@ public final class CatalogRewriter {
                     if (name.equalsIgnoreCase(rule.column())) {
                         return false; // set explicitly (e.g. the refresh statement of SHOW RAG PENDING)
                     }
-                    String value = i < set.getValues().size() ? set.getValues().get(i).toString() : null;
+                    Expression value = i < set.getValues().size() ? set.getValues().get(i) : null;
                     if (value != null) {
                         // In terms of the values before the UPDATE: earlier assignments substituted.
                         Map<String, String> before = new LinkedHashMap<>(assigned);
-                        assigned.put(name, substitute(value, n -> before.containsKey(n) ? "(" + before.get(n) + ")" : null));
+                        assigned.put(name, substitute(operand(value), n -> before.get(n)));
                     }
                 }
             }
@@ -654,7 +655,7 @@ public final class CatalogRewriter {
             if (read.stream().noneMatch(assigned::containsKey)) {
                 return false;
             }
-            String source = substitute(rule.source(), n -> assigned.containsKey(n) ? "(" + assigned.get(n) + ")"
+            String source = substitute(rule.source(), n -> assigned.containsKey(n) ? assigned.get(n)
                     : qualifier == null ? null : Sql.ident(qualifier) + "." + Sql.ident(n));
             Column column = new Column((qualifier == null ? "" : Sql.ident(qualifier) + ".") + Sql.ident(rule.column()));
             sets.add(0, new UpdateSet(column, parse(rule.embedSql(source, false))));
@@ -672,6 +673,11 @@ public final class CatalogRewriter {
     }
 
     // ---------------------------------------------------------------------------------------- helpers
+
+    /** A statement's first keyword, upper case, after white space and comments. */
+    public static String firstKeyword(String sql) {
+        return SqlLexer.firstWord(sql);
+    }
 
     /**
      * {@code expression} with each column name (a word not followed by {@code (} nor after {@code .}, not an SQL
@@ -719,6 +725,20 @@ public final class CatalogRewriter {
             return false;
         }
         return t.type() == Type.QUOTED_IDENT || !KEYWORDS.contains(t.text().toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * An expression as an operand in a source expression: as written when it is a single term (a literal, a column,
+     * a variable, a call), else in parentheses. Keeping literals bare keeps the call's arguments literal, so the
+     * literal plan needs no query to evaluate them.
+     */
+    private static String operand(Expression e) {
+        boolean single = e instanceof StringValue || e instanceof net.sf.jsqlparser.expression.LongValue
+                || e instanceof net.sf.jsqlparser.expression.DoubleValue || e instanceof NullValue || e instanceof Column
+                || e instanceof net.sf.jsqlparser.expression.Function
+                || e instanceof net.sf.jsqlparser.expression.UserVariable
+                || e instanceof net.sf.jsqlparser.expression.Parenthesis;
+        return single ? e.toString() : "(" + e + ")";
     }
 
     private static List<Expression> arguments(net.sf.jsqlparser.expression.Function f) {

@@ -21,6 +21,9 @@ public final class CatalogSnapshot {
     private final String epoch;
     private final List<CatalogEntry> entries;
     private final Map<String, CatalogEntry> index;
+    private final Set<String> functionNames;
+    private final Set<String> modelNames;
+    private final Set<String> embeddingTableNames;
 
     /**
      * @param version the catalog's version counter when the objects were read (0 before the first object is created)
@@ -36,6 +39,13 @@ public final class CatalogSnapshot {
             m.put(e.object().kind().name() + ":" + e.object().name(), e);
         }
         this.index = Collections.unmodifiableMap(m);
+        this.functionNames = names(CatalogObject.Kind.FUNCTION);
+        Set<String> tables = new TreeSet<>();
+        for (EmbeddingRule r : rules()) {
+            tables.add(CatalogObject.key(r.table()));
+        }
+        this.modelNames = names(CatalogObject.Kind.MODEL);
+        this.embeddingTableNames = Collections.unmodifiableSet(tables);
     }
 
     /** The catalog's version counter when the objects were read. */
@@ -112,23 +122,38 @@ public final class CatalogSnapshot {
         return false;
     }
 
-    /** Names the scanner flags when called: the Aurora functions. */
+    /** Names the scanner flags when called: the Aurora functions (lower case). */
     public Set<String> functionNames() {
-        return names(CatalogObject.Kind.FUNCTION);
+        return functionNames;
     }
 
-    /** Names the scanner flags after FROM or JOIN: the MindsDB models. */
+    /** Names the scanner flags after FROM or JOIN: the MindsDB models (lower case). */
     public Set<String> modelNames() {
-        return names(CatalogObject.Kind.MODEL);
+        return modelNames;
     }
 
-    /** Table names the scanner flags when written: the tables with auto-embedding columns. */
+    /** Table names the scanner flags when written: the tables with auto-embedding columns (lower case). */
     public Set<String> embeddingTableNames() {
-        Set<String> out = new TreeSet<>();
-        for (EmbeddingRule r : rules()) {
-            out.add(CatalogObject.key(r.table()));
+        return embeddingTableNames;
+    }
+
+    /**
+     * Whether {@code sql} may use an object of this catalog: it holds the name of a function, a model or a table
+     * with auto-embedding columns (ASCII case ignored). A cheap test that spares a statement the rewrite's tree walks.
+     */
+    public boolean mentionedIn(String sql) {
+        if (entries.isEmpty()) {
+            return false;
         }
-        return out;
+        String lower = sql.toLowerCase(java.util.Locale.ROOT);
+        for (Set<String> names : List.of(functionNames, modelNames, embeddingTableNames)) {
+            for (String name : names) {
+                if (lower.contains(name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Whether the snapshot holds no object at all (the common case: nothing to rewrite). */
@@ -143,6 +168,6 @@ public final class CatalogSnapshot {
                 out.add(e.object().name());
             }
         }
-        return out;
+        return Collections.unmodifiableSet(out);
     }
 }

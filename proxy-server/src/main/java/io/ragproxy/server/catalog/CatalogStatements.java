@@ -183,6 +183,10 @@ public final class CatalogStatements {
      */
     public CompletableFuture<PipelineResult> tableStatement(StatementSession session, String sql,
             CatalogSnapshot snapshot, Dialect dialect) {
+        String keyword = SqlLexer.firstWord(sql);
+        if (!keyword.equals("CREATE") && !keyword.equals("DROP") && !keyword.equals("LOAD")) {
+            return null; // the common case, decided without reading further
+        }
         List<Token> tokens = SqlLexer.tokenize(sql);
         Token first = tokens.get(0);
         if (first.is("CREATE")) {

@@ -3,8 +3,12 @@ package io.ragproxy.server.catalog;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A TiDB Cloud auto-embedding column, {@code embedding VECTOR(n) GENERATED ALWAYS AS (EMBED_TEXT('model', content
@@ -28,12 +32,81 @@ public record EmbeddingRule(String schema, String table, String column, Integer 
 
     private static final String SEARCH_SUFFIX = "@search";
 
+    /** What a source expression may call: text functions of the row's own columns. */
+    static final Set<String> SOURCE_FUNCTIONS = Set.of("CONCAT", "CONCAT_WS", "COALESCE", "IFNULL", "NULLIF", "LOWER",
+            "UPPER", "LCASE", "UCASE", "TRIM", "LTRIM", "RTRIM", "SUBSTRING", "SUBSTR", "LEFT", "RIGHT", "REPLACE",
+            "JSON_UNQUOTE", "JSON_EXTRACT", "JSON_VALUE");
+
+    /**
+     * @throws IllegalArgumentException when {@code source} is not a column, a literal, or an allowed text function
+     *     of them (see {@link #checkSource})
+     */
     public EmbeddingRule {
         Objects.requireNonNull(schema, "schema");
         Objects.requireNonNull(table, "table");
         Objects.requireNonNull(column, "column");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(source, "source");
+        checkSource(source, null);
+    }
+
+    /**
+     * Checks a source expression: a column ({@code columns}' when given), a string or number literal, NULL, or one
+     * of {@link #SOURCE_FUNCTIONS} of such expressions. The proxy writes the source into other users' statements
+     * (their INSERTs, SHOW RAG PENDING), so a catalog row must not be able to make them run anything else, such as
+     * a subquery of a table they may read.
+     *
+     * @return null when it is fine, else what is wrong and the token where
+     */
+    static SqlLexer.Token checkSource(String source, Collection<String> columns) {
+        List<SqlLexer.Token> tokens = SqlLexer.tokenize(source);
+        int[] at = {0};
+        boolean ok = sourceExpression(tokens, at, columns) && tokens.get(at[0]).type() == SqlLexer.Type.END;
+        if (ok) {
+            return null;
+        }
+        SqlLexer.Token bad = tokens.get(Math.min(at[0], tokens.size() - 1));
+        if (columns == null) {
+            throw new IllegalArgumentException("the source of an auto-embedding column must be a column, a literal or "
+                    + String.join(", ", new TreeSet<>(SOURCE_FUNCTIONS)) + " of them; not " + source);
+        }
+        return bad;
+    }
+
+    private static boolean sourceExpression(List<SqlLexer.Token> tokens, int[] at, Collection<String> columns) {
+        SqlLexer.Token t = tokens.get(at[0]);
+        if (t.type() == SqlLexer.Type.STRING || t.type() == SqlLexer.Type.NUMBER || t.is("NULL")) {
+            at[0]++;
+            return true;
+        }
+        if (!t.isName()) {
+            return false;
+        }
+        if (tokens.get(at[0] + 1).isSymbol('(')) {
+            if (t.type() != SqlLexer.Type.WORD || !SOURCE_FUNCTIONS.contains(t.upper())) {
+                return false;
+            }
+            at[0] += 2;
+            if (tokens.get(at[0]).isSymbol(')')) {
+                at[0]++;
+                return true;
+            }
+            do {
+                if (!sourceExpression(tokens, at, columns)) {
+                    return false;
+                }
+            } while (tokens.get(at[0]).isSymbol(',') && ++at[0] > 0);
+            if (!tokens.get(at[0]).isSymbol(')')) {
+                return false;
+            }
+            at[0]++;
+            return true;
+        }
+        if (columns != null && columns.stream().noneMatch(c -> c.equalsIgnoreCase(t.text()))) {
+            return false;
+        }
+        at[0]++;
+        return true;
     }
 
     @Override

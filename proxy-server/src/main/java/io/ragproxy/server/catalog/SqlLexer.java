@@ -57,6 +57,39 @@ final class SqlLexer {
 
     private SqlLexer() {}
 
+    /**
+     * The statement's first keyword, upper case, after white space and comments ({@code INSERT}, {@code CREATE}, …);
+     * empty when it does not start with a word. Reads only that far.
+     */
+    static String firstWord(String sql) {
+        int n = sql.length();
+        int i = 0;
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (Character.isWhitespace(c)) {
+                i++;
+            } else if (c == '#' || (c == '-' && sql.startsWith("-- ", i))) {
+                int nl = sql.indexOf('\n', i);
+                i = nl < 0 ? n : nl + 1;
+            } else if (sql.startsWith("/*!", i) || sql.startsWith("/*M!", i)) {
+                i += sql.startsWith("/*!", i) ? 3 : 4;
+                while (i < n && Character.isDigit(sql.charAt(i))) {
+                    i++;
+                }
+            } else if (sql.startsWith("/*", i)) {
+                int close = sql.indexOf("*/", i + 2);
+                i = close < 0 ? n : close + 2;
+            } else {
+                int start = i;
+                while (i < n && isWordChar(sql.charAt(i))) {
+                    i++;
+                }
+                return sql.substring(start, i).toUpperCase(Locale.ROOT);
+            }
+        }
+        return "";
+    }
+
     /** The tokens of {@code sql}, ending with one END token. */
     static List<Token> tokenize(String sql) {
         List<Token> out = new ArrayList<>();

@@ -28,7 +28,6 @@ import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.scan.StatementScanner;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -134,7 +133,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
             return CompletableFuture.completedFuture(PipelineResult.forward(sql));
         }
         StatementAnalysis parsed = planner.parse(sql);
-        return rewriter.rewrite(session, parsed, snapshot).thenCompose(rewritten -> {
+        return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> {
             StatementAnalysis analysis = rewritten == null ? parsed : planner.parse(rewritten);
             if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
                 return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a catalog table only
@@ -154,9 +153,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 || snapshot.modelNames().contains(name)) {
             return false;
         }
-        String head = sql.stripLeading().toUpperCase(Locale.ROOT);
-        return !(head.startsWith("INSERT") || head.startsWith("REPLACE") || head.startsWith("UPDATE")
-                || head.startsWith("WITH"));
+        String first = CatalogRewriter.firstKeyword(sql);
+        return !(first.equals("INSERT") || first.equals("REPLACE") || first.equals("UPDATE") || first.equals("WITH"));
     }
 
     private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,

@@ -77,6 +77,27 @@ class AutoEmbeddingTableTest {
     }
 
     @Test
+    void theSourceMayReadOnlyTheRowsOwnText() {
+        ProxyException e = assertThrows(ProxyException.class, () -> AutoEmbeddingTable.parse("CREATE TABLE t (c TEXT,"
+                + " v VECTOR(3) AS (EMBED_TEXT('m', (SELECT c FROM other LIMIT 1))))"));
+        assertTrue(e.getMessage().startsWith("line 1, column 41: EMBED_TEXT of v must read this table's columns"),
+                e.getMessage());
+        assertThrows(ProxyException.class, () -> AutoEmbeddingTable.parse("CREATE TABLE t (c TEXT, v VECTOR(3) AS"
+                + " (EMBED_TEXT('m', SLEEP(c))))"));
+        assertThrows(ProxyException.class, () -> AutoEmbeddingTable.parse("CREATE TABLE t (c TEXT, v VECTOR(3) AS"
+                + " (EMBED_TEXT('m', CONCAT(c, x))))"));
+        assertEquals("CONCAT_WS(' ', c, LOWER(d), 'x', 1, NULL)", AutoEmbeddingTable.parse("CREATE TABLE t (c TEXT,"
+                + " d TEXT, v VECTOR(3) AS (EMBED_TEXT('m', CONCAT_WS(' ', c, LOWER(d), 'x', 1, NULL))))")
+                .columns().get(0).source());
+        // A catalog row written by hand is held to the same rule.
+        for (String source : List.of("(SELECT authentication_string FROM mysql.user)", "c) OR (1", "c; DROP TABLE t",
+                "@secret", "a b")) {
+            assertThrows(IllegalArgumentException.class, () -> new EmbeddingRule("db", "t", "v", 3, "m", source, null),
+                    source);
+        }
+    }
+
+    @Test
     void searchSuffixSplitsTheOptions() {
         EmbeddingRule r = new EmbeddingRule("db", "t", "v", 1024, "cohere.embed-english-v3", "content",
                 "{\"input_type\":\"search_document\",\"input_type@search\":\"search_query\",\"truncate\":\"END\"}");

@@ -61,7 +61,7 @@ class CatalogRewriterTest {
 
     String rewrite(String sql) {
         try {
-            return rewriter.rewrite(session, StatementAnalysis.parse(sql, PARSER), snapshot).get(10, TimeUnit.SECONDS);
+            return rewriter.rewrite(session, sql, StatementAnalysis.parse(sql, PARSER), snapshot).get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw (RuntimeException) e.getCause();
         } catch (Exception e) {
@@ -100,13 +100,13 @@ class CatalogRewriterTest {
 
     @Test
     void insertsFillTheColumnFromEachRowsSource() {
-        assertEquals("INSERT INTO documents (content, `embedding`) VALUES ('a', EMBED_TEXT('titan-v2', ('a'),"
-                + " '{\"input_type\":\"search_document\"}')), (@b, EMBED_TEXT('titan-v2', (@b),"
+        assertEquals("INSERT INTO documents (content, `embedding`) VALUES ('a', EMBED_TEXT('titan-v2', 'a',"
+                + " '{\"input_type\":\"search_document\"}')), (@b, EMBED_TEXT('titan-v2', @b,"
                 + " '{\"input_type\":\"search_document\"}'))",
                 rewrite("INSERT INTO documents (content) VALUES ('a'), (@b)"));
-        assertEquals("INSERT INTO notes (id, title, body, `v`) VALUES (1, 'T', 'B', EMBED_TEXT('m', CONCAT(('T'), ': ',"
-                + " ('B'))))", rewrite("INSERT INTO notes (id, title, body) VALUES (1, 'T', 'B')"));
-        assertEquals("INSERT INTO notes (id, body, v) VALUES (1, 'B', EMBED_TEXT('m', CONCAT(NULL, ': ', ('B'))))",
+        assertEquals("INSERT INTO notes (id, title, body, `v`) VALUES (1, 'T', 'B', EMBED_TEXT('m', CONCAT('T', ': ',"
+                + " 'B')))", rewrite("INSERT INTO notes (id, title, body) VALUES (1, 'T', 'B')"));
+        assertEquals("INSERT INTO notes (id, body, v) VALUES (1, 'B', EMBED_TEXT('m', CONCAT(NULL, ': ', 'B')))",
                 rewrite("INSERT INTO notes (id, body, v) VALUES (1, 'B', DEFAULT)"));
         // A value of its own for the column is kept.
         assertNull(rewrite("INSERT INTO notes (id, body, v) VALUES (1, 'B', VEC_FromText('[1,2,3]'))"));
@@ -115,14 +115,14 @@ class CatalogRewriterTest {
                 + " AND EXTRA NOT LIKE '%INVISIBLE%' ORDER BY ORDINAL_POSITION", rows(List.of("id"), List.of("content"),
                 List.of("embedding")));
         assertEquals("REPLACE INTO documents (`id`, `content`, `embedding`) VALUES (1, 'x', EMBED_TEXT('titan-v2',"
-                + " ('x'), '{\"input_type\":\"search_document\"}'))",
+                + " 'x', '{\"input_type\":\"search_document\"}'))",
                 rewrite("REPLACE INTO documents VALUES (1, 'x', NULL)"));
         assertEquals("INSERT INTO documents (id, content, `embedding`) SELECT id, CONCAT('copy ', c), EMBED_TEXT("
-                + "'titan-v2', (CONCAT('copy ', c)), '{\"input_type\":\"search_document\"}') FROM src",
+                + "'titan-v2', CONCAT('copy ', c), '{\"input_type\":\"search_document\"}') FROM src",
                 rewrite("INSERT INTO documents (id, content) SELECT id, CONCAT('copy ', c) FROM src"));
-        assertEquals("INSERT INTO documents (id, content, `embedding`) VALUES (1, 'a', EMBED_TEXT('titan-v2', ('a'),"
+        assertEquals("INSERT INTO documents (id, content, `embedding`) VALUES (1, 'a', EMBED_TEXT('titan-v2', 'a',"
                 + " '{\"input_type\":\"search_document\"}')) ON DUPLICATE KEY UPDATE `embedding` = EMBED_TEXT("
-                + "'titan-v2', (VALUES (content)), '{\"input_type\":\"search_document\"}'), content = VALUES(content)",
+                + "'titan-v2', VALUES(content), '{\"input_type\":\"search_document\"}'), content = VALUES(content)",
                 rewrite("INSERT INTO documents (id, content) VALUES (1, 'a') ON DUPLICATE KEY UPDATE content ="
                         + " VALUES(content)"));
         ProxyException e = assertThrows(ProxyException.class, () -> rewrite("INSERT INTO documents (id, content)"
@@ -134,25 +134,25 @@ class CatalogRewriterTest {
 
     @Test
     void updatesOfTheSourceSetTheColumnFirstFromTheValuesBefore() {
-        assertEquals("UPDATE documents SET `embedding` = EMBED_TEXT('titan-v2', ('new'),"
+        assertEquals("UPDATE documents SET `embedding` = EMBED_TEXT('titan-v2', 'new',"
                 + " '{\"input_type\":\"search_document\"}'), content = 'new' WHERE id = 1",
                 rewrite("UPDATE documents SET content = 'new' WHERE id = 1"));
-        assertEquals("UPDATE notes SET `v` = EMBED_TEXT('m', CONCAT((upper(body)), ': ', (CONCAT((upper(body)), '!'))))"
+        assertEquals("UPDATE notes SET `v` = EMBED_TEXT('m', CONCAT(upper(body), ': ', CONCAT(upper(body), '!')))"
                 + ", title = upper(body), body = CONCAT(title, '!')",
                 rewrite("UPDATE notes SET title = upper(body), body = CONCAT(title, '!')"));
         assertNull(rewrite("UPDATE notes SET id = 2 WHERE id = 1"));
         assertNull(rewrite("UPDATE notes SET v = EMBED_TEXT('m', CONCAT(title, ': ', body)) WHERE v IS NULL"));
         assertEquals("UPDATE documents AS d JOIN src AS s ON s.id = d.id SET `d`.`embedding` = EMBED_TEXT('titan-v2',"
-                + " (s.text), '{\"input_type\":\"search_document\"}'), d.content = s.text",
+                + " s.text, '{\"input_type\":\"search_document\"}'), d.content = s.text",
                 rewrite("UPDATE documents AS d JOIN src AS s ON s.id = d.id SET d.content = s.text"));
     }
 
     @Test
     void mindsdbModelsReadLikeTables() {
         assertEquals("SELECT 'What?' AS `question`, GENERATE(CONCAT('Answer the users input in a helpful way: ',"
-                + " ('What?')), NULL) AS `answer`",
+                + " 'What?'), NULL) AS `answer`",
                 rewrite("SELECT * FROM bedrock_default_model WHERE question = 'What?'"));
-        assertEquals("SELECT GENERATE(CONCAT('Context: ', ('c'), '\nQuestion: ', ('q'), '\nAnswer: '), 'llama',"
+        assertEquals("SELECT GENERATE(CONCAT('Context: ', 'c', '\nQuestion: ', 'q', '\nAnswer: '), 'llama',"
                 + " '{\"max_tokens\":100,\"temperature\":0.3}') AS `a`",
                 rewrite("SELECT m.answer AS a FROM mindsdb.ctx_model AS m WHERE m.context = 'c' AND question = 'q'"));
         assertEquals("SELECT *, GENERATE(CONCAT('Answer the users input in a helpful way: ', d.`question`), NULL) AS"

@@ -105,8 +105,12 @@ class CatalogTest {
     void aBadRowIsSkippedNotTheCatalog() {
         session.rows(VERSION, List.of("4", "e"));
         session.rows(LOAD, List.of("function", "good", HAIKU_DEFINITION, "root@%", "t"),
-                List.of("function", "bad", "{not json", "root@%", "t"));
-        assertEquals(List.of("good"), List.copyOf(due().functionNames()));
+                List.of("function", "bad", "{not json", "root@%", "t"),
+                List.of("embedding", "db.t.v", "{\"schema\":\"db\",\"table\":\"t\",\"column\":\"v\",\"model\":\"m\","
+                        + "\"source\":\"(SELECT password FROM secrets)\"}", "root@%", "t"));
+        CatalogSnapshot s = due();
+        assertEquals(List.of("good"), List.copyOf(s.functionNames()));
+        assertEquals(List.of(), s.rules(), "a rule whose source is not the row's own text is not used");
     }
 
     /** A session answering from a map; any other query fails as the backend would with a syntax error. */
