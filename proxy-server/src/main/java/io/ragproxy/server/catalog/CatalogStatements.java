@@ -354,9 +354,9 @@ public final class CatalogStatements {
             EmbeddingRule r = rules.get(0);
             throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "LOAD DATA would leave the auto-embedding"
                     + " column " + r.column() + " of " + r.table() + " empty, so ragproxy did not send it. Load the file"
-                    + " into a staging table and INSERT INTO " + r.table() + " … SELECT … FROM it through ragproxy, or"
-                    + " load it directly on the backend and then run " + refreshStatement(r) + " through ragproxy"
-                    + " (SHOW RAG PENDING counts the rows still missing a vector)");
+                    + " on a direct connection to the backend, then run " + refreshStatement(r) + " through ragproxy,"
+                    + " which fills the vectors in committed pages (SHOW RAG PENDING counts the rows still missing"
+                    + " one)");
         });
     }
 

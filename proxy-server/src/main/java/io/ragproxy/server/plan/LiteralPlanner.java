@@ -1,5 +1,8 @@
 package io.ragproxy.server.plan;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.model.EmbedOptions;
 import io.ragproxy.catalog.model.GenerateOptions;
@@ -29,6 +32,7 @@ import net.sf.jsqlparser.expression.Function;
  * dialect. The backend then runs one plain statement.
  */
 public final class LiteralPlanner {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final ModelInvoker invoker;
     private final ExecutorService parserExecutor;
 
@@ -179,10 +183,10 @@ public final class LiteralPlanner {
         String accept = mediaType(call, AiFunction.ACCEPT_ARG, "accept");
         Long timeoutMs = null;
         if (options != null && !options.isBlank()) {
-            com.fasterxml.jackson.databind.JsonNode o;
+            JsonNode o;
             try {
-                o = new com.fasterxml.jackson.databind.ObjectMapper().readTree(options);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                o = JSON.readTree(options);
+            } catch (JsonProcessingException e) {
                 throw new IllegalArgumentException("options_json is not valid JSON: " + e.getOriginalMessage());
             }
             if (o == null || !o.isObject()) {
