@@ -177,7 +177,7 @@ public final class CatalogRewriter {
             embedText.setName("EMBED_TEXT");
             embedText.setParameters(new ExpressionList<>(embed));
             f.setName(cosine ? "VEC_COSINE_DISTANCE" : "VEC_L2_DISTANCE");
-            f.setParameters(new ExpressionList<>(c, embedText));
+            f.setParameters(new ExpressionList<>(List.<Expression>of(c, embedText)));
         }
 
         /** The auto-embedding column a column reference names, through the statement's tables and aliases. */
@@ -447,8 +447,6 @@ public final class CatalogRewriter {
             if (e instanceof AndExpression and) {
                 out.addAll(conjuncts(and.getLeftExpression()));
                 out.addAll(conjuncts(and.getRightExpression()));
-            } else if (e instanceof net.sf.jsqlparser.expression.Parenthesis p) {
-                out.addAll(conjuncts(p.getExpression()));
             } else if (e instanceof ParenthesedExpressionList<?> p && p.size() == 1) {
                 out.addAll(conjuncts((Expression) p.get(0)));
             } else {
@@ -736,8 +734,7 @@ public final class CatalogRewriter {
         boolean single = e instanceof StringValue || e instanceof net.sf.jsqlparser.expression.LongValue
                 || e instanceof net.sf.jsqlparser.expression.DoubleValue || e instanceof NullValue || e instanceof Column
                 || e instanceof net.sf.jsqlparser.expression.Function
-                || e instanceof net.sf.jsqlparser.expression.UserVariable
-                || e instanceof net.sf.jsqlparser.expression.Parenthesis;
+                || e instanceof net.sf.jsqlparser.expression.UserVariable;
         return single ? e.toString() : "(" + e + ")";
     }
 

@@ -13,7 +13,6 @@ import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.wire.ResultSetWriter;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,7 +124,7 @@ class CatalogTest {
                 columns.add("c" + i);
             }
             answers.put(sql, CompletableFuture.completedFuture(new QueryResult(List.of(new QueryResult.ResultSet(columns,
-                    Arrays.asList(rows))), 0, 0, 0, "")));
+                    copy(rows))), 0, 0, 0, "")));
         }
 
         void fail(String sql, int code, String message) {
@@ -193,5 +192,15 @@ class CatalogTest {
         public CompletableFuture<Void> cancellation() {
             return new CompletableFuture<>();
         }
+    }
+
+    /** The rows as a list (a loop, so the varargs array never escapes). */
+    @SafeVarargs
+    static List<List<String>> copy(List<String>... rows) {
+        List<List<String>> out = new ArrayList<>();
+        for (List<String> row : rows) {
+            out.add(row);
+        }
+        return out;
     }
 }
