@@ -3,6 +3,9 @@ package io.ragproxy.server.admin;
 import io.netty.buffer.ByteBuf;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.registry.ModelDescription;
+import io.ragproxy.server.catalog.CatalogRewriter;
+import io.ragproxy.server.catalog.CatalogSnapshot;
+import io.ragproxy.server.catalog.CatalogStatements;
 import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
@@ -15,6 +18,7 @@ import io.ragproxy.server.plan.MaterializedPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
 import io.ragproxy.server.plan.StatementAnalysis;
 import io.ragproxy.server.plan.StreamedPlanner;
+import io.ragproxy.server.scan.ProxyStatementKind;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.wire.Packets;
 import java.math.BigDecimal;
@@ -25,8 +29,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The proxy statements the proxy answers itself: {@code SHOW RAG MODELS|STATUS|FUNCTIONS|SETTINGS},
- * {@code SET rag_name = value [, …]} and {@code EXPLAIN RAG statement}.
+ * The proxy statements the proxy answers itself: {@code SHOW RAG MODELS|STATUS|FUNCTIONS|SETTINGS|PENDING},
+ * {@code SET rag_name = value [, …]}, {@code EXPLAIN RAG statement}, and the catalog's DDL (Aurora's
+ * {@code CREATE FUNCTION … ALIAS}, {@code DROP FUNCTION}, MindsDB's {@code CREATE/DROP MODEL|ML_ENGINE}), which
+ * {@link CatalogStatements} runs.
  */
 public final class AdminStatements {
     private final ModelInvoker invoker;
@@ -35,47 +41,74 @@ public final class AdminStatements {
     private final StreamedPlanner streamed;
     private final MaterializedPlanner materialized;
     private final RagSettings defaults;
+    private final CatalogStatements catalog;
+    private final CatalogRewriter rewriter;
 
+    /** Proxy statements without a catalog: DROP FUNCTION is always the backend's, the other DDL is refused. */
     public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill,
             StreamedPlanner streamed, MaterializedPlanner materialized, RagSettings defaults) {
+        this(invoker, planner, backfill, streamed, materialized, defaults, null, null);
+    }
+
+    public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill,
+            StreamedPlanner streamed, MaterializedPlanner materialized, RagSettings defaults,
+            CatalogStatements catalog, CatalogRewriter rewriter) {
         this.materialized = materialized;
         this.invoker = invoker;
         this.planner = planner;
         this.backfill = backfill;
         this.streamed = streamed;
         this.defaults = defaults;
+        this.catalog = catalog;
+        this.rewriter = rewriter;
     }
 
     /** Runs a statement the scan classified as a proxy statement. */
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan,
             Dialect dialect) {
         return switch (scan.proxyStatementKind()) {
-            case SHOW_RAG -> CompletableFuture.completedFuture(show(session, Tokens.of(sql)));
+            case SHOW_RAG -> show(session, Tokens.of(sql));
             case SET_RAG -> CompletableFuture.completedFuture(set(session, Tokens.of(sql)));
             case EXPLAIN_RAG -> explain(session, sql, dialect);
-            // No user-defined functions exist yet, so DROP FUNCTION is the backend's.
-            case DROP_FUNCTION -> CompletableFuture.completedFuture(PipelineResult.forward(sql));
-            default -> CompletableFuture.failedFuture(new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE,
-                    scan.proxyStatementKind().phrase().toUpperCase() + " is not available in this ragproxy build yet"));
+            case CREATE_FUNCTION_ALIAS, DROP_FUNCTION, CREATE_MODEL, DROP_MODEL, CREATE_ML_ENGINE, DROP_ML_ENGINE -> {
+                if (catalog != null) {
+                    yield catalog.execute(session, sql);
+                }
+                if (scan.proxyStatementKind() == ProxyStatementKind.DROP_FUNCTION) {
+                    yield CompletableFuture.completedFuture(PipelineResult.forward(sql)); // the backend's function
+                }
+                yield CompletableFuture.failedFuture(new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE,
+                        scan.proxyStatementKind().phrase().toUpperCase() + " is not available in this ragproxy build"));
+            }
         };
     }
 
-    private PipelineResult show(StatementSession session, Tokens t) {
+    private CompletableFuture<PipelineResult> show(StatementSession session, Tokens t) {
         t.expect("SHOW");
         t.expect("RAG");
         Tokens.Token what = t.take();
         if (!t.atEnd()) {
             throw t.error("unexpected text after SHOW RAG " + what.upper());
         }
+        CatalogSnapshot snapshot = catalog == null ? CatalogSnapshot.EMPTY : catalog.catalog().snapshot();
         return switch (what.upper()) {
-            case "MODELS" -> table(session, List.of("Name", "Kind", "Provider", "Model_id", "Dimensions", "Aliases",
-                    "Default"), models());
-            case "STATUS" -> table(session, List.of("Variable_name", "Value"), status());
-            case "FUNCTIONS" -> table(session, List.of("Name", "Kind", "Returns", "Signature"), functions());
-            case "SETTINGS" -> table(session, List.of("Variable_name", "Value"), rows(session.settings().asMap()));
-            default -> throw new ProxyException(ProxyError.PARSE_ERROR, "SHOW RAG takes MODELS, STATUS, FUNCTIONS or"
-                    + " SETTINGS, not " + what.text());
+            case "MODELS" -> done(table(session, List.of("Name", "Kind", "Provider", "Model_id", "Dimensions",
+                    "Aliases", "Default"), models()));
+            case "STATUS" -> done(table(session, List.of("Variable_name", "Value"), status()));
+            case "FUNCTIONS" -> done(table(session, List.of("Name", "Kind", "Returns", "Signature", "Definition",
+                    "Owner", "Created"), functions(snapshot)));
+            case "SETTINGS" -> done(table(session, List.of("Variable_name", "Value"), rows(session.settings().asMap())));
+            case "PENDING" -> catalog == null ? done(table(session, PENDING, List.of()))
+                    : catalog.pending(session, snapshot).thenApply(rows -> table(session, PENDING, rows));
+            default -> throw new ProxyException(ProxyError.PARSE_ERROR, "SHOW RAG takes MODELS, STATUS, FUNCTIONS,"
+                    + " SETTINGS or PENDING, not " + what.text());
         };
+    }
+
+    private static final List<String> PENDING = List.of("Table", "Column", "Model", "Rows_missing", "Refresh");
+
+    private static CompletableFuture<PipelineResult> done(PipelineResult result) {
+        return CompletableFuture.completedFuture(result);
     }
 
     private List<List<String>> models() {
@@ -98,17 +131,19 @@ public final class AdminStatements {
         return rows;
     }
 
-    private static List<List<String>> functions() {
+    /** The built-in AI functions, then the catalog's objects with their definitions. */
+    private static List<List<String>> functions(CatalogSnapshot snapshot) {
         List<List<String>> rows = new ArrayList<>();
         for (AiFunction f : AiFunction.values()) {
             String returns = switch (f) {
                 case EMBED, EMBED_TEXT -> "vector";
                 case VEC_EMBED_COSINE_DISTANCE, VEC_EMBED_L2_DISTANCE -> "double";
-                case GENERATE, ANSWER -> "text";
+                case GENERATE, ANSWER, INVOKE_MODEL -> "text";
             };
-            rows.add(List.of(f.name(), f == AiFunction.ANSWER ? "built-in aggregate" : "built-in", returns,
-                    f.signature()));
+            rows.add(Arrays.asList(f.name(), f == AiFunction.ANSWER ? "built-in aggregate" : "built-in", returns,
+                    f.signature(), "", "", ""));
         }
+        rows.addAll(CatalogStatements.functionRows(snapshot));
         return rows;
     }
 
@@ -173,7 +208,14 @@ public final class AdminStatements {
         if (inner.isEmpty()) {
             throw t.error("EXPLAIN RAG needs a statement");
         }
-        StatementAnalysis analysis = planner.parse(inner);
+        StatementAnalysis parsed = planner.parse(inner);
+        CompletableFuture<String> rewritten = rewriter == null ? CompletableFuture.completedFuture(null)
+                : rewriter.rewrite(session, inner, parsed, catalog.catalog().snapshot());
+        return rewritten.thenCompose(sql2 -> explain(session, sql2 == null ? parsed : planner.parse(sql2), dialect));
+    }
+
+    private CompletableFuture<PipelineResult> explain(StatementSession session, StatementAnalysis analysis,
+            Dialect dialect) {
         if (BackfillPlanner.applies(analysis)) {
             return backfill.explain(session, analysis, session.settings())
                     .thenApply(row -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),

@@ -31,6 +31,14 @@ public enum ProxyError {
     TOO_MANY_CALLS(7013, "54000"),
     /** The statement was killed (KILL QUERY) or its client went away; MySQL's ER_QUERY_INTERRUPTED. */
     QUERY_INTERRUPTED(1317, "70100"),
+    /** CREATE of a catalog object (function, model, ML engine) whose name is taken. */
+    OBJECT_EXISTS(7020, "42000"),
+    /** DROP of a catalog object that does not exist. */
+    UNKNOWN_OBJECT(7021, "42000"),
+    /** AWS credentials written in SQL (CREATE ML_ENGINE … USING aws_secret_access_key = …): refused. */
+    CREDENTIALS_IN_SQL(7022, "42000"),
+    /** A query of a MindsDB model in a form the proxy does not answer (the message shows the forms it takes). */
+    MODEL_QUERY(7023, "42000"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

@@ -22,6 +22,15 @@ public interface StatementPipeline {
     RagSettings initialSettings();
 
     /**
+     * Called once a session is authenticated, before its first command: the pipeline may run its own queries on the
+     * session (the catalog's version check) and the client's commands wait until the returned future completes.
+     * It must not fail; the default does nothing.
+     */
+    default CompletableFuture<Void> sessionStarted(StatementSession session) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
      * Executes a flagged statement. The connection's backend is idle (every earlier response complete) and the
      * client's later commands are held back until the returned future completes.
      *

@@ -70,6 +70,11 @@ public enum Dialect {
         return this == MARIADB ? "VEC_FromText(" + quoted + ")" : quoted;
     }
 
+    /** The column type of a vector of {@code dimensions} floats (TiDB also reads {@code VECTOR<FLOAT>(n)}). */
+    public String vectorType(int dimensions) {
+        return "VECTOR(" + dimensions + ")";
+    }
+
     /** The backend's cosine distance function. */
     public String cosineDistance() {
         return this == MARIADB ? "VEC_DISTANCE_COSINE" : "VEC_COSINE_DISTANCE";

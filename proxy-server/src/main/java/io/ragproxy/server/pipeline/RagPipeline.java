@@ -5,6 +5,11 @@ import io.ragproxy.catalog.local.LocalModels;
 import io.ragproxy.catalog.registry.ModelRegistry;
 import io.ragproxy.catalog.registry.ModelsConfig;
 import io.ragproxy.server.admin.AdminStatements;
+import io.ragproxy.server.catalog.Catalog;
+import io.ragproxy.server.catalog.CatalogRewriter;
+import io.ragproxy.server.catalog.CatalogScanners;
+import io.ragproxy.server.catalog.CatalogSnapshot;
+import io.ragproxy.server.catalog.CatalogStatements;
 import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
@@ -21,24 +26,25 @@ import io.ragproxy.server.plan.MaterializedPlanner;
 import io.ragproxy.server.plan.StatementAnalysis;
 import io.ragproxy.server.plan.StreamedPlanner;
 import io.ragproxy.server.wire.Packets;
-import io.ragproxy.server.scan.FunctionNames;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.scan.StatementScanner;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
  * The statement pipeline with the AI functions: proxy statements go to {@link AdminStatements}; statements with
- * AI calls are parsed, planned (ANSWER, backfill, streamed, materialized or literal: the first plan that applies)
- * and run; on a MariaDB backend,
- * statements written with TiDB's vector spellings are translated even without an AI call.
+ * AI calls are parsed, their catalog objects rewritten into built-in AI SQL ({@link CatalogRewriter}), planned
+ * (ANSWER, backfill, streamed, materialized or literal: the first plan that applies) and run; on a MariaDB backend,
+ * statements written with TiDB's vector spellings are translated even without an AI call. The pipeline owns the
+ * proxy's {@link Catalog} view and rebuilds its scanners when the catalog changes.
  */
 public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private final ModelInvoker invoker;
-    private final String configuredDialect;
+    /** The configured dialect, or null for {@code auto} (from the backend's version). */
+    private final Dialect fixedDialect;
     private final ExecutorService parserExecutor;
     private final LiteralPlanner planner;
     private final BackfillPlanner backfill;
@@ -47,8 +53,11 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private final MaterializedPlanner materialized;
     private final AdminStatements admin;
     private final RagSettings initialSettings;
-    private final StatementScanner tidbScanner;
-    private final StatementScanner mariadbScanner;
+    private final Catalog catalog;
+    private final CatalogStatements catalogStatements;
+    private final CatalogRewriter rewriter = new CatalogRewriter();
+    /** The scanners of the current catalog; replaced (never mutated) when it changes. */
+    private volatile CatalogScanners scanners;
 
     /**
      * @param invoker the model invocation policy (owned by the caller)
@@ -56,7 +65,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      */
     public RagPipeline(ModelInvoker invoker, String configuredDialect) {
         this.invoker = invoker;
-        this.configuredDialect = configuredDialect;
+        this.fixedDialect = configuredDialect.equalsIgnoreCase("auto") ? null : Dialect.of(configuredDialect, null);
         this.parserExecutor = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "ragproxy-sql-parser");
             t.setDaemon(true);
@@ -68,11 +77,12 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         this.streamed = new StreamedPlanner(planner);
         this.materialized = new MaterializedPlanner(planner);
         this.initialSettings = RagSettings.defaults(invoker.defaults());
-        this.admin = new AdminStatements(invoker, planner, backfill, streamed, materialized, initialSettings);
-        this.tidbScanner = new StatementScanner(FunctionNames.of(AiFunction.names()));
-        List<String> withTranslations = new ArrayList<>(AiFunction.names());
-        withTranslations.addAll(Dialect.MARIADB.translatedFunctionNames());
-        this.mariadbScanner = new StatementScanner(FunctionNames.of(withTranslations));
+        this.scanners = CatalogScanners.of(CatalogSnapshot.EMPTY, AiFunction.names());
+        this.catalog = new Catalog(System::nanoTime, Duration.ofSeconds(1),
+                snapshot -> scanners = CatalogScanners.of(snapshot, AiFunction.names()));
+        this.catalogStatements = new CatalogStatements(catalog, invoker);
+        this.admin = new AdminStatements(invoker, planner, backfill, streamed, materialized, initialSettings,
+                catalogStatements, rewriter);
     }
 
     /** A pipeline with models from {@code config}'s {@code [models]} tables and the local models built in. */
@@ -87,9 +97,19 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         return invoker;
     }
 
+    /** The proxy's view of the catalog. */
+    public Catalog catalog() {
+        return catalog;
+    }
+
     @Override
     public StatementScanner scanner(StatementSession session) {
-        return dialect(session) == Dialect.MARIADB ? mariadbScanner : tidbScanner;
+        return scanners.forDialect(dialect(session));
+    }
+
+    @Override
+    public CompletableFuture<Void> sessionStarted(StatementSession session) {
+        return catalog.refreshIfDue(session).thenApply(snapshot -> null);
     }
 
     @Override
@@ -99,6 +119,11 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     @Override
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan) {
+        return catalog.refreshIfDue(session).thenCompose(snapshot -> execute(session, sql, scan, snapshot));
+    }
+
+    private CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan,
+            CatalogSnapshot snapshot) {
         Dialect dialect = dialect(session);
         if (scan.kind() == ScanResult.Kind.PROXY_STATEMENT) {
             return admin.execute(session, sql, scan, dialect);
@@ -107,7 +132,40 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
             throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "send a statement that calls an AI function"
                     + " (or uses TiDB vector functions on MariaDB) on its own, not in a multi-statement string");
         }
-        StatementAnalysis analysis = planner.parse(sql);
+        CompletableFuture<PipelineResult> table = catalogStatements.tableStatement(session, sql, snapshot, dialect);
+        if (table != null) {
+            return table;
+        }
+        if (onlyNamesTable(sql, scan, snapshot)) {
+            return CompletableFuture.completedFuture(PipelineResult.forward(sql));
+        }
+        StatementAnalysis parsed = planner.parse(sql);
+        return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> {
+            StatementAnalysis analysis = rewritten == null ? parsed : planner.parse(rewritten);
+            if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
+                return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a catalog table only
+            }
+            return plan(session, analysis, dialect);
+        });
+    }
+
+    /**
+     * Whether the scan flagged only the name of a table with auto-embedding columns (function calls win over table
+     * names in a scan result), in a statement that cannot write it (ALTER, TRUNCATE, SHOW CREATE TABLE …): relayed as
+     * written, without a parse.
+     */
+    private static boolean onlyNamesTable(String sql, ScanResult scan, CatalogSnapshot snapshot) {
+        String name = scan.name();
+        if (!snapshot.embeddingTableNames().contains(name) || snapshot.functionNames().contains(name)
+                || snapshot.modelNames().contains(name)) {
+            return false;
+        }
+        String first = CatalogRewriter.firstKeyword(sql);
+        return !(first.equals("INSERT") || first.equals("REPLACE") || first.equals("UPDATE") || first.equals("WITH"));
+    }
+
+    private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,
+            Dialect dialect) {
         if (AnswerPlanner.applies(analysis)) {
             return answers.run(session, analysis, dialect, session.settings()).thenApply(a -> PipelineResult.reply(
                     session.resultSetWriter().write(session.alloc(), a.columns(), a.rows(), session.serverStatus())));
@@ -129,10 +187,13 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql())));
     }
 
-    /** The last line of defence: a statement still calling an AI function never reaches the backend. */
+    /**
+     * The last line of defence: a statement still calling an AI function (built-in or the user's) never reaches
+     * the backend.
+     */
     private String checked(String backendSql) {
-        byte[] bytes = backendSql.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        ScanResult left = tidbScanner.scan(bytes, 0, bytes.length);
+        byte[] bytes = backendSql.getBytes(StandardCharsets.UTF_8);
+        ScanResult left = scanners.residue().scan(bytes, 0, bytes.length);
         if (left.kind() == ScanResult.Kind.FUNCTION_CALL) {
             throw new ProxyException(ProxyError.INTERNAL, "ragproxy could not rewrite the " + left.name()
                     + "() call in this statement; it was not sent to the backend");
@@ -140,8 +201,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         return backendSql;
     }
 
+    /** Called for every statement (the scanner lookup), so it allocates nothing. */
     private Dialect dialect(StatementSession session) {
-        return Dialect.of(configuredDialect, session.backendVersion());
+        return fixedDialect != null ? fixedDialect : Dialect.of("auto", session.backendVersion());
     }
 
     @Override

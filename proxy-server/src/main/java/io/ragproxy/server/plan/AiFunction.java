@@ -19,7 +19,16 @@ public enum AiFunction {
     /** {@code GENERATE(prompt [, model [, options_json]])} → text. */
     GENERATE(1, 3, 0, 1, 2, -1),
     /** {@code ANSWER(question, context [, model [, options_json]])} → text; an aggregate. */
-    ANSWER(2, 4, 0, 2, 3, -1);
+    ANSWER(2, 4, 0, 2, 3, -1),
+    /**
+     * {@code INVOKE_MODEL(model_id, body [, content_type [, accept [, options_json]]])} → the raw response body as
+     * text: InvokeModel with a body written in the model's own format (what Aurora's alias functions run as).
+     */
+    INVOKE_MODEL(2, 5, 1, 0, 4, -1);
+
+    /** Position of INVOKE_MODEL's content type and accept arguments (string literals). */
+    public static final int CONTENT_TYPE_ARG = 2;
+    public static final int ACCEPT_ARG = 3;
 
     private final int minArgs;
     private final int maxArgs;
@@ -79,9 +88,14 @@ public enum AiFunction {
         return vectorArg;
     }
 
-    /** Whether the model is an embedding model (else a text model). */
+    /** Whether the model is an embedding model (else a text model, or a raw one). */
     public boolean embeds() {
-        return this != GENERATE && this != ANSWER;
+        return this != GENERATE && this != ANSWER && this != INVOKE_MODEL;
+    }
+
+    /** Whether the model gets a raw body (INVOKE_MODEL): body in, body out. */
+    public boolean raw() {
+        return this == INVOKE_MODEL;
     }
 
     /** How the function is written, for messages: {@code EMBED(text [, model [, options_json]])}. */
@@ -93,6 +107,7 @@ public enum AiFunction {
             case VEC_EMBED_L2_DISTANCE -> "VEC_EMBED_L2_DISTANCE(vector, text)";
             case GENERATE -> "GENERATE(prompt [, model [, options_json]])";
             case ANSWER -> "ANSWER(question, context [, model [, options_json]])";
+            case INVOKE_MODEL -> "INVOKE_MODEL(model_id, body [, content_type [, accept [, options_json]]])";
         };
     }
 }

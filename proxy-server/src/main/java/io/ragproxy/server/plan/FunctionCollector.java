@@ -18,17 +18,18 @@ import net.sf.jsqlparser.expression.Function;
  * call the proxy missed would reach the backend unrewritten. So this walks the tree's fields generically: every
  * object of a JSqlParser class, every collection and map, once each.
  */
-final class FunctionCollector {
+public final class FunctionCollector {
     private static final Map<Class<?>, List<Field>> FIELDS = new ConcurrentHashMap<>();
 
     private FunctionCollector() {}
 
-    static List<Function> collect(Object root) {
+    /** Every function call in the tree under {@code root}, outer before inner. */
+    public static List<Function> collect(Object root) {
         return collect(root, Function.class);
     }
 
     /** Every node of {@code type} in the tree under {@code root}, outer before inner. */
-    static <T> List<T> collect(Object root, Class<T> type) {
+    public static <T> List<T> collect(Object root, Class<T> type) {
         List<T> out = new ArrayList<>();
         visit(root, node -> {
             if (type.isInstance(node)) {

@@ -1,5 +1,8 @@
 package io.ragproxy.server.plan;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.model.EmbedOptions;
 import io.ragproxy.catalog.model.GenerateOptions;
@@ -30,6 +33,7 @@ import net.sf.jsqlparser.expression.Function;
  * dialect. The backend then runs one plain statement.
  */
 public final class LiteralPlanner {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final ModelInvoker invoker;
     private final ExecutorService parserExecutor;
 
@@ -119,6 +123,9 @@ public final class LiteralPlanner {
     /** Resolves a call's model and options (evaluated to text) for {@code text}. */
     ModelInput resolve(AiCall call, String text, String model, String options, RagSettings settings, boolean stored) {
         try {
+            if (call.function().raw()) {
+                return raw(call, text, model, options);
+            }
             if (call.function().embeds()) {
                 String name = model != null ? model : settings.embeddingModel();
                 var embeddingModel = invoker.registry().embeddingModel(name);
@@ -141,6 +148,53 @@ public final class LiteralPlanner {
         } catch (IllegalArgumentException e) {
             throw new ProxyException(ProxyError.BAD_OPTIONS, call.function() + "() options: " + e.getMessage());
         }
+    }
+
+    /**
+     * INVOKE_MODEL's input: a Bedrock model id (or an alias of one), the content type and accept as string literals
+     * (Aurora's CONTENT_TYPE and ACCEPT, {@code application/json} when absent), options {@code {"timeout_ms": n}}.
+     */
+    private ModelInput raw(AiCall call, String text, String model, String options) {
+        if (model == null || model.isBlank()) {
+            throw new ProxyException(ProxyError.BAD_ARGUMENTS, "INVOKE_MODEL() needs a Bedrock model id as its first"
+                    + " argument: " + AiFunction.INVOKE_MODEL.signature());
+        }
+        String contentType = mediaType(call, AiFunction.CONTENT_TYPE_ARG, "content_type");
+        String accept = mediaType(call, AiFunction.ACCEPT_ARG, "accept");
+        Long timeoutMs = null;
+        if (options != null && !options.isBlank()) {
+            JsonNode o;
+            try {
+                o = JSON.readTree(options);
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("options_json is not valid JSON: " + e.getOriginalMessage());
+            }
+            if (o == null || !o.isObject()) {
+                throw new IllegalArgumentException("options_json must be a JSON object, e.g. {\"timeout_ms\": 30000}");
+            }
+            for (var e : o.properties()) {
+                if (!e.getKey().equals("timeout_ms") || !e.getValue().canConvertToLong() || e.getValue().asLong() < 1) {
+                    throw new IllegalArgumentException("the only option is timeout_ms, a positive number of"
+                            + " milliseconds; got " + e.getKey() + " = " + e.getValue());
+                }
+                timeoutMs = e.getValue().asLong();
+            }
+        }
+        String id = invoker.registry().rawModel(model).id();
+        return new ModelInput(call, id, model, text, null, null, new RawRequest(contentType, accept, timeoutMs));
+    }
+
+    private static String mediaType(AiCall call, int index, String name) {
+        Expression e = call.argument(index);
+        if (e == null) {
+            return "application/json";
+        }
+        Object v = ConstantValues.literal(e);
+        if (!(v instanceof String s) || s.isBlank()) {
+            throw new ProxyException(ProxyError.BAD_ARGUMENTS, "INVOKE_MODEL()'s " + name + " must be a quoted string"
+                    + " such as 'application/json'; got " + e);
+        }
+        return s;
     }
 
     private static int countDistinct(List<ModelInput> inputs) {
@@ -188,6 +242,9 @@ public final class LiteralPlanner {
     /** {@link #results(ModelInput, List, RagSettings)}, reporting each distinct input that became NULL to {@code warnings}. */
     CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings,
             ModelWarnings warnings) {
+        if (head.raw() != null) {
+            return rawResults(head, texts, settings);
+        }
         if (head.embedOptions() != null) {
             return invoker.embedAll(head.modelName(), texts, head.embedOptions(), settings.invocation())
                     .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings,
@@ -197,6 +254,50 @@ public final class LiteralPlanner {
         return invoker.generateAll(head.modelName(), texts, head.generateOptions(), settings.invocation())
                 .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings,
                         text -> invoker.generate(head.modelName(), text, head.generateOptions(), settings.invocation())));
+    }
+
+    /**
+     * INVOKE_MODEL's responses, decoded as UTF-8: one InvokeModel call per distinct non-empty body of the request,
+     * concurrently. The invoker does not cache raw bodies (they often ask for sampled output), so the same body in a
+     * later statement is sent again.
+     */
+    private CompletableFuture<List<String>> rawResults(ModelInput head, List<String> texts, RagSettings settings) {
+        RawRequest raw = head.raw();
+        var invocation = raw.timeoutMs() == null ? settings.invocation()
+                : settings.invocation().withTimeoutMs(raw.timeoutMs());
+        Map<String, CompletableFuture<String>> calls = new LinkedHashMap<>();
+        for (String text : texts) {
+            if (text != null && !text.isEmpty() && !calls.containsKey(text)) {
+                CompletableFuture<String> call = invoker.invokeRaw(head.modelId(),
+                        text.getBytes(java.nio.charset.StandardCharsets.UTF_8), raw.contentType(), raw.accept(), invocation)
+                        .thenApply(body -> new String(body, java.nio.charset.StandardCharsets.UTF_8));
+                if (settings.nullOnError()) {
+                    call = call.exceptionally(e -> null);
+                }
+                calls.put(text, call);
+            }
+        }
+        CompletableFuture<List<String>> out = new CompletableFuture<>();
+        CompletableFuture.allOf(calls.values().toArray(CompletableFuture[]::new)).whenComplete((v, error) -> {
+            if (error != null) {
+                out.completeExceptionally(ModelErrors.toProxy(AiFunction.INVOKE_MODEL, head.modelId(), error));
+                return;
+            }
+            List<String> results = new ArrayList<>(texts.size());
+            for (String text : texts) {
+                results.add(text == null || text.isEmpty() ? null : calls.get(text).join());
+            }
+            out.complete(results);
+        });
+        // Fail fast: the first failure fails the statement without waiting for the other bodies.
+        if (!settings.nullOnError()) {
+            calls.values().forEach(c -> c.whenComplete((v, e) -> {
+                if (e != null) {
+                    out.completeExceptionally(ModelErrors.toProxy(AiFunction.INVOKE_MODEL, head.modelId(), e));
+                }
+            }));
+        }
+        return out;
     }
 
     private static void put(Map<AiCall, String> replacements, AiCall call, String replacement) {
@@ -284,6 +385,8 @@ public final class LiteralPlanner {
                 int dims = invoker.dimensions(in.modelName(), in.embedOptions());
                 replacements.put(in.call(), embeddingOfText(in.call(), "[…" + dims + " floats from " + in.modelId()
                         + "…]", dialect));
+            } else if (in.raw() != null) {
+                replacements.put(in.call(), "'…response body from " + in.modelId() + "…'");
             } else {
                 replacements.put(in.call(), "'…text from " + in.modelId() + "…'");
             }
@@ -295,12 +398,21 @@ public final class LiteralPlanner {
         return in.embedOptions() != null ? embeddingOfText(in.call(), null, dialect) : "NULL";
     }
 
-    /** One call's resolved model input. */
+    /** One call's resolved model input: embedding options, generation options, or a raw request. */
     record ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
-            GenerateOptions generateOptions) {
+            GenerateOptions generateOptions, RawRequest raw) {
+        ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
+                GenerateOptions generateOptions) {
+            this(call, modelId, modelName, text, embedOptions, generateOptions, null);
+        }
+
         String groupKey() {
-            return (embedOptions != null ? "e:" + embedOptions.cacheKey() : "g:" + generateOptions.cacheKey())
-                    + "@" + modelId.toLowerCase(Locale.ROOT);
+            String kind = raw != null ? "r:" + raw.contentType() + "|" + raw.accept() + "|" + raw.timeoutMs()
+                    : embedOptions != null ? "e:" + embedOptions.cacheKey() : "g:" + generateOptions.cacheKey();
+            return kind + "@" + modelId.toLowerCase(Locale.ROOT);
         }
     }
+
+    /** INVOKE_MODEL's request shape: media types and an optional per-call timeout. */
+    record RawRequest(String contentType, String accept, Long timeoutMs) {}
 }

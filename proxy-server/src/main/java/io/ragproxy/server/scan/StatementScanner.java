@@ -48,6 +48,13 @@ import java.util.Objects;
  * function in {@code INSERT INTO embed (a) …}, are hits: the pipeline's parser sorts them out, and a false hit
  * only costs a parse.
  *
+ * <h2>Catalog tables</h2>
+ * A scanner may also be given table names (see {@link #StatementScanner(FunctionNames, FunctionNames, FunctionNames)}):
+ * MindsDB models, read after {@code FROM} or {@code JOIN}, and tables with auto-embedding columns, written after
+ * {@code INTO}, {@code UPDATE}, {@code INSERT}, {@code REPLACE} or {@code TABLE}. The name may be backquoted or
+ * qualified ({@code db.t}). A hit is reported like a function call ({@link ScanResult.Kind#FUNCTION_CALL} with the
+ * table's name): the statement needs the pipeline. Without table names this costs nothing.
+ *
  * <h2>Proxy statements</h2>
  * Recognized at the start of every statement (after leading whitespace and comments, and after each top-level
  * {@code ;}): see {@link ProxyStatementKind}. {@code SET} counts when any of its assignments is to a variable whose
@@ -144,11 +151,36 @@ public final class StatementScanner {
     /** MySQL writes 5 version digits, MariaDB 5 or 6. */
     private static final int MAX_VERSION_DIGITS = 6;
 
+    // Table contexts: what the previous keyword makes of a following name.
+    private static final int CTX_NONE = 0;
+    private static final int CTX_READ = 1;
+    private static final int CTX_WRITE = 2;
+    private static final byte[] KW_FROM = keyword("from");
+    private static final byte[] KW_JOIN = keyword("join");
+    private static final byte[] KW_INTO = keyword("into");
+    private static final byte[] KW_UPDATE = keyword("update");
+    private static final byte[] KW_INSERT = keyword("insert");
+    private static final byte[] KW_TABLE = keyword("table");
+
     private final FunctionNames functionNames;
+    private final FunctionNames readTables;
+    private final FunctionNames writeTables;
+    private final boolean hasTables;
 
     /** Creates a scanner that looks for calls of {@code functionNames} and for proxy statements. */
     public StatementScanner(FunctionNames functionNames) {
+        this(functionNames, FunctionNames.empty(), FunctionNames.empty());
+    }
+
+    /**
+     * Creates a scanner that also flags catalog tables: {@code readTables} after FROM or JOIN (MindsDB models),
+     * {@code writeTables} after INTO, UPDATE, INSERT, REPLACE or TABLE (tables with auto-embedding columns).
+     */
+    public StatementScanner(FunctionNames functionNames, FunctionNames readTables, FunctionNames writeTables) {
         this.functionNames = Objects.requireNonNull(functionNames, "functionNames");
+        this.readTables = Objects.requireNonNull(readTables, "readTables");
+        this.writeTables = Objects.requireNonNull(writeTables, "writeTables");
+        this.hasTables = readTables.size() + writeTables.size() > 0;
     }
 
     /** Returns the function names this scanner looks for. */
@@ -206,6 +238,12 @@ public final class StatementScanner {
         // A catalog name waiting for the next significant token to be '('.
         int pendingName = -1;
         int pendingOffset = -1;
+
+        // Catalog tables: the context a keyword set up, and the one a qualifier carries over its '.'.
+        int tableContext = CTX_NONE;
+        int carriedContext = CTX_NONE;
+        String tableName = null;
+        int tableOffset = -1;
 
         // Hits.
         int functionName = -1;
@@ -316,7 +354,32 @@ public final class StatementScanner {
                 afterSemicolon = true;
                 prev = PREV_OTHER;
                 digitsEnd = -1;
+                tableContext = CTX_NONE;
+                carriedContext = CTX_NONE;
                 continue;
+            }
+
+            if (hasTables && tableName == null) {
+                int context = tableContext;
+                tableContext = CTX_NONE;
+                if (type == T_WORD || type == T_QUOTED_IDENT) {
+                    int s = type == T_WORD ? tokenStart : tokenStart + 1;
+                    int e = type == T_WORD ? pos : pos - 1;
+                    FunctionNames tables = context == CTX_READ ? readTables : context == CTX_WRITE ? writeTables : null;
+                    int index = tables == null || e <= s ? -1 : tables.indexOf(a, b, s, e);
+                    if (index >= 0) {
+                        tableName = tables.name(index);
+                        tableOffset = tokenStart - delta;
+                    } else if (type == T_WORD) {
+                        tableContext = tableKeyword(a, b, s, e);
+                    }
+                    carriedContext = context; // a qualifier: the name after its '.' is in the same context
+                } else {
+                    if (type == '.') {
+                        tableContext = carriedContext;
+                    }
+                    carriedContext = CTX_NONE;
+                }
             }
 
             int stateBefore = state;
@@ -367,7 +430,28 @@ public final class StatementScanner {
         if (functionName >= 0) {
             return ScanResult.functionCall(names.name(functionName), functionOffset, multiStatement);
         }
+        if (tableName != null) {
+            return ScanResult.functionCall(tableName, tableOffset, multiStatement);
+        }
         return ScanResult.PLAIN;
+    }
+
+    /** The table context a word sets up for the next name: FROM/JOIN read, INTO/UPDATE/INSERT/REPLACE/TABLE write. */
+    private static int tableKeyword(byte[] a, ByteBuf b, int s, int e) {
+        switch (e - s) {
+            case 4:
+                return equalsIgnoreCase(a, b, s, e, KW_FROM) ? CTX_READ : equalsIgnoreCase(a, b, s, e, KW_JOIN)
+                        ? CTX_READ : equalsIgnoreCase(a, b, s, e, KW_INTO) ? CTX_WRITE : CTX_NONE;
+            case 5:
+                return equalsIgnoreCase(a, b, s, e, KW_TABLE) ? CTX_WRITE : CTX_NONE;
+            case 6:
+                return equalsIgnoreCase(a, b, s, e, KW_UPDATE) || equalsIgnoreCase(a, b, s, e, KW_INSERT) ? CTX_WRITE
+                        : CTX_NONE;
+            case 7:
+                return equalsIgnoreCase(a, b, s, e, KW_REPLACE) ? CTX_WRITE : CTX_NONE;
+            default:
+                return CTX_NONE;
+        }
     }
 
     /** Returns the recognizer state after the first token of a statement. */

@@ -37,7 +37,6 @@ import io.ragproxy.server.protocol.HandshakeResponse;
 import io.ragproxy.server.protocol.ServerHandshake;
 import io.ragproxy.server.protocol.ServerStatus;
 import io.ragproxy.server.scan.ScanResult;
-import io.ragproxy.server.scan.StatementScanner;
 import io.ragproxy.server.wire.FrameDecoder;
 import io.ragproxy.server.wire.Packets;
 import io.ragproxy.server.wire.ResultSetWriter;
@@ -101,7 +100,6 @@ final class ProxyConnection implements StatementSession {
     private CompletableFuture<QueryResult> collected;
     private int serverStatus = ServerStatus.AUTOCOMMIT;
     private RagSettings settings;
-    private StatementScanner scanner;
     /** The proxy's own streamed query (a streamed SELECT), while its response is read. */
     private RowStreamReader streaming;
     /** Whether that stream asked to stop reading the backend (its batches are full). */
@@ -335,11 +333,19 @@ final class ProxyConnection implements StatementSession {
         phase = Phase.COMMAND;
         tracker = new ResponseTracker(Capabilities.has(negotiated, Capabilities.CLIENT_DEPRECATE_EOF));
         settings = pipeline.initialSettings();
-        scanner = pipeline.scanner(this);
         loggedOpen = true;
         log.info("open conn={} user={} client={} tls={} backend={}", handshake.connectionId(), user,
                 address(client.remoteAddress()), client.pipeline().get(SslHandler.class) != null,
                 config.backendAddress());
+        // The pipeline may check its catalog on this session first; the client's commands wait for it.
+        CompletableFuture<Void> ready = pipeline.sessionStarted(this);
+        if (!ready.isDone()) {
+            localRunning = true;
+            ready.whenComplete((v, e) -> client.eventLoop().execute(() -> {
+                localRunning = false;
+                drainHeld();
+            }));
+        }
     }
 
     /** A client frame in the command phase, when nothing is held back. */
@@ -395,7 +401,8 @@ final class ProxyConnection implements StatementSession {
             sql = all;
         }
         try {
-            scan = scanner.scan(sql, sql.readerIndex(), sql.readableBytes());
+            // The pipeline's current scanner: the catalog's names change while a session lives.
+            scan = pipeline.scanner(this).scan(sql, sql.readerIndex(), sql.readableBytes());
             ProxyWarnings.Read read = null;
             if (lastWarnings != null) {
                 read = sql.readableBytes() <= ProxyWarnings.MAX_READER_LENGTH

@@ -161,11 +161,15 @@ class AdminStatementsTest {
     @Test
     void showFunctions() {
         QueryResult.ResultSet rs = table("SHOW RAG FUNCTIONS");
-        assertEquals(List.of("Name", "Kind", "Returns", "Signature"), rs.columns());
-        assertEquals(6, rs.rows().size());
-        assertEquals(List.of("EMBED", "built-in", "vector", "EMBED(text [, model [, options_json]])"), rs.rows().get(0));
+        assertEquals(List.of("Name", "Kind", "Returns", "Signature", "Definition", "Owner", "Created"), rs.columns());
+        assertEquals(7, rs.rows().size());
+        assertEquals(List.of("EMBED", "built-in", "vector", "EMBED(text [, model [, options_json]])", "", "", ""),
+                rs.rows().get(0));
         assertEquals(List.of("ANSWER", "built-in aggregate", "text",
-                "ANSWER(question, context [, model [, options_json]])"), rs.rows().get(5));
+                "ANSWER(question, context [, model [, options_json]])", "", "", ""), rs.rows().get(5));
+        assertEquals(List.of("INVOKE_MODEL", "built-in", "text",
+                "INVOKE_MODEL(model_id, body [, content_type [, accept [, options_json]]])", "", "", ""),
+                rs.rows().get(6));
     }
 
     @Test

@@ -73,12 +73,44 @@ class RagPipelineTest {
         r.frames().release();
     }
 
+    /** A session whose backend's catalog has an auto-embedding column db.documents.embedding (fake-embed, content). */
+    FakeSession withCatalog() {
+        FakeSession s = session("5.5.5-11.8.6-MariaDB-0+deb13u1");
+        s.answer("SELECT version, epoch FROM ragproxy.catalog_version WHERE id = 1", "1", "e");
+        s.answers.put("SELECT 'function', name, definition, owner, created FROM ragproxy.functions UNION ALL"
+                + " SELECT 'model', name, definition, owner, created FROM ragproxy.models UNION ALL SELECT 'ml_engine',"
+                + " name, definition, owner, created FROM ragproxy.ml_engines UNION ALL SELECT 'embedding', name,"
+                + " definition, owner, created FROM ragproxy.embedding_rules", new io.ragproxy.server.backend.QueryResult(
+                java.util.List.of(new io.ragproxy.server.backend.QueryResult.ResultSet(java.util.List.of("k", "n", "d",
+                        "o", "c"), java.util.List.of(java.util.List.of("embedding", "db.documents.embedding",
+                        "{\"schema\":\"db\",\"table\":\"documents\",\"column\":\"embedding\",\"model\":\""
+                                + FakeModels.EMBED_ID + "\",\"source\":\"content\"}", "root@%", "t")))), 0, 0, 0, ""));
+        s.answer("SELECT DATABASE()", "db");
+        return s;
+    }
+
+    @Test
+    void writesOfAutoEmbeddingTablesAreFilledAndOtherMentionsRelayedAsWritten() throws Exception {
+        FakeSession s = withCatalog();
+        pipeline.sessionStarted(s).get(10, TimeUnit.SECONDS);
+        assertEquals(ScanResult.Kind.PLAIN, scan(s, "SELECT * FROM documents").kind());
+        String insert = "/* a comment first */ INSERT INTO documents (content) VALUES ('a')";
+        assertEquals("INSERT INTO documents (content, `embedding`) VALUES ('a', VEC_FromText('[1.0,97.0,-0.5]'))",
+                assertInstanceOf(PipelineResult.Forward.class, run(s, insert)).sql());
+        String alter = "ALTER TABLE documents ADD COLUMN extra INT";
+        assertEquals(ScanResult.Kind.FUNCTION_CALL, scan(s, alter).kind());
+        assertEquals(alter, assertInstanceOf(PipelineResult.Forward.class, run(s, alter)).sql());
+        String update = "UPDATE documents SET id = 2 WHERE id = 1";
+        assertEquals(update, assertInstanceOf(PipelineResult.Forward.class, run(s, update)).sql());
+    }
+
     @Test
     void multiStatementWithAiCallRefused() {
         FakeSession s = session("8.0.11-TiDB-v8.5.0");
         String sql = "SELECT 1; SELECT EMBED('a')";
         ScanResult scan = scan(s, sql);
-        ProxyException e = assertThrows(ProxyException.class, () -> pipeline.execute(s, sql, scan));
-        assertEquals(7001, e.code());
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> pipeline.execute(s, sql, scan).get(10, TimeUnit.SECONDS));
+        assertEquals(7001, assertInstanceOf(ProxyException.class, e.getCause()).code());
     }
 }

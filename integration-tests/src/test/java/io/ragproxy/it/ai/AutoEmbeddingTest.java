@@ -1,0 +1,257 @@
+package io.ragproxy.it.ai;
+
+import static io.ragproxy.it.ai.AiProxy.TITAN_V2;
+import static io.ragproxy.it.ai.AiProxy.assertSqlError;
+import static io.ragproxy.it.ai.AiProxy.cosineDistance;
+import static io.ragproxy.it.ai.AiProxy.exec;
+import static io.ragproxy.it.ai.AiProxy.maxAbsDiff;
+import static io.ragproxy.it.ai.AiProxy.parseVector;
+import static io.ragproxy.it.ai.AiProxy.rows;
+import static io.ragproxy.it.ai.AiProxy.scalar;
+import static io.ragproxy.it.ai.AiProxy.update;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ragproxy.emulator.RecordedRequest;
+import io.ragproxy.it.LocalBackend;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * TiDB Cloud's auto-embedding through the proxy on MariaDB: the quick start of TiDB Cloud's documentation as
+ * written (its hosted Titan model name mapped to Bedrock's Titan V2 by an alias), Cohere with the {@code @search}
+ * option suffix, every way of writing rows, and SHOW RAG PENDING with its refresh statement.
+ */
+class AutoEmbeddingTest {
+    private static final String DB = "ragproxy_it_autoembed";
+    static final String COHERE = "cohere.embed-english-v3";
+
+    @RegisterExtension
+    static final CatalogWorld WORLD = new CatalogWorld(DB, CatalogWorld::tidbCloudModels);
+
+    static final String QUICK_START_TABLE = """
+            CREATE TABLE documents (
+                id INT PRIMARY KEY AUTO_INCREMENT,
+                content TEXT,
+                content_vector VECTOR(1024) GENERATED ALWAYS AS (
+                    EMBED_TEXT("tidbcloud_free/amazon/titan-embed-text-v2", content)
+                ) STORED
+            );""";
+    static final String QUICK_START_INSERT = """
+            INSERT INTO documents (content) VALUES
+                ("Electric vehicles reduce air pollution in cities."),
+                ("Solar panels convert sunlight into renewable energy."),
+                ("Plant-based diets lower carbon footprints significantly."),
+                ("Deep learning algorithms improve medical diagnosis accuracy."),
+                ("Blockchain technology enhances data security systems.");""";
+    static final String QUICK_START_QUERY = """
+            SELECT id, content FROM documents
+            ORDER BY VEC_EMBED_COSINE_DISTANCE(
+                content_vector,
+                "Renewable energy solutions for environmental protection"
+            )
+            LIMIT 3;""";
+
+    @BeforeEach
+    void quiet() throws Exception {
+        AiProxy.quiesce(WORLD.emulator());
+    }
+
+    /** The vector the emulator gives for the request the proxy sent for {@code text}, asked again directly. */
+    static float[] expected(String model, String text) {
+        RecordedRequest sent = WORLD.emulator().requests(model, "invoke").stream()
+                .filter(r -> r.json().has("inputText") ? r.json().get("inputText").asText().equals(text)
+                        : r.json().path("texts").toString().contains(AiProxy.JSON.getNodeFactory().textNode(text).toString()))
+                .findFirst().orElseThrow(() -> new AssertionError("no request for " + text + ": "
+                        + WORLD.emulator().requests()));
+        var answer = WORLD.reference().post(model, "invoke", sent.body()).join();
+        if (answer.has("embedding")) {
+            return AiProxy.vectorOf(answer.get("embedding"));
+        }
+        List<String> texts = AiProxy.JSON.convertValue(sent.json().get("texts"), AiProxy.JSON.getTypeFactory()
+                .constructCollectionType(List.class, String.class));
+        return AiProxy.vectorOf(answer.get("embeddings").get(texts.indexOf(text)));
+    }
+
+    static Map<String, float[]> stored(Connection c, String table, String column) throws SQLException {
+        return stored(c, table, "content", column);
+    }
+
+    /** Each row's text and its stored vector (null when there is none). */
+    static Map<String, float[]> stored(Connection c, String table, String text, String column) throws SQLException {
+        Map<String, float[]> out = new TreeMap<>();
+        for (List<String> row : rows(c, "SELECT " + text + ", VEC_ToText(" + column + ") FROM " + table)) {
+            out.put(row.get(0), row.get(1) == null ? null : parseVector(row.get(1)));
+        }
+        return out;
+    }
+
+    @Test
+    void tidbCloudQuickStartRunsAsWritten() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, QUICK_START_TABLE);
+            // The backend has a plain vector column; the generated expression lives in the catalog.
+            try (Connection direct = LocalBackend.get().connect(DB)) {
+                String ddl = rows(direct, "SHOW CREATE TABLE documents").get(0).get(1);
+                assertTrue(ddl.contains("`content_vector` vector(1024)"), ddl);
+                assertFalse(ddl.toUpperCase().contains("GENERATED") || ddl.contains("EMBED_TEXT"), ddl);
+            }
+            assertEquals(5, update(c, QUICK_START_INSERT));
+            List<RecordedRequest> titan = WORLD.emulator().requests(TITAN_V2, "invoke");
+            assertEquals(5, titan.size(), () -> WORLD.emulator().requests().toString());
+            for (Map.Entry<String, float[]> e : stored(c, "documents", "content_vector").entrySet()) {
+                assertEquals(1024, e.getValue().length);
+                assertTrue(maxAbsDiff(expected(TITAN_V2, e.getKey()), e.getValue()) < 1e-6, e.getKey());
+            }
+
+            List<List<String>> top3 = rows(c, QUICK_START_QUERY);
+            String query = "Renewable energy solutions for environmental protection";
+            float[] q = expected(TITAN_V2, query);
+            Map<String, float[]> vectors = stored(c, "documents", "content_vector");
+            List<String> want = vectors.keySet().stream()
+                    .sorted(Comparator.comparingDouble(k -> cosineDistance(vectors.get(k), q))).limit(3).toList();
+            assertEquals(want, top3.stream().map(r -> r.get(1)).toList());
+        }
+    }
+
+    @Test
+    void searchSuffixOptionsEmbedQueriesAsQueries() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "CREATE TABLE docs_cohere (id INT PRIMARY KEY AUTO_INCREMENT, content TEXT, embedding VECTOR(1024)"
+                    + " GENERATED ALWAYS AS (EMBED_TEXT('" + COHERE + "', content, '{\"input_type\":\"search_document\","
+                    + "\"input_type@search\":\"search_query\"}')) STORED)");
+            update(c, "INSERT INTO docs_cohere (content) VALUES ('TiDB is a distributed SQL database.'),"
+                    + " ('Bedrock hosts foundation models.')");
+            List<RecordedRequest> stored = WORLD.emulator().requests(COHERE, "invoke");
+            assertEquals(1, stored.size(), stored.toString());
+            assertEquals("search_document", stored.get(0).json().get("input_type").asText());
+            WORLD.emulator().clearRequests();
+
+            List<List<String>> hits = rows(c, "SELECT content FROM docs_cohere ORDER BY"
+                    + " VEC_EMBED_COSINE_DISTANCE(embedding, 'Which database is distributed?') LIMIT 1");
+            List<RecordedRequest> searched = WORLD.emulator().requests(COHERE, "invoke");
+            assertEquals(1, searched.size(), searched.toString());
+            assertEquals("search_query", searched.get(0).json().get("input_type").asText());
+            assertEquals("Which database is distributed?", searched.get(0).json().get("texts").get(0).asText());
+            float[] q = expected(COHERE, "Which database is distributed?");
+            Map<String, float[]> vectors = stored(c, "docs_cohere", "embedding");
+            String nearest = vectors.keySet().stream()
+                    .min(Comparator.comparingDouble(k -> cosineDistance(vectors.get(k), q))).orElseThrow();
+            assertEquals(List.of(List.of(nearest)), hits);
+        }
+    }
+
+    @Test
+    void everyWriteFillsTheVectorInTheSameStatement() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "CREATE TABLE notes (id INT PRIMARY KEY, content TEXT, embedding VECTOR GENERATED ALWAYS AS"
+                    + " (EMBED_TEXT('titan-v2', content)) STORED)");
+            try (Connection direct = LocalBackend.get().connect(DB)) {
+                String ddl = rows(direct, "SHOW CREATE TABLE notes").get(0).get(1);
+                assertTrue(ddl.contains("`embedding` vector(1024)"), "dimensions from the model: " + ddl);
+            }
+            update(c, "INSERT INTO notes (id, content) VALUES (1, 'first note')");
+            update(c, "INSERT INTO notes VALUES (2, 'no column list', DEFAULT)");
+            update(c, "REPLACE INTO notes (id, content) VALUES (3, 'replaced in')");
+            update(c, "INSERT INTO notes (id, content) VALUES (4, 'fourth') ON DUPLICATE KEY UPDATE content = 'x'");
+            update(c, "UPDATE notes SET content = 'first note, edited' WHERE id = 1");
+            // Over a column: the backfill plan runs it (old value in, new vector out), in the same statement.
+            update(c, "UPDATE notes SET content = CONCAT(content, ' (2)') WHERE id = 2");
+            update(c, "UPDATE notes SET id = 40 WHERE id = 4");
+            Map<String, float[]> vectors = stored(c, "notes", "embedding");
+            assertEquals(List.of("first note, edited", "fourth", "no column list (2)", "replaced in"),
+                    List.copyOf(vectors.keySet()));
+            for (Map.Entry<String, float[]> e : vectors.entrySet()) {
+                assertTrue(e.getValue() != null && maxAbsDiff(expected(TITAN_V2, e.getKey()), e.getValue()) < 1e-6,
+                        e.getKey());
+            }
+            // The update of id only did not call the model again.
+            assertEquals(1, WORLD.emulator().requests(TITAN_V2, "invoke").stream()
+                    .filter(r -> r.json().get("inputText").asText().equals("fourth")).count());
+
+            UntilMaterialized.run(() -> update(c, "INSERT INTO notes (id, content) SELECT id + 100,"
+                    + " CONCAT('copy of ', content) FROM notes WHERE id = 3"));
+            float[] copy = parseVector(scalar(c, "SELECT VEC_ToText(embedding) FROM notes WHERE id = 103"));
+            assertTrue(maxAbsDiff(expected(TITAN_V2, "copy of replaced in"), copy) < 1e-6);
+        }
+    }
+
+    @Test
+    void showRagPendingCountsRowsWrittenBehindTheProxysBackAndOneStatementFillsThem() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "CREATE TABLE articles (id INT PRIMARY KEY, body TEXT, body_vec VECTOR(1024) GENERATED ALWAYS AS"
+                    + " (EMBED_TEXT('" + CatalogWorld.TIDB_TITAN + "', body)) STORED)");
+            update(c, "INSERT INTO articles (id, body) VALUES (1, 'through the proxy')");
+            LocalBackend.get().exec(DB, "INSERT INTO articles (id, body) VALUES (2, 'behind its back'),"
+                    + " (3, 'also behind its back'), (4, '')");
+            List<String> pending = rows(c, "SHOW RAG PENDING").stream().filter(r -> r.get(0).equals(DB + ".articles"))
+                    .findFirst().orElseThrow();
+            assertEquals("body_vec", pending.get(1));
+            assertEquals(CatalogWorld.TIDB_TITAN, pending.get(2));
+            assertEquals("2", pending.get(3), "rows with text and no vector: " + pending);
+            String refresh = pending.get(4);
+            assertEquals("UPDATE `" + DB + "`.`articles` SET `body_vec` = EMBED_TEXT('" + CatalogWorld.TIDB_TITAN
+                    + "', body) WHERE `body_vec` IS NULL AND (body) <> ''", refresh);
+            assertEquals(2, update(c, refresh));
+            assertEquals("0", rows(c, "SHOW RAG PENDING").stream().filter(r -> r.get(0).equals(DB + ".articles"))
+                    .findFirst().orElseThrow().get(3));
+            Map<String, float[]> vectors = stored(c, "articles", "body", "body_vec");
+            assertNull(vectors.get(""), "empty text has no vector");
+            for (String t : List.of("behind its back", "also behind its back")) {
+                assertTrue(maxAbsDiff(expected(TITAN_V2, t), vectors.get(t)) < 1e-6, t);
+            }
+        }
+    }
+
+    @Test
+    void loadDataIsRefusedWithTheStatementThatFillsTheVectorsAfterwards() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "CREATE TABLE loaded (id INT PRIMARY KEY AUTO_INCREMENT, content TEXT, embedding VECTOR(1024)"
+                    + " GENERATED ALWAYS AS (EMBED_TEXT('titan-v2', content)) STORED)");
+            SQLException e = assertSqlError(c, "LOAD DATA LOCAL INFILE '/tmp/ragproxy-it-none.csv' INTO TABLE loaded"
+                    + " (content)", 7001, "0A000");
+            assertTrue(e.getMessage().contains("UPDATE `" + DB + "`.`loaded` SET `embedding` = EMBED_TEXT('titan-v2',"
+                    + " content) WHERE `embedding` IS NULL"), e.getMessage());
+            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM loaded"));
+        }
+    }
+
+    @Test
+    void droppingTheTableForgetsItsColumnsAndMistakesAreExplained() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "CREATE TABLE short_lived (id INT PRIMARY KEY, t TEXT, v VECTOR(1024) GENERATED ALWAYS AS"
+                    + " (EMBED_TEXT('titan-v2', t)) STORED)");
+            assertEquals("1", scalar(c, "SELECT COUNT(*) FROM ragproxy.embedding_rules WHERE name = '" + DB
+                    + ".short_lived.v'"));
+            exec(c, "DROP TABLE short_lived");
+            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM ragproxy.embedding_rules WHERE name = '" + DB
+                    + ".short_lived.v'"));
+            assertTrue(rows(c, "SHOW RAG FUNCTIONS").stream().noneMatch(r -> r.get(3).contains("short_lived")));
+            exec(c, "CREATE TABLE short_lived (id INT PRIMARY KEY, t TEXT)");
+            update(c, "INSERT INTO short_lived VALUES (1, 'plain again')");
+            assertEquals(0, WORLD.emulator().requestCount(), WORLD.emulator().requests().toString());
+
+            SQLException e = assertSqlError(c, "CREATE TABLE wrong_dims (t TEXT, v VECTOR(512) GENERATED ALWAYS AS"
+                    + " (EMBED_TEXT('titan-v2', t)) STORED)", 7012, "22023");
+            assertTrue(e.getMessage().contains("declare VECTOR(1024)"), e.getMessage());
+            assertSqlError(c, "CREATE TABLE wrong_model (t TEXT, v VECTOR(3) GENERATED ALWAYS AS"
+                    + " (EMBED_TEXT('no-such-model', t)) STORED)", 7011, "42000");
+            e = assertSqlError(c, "CREATE TABLE wrong_source (t TEXT, v VECTOR(1024) GENERATED ALWAYS AS"
+                    + " (EMBED_TEXT('titan-v2', body)) STORED)", 7002, "42000");
+            assertTrue(e.getMessage().contains("body, which is not a column of wrong_source"), e.getMessage());
+            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + DB
+                    + "' AND TABLE_NAME LIKE 'wrong%'"));
+        }
+    }
+
+}

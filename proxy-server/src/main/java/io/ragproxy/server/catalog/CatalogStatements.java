@@ -1,0 +1,417 @@
+package io.ragproxy.server.catalog;
+
+import io.ragproxy.catalog.invoke.ModelInvoker;
+import io.ragproxy.catalog.model.EmbedOptions;
+import io.ragproxy.catalog.registry.UnknownModelException;
+import io.ragproxy.server.backend.QueryResult;
+import io.ragproxy.server.catalog.CatalogStore.Change;
+import io.ragproxy.server.catalog.DdlParser.CreateFunction;
+import io.ragproxy.server.catalog.DdlParser.CreateMlEngine;
+import io.ragproxy.server.catalog.DdlParser.CreateModel;
+import io.ragproxy.server.catalog.DdlParser.Drop;
+import io.ragproxy.server.catalog.SqlLexer.Token;
+import io.ragproxy.server.command.PipelineResult;
+import io.ragproxy.server.command.ProxyError;
+import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.command.StatementSession;
+import io.ragproxy.server.dialect.Dialect;
+import io.ragproxy.server.plan.AiFunction;
+import io.ragproxy.server.scan.FunctionNames;
+import io.ragproxy.server.wire.Packets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Runs the catalog's statements: Aurora's {@code CREATE FUNCTION … ALIAS} / {@code DROP FUNCTION}, MindsDB's
+ * {@code CREATE/DROP MODEL} and {@code CREATE/DROP ML_ENGINE}, TiDB Cloud's auto-embedding {@code CREATE TABLE}
+ * (and the {@code DROP TABLE} and {@code LOAD DATA} of such tables), and the catalog's rows of
+ * {@code SHOW RAG FUNCTIONS} and {@code SHOW RAG PENDING}. Every write goes through the user's session.
+ */
+public final class CatalogStatements {
+    /** MySQL's notes for CREATE … IF NOT EXISTS of an existing object and DROP … IF EXISTS of a missing one. */
+    private static final int NOTE_EXISTS = 1304;
+    private static final int NOTE_MISSING = 1305;
+
+    private final Catalog catalog;
+    private final ModelInvoker invoker;
+
+    public CatalogStatements(Catalog catalog, ModelInvoker invoker) {
+        this.catalog = Objects.requireNonNull(catalog, "catalog");
+        this.invoker = Objects.requireNonNull(invoker, "invoker");
+    }
+
+    /** The catalog these statements change. */
+    public Catalog catalog() {
+        return catalog;
+    }
+
+    /** Runs a CREATE or DROP of a FUNCTION (ALIAS), MODEL or ML_ENGINE. */
+    public CompletableFuture<PipelineResult> execute(StatementSession session, String sql) {
+        DdlParser.Ddl ddl = DdlParser.parse(sql);
+        return catalog.refresh(session).thenCompose(snapshot -> {
+            if (ddl instanceof CreateFunction c) {
+                return createFunction(session, snapshot, c);
+            }
+            if (ddl instanceof CreateModel c) {
+                return createModel(session, snapshot, c);
+            }
+            if (ddl instanceof CreateMlEngine c) {
+                return create(session, snapshot, c.engine(), false, c.ifNotExists());
+            }
+            return drop(session, sql, snapshot, (Drop) ddl);
+        });
+    }
+
+    private CompletableFuture<PipelineResult> createFunction(StatementSession session, CatalogSnapshot snapshot,
+            CreateFunction c) {
+        AliasFunction f = c.function();
+        if (c.ifNotExists() && !c.orReplace() && snapshot.function(f.name()) != null) {
+            return create(session, snapshot, f, false, true); // a note, nothing checked or written
+        }
+        if (AiFunction.named(f.name()) != null) {
+            throw new ProxyException(ProxyError.OBJECT_EXISTS, f.name().toUpperCase() + " is a built-in AI function"
+                    + " of ragproxy; give the function another name");
+        }
+        try {
+            invoker.registry().rawModel(f.modelId());
+        } catch (UnknownModelException e) {
+            throw new ProxyException(ProxyError.UNKNOWN_MODEL, e.getMessage());
+        }
+        CompletableFuture<String> schema = f.schema() != null ? CompletableFuture.completedFuture(f.schema())
+                : CatalogStore.currentDatabase(session);
+        return schema.thenCompose(db -> create(session, snapshot, new AliasFunction(f.name(), db, f.parameter(),
+                f.parameterType(), f.returns(), f.modelId(), f.contentType(), f.accept(), f.timeoutMs(), f.definer(),
+                f.sqlSecurity()), c.orReplace(), c.ifNotExists()));
+    }
+
+    private CompletableFuture<PipelineResult> createModel(StatementSession session, CatalogSnapshot snapshot,
+            CreateModel c) {
+        MindsModel m = c.model();
+        if (c.ifNotExists() && !c.orReplace() && snapshot.model(m.name()) != null) {
+            return create(session, snapshot, m, false, true);
+        }
+        if (!m.engine().equalsIgnoreCase("bedrock") && snapshot.find(CatalogObject.Kind.ML_ENGINE, m.engine()) == null) {
+            throw new ProxyException(ProxyError.UNKNOWN_OBJECT, c.enginePosition() + ": there is no ML engine '"
+                    + m.engine() + "'; create it with CREATE ML_ENGINE " + m.engine() + " FROM bedrock, or write"
+                    + " engine = 'bedrock'");
+        }
+        if (m.modelId() != null) {
+            try {
+                invoker.registry().textModel(m.modelId());
+            } catch (UnknownModelException e) {
+                throw new ProxyException(ProxyError.UNKNOWN_MODEL, e.getMessage());
+            }
+        }
+        return create(session, snapshot, m, c.orReplace(), c.ifNotExists());
+    }
+
+    private CompletableFuture<PipelineResult> create(StatementSession session, CatalogSnapshot snapshot,
+            CatalogObject object, boolean orReplace, boolean ifNotExists) {
+        CatalogObject existing = snapshot.find(object.kind(), object.name());
+        if (existing != null && !orReplace) {
+            String what = object.kind().keyword() + " " + object.name();
+            if (ifNotExists) {
+                session.warn(NOTE_EXISTS, what + " already exists");
+                return CompletableFuture.completedFuture(ok(session));
+            }
+            throw new ProxyException(ProxyError.OBJECT_EXISTS, what + " already exists (" + existing.signature()
+                    + "); drop it first or use CREATE OR REPLACE " + object.kind().keyword());
+        }
+        Change change = orReplace ? Change.replace(object) : Change.create(object);
+        return catalog.store().write(session, List.of(change)).thenCompose(v -> catalog.refresh(session))
+                .thenApply(s -> ok(session));
+    }
+
+    private CompletableFuture<PipelineResult> drop(StatementSession session, String sql, CatalogSnapshot snapshot,
+            Drop d) {
+        CatalogObject object = snapshot.find(d.kind(), d.name());
+        if (d.kind() == CatalogObject.Kind.FUNCTION) {
+            AliasFunction f = (AliasFunction) object;
+            if (f == null || (d.qualifier() != null && !d.qualifier().equalsIgnoreCase(f.schema()))) {
+                // Not ours: a stored function of the backend, which answers (or says it does not exist).
+                return CompletableFuture.completedFuture(PipelineResult.forward(sql));
+            }
+        }
+        if (d.kind() == CatalogObject.Kind.MODEL && d.qualifier() != null
+                && !d.qualifier().equalsIgnoreCase(DdlParser.MINDSDB_PROJECT)) {
+            object = null;
+        }
+        String what = d.kind().keyword() + " " + (d.qualifier() == null ? "" : d.qualifier() + ".") + d.name();
+        if (object == null) {
+            if (d.ifExists()) {
+                session.warn(NOTE_MISSING, what + " does not exist");
+                return CompletableFuture.completedFuture(ok(session));
+            }
+            throw new ProxyException(ProxyError.UNKNOWN_OBJECT, what + " does not exist"
+                    + existing(snapshot, d.kind()));
+        }
+        if (d.kind() == CatalogObject.Kind.ML_ENGINE) {
+            List<String> users = new ArrayList<>();
+            for (CatalogEntry e : snapshot.entries()) {
+                if (e.object() instanceof MindsModel m && m.engine().equalsIgnoreCase(d.name())) {
+                    users.add(m.name());
+                }
+            }
+            if (!users.isEmpty()) {
+                throw new ProxyException(ProxyError.OBJECT_EXISTS, "ML_ENGINE " + d.name() + " is used by MODEL "
+                        + String.join(", ", users) + "; drop those first");
+            }
+        }
+        return catalog.store().write(session, List.of(Change.delete(d.kind(), d.name())))
+                .thenCompose(v -> catalog.refresh(session)).thenApply(s -> ok(session));
+    }
+
+    private static String existing(CatalogSnapshot snapshot, CatalogObject.Kind kind) {
+        List<String> names = new ArrayList<>();
+        for (CatalogEntry e : snapshot.entries()) {
+            if (e.object().kind() == kind) {
+                names.add(e.object().name());
+            }
+        }
+        return names.isEmpty() ? "; there are none (SHOW RAG FUNCTIONS lists the catalog)"
+                : "; the catalog has " + String.join(", ", names);
+    }
+
+    // ---------------------------------------------------------------------------------------- tables
+
+    /**
+     * Runs {@code sql} when it is a table statement the catalog owns: a {@code CREATE TABLE} with auto-embedding
+     * columns, or a {@code DROP TABLE} or {@code LOAD DATA} of a table that has them. Null when it is none of these.
+     */
+    public CompletableFuture<PipelineResult> tableStatement(StatementSession session, String sql,
+            CatalogSnapshot snapshot, Dialect dialect) {
+        String keyword = SqlLexer.firstWord(sql);
+        if (!keyword.equals("CREATE") && !keyword.equals("DROP") && !keyword.equals("LOAD")) {
+            return null; // the common case, decided without reading further
+        }
+        List<Token> tokens = SqlLexer.tokenize(sql);
+        Token first = tokens.get(0);
+        if (first.is("CREATE")) {
+            AutoEmbeddingTable.Parsed parsed = AutoEmbeddingTable.parse(sql);
+            return parsed == null ? null : createTable(session, parsed, snapshot, dialect);
+        }
+        if (snapshot.rules().isEmpty()) {
+            return null;
+        }
+        if (first.is("DROP") && (tokens.get(1).is("TABLE") || tokens.get(1).is("TABLES")
+                || (tokens.get(1).is("TEMPORARY") && tokens.get(2).is("TABLE")))) {
+            return dropTable(session, sql, tableNames(tokens, tokens.get(1).is("TEMPORARY") ? 3 : 2), snapshot);
+        }
+        if (first.is("LOAD")) {
+            for (int i = 1; i + 2 < tokens.size(); i++) {
+                if (tokens.get(i).is("INTO") && tokens.get(i + 1).is("TABLE")) {
+                    return loadData(session, sql, tableNames(tokens, i + 2).subList(0, 1), snapshot);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** {@code [IF EXISTS] [db.]t [, [db.]t]*} from token {@code i}, as {schema or null, table} pairs. */
+    private static List<String[]> tableNames(List<Token> tokens, int i) {
+        if (tokens.get(i).is("IF") && tokens.get(i + 1).is("EXISTS")) {
+            i += 2;
+        }
+        List<String[]> out = new ArrayList<>();
+        while (tokens.get(i).isName()) {
+            String[] name = {null, tokens.get(i).text()};
+            if (tokens.get(i + 1).isSymbol('.') && tokens.get(i + 2).isName()) {
+                name = new String[] {tokens.get(i).text(), tokens.get(i + 2).text()};
+                i += 2;
+            }
+            out.add(name);
+            i++;
+            if (!tokens.get(i).isSymbol(',')) {
+                break;
+            }
+            i++;
+        }
+        return out.isEmpty() ? List.<String[]>of(new String[] {null, ""}) : out;
+    }
+
+    /** The auto-embedding columns of the named tables, unqualified names resolved in the session's database. */
+    private static CompletableFuture<List<EmbeddingRule>> rulesOf(StatementSession session, List<String[]> names,
+            CatalogSnapshot snapshot) {
+        boolean anyUnqualified = names.stream().anyMatch(n -> n[0] == null && snapshot.hasRulesForTableName(n[1]));
+        CompletableFuture<String> db = anyUnqualified ? CatalogStore.currentDatabase(session)
+                : CompletableFuture.completedFuture(null);
+        return db.thenApply(database -> {
+            List<EmbeddingRule> rules = new ArrayList<>();
+            for (String[] n : names) {
+                String schema = n[0] != null ? n[0] : database;
+                if (schema != null) {
+                    rules.addAll(snapshot.rules(schema, n[1]));
+                }
+            }
+            return rules;
+        });
+    }
+
+    private CompletableFuture<PipelineResult> createTable(StatementSession session, AutoEmbeddingTable.Parsed p,
+            CatalogSnapshot snapshot, Dialect dialect) {
+        if (p.temporary()) {
+            throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "auto-embedding columns are kept in the shared"
+                    + " catalog, so they cannot belong to a TEMPORARY table; create a regular table");
+        }
+        try {
+            FunctionNames.of(p.table());
+        } catch (IllegalArgumentException e) {
+            throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "ragproxy finds writes to tables with"
+                    + " auto-embedding columns by their unquoted name, so '" + p.table() + "' must be a plain"
+                    + " identifier (letters, digits, _ and $)");
+        }
+        List<Integer> dimensions = new ArrayList<>();
+        for (AutoEmbeddingTable.Column c : p.columns()) {
+            dimensions.add(dimensions(c));
+        }
+        String rewritten = p.rewrite(dimensions, dialect::vectorType);
+        CompletableFuture<String> db = p.schema() != null ? CompletableFuture.completedFuture(p.schema())
+                : CatalogStore.currentDatabase(session);
+        return db.thenCompose(schema -> {
+            if (schema == null) {
+                throw new ProxyException(1046, "3D000", "No database selected", null);
+            }
+            CompletableFuture<Boolean> existed = !p.ifNotExists() ? CompletableFuture.completedFuture(false)
+                    : session.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                            + CatalogStore.literal(schema) + " AND TABLE_NAME = " + CatalogStore.literal(p.table()))
+                            .thenApply(r -> !"0".equals(r.first().rows().get(0).get(0)));
+            return existed.thenCompose(exists -> session.query(rewritten).thenCompose(result -> {
+                if (exists) {
+                    // IF NOT EXISTS on an existing table: the backend created nothing, the catalog keeps its rules.
+                    return CompletableFuture.completedFuture(ok(session, result.warnings()));
+                }
+                List<Change> changes = new ArrayList<>();
+                for (EmbeddingRule old : snapshot.rules(schema, p.table())) {
+                    changes.add(Change.delete(CatalogObject.Kind.EMBEDDING, old.name()));
+                }
+                for (int i = 0; i < p.columns().size(); i++) {
+                    AutoEmbeddingTable.Column c = p.columns().get(i);
+                    changes.add(Change.replace(new EmbeddingRule(schema, p.table(), c.name(), dimensions.get(i),
+                            c.model(), c.source(), c.options())));
+                }
+                return catalog.store().write(session, changes)
+                        .thenCompose(v -> catalog.refresh(session))
+                        .thenApply(s -> ok(session, result.warnings()))
+                        .exceptionallyCompose(e -> session.query("DROP TABLE " + Sql.table(schema, p.table()))
+                                .handle((r, ignored) -> null)
+                                .thenCompose(v -> CompletableFuture.failedFuture(e)));
+            }));
+        });
+    }
+
+    /** The vector's dimensions: as declared, checked against the model's; the model's when none is declared. */
+    private int dimensions(AutoEmbeddingTable.Column c) {
+        String options = new EmbeddingRule("-", "-", c.name(), c.dimensions(), c.model(), c.source(), c.options())
+                .storedOptions();
+        int model;
+        try {
+            model = invoker.dimensions(c.model(), options == null ? EmbedOptions.DEFAULT : EmbedOptions.fromJson(options));
+        } catch (UnknownModelException e) {
+            throw new ProxyException(ProxyError.UNKNOWN_MODEL, "EMBED_TEXT of column " + c.name() + ": "
+                    + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new ProxyException(ProxyError.BAD_OPTIONS, "EMBED_TEXT of column " + c.name() + ": " + e.getMessage());
+        }
+        if (c.dimensions() != null && c.dimensions() != model) {
+            throw new ProxyException(ProxyError.BAD_OPTIONS, "line " + c.at().line() + ", column " + c.at().column()
+                    + ": " + c.name() + " is VECTOR(" + c.dimensions() + ") but EMBED_TEXT('" + c.model() + "') makes "
+                    + model + " dimensions; declare VECTOR(" + model + ") or ask the model for " + c.dimensions()
+                    + " with options '{\"dimensions\": " + c.dimensions() + "}' if it takes them");
+        }
+        return model;
+    }
+
+    private CompletableFuture<PipelineResult> dropTable(StatementSession session, String sql, List<String[]> names,
+            CatalogSnapshot snapshot) {
+        return rulesOf(session, names, snapshot).thenCompose(rules -> {
+            if (rules.isEmpty()) {
+                return CompletableFuture.completedFuture(PipelineResult.forward(sql));
+            }
+            return session.query(sql).thenCompose(result -> {
+                List<Change> changes = new ArrayList<>();
+                rules.forEach(r -> changes.add(Change.delete(CatalogObject.Kind.EMBEDDING, r.name())));
+                return catalog.store().write(session, changes).thenCompose(v -> catalog.refresh(session))
+                        .handle((s, e) -> {
+                            if (e != null) {
+                                session.warn(1142, "the table was dropped but its auto-embedding columns stay in the"
+                                        + " catalog: " + CatalogStore.describe(e));
+                            }
+                            return ok(session, result.warnings());
+                        });
+            });
+        });
+    }
+
+    private CompletableFuture<PipelineResult> loadData(StatementSession session, String sql, List<String[]> names,
+            CatalogSnapshot snapshot) {
+        return rulesOf(session, names, snapshot).thenApply(rules -> {
+            if (rules.isEmpty()) {
+                return PipelineResult.forward(sql);
+            }
+            EmbeddingRule r = rules.get(0);
+            throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "LOAD DATA would leave the auto-embedding"
+                    + " column " + r.column() + " of " + r.table() + " empty, so ragproxy did not send it. Load the file"
+                    + " on a direct connection to the backend, then run " + refreshStatement(r) + " through ragproxy,"
+                    + " which fills the vectors in committed pages (SHOW RAG PENDING counts the rows still missing"
+                    + " one)");
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------- SHOW RAG
+
+    /** SHOW RAG FUNCTIONS' rows of the user's objects: Name, Kind, Returns, Signature, Definition, Owner, Created. */
+    public static List<List<String>> functionRows(CatalogSnapshot snapshot) {
+        List<List<String>> rows = new ArrayList<>();
+        for (CatalogEntry e : snapshot.entries()) {
+            CatalogObject o = e.object();
+            String returns = switch (o.kind()) {
+                case FUNCTION -> ((AliasFunction) o).returns();
+                case MODEL -> "rows";
+                case ML_ENGINE -> "";
+                case EMBEDDING -> "vector";
+            };
+            rows.add(Arrays.asList(o.name(), o.kind().label(), returns, o.signature(), o.definition().toString(),
+                    e.owner(), e.created()));
+        }
+        return rows;
+    }
+
+    /**
+     * SHOW RAG PENDING: for each auto-embedding column, the rows whose vector is missing (NULL while the source has
+     * text) and the statement that fills them (run by the backfill plan, in committed pages).
+     */
+    public CompletableFuture<List<List<String>>> pending(StatementSession session, CatalogSnapshot snapshot) {
+        List<List<String>> rows = new ArrayList<>();
+        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+        for (EmbeddingRule r : snapshot.rules()) {
+            String count = "SELECT COUNT(*) FROM " + Sql.table(r.schema(), r.table()) + " WHERE " + Sql.ident(r.column())
+                    + " IS NULL AND (" + r.source() + ") <> ''";
+            chain = chain.thenCompose(v -> session.query(count).handle((QueryResult result, Throwable e) -> {
+                rows.add(Arrays.asList(r.schema() + "." + r.table(), r.column(), r.model(),
+                        e == null ? result.first().rows().get(0).get(0) : null,
+                        e == null ? refreshStatement(r) : "cannot count: " + CatalogStore.describe(e)));
+                return null;
+            }));
+        }
+        return chain.thenApply(v -> rows);
+    }
+
+    /** The statement that fills the missing vectors of {@code r}'s column. */
+    static String refreshStatement(EmbeddingRule r) {
+        return "UPDATE " + Sql.table(r.schema(), r.table()) + " SET " + Sql.ident(r.column()) + " = "
+                + r.embedSql(r.source(), false) + " WHERE " + Sql.ident(r.column()) + " IS NULL AND (" + r.source()
+                + ") <> ''";
+    }
+
+    private static PipelineResult ok(StatementSession session) {
+        return ok(session, 0);
+    }
+
+    private static PipelineResult ok(StatementSession session, int warnings) {
+        return PipelineResult.reply(Packets.ok(session.alloc(), 1, 0, 0, session.serverStatus(), warnings, null,
+                session.sessionTrack()));
+    }
+}
