@@ -136,11 +136,11 @@ class AuroraFunctionsTest {
             exec(c, "CREATE TABLE t_bedrock (id INT PRIMARY KEY AUTO_INCREMENT, country VARCHAR(52),"
                     + " information TEXT)");
             exec(c, "INSERT INTO t_bedrock (country) VALUES ('Japan'), ('Sweden'), ('Mexico')");
-            UntilMaterialized.run(() -> update(c, "UPDATE t_bedrock SET information = json_unquote(json_extract("
+            update(c, "UPDATE t_bedrock SET information = json_unquote(json_extract("
                     + "claude3_haiku(CONCAT('{\"anthropic_version\": \"bedrock-2023-05-31\",\"max_tokens\": 1024,"
                     + "\"temperature\": 0,\"top_p\": 0, \"top_k\":1, \"stop_sequences\": [],\"messages\": [{\"role\":"
                     + " \"user\",\"content\": [{\"type\": \"text\", \"text\": \"What is the most popular food in ',"
-                    + " country, ' ?\"}]}]}')), '$.content[0].text'))"));
+                    + " country, ' ?\"}]}]}')), '$.content[0].text'))");
             for (List<String> row : rows(c, "SELECT country, information FROM t_bedrock ORDER BY id")) {
                 String body = "{\"anthropic_version\": \"bedrock-2023-05-31\",\"max_tokens\": 1024,\"temperature\": 0,"
                         + "\"top_p\": 0, \"top_k\":1, \"stop_sequences\": [],\"messages\": [{\"role\": \"user\","
@@ -179,7 +179,7 @@ class AuroraFunctionsTest {
                     + " being talked about based on the following content. " + String.join(",", feed) + " ?\"}]}]}";
             assertEquals(expected(HAIKU, allBody).at("/content/0/text").asText(), summary);
 
-            UntilMaterialized.run(() -> {
+            {
                 update(c, "UPDATE t_feed SET product = json_unquote(json_extract(claude3_haiku(CONCAT("
                         + "'{\"anthropic_version\": \"bedrock-2023-05-31\",\"max_tokens\": 1024,\"messages\": [{\"role\":"
                         + " \"user\",\"content\": [{\"type\": \"text\", \"text\": \"Only the product name in: ',"
@@ -188,7 +188,7 @@ class AuroraFunctionsTest {
                         + "'{\"anthropic_version\": \"bedrock-2023-05-31\",\"max_tokens\": 1024,\"messages\": [{\"role\":"
                         + " \"user\",\"content\": [{\"type\": \"text\", \"text\": \"Summarize: ', description,"
                         + " '\"}]}]}')), '$.content[0].text'))");
-            });
+            }
             for (List<String> row : rows(c, "SELECT description, product, summary FROM t_feed ORDER BY id")) {
                 String product = "{\"anthropic_version\": \"bedrock-2023-05-31\",\"max_tokens\": 1024,\"messages\":"
                         + " [{\"role\": \"user\",\"content\": [{\"type\": \"text\", \"text\": \"Only the product name"

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -24,13 +23,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Every SQL example of the README's "Coming from Aurora ML, MindsDB or TiDB Cloud" section, read from the README
  * and run in order with the mariadb CLI through the proxy (the section's configuration: Bedrock through the
  * emulator, TiDB Cloud's model name as an alias). A block marked {@code <!-- error NNNN -->} must fail with that
- * error; one marked {@code <!-- needs the materialized plan -->} is skipped while the proxy answers it with
- * error 7001 "… over columns …", and must run once that plan exists. The values the examples produce are checked
+ * error; every other block must run without error. The values the examples produce are checked
  * by the tests of each syntax ({@link AuroraFunctionsTest}, {@link MindsdbModelsTest}, {@link AutoEmbeddingTest}).
  */
 class ComingFromReadmeTest {
     private static final String DB = "ragproxy_it_readme";
-    private static final Pattern BLOCK = Pattern.compile("(?:<!-- (error \\d+|needs the materialized plan) -->\\n)?"
+    private static final Pattern BLOCK = Pattern.compile("(?:<!-- (error \\d+) -->\\n)?"
             + "```sql\\n(.*?)```", Pattern.DOTALL);
 
     @RegisterExtension
@@ -72,10 +70,6 @@ class ComingFromReadmeTest {
                 assertEquals(1, r.exitCode(), () -> "expected error " + code + ": " + r.describe());
                 assertTrue(r.stderr().contains("ERROR " + code + " "), r::describe);
                 return;
-            }
-            if (r.exitCode() != 0 && e.marker() != null && r.stderr().contains("ERROR 7001 ")
-                    && r.stderr().contains("over columns")) {
-                Assumptions.abort("needs the materialized plan (issue #4): " + r.stderr().trim());
             }
             assertEquals(0, r.exitCode(), r::describe);
             assertFalse(r.stderr().contains("ERROR"), r::describe);
