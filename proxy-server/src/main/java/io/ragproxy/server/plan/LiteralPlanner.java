@@ -91,7 +91,7 @@ public final class LiteralPlanner {
             }
             CompletableFuture<Map<AiCall, String>> replacements = dryRun
                     ? CompletableFuture.completedFuture(elided(analysis, inputs, dialect))
-                    : invoke(analysis, inputs, dialect, settings);
+                    : invoke(analysis, inputs, dialect, settings, session.cancellation());
             return replacements.thenApply(r -> new LiteralPlan(
                     SqlRenderer.render(analysis, r, dialect), distinct, inputs.stream().map(ModelInput::modelId)
                             .distinct().toList()));
@@ -174,7 +174,7 @@ public final class LiteralPlanner {
     }
 
     private CompletableFuture<Map<AiCall, String>> invoke(StatementAnalysis analysis, List<ModelInput> inputs,
-            Dialect dialect, RagSettings settings) {
+            Dialect dialect, RagSettings settings, CompletableFuture<Void> cancellation) {
         Map<String, List<ModelInput>> groups = new LinkedHashMap<>();
         for (ModelInput in : inputs) {
             groups.computeIfAbsent(in.groupKey(), k -> new ArrayList<>()).add(in);
@@ -184,7 +184,7 @@ public final class LiteralPlanner {
         for (List<ModelInput> group : groups.values()) {
             ModelInput head = group.get(0);
             List<String> texts = group.stream().map(ModelInput::text).toList();
-            all.add(results(head, texts, settings).thenAccept(results -> {
+            all.add(results(head, texts, settings, cancellation).thenAccept(results -> {
                 for (int i = 0; i < group.size(); i++) {
                     AiCall call = group.get(i).call();
                     String r = results.get(i);
@@ -202,15 +202,37 @@ public final class LiteralPlanner {
      * rag_on_error = 'null') for failed calls. Concurrent, de-duplicated and cached by the invoker.
      */
     CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings) {
+        return results(head, texts, settings, new CompletableFuture<>());
+    }
+
+    /**
+     * {@link #results(ModelInput, List, RagSettings)}, whose model calls are cancelled when {@code cancellation}
+     * completes (the statement was killed, or its plan stops): the future then fails.
+     */
+    CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings,
+            CompletableFuture<Void> cancellation) {
+        String model = head.modelName();
         if (head.embedOptions() != null) {
-            return invoker.embedAll(head.modelName(), texts, head.embedOptions(), settings.invocation())
-                    .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings,
-                            text -> invoker.embed(head.modelName(), text, head.embedOptions(), settings.invocation())))
+            EmbedOptions opts = head.embedOptions();
+            return cancelledBy(cancellation, invoker.embedAll(model, texts, opts, settings.invocation()))
+                    .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, cancellation,
+                            text -> cancelledBy(cancellation, invoker.embedAll(model,
+                                    java.util.Collections.singletonList(text), opts, settings.invocation()))
+                                    .thenApply(one -> one.get(0))))
                     .thenApply(vectors -> vectors.stream().map(v -> v == null ? null : Dialect.vectorText(v)).toList());
         }
-        return invoker.generateAll(head.modelName(), texts, head.generateOptions(), settings.invocation())
-                .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings,
-                        text -> invoker.generate(head.modelName(), text, head.generateOptions(), settings.invocation())));
+        GenerateOptions opts = head.generateOptions();
+        return cancelledBy(cancellation, invoker.generateAll(model, texts, opts, settings.invocation()))
+                .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, cancellation,
+                        text -> cancelledBy(cancellation, invoker.generateAll(model,
+                                java.util.Collections.singletonList(text), opts, settings.invocation()))
+                                .thenApply(one -> one.get(0))));
+    }
+
+    /** {@code calls}, cancelled (which cancels their model calls) when {@code cancellation} completes. */
+    private static <T> CompletableFuture<T> cancelledBy(CompletableFuture<Void> cancellation, CompletableFuture<T> calls) {
+        cancellation.thenRun(() -> calls.cancel(true));
+        return calls;
     }
 
     private static void put(Map<AiCall, String> replacements, AiCall call, String replacement) {
@@ -225,16 +247,21 @@ public final class LiteralPlanner {
      * fail again become NULL.
      */
     private static <T> CompletableFuture<List<T>> retryEachOrFail(ModelInput head, List<String> texts, Throwable error,
-            RagSettings settings, java.util.function.Function<String, CompletableFuture<T>> single) {
-        if (!settings.nullOnError()) {
+            RagSettings settings, CompletableFuture<Void> cancellation,
+            java.util.function.Function<String, CompletableFuture<T>> single) {
+        if (!settings.nullOnError() || cancellation.isDone()) {
             return CompletableFuture.failedFuture(ModelErrors.toProxy(head.call().function(), head.modelId(), error));
         }
         List<CompletableFuture<T>> each = new ArrayList<>();
         for (String text : texts) {
             each.add(single.apply(text).exceptionally(e -> null));
         }
-        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
-                .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            if (cancellation.isDone()) {
+                throw new java.util.concurrent.CancellationException("the statement was interrupted");
+            }
+            return each.stream().map(CompletableFuture::join).toList();
+        });
     }
 
     /** The replacement of an embedding call: the vector literal, or the distance to it. */
