@@ -143,6 +143,7 @@ class BackfillPlannerTest {
         await(() -> session.pageQueries().contains("update 1..500") && !embedder.pending.isEmpty(),
                 "page 1 is written and page 2's calls wait");
         List<CompletableFuture<Embeddings>> hanging = List.copyOf(embedder.pending);
+        int asked = embedder.texts.size();
         session.cancellation.complete(null);
         ProxyException e = failure(run);
         assertEquals(1317, e.code());
@@ -152,6 +153,7 @@ class BackfillPlannerTest {
                 e.getMessage());
         await(() -> hanging.stream().allMatch(CompletableFuture::isCancelled), "the model calls are cancelled");
         Thread.sleep(100);
+        assertEquals(asked, embedder.texts.size(), "no model call starts after the cancellation");
         assertEquals(List.of("select after -", "select after 500", "update 1..500"), session.pageQueries());
         assertEquals(500, session.written.size());
     }
