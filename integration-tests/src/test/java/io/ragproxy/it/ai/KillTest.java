@@ -286,6 +286,7 @@ class KillTest {
 
     private static void assertStoppedWithinASecond(Running run, long since) {
         long millis = TimeUnit.NANOSECONDS.toMillis(run.endedAt().get() - since);
+        System.out.println("the statement ended " + millis + " ms after the KILL");
         assertTrue(millis < 1000, "the statement ended " + millis + " ms after the KILL");
     }
 

@@ -229,9 +229,12 @@ public final class LiteralPlanner {
                                 .thenApply(one -> one.get(0))));
     }
 
-    /** {@code calls}, cancelled (which cancels their model calls) when {@code cancellation} completes. */
-    private static <T> CompletableFuture<T> cancelledBy(CompletableFuture<Void> cancellation, CompletableFuture<T> calls) {
-        cancellation.thenRun(() -> calls.cancel(true));
+    /**
+     * {@code calls}, cancelled (which cancels their model calls) when {@code cancellation} completes: off the thread
+     * that completes it, often an event loop, as cancelling hundreds of queued calls takes a while.
+     */
+    private <T> CompletableFuture<T> cancelledBy(CompletableFuture<Void> cancellation, CompletableFuture<T> calls) {
+        cancellation.thenRunAsync(() -> calls.cancel(true), parserExecutor);
         return calls;
     }
 

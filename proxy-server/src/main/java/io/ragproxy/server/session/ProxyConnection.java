@@ -61,8 +61,9 @@ import org.slf4j.LoggerFactory;
  * that waits on model calls stops too. The client going away or the backend connection ending does the same.
  *
  * <p>Both channels run on the client channel's event loop, so this object is confined to one thread and needs no
- * locks (the running statement's cancellation is the one field another connection reads). Reads follow writability in both directions: a slow reader stops the other side from being read, so
- * a large result never piles up in proxy memory.
+ * locks (the running statement's cancellation is the one field another connection reads). Reads follow writability
+ * in both directions: a slow reader stops the other side from being read, so a large result never piles up in proxy
+ * memory.
  */
 final class ProxyConnection implements StatementSession {
     private static final Logger log = LoggerFactory.getLogger("io.ragproxy.connections");
@@ -289,6 +290,10 @@ final class ProxyConnection implements StatementSession {
             case COMMAND -> {
                 if (collector != null) {
                     collect(frame);
+                    return;
+                }
+                if (localRunning) {
+                    frame.release(); // unsolicited (an error before the backend closes): the running statement answers
                     return;
                 }
                 boolean completed = tracker.onBackendFrame(frame);
