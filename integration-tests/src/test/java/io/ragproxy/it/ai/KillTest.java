@@ -242,6 +242,34 @@ class KillTest {
     }
 
     @Test
+    void killQueryOfAStatementWaitingForTheModelCancelsTheCall() throws Exception {
+        WORLD.emulator().setLatency(Duration.ofSeconds(5));
+        try (Connection a = WORLD.proxy().connect(DB); Connection b = WORLD.proxy().connect(DB)) {
+            long id = Long.parseLong(scalar(a, "SELECT CONNECTION_ID()"));
+            long cancelledBefore = AiProxy.counter(AiProxy.status(b), "Rag_ml_cancelled");
+            Running run = run(a, "INSERT INTO docs (id, content) VALUES (" + (ROWS + 1) + ", GENERATE('a slow answer'))");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (WORLD.emulator().inFlight() == 0) {
+                assertTrue(System.nanoTime() < deadline, "the model call did not start");
+                Thread.sleep(10);
+            }
+            long killedAt = System.nanoTime();
+            exec(b, "KILL QUERY " + id);
+            SQLException e = failure(run);
+            assertEquals(1317, e.getErrorCode(), e.getMessage());
+            assertTrue(e.getMessage().contains("nothing was written"), e.getMessage());
+            assertStoppedWithinASecond(run, killedAt);
+            long cancelDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (AiProxy.counter(AiProxy.status(b), "Rag_ml_cancelled") == cancelledBefore) {
+                assertTrue(System.nanoTime() < cancelDeadline, "the model call was not cancelled");
+                Thread.sleep(20);
+            }
+            assertEquals("0", scalar(b, "SELECT COUNT(*) FROM docs WHERE id = " + (ROWS + 1)), "nothing was inserted");
+            assertSelect1(a);
+        }
+    }
+
+    @Test
     void killQueryOfAPlainBackendQueryBehavesAsWithoutTheProxy() throws Exception {
         SQLException direct;
         try (Connection a = LocalBackend.get().connect(DB); Connection b = LocalBackend.get().connect(DB)) {
