@@ -100,8 +100,8 @@ public final class BackfillPlanner {
         Update u = (Update) analysis.statement();
         return pageQuery(u, analysis, primaryKey, "<last key>") + "; UPDATE " + u.getTable() + " SET … = CASE "
                 + primaryKey + " WHEN … END WHERE " + primaryKey + " IN (…)" + (u.getWhere() == null ? ""
-                : " AND (" + u.getWhere() + ")") + "  -- pages of " + PAGE_ROWS + " rows, each committed in autocommit mode;"
-                + " a page's model calls run while the page before it is written";
+                : " AND (" + u.getWhere() + ")") + "  -- pages of " + PAGE_ROWS + " rows, each committed in autocommit"
+                + " mode; a page's model calls run while the page before it is written";
     }
 
     /**
