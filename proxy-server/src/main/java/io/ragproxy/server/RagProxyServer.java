@@ -17,6 +17,7 @@ import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.pipeline.UnavailablePipeline;
 import io.ragproxy.server.session.ConnectionLimiter;
+import io.ragproxy.server.session.ConnectionRegistry;
 import io.ragproxy.server.session.FrontendInitializer;
 import io.ragproxy.server.tls.TlsContexts;
 import java.net.InetSocketAddress;
@@ -37,6 +38,8 @@ public final class RagProxyServer implements AutoCloseable {
     private final ProxyConfig config;
     private final StatementPipeline pipeline;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    /** Authenticated connections by the id their clients see, so a KILL on one reaches another's AI statement. */
+    private final ConnectionRegistry connections = new ConnectionRegistry();
     private EventLoopGroup bossGroup;
     private EventLoopGroup ioGroup;
     private Channel serverChannel;
@@ -66,7 +69,8 @@ public final class RagProxyServer implements AutoCloseable {
         int threads = config.ioThreads() > 0 ? config.ioThreads() : 2 * Runtime.getRuntime().availableProcessors();
         ioGroup = new NioEventLoopGroup(threads);
         ConnectionLimiter limiter = new ConnectionLimiter(config.maxConnections());
-        FrontendInitializer initializer = new FrontendInitializer(config, clientTls, backendTls, pipeline, limiter);
+        FrontendInitializer initializer = new FrontendInitializer(config, clientTls, backendTls, pipeline, limiter,
+                connections);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, ioGroup)
                 .channel(NioServerSocketChannel.class)

@@ -109,11 +109,12 @@ public final class AnswerPlanner {
         select.setSelectItems(rewritten);
         return literals.plan(session, analysis.statement().toString(), dialect, settings, false)
                 .thenCompose(plan -> session.query(plan.backendSql()))
-                .thenCompose(result -> answer(result.first().rows(), labels, sourceColumns, answerCalls, settings));
+                .thenCompose(result -> answer(result.first().rows(), labels, sourceColumns, answerCalls, settings,
+                        session.cancellation()));
     }
 
     private CompletableFuture<Answers> answer(List<List<String>> rows, List<String> labels, List<int[]> sourceColumns,
-            List<AnswerCall> calls, RagSettings settings) {
+            List<AnswerCall> calls, RagSettings settings, CompletableFuture<Void> cancellation) {
         if (rows.size() * (long) calls.size() > settings.maxCalls()) {
             throw new ProxyException(ProxyError.TOO_MANY_CALLS, "the statement has " + rows.size() + " groups to"
                     + " answer, more than rag_max_calls = " + settings.maxCalls() + "; raise it with SET rag_max_calls = "
@@ -133,7 +134,7 @@ public final class AnswerPlanner {
                         : INSTRUCTION + "\n" + new GroundedPrompt(question, s).format());
             }
             sourcesPerCall.add(sources);
-            perCall.add(literals.results(call.input(), prompts, settings));
+            perCall.add(literals.results(call.input(), prompts, settings, ModelWarnings.NONE, cancellation)); // KILL cancels the calls
         }
         return CompletableFuture.allOf(perCall.toArray(CompletableFuture[]::new)).thenApply(v -> {
             List<List<String>> out = new ArrayList<>();

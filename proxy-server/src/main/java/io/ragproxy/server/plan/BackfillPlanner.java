@@ -23,11 +23,12 @@ import net.sf.jsqlparser.statement.update.UpdateSet;
 
 /**
  * The <em>backfill</em> plan of DESIGN.md §3, for {@code UPDATE t SET v = EMBED(c) [, …] [WHERE …]}: keyset pages by
- * the table's primary key, each page's model calls concurrent (and cached), each page written with one UPDATE.
+ * the table's primary key, each page's model calls concurrent (and cached), each page written with one UPDATE while
+ * the next page's model calls run.
  *
  * <p>In autocommit mode every page commits on its own, so a 100k-row backfill never holds a 100k-row transaction
- * (TiDB limits transaction size), and re-running the statement after a failure resumes where it stopped when its
- * WHERE selects unfinished rows ({@code WHERE v IS NULL}). Inside a transaction the pages run under a savepoint
+ * (TiDB limits transaction size), and re-running the statement after a failure or a KILL QUERY resumes where it
+ * stopped when its WHERE selects unfinished rows ({@code WHERE v IS NULL}). Inside a transaction the pages run under a savepoint
  * and a failure rolls all of them back, so the UPDATE is atomic there.
  */
 public final class BackfillPlanner {
@@ -110,24 +111,38 @@ public final class BackfillPlanner {
         Update u = (Update) analysis.statement();
         return pageQuery(u, analysis, primaryKey, "<last key>") + "; UPDATE " + u.getTable() + " SET … = CASE "
                 + primaryKey + " WHEN … END WHERE " + primaryKey + " IN (…)" + (u.getWhere() == null ? ""
-                : " AND (" + u.getWhere() + ")") + "  -- pages of " + PAGE_ROWS + " rows, each committed in autocommit mode";
+                : " AND (" + u.getWhere() + ")") + "  -- pages of " + PAGE_ROWS + " rows, each committed in autocommit"
+                + " mode; a page's model calls run while the page before it is written";
     }
 
-    /** Runs the backfill; completes with the OK packet's counters. */
+    /**
+     * Runs the backfill; completes with the OK packet's counters. When the session's {@link
+     * StatementSession#cancellation()} completes (KILL QUERY, the client went away) it stops before the next page's
+     * write, cancels the model calls still outstanding and fails with 1317, saying how many rows were committed
+     * (inside a transaction: rolled back to the savepoint, as for a failure).
+     */
     public CompletableFuture<BackfillResult> run(StatementSession session, StatementAnalysis analysis, Dialect dialect,
             RagSettings settings) {
         Update u = (Update) analysis.statement();
         Progress progress = new Progress();
+        CompletableFuture<Void> cancellation = session.cancellation();
+        // Completes when the run stops early, killed or failed: every model call it still waits for is cancelled.
+        CompletableFuture<Void> stop = new CompletableFuture<>();
+        cancellation.thenRun(() -> stop.complete(null));
         return primaryKey(session, u.getTable())
                 .thenCompose(pk -> guard(session, u, analysis, settings).thenCompose(count -> {
                     boolean atomic = (session.serverStatus() & ServerStatus.IN_TRANS) != 0
                             || (session.serverStatus() & ServerStatus.AUTOCOMMIT) == 0;
                     progress.atomic = atomic;
-                    List<BackfillCall> calls = resolve(analysis, settings);
+                    Pages pages = new Pages(session, u, analysis, pk, resolve(analysis, settings), dialect, settings,
+                            progress, cancellation, stop);
                     CompletableFuture<Void> start = atomic
-                            ? session.query("SAVEPOINT " + SAVEPOINT).thenApply(r -> null)
+                            ? session.query("SAVEPOINT " + SAVEPOINT).thenApply(r -> {
+                                progress.savepointSet = true;
+                                return null;
+                            })
                             : CompletableFuture.completedFuture(null);
-                    return start.thenCompose(v -> page(session, u, analysis, pk, calls, dialect, settings, null, progress))
+                    return start.thenCompose(v -> pages.fetch(null)).thenCompose(pages::write)
                             .thenCompose(v -> atomic ? session.query("RELEASE SAVEPOINT " + SAVEPOINT).thenApply(r -> null)
                                     : CompletableFuture.completedFuture(null));
                 }))
@@ -135,18 +150,27 @@ public final class BackfillPlanner {
                     if (error == null) {
                         return CompletableFuture.completedFuture(new BackfillResult(progress.matched, progress.changed));
                     }
-                    return failed(session, progress, error);
+                    stop.complete(null);
+                    return failed(session, progress, error, cancellation.isDone());
                 })
                 .thenCompose(f -> f);
     }
 
-    private CompletableFuture<BackfillResult> failed(StatementSession session, Progress progress, Throwable error) {
+    /**
+     * The error of a backfill that stopped: the cause (the backend's own error, say a 1317 when KILL QUERY hit a page
+     * query; a model failure; or 1317 for a cancellation) and what became of the pages already written.
+     */
+    private CompletableFuture<BackfillResult> failed(StatementSession session, Progress progress, Throwable error,
+            boolean cancelled) {
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
-        ProxyException pe = cause instanceof ProxyException p ? p
+        ProxyException pe = cancelled ? new ProxyException(ProxyError.QUERY_INTERRUPTED, "Query execution was interrupted")
+                : cause instanceof ProxyException p ? p
                 : new ProxyException(ProxyError.INTERNAL, "the backfill failed: " + cause.getMessage(), cause);
         if (!progress.started) {
-            return CompletableFuture.failedFuture(pe); // failed before writing anything
+            // failed before writing anything
+            return CompletableFuture.failedFuture(cancelled ? new ProxyException(ProxyError.QUERY_INTERRUPTED,
+                    "Query execution was interrupted before the backfill wrote anything") : pe);
         }
         String what = progress.atomic
                 ? " The UPDATE ran inside a transaction: its " + progress.changed + " changed rows were rolled back."
@@ -248,30 +272,88 @@ public final class BackfillPlanner {
         return sql.append(" ORDER BY ").append(pk).append(" LIMIT ").append(PAGE_ROWS).toString();
     }
 
-    private CompletableFuture<Void> page(StatementSession session, Update u, StatementAnalysis analysis, String pk,
-            List<BackfillCall> calls, Dialect dialect, RagSettings settings, String after, Progress progress) {
-        progress.savepointSet = progress.atomic;
-        progress.started = true;
-        return session.query(pageQuery(u, analysis, pk, after)).thenCompose(result -> {
-            List<List<String>> rows = result.first().rows();
-            if (rows.isEmpty()) {
+    /** A page: its rows ({@code pk, text…}) and, per AI call, its model results in row order (already started). */
+    private record Page(List<List<String>> rows, List<CompletableFuture<List<String>>> values) {
+        static final Page NONE = new Page(List.of(), List.of());
+    }
+
+    /**
+     * One run's pages, overlapped: once page k's model results are in, the proxy reads page k+1 (keys after page k's
+     * last) and starts its model calls, then writes page k while those calls run. The backend connection still runs
+     * one query at a time, and the pages' keys are disjoint, so reading k+1 before writing k reads the same rows as
+     * after it. A failure anywhere stops before any further write; page k+1's calls are then cancelled.
+     */
+    private final class Pages {
+        private final StatementSession session;
+        private final Update u;
+        private final StatementAnalysis analysis;
+        private final String pk;
+        private final List<BackfillCall> calls;
+        private final Dialect dialect;
+        private final RagSettings settings;
+        private final Progress progress;
+        private final CompletableFuture<Void> cancellation;
+        private final CompletableFuture<Void> stop;
+
+        Pages(StatementSession session, Update u, StatementAnalysis analysis, String pk, List<BackfillCall> calls,
+                Dialect dialect, RagSettings settings, Progress progress, CompletableFuture<Void> cancellation,
+                CompletableFuture<Void> stop) {
+            this.session = session;
+            this.u = u;
+            this.analysis = analysis;
+            this.pk = pk;
+            this.calls = calls;
+            this.dialect = dialect;
+            this.settings = settings;
+            this.progress = progress;
+            this.cancellation = cancellation;
+            this.stop = stop;
+        }
+
+        /** Reads the page after key {@code after} (null: the first page) and starts its model calls. */
+        CompletableFuture<Page> fetch(String after) {
+            stopIfCancelled();
+            progress.started = true;
+            return session.query(pageQuery(u, analysis, pk, after)).thenApply(result -> {
+                List<List<String>> rows = result.first().rows();
+                if (rows.isEmpty()) {
+                    return Page.NONE;
+                }
+                List<CompletableFuture<List<String>>> values = new ArrayList<>();
+                for (int c = 0; c < calls.size(); c++) {
+                    int column = c + 1;
+                    List<String> texts = rows.stream().map(row -> row.get(column)).toList();
+                    values.add(literals.results(calls.get(c).input(), texts, settings,
+                            (text, code, message) -> session.warn(code, message), stop));
+                }
+                return new Page(rows, values);
+            });
+        }
+
+        /** Writes {@code page} once its model results are in, after reading the next page and starting its calls. */
+        CompletableFuture<Void> write(Page page) {
+            if (page.rows().isEmpty()) {
                 return CompletableFuture.completedFuture(null);
             }
-            List<CompletableFuture<List<String>>> values = new ArrayList<>();
-            for (int c = 0; c < calls.size(); c++) {
-                int column = c + 1;
-                List<String> texts = rows.stream().map(row -> row.get(column)).toList();
-                values.add(literals.results(calls.get(c).input(), texts, settings));
-            }
-            return CompletableFuture.allOf(values.toArray(CompletableFuture[]::new))
-                    .thenCompose(v -> session.query(pageUpdate(u, pk, rows, calls, values, dialect)))
-                    .thenCompose(written -> {
-                        count(progress, written);
-                        String last = ConstantValues.quote(rows.get(rows.size() - 1).get(0));
-                        return rows.size() < PAGE_ROWS ? CompletableFuture.completedFuture(null)
-                                : page(session, u, analysis, pk, calls, dialect, settings, last, progress);
+            List<List<String>> rows = page.rows();
+            return CompletableFuture.allOf(page.values().toArray(CompletableFuture[]::new))
+                    .thenCompose(v -> rows.size() < PAGE_ROWS ? CompletableFuture.completedFuture(Page.NONE)
+                            : fetch(ConstantValues.quote(rows.get(rows.size() - 1).get(0))))
+                    .thenCompose(next -> {
+                        stopIfCancelled(); // killed: no further write
+                        return session.query(pageUpdate(u, pk, rows, calls, page.values(), dialect))
+                                .thenCompose(written -> {
+                                    count(progress, written);
+                                    return write(next);
+                                });
                     });
-        });
+        }
+
+        private void stopIfCancelled() {
+            if (cancellation.isDone()) {
+                throw new ProxyException(ProxyError.QUERY_INTERRUPTED, "Query execution was interrupted");
+            }
+        }
     }
 
     private static String pageUpdate(Update u, String pk, List<List<String>> rows, List<BackfillCall> calls,

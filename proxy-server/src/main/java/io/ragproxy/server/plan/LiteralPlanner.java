@@ -96,7 +96,8 @@ public final class LiteralPlanner {
             }
             CompletableFuture<Map<AiCall, String>> replacements = dryRun
                     ? CompletableFuture.completedFuture(elided(analysis, inputs, dialect))
-                    : invoke(analysis, inputs, dialect, settings, (text, code, message) -> session.warn(code, message));
+                    : invoke(analysis, inputs, dialect, settings, (text, code, message) -> session.warn(code, message),
+                            session.cancellation());
             return replacements.thenApply(r -> new LiteralPlan(
                     SqlRenderer.render(analysis, r, dialect), distinct, inputs.stream().map(ModelInput::modelId)
                             .distinct().toList()));
@@ -208,7 +209,7 @@ public final class LiteralPlanner {
     }
 
     private CompletableFuture<Map<AiCall, String>> invoke(StatementAnalysis analysis, List<ModelInput> inputs,
-            Dialect dialect, RagSettings settings, ModelWarnings warnings) {
+            Dialect dialect, RagSettings settings, ModelWarnings warnings, CompletableFuture<Void> cancellation) {
         Map<String, List<ModelInput>> groups = new LinkedHashMap<>();
         for (ModelInput in : inputs) {
             groups.computeIfAbsent(in.groupKey(), k -> new ArrayList<>()).add(in);
@@ -218,7 +219,7 @@ public final class LiteralPlanner {
         for (List<ModelInput> group : groups.values()) {
             ModelInput head = group.get(0);
             List<String> texts = group.stream().map(ModelInput::text).toList();
-            all.add(results(head, texts, settings, warnings).thenAccept(results -> {
+            all.add(results(head, texts, settings, warnings, cancellation).thenAccept(results -> {
                 for (int i = 0; i < group.size(); i++) {
                     AiCall call = group.get(i).call();
                     String r = results.get(i);
@@ -236,24 +237,49 @@ public final class LiteralPlanner {
      * rag_on_error = 'null') for failed calls. Concurrent, de-duplicated and cached by the invoker.
      */
     CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings) {
-        return results(head, texts, settings, ModelWarnings.NONE);
+        return results(head, texts, settings, ModelWarnings.NONE, new CompletableFuture<>());
     }
 
     /** {@link #results(ModelInput, List, RagSettings)}, reporting each distinct input that became NULL to {@code warnings}. */
     CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings,
             ModelWarnings warnings) {
+        return results(head, texts, settings, warnings, new CompletableFuture<>());
+    }
+
+    /**
+     * {@link #results(ModelInput, List, RagSettings, ModelWarnings)}, whose model calls are cancelled when
+     * {@code cancellation} completes (the statement was killed, or its plan stops): the future then fails.
+     */
+    CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings,
+            ModelWarnings warnings, CompletableFuture<Void> cancellation) {
         if (head.raw() != null) {
-            return rawResults(head, texts, settings);
+            return cancelledBy(cancellation, rawResults(head, texts, settings));
         }
+        String model = head.modelName();
         if (head.embedOptions() != null) {
-            return invoker.embedAll(head.modelName(), texts, head.embedOptions(), settings.invocation())
-                    .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings,
-                            text -> invoker.embed(head.modelName(), text, head.embedOptions(), settings.invocation())))
+            EmbedOptions opts = head.embedOptions();
+            return cancelledBy(cancellation, invoker.embedAll(model, texts, opts, settings.invocation()))
+                    .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings, cancellation,
+                            text -> cancelledBy(cancellation, invoker.embedAll(model,
+                                    java.util.Collections.singletonList(text), opts, settings.invocation()))
+                                    .thenApply(one -> one.get(0))))
                     .thenApply(vectors -> vectors.stream().map(v -> v == null ? null : Dialect.vectorText(v)).toList());
         }
-        return invoker.generateAll(head.modelName(), texts, head.generateOptions(), settings.invocation())
-                .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings,
-                        text -> invoker.generate(head.modelName(), text, head.generateOptions(), settings.invocation())));
+        GenerateOptions opts = head.generateOptions();
+        return cancelledBy(cancellation, invoker.generateAll(model, texts, opts, settings.invocation()))
+                .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings, cancellation,
+                        text -> cancelledBy(cancellation, invoker.generateAll(model,
+                                java.util.Collections.singletonList(text), opts, settings.invocation()))
+                                .thenApply(one -> one.get(0))));
+    }
+
+    /**
+     * {@code calls}, cancelled (which cancels their model calls) when {@code cancellation} completes: off the thread
+     * that completes it, often an event loop, as cancelling hundreds of queued calls takes a while.
+     */
+    private <T> CompletableFuture<T> cancelledBy(CompletableFuture<Void> cancellation, CompletableFuture<T> calls) {
+        cancellation.thenRunAsync(() -> calls.cancel(true), parserExecutor);
+        return calls;
     }
 
     /**
@@ -312,8 +338,9 @@ public final class LiteralPlanner {
      * that fail again become NULL, each with one warning.
      */
     private static <T> CompletableFuture<List<T>> retryEachOrFail(ModelInput head, List<String> texts, Throwable error,
-            RagSettings settings, ModelWarnings warnings, java.util.function.Function<String, CompletableFuture<T>> single) {
-        if (!settings.nullOnError()) {
+            RagSettings settings, ModelWarnings warnings, CompletableFuture<Void> cancellation,
+            java.util.function.Function<String, CompletableFuture<T>> single) {
+        if (!settings.nullOnError() || cancellation.isDone()) {
             return CompletableFuture.failedFuture(ModelErrors.toProxy(head.call().function(), head.modelId(), error));
         }
         Map<String, CompletableFuture<T>> each = new LinkedHashMap<>();
@@ -327,6 +354,9 @@ public final class LiteralPlanner {
             }
         }
         return CompletableFuture.allOf(each.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
+            if (cancellation.isDone()) {
+                throw new java.util.concurrent.CancellationException("the statement was interrupted");
+            }
             for (String text : each.keySet()) { // warnings in the inputs' order, not the calls' completion order
                 Throwable e = failed.get(text);
                 if (e != null) {

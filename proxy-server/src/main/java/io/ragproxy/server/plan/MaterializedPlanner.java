@@ -339,7 +339,8 @@ public final class MaterializedPlanner {
             List<CompletableFuture<Void>> all = new ArrayList<>();
             for (Gather g : ready) {
                 List<String> texts = g.texts();
-                all.add(literals.results(inputs.get(g.call()), texts, settings)
+                all.add(literals.results(inputs.get(g.call()), texts, settings,
+                        (text, code, message) -> session.warn(code, message), session.cancellation())
                         .thenAccept(results -> resolved.put(g.call(), replacement(g, texts, results))));
             }
             // Temporary tables are written one query at a time, after the model calls.

@@ -190,7 +190,8 @@ final class StreamedRows implements RowStream {
                 String text = row.texts[s];
                 texts.add(text != null && failedInputs.contains(text) ? null : text);
             }
-            perColumn.add(literals.results(streamed.get(s).input(), texts, settings, warnings));
+            perColumn.add(literals.results(streamed.get(s).input(), texts, settings, warnings,
+                    session.cancellation()));
         }
         CompletableFuture.allOf(perColumn.toArray(CompletableFuture[]::new)).whenComplete((v, error) -> {
             List<List<String>> results = error == null ? perColumn.stream().map(CompletableFuture::join).toList() : null;

@@ -4,7 +4,8 @@ import java.util.Objects;
 
 /**
  * What {@link StatementScanner} found in one COM_QUERY: nothing ({@link #PLAIN}, relay the bytes unchanged), a
- * call of a catalog function, or a statement the proxy handles itself.
+ * call of a catalog function, a statement the proxy handles itself, or a {@code KILL} of a connection, which is
+ * relayed unchanged and, once the backend accepts it, also stops the target's running AI statement.
  *
  * <p>Instances are immutable. The no-hit result is the shared constant {@link #PLAIN}, so the common path
  * allocates nothing; compare kinds with {@link #kind()} rather than relying on identity.
@@ -21,25 +22,34 @@ public final class ScanResult {
         /** An unquoted, unqualified catalog function name followed by {@code (} somewhere in the input. */
         FUNCTION_CALL,
         /** A proxy statement at the start of one of the statements in the input; see {@link ProxyStatementKind}. */
-        PROXY_STATEMENT
+        PROXY_STATEMENT,
+        /**
+         * The input is one statement, {@code KILL [HARD | SOFT] [TIDB] [CONNECTION | QUERY] <id>} with an integer
+         * literal id: relay it unchanged and, when the backend answers OK, stop connection {@link #killTarget()}'s
+         * running AI statement too. Other KILL forms ({@code KILL QUERY ID}, {@code KILL USER}, an expression) and
+         * a KILL among several statements are {@link #PLAIN}: only the backend acts on them.
+         */
+        KILL
     }
 
     /** The result for input that needs no pipeline; shared so that the no-hit path allocates nothing. */
-    public static final ScanResult PLAIN = new ScanResult(Kind.PLAIN, null, null, -1, false);
+    public static final ScanResult PLAIN = new ScanResult(Kind.PLAIN, null, null, -1, false, -1);
 
     private final Kind kind;
     private final ProxyStatementKind proxyStatementKind;
     private final String name;
     private final int offset;
     private final boolean multiStatement;
+    private final long killTarget;
 
     private ScanResult(Kind kind, ProxyStatementKind proxyStatementKind, String name, int offset,
-            boolean multiStatement) {
+            boolean multiStatement, long killTarget) {
         this.kind = kind;
         this.proxyStatementKind = proxyStatementKind;
         this.name = name;
         this.offset = offset;
         this.multiStatement = multiStatement;
+        this.killTarget = killTarget;
     }
 
     /**
@@ -54,7 +64,7 @@ public final class ScanResult {
         if (offset < 0) {
             throw new IllegalArgumentException("offset < 0: " + offset);
         }
-        return new ScanResult(Kind.FUNCTION_CALL, null, name, offset, multiStatement);
+        return new ScanResult(Kind.FUNCTION_CALL, null, name, offset, multiStatement, -1);
     }
 
     /**
@@ -69,7 +79,21 @@ public final class ScanResult {
         if (offset < 0) {
             throw new IllegalArgumentException("offset < 0: " + offset);
         }
-        return new ScanResult(Kind.PROXY_STATEMENT, statementKind, statementKind.phrase(), offset, multiStatement);
+        return new ScanResult(Kind.PROXY_STATEMENT, statementKind, statementKind.phrase(), offset, multiStatement, -1);
+    }
+
+    /**
+     * Returns a {@link Kind#KILL} result whose {@link #name()} is {@code "kill connection"} or {@code "kill query"}.
+     *
+     * @param target the connection id the statement names (the backend's thread id)
+     * @param connection true for {@code KILL [CONNECTION]}, false for {@code KILL QUERY}
+     * @param offset the byte index of the {@code KILL} keyword
+     */
+    public static ScanResult kill(long target, boolean connection, int offset) {
+        if (target < 0 || offset < 0) {
+            throw new IllegalArgumentException("target " + target + ", offset " + offset);
+        }
+        return new ScanResult(Kind.KILL, null, connection ? "kill connection" : "kill query", offset, false, target);
     }
 
     /** Returns what was found. */
@@ -82,6 +106,16 @@ public final class ScanResult {
         return kind == Kind.PLAIN;
     }
 
+    /** Returns the connection id a {@link Kind#KILL} names, or {@code -1} for other kinds. */
+    public long killTarget() {
+        return killTarget;
+    }
+
+    /** Returns whether a {@link Kind#KILL} ends the whole connection ({@code KILL [CONNECTION]}), not just its query. */
+    public boolean killsConnection() {
+        return kind == Kind.KILL && "kill connection".equals(name);
+    }
+
     /** Returns which proxy statement was found, or {@code null} unless {@link #kind()} is {@code PROXY_STATEMENT}. */
     public ProxyStatementKind proxyStatementKind() {
         return proxyStatementKind;
@@ -89,7 +123,8 @@ public final class ScanResult {
 
     /**
      * Returns the lower-case name that hit: the catalog function name for {@code FUNCTION_CALL}, the
-     * {@link ProxyStatementKind#phrase()} for {@code PROXY_STATEMENT}, or {@code null} for {@code PLAIN}.
+     * {@link ProxyStatementKind#phrase()} for {@code PROXY_STATEMENT}, {@code "kill query"} or
+     * {@code "kill connection"} for {@code KILL}, or {@code null} for {@code PLAIN}.
      */
     public String name() {
         return name;
@@ -97,7 +132,7 @@ public final class ScanResult {
 
     /**
      * Returns the byte index of the hit: the first byte of the function name for {@code FUNCTION_CALL}, of the
-     * statement's first keyword for {@code PROXY_STATEMENT}; {@code -1} for {@code PLAIN}.
+     * statement's first keyword for {@code PROXY_STATEMENT} and {@code KILL}; {@code -1} for {@code PLAIN}.
      */
     public int offset() {
         return offset;
@@ -118,12 +153,13 @@ public final class ScanResult {
                 && proxyStatementKind == other.proxyStatementKind
                 && Objects.equals(name, other.name)
                 && offset == other.offset
-                && multiStatement == other.multiStatement;
+                && multiStatement == other.multiStatement
+                && killTarget == other.killTarget;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(kind, proxyStatementKind, name, offset, multiStatement);
+        return Objects.hash(kind, proxyStatementKind, name, offset, multiStatement, killTarget);
     }
 
     @Override
@@ -132,6 +168,7 @@ public final class ScanResult {
             return "ScanResult[PLAIN]";
         }
         return "ScanResult[" + kind + (proxyStatementKind == null ? "" : " " + proxyStatementKind)
-                + " name=" + name + " offset=" + offset + (multiStatement ? " multiStatement" : "") + "]";
+                + " name=" + name + (kind == Kind.KILL ? " target=" + killTarget : "") + " offset=" + offset
+                + (multiStatement ? " multiStatement" : "") + "]";
     }
 }

@@ -68,9 +68,18 @@ import java.util.Objects;
  * ({@code BEGIN … ; … END}) of a stored program is therefore seen as several statements; that only makes
  * {@link ScanResult#multiStatement()} true for it.
  *
+ * <h2>KILL</h2>
+ * {@code KILL [HARD | SOFT] [TIDB] [CONNECTION | QUERY] <digits>} as the whole input (a trailing {@code ;} and
+ * comments allowed) gives {@link ScanResult.Kind#KILL} with the id: the proxy relays it unchanged and, on the
+ * backend's OK, stops that connection's running AI statement as well. Plain traffic pays one more 4-byte keyword
+ * comparison for statements whose first word has four letters. {@code KILL QUERY ID <query id>},
+ * {@code KILL USER …}, an id that is an expression ({@code KILL @id}) and a KILL among several statements are
+ * plain: the backend alone acts on them.
+ *
  * <h2>Result</h2>
  * If any statement is a proxy statement, the first one wins ({@code PROXY_STATEMENT}); otherwise the first
- * function call anywhere in the input gives {@code FUNCTION_CALL}; otherwise {@link ScanResult#PLAIN}.
+ * function call anywhere in the input gives {@code FUNCTION_CALL}; otherwise a lone KILL gives {@code KILL};
+ * otherwise {@link ScanResult#PLAIN}.
  *
  * <p>Instances are immutable and thread-safe; build a new one when the catalog's {@link FunctionNames} change.
  */
@@ -117,6 +126,14 @@ public final class StatementScanner {
     private static final int S_SET_NAME_RAG = 20;
     /** Skipping the rest of an assignment up to a top-level {@code ,}. */
     private static final int S_SET_SKIP = 21;
+    /** After {@code KILL} and any of {@code HARD}, {@code SOFT}, {@code TIDB}: a mode keyword or the id follows. */
+    private static final int S_KILL = 22;
+    private static final int S_KILL_CONNECTION = 23;
+    private static final int S_KILL_QUERY = 24;
+    /** After the id of a {@code KILL [CONNECTION]}: the statement must end here. */
+    private static final int S_KILL_CONNECTION_ID = 25;
+    /** After the id of a {@code KILL QUERY}: the statement must end here. */
+    private static final int S_KILL_QUERY_ID = 26;
     /** A recognizer step returns {@code HIT + kind.ordinal()} when it has recognized a proxy statement. */
     private static final int HIT = 1 << 16;
 
@@ -147,6 +164,14 @@ public final class StatementScanner {
     private static final byte[] KW_PERSIST = keyword("persist");
     private static final byte[] KW_PERSIST_ONLY = keyword("persist_only");
     private static final byte[] PREFIX_RAG = keyword("rag_");
+    private static final byte[] KW_KILL = keyword("kill");
+    private static final byte[] KW_HARD = keyword("hard");
+    private static final byte[] KW_SOFT = keyword("soft");
+    private static final byte[] KW_TIDB = keyword("tidb");
+    private static final byte[] KW_CONNECTION = keyword("connection");
+    private static final byte[] KW_QUERY = keyword("query");
+    /** Decimal digits of the largest thread id the proxy reads ({@code Long.MAX_VALUE} has 19). */
+    private static final int MAX_KILL_ID_DIGITS = 18;
 
     /** MySQL writes 5 version digits, MariaDB 5 or 6. */
     private static final int MAX_VERSION_DIGITS = 6;
@@ -250,6 +275,11 @@ public final class StatementScanner {
         int functionOffset = -1;
         int proxyKind = -1;
         int proxyOffset = -1;
+        // A KILL statement of one connection id: where it starts, where its id is, and its mode (S_KILL_*_ID).
+        int killOffset = -1;
+        int killIdStart = -1;
+        int killIdEnd = -1;
+        int killMode = -1;
 
         scan:
         while (pos < end) {
@@ -349,6 +379,10 @@ public final class StatementScanner {
             }
 
             if (type == ';') {
+                if (state == S_KILL_CONNECTION_ID || state == S_KILL_QUERY_ID) {
+                    killMode = state;
+                    killOffset = statementStart;
+                }
                 state = S_START;
                 depth = 0;
                 afterSemicolon = true;
@@ -389,6 +423,10 @@ public final class StatementScanner {
                     state = proxyKind >= 0 ? S_NONE : firstToken(a, b, type, tokenStart, pos);
                 } else {
                     state = step(a, b, state, type, tokenStart, pos, depth);
+                    if ((state == S_KILL_CONNECTION_ID || state == S_KILL_QUERY_ID) && killOffset < 0) {
+                        killIdStart = tokenStart;
+                        killIdEnd = pos;
+                    }
                     if (state >= HIT) {
                         proxyKind = state - HIT;
                         proxyOffset = statementStart;
@@ -433,6 +471,16 @@ public final class StatementScanner {
         if (tableName != null) {
             return ScanResult.functionCall(tableName, tableOffset, multiStatement);
         }
+        if (state == S_KILL_CONNECTION_ID || state == S_KILL_QUERY_ID) {
+            killMode = state;
+            killOffset = statementStart;
+        }
+        if (killOffset >= 0 && !multiStatement) {
+            long id = digits(a, b, killIdStart, killIdEnd);
+            if (id >= 0) {
+                return ScanResult.kill(id, killMode == S_KILL_CONNECTION_ID, killOffset - delta);
+            }
+        }
         return ScanResult.PLAIN;
     }
 
@@ -466,6 +514,9 @@ public final class StatementScanner {
             case 4:
                 if (equalsIgnoreCase(a, b, s, e, KW_SHOW)) {
                     return S_SHOW;
+                }
+                if (equalsIgnoreCase(a, b, s, e, KW_KILL)) {
+                    return S_KILL;
                 }
                 return equalsIgnoreCase(a, b, s, e, KW_DROP) ? S_DROP : S_NONE;
             case 6:
@@ -563,6 +614,31 @@ public final class StatementScanner {
                 return type == ':' ? S_SET_NAME_RAG : S_SET_SKIP;
             case S_SET_SKIP:
                 return type == ',' && depth == 0 ? S_SET_VAR : S_SET_SKIP;
+            case S_KILL:
+                if (word) {
+                    if (isAllDigits(a, b, s, e)) {
+                        return S_KILL_CONNECTION_ID;
+                    }
+                    if (equalsIgnoreCase(a, b, s, e, KW_QUERY)) {
+                        return S_KILL_QUERY;
+                    }
+                    if (equalsIgnoreCase(a, b, s, e, KW_CONNECTION)) {
+                        return S_KILL_CONNECTION;
+                    }
+                    if (equalsIgnoreCase(a, b, s, e, KW_HARD) || equalsIgnoreCase(a, b, s, e, KW_SOFT)
+                            || equalsIgnoreCase(a, b, s, e, KW_TIDB)) {
+                        return S_KILL;
+                    }
+                }
+                return S_NONE; // KILL USER …, KILL @var, KILL (expression): the backend's alone
+            case S_KILL_CONNECTION:
+                return word && isAllDigits(a, b, s, e) ? S_KILL_CONNECTION_ID : S_NONE;
+            case S_KILL_QUERY:
+                // KILL QUERY ID <query id> names a backend query, not a connection: the backend's alone.
+                return word && isAllDigits(a, b, s, e) ? S_KILL_QUERY_ID : S_NONE;
+            case S_KILL_CONNECTION_ID:
+            case S_KILL_QUERY_ID:
+                return S_NONE; // more than an id (KILL 5 + 1): an expression the proxy does not evaluate
             default:
                 return S_NONE;
         }
@@ -661,6 +737,21 @@ public final class StatementScanner {
             pos++;
         }
         return pos;
+    }
+
+    /** The value of the all-digit word {@code [s, e)}, or -1 when it has more digits than the proxy reads. */
+    private static long digits(byte[] a, ByteBuf b, int s, int e) {
+        while (s < e - 1 && at(a, b, s) == '0') {
+            s++; // leading zeros
+        }
+        if (e - s > MAX_KILL_ID_DIGITS) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = s; i < e; i++) {
+            v = v * 10 + (at(a, b, i) - '0');
+        }
+        return v;
     }
 
     private static boolean isAllDigits(byte[] a, ByteBuf b, int s, int e) {

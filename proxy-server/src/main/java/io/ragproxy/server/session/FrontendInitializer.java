@@ -18,14 +18,20 @@ public final class FrontendInitializer {
     private final SslContext backendTls;
     private final StatementPipeline pipeline;
     private final ConnectionLimiter limiter;
+    private final ConnectionRegistry registry;
 
+    /**
+     * @param limiter the server's connection count
+     * @param registry the server's live connections, by the connection id their clients see (for KILL)
+     */
     public FrontendInitializer(ProxyConfig config, SslContext clientTls, SslContext backendTls,
-            StatementPipeline pipeline, ConnectionLimiter limiter) {
+            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry) {
         this.config = config;
         this.clientTls = clientTls;
         this.backendTls = backendTls;
         this.pipeline = pipeline;
         this.limiter = limiter;
+        this.registry = registry;
     }
 
     /** Adds the handlers of a newly accepted client channel. */
@@ -36,6 +42,6 @@ public final class FrontendInitializer {
         }
         ch.pipeline().addLast(FRAMES, new FrameDecoder());
         ch.pipeline().addLast("connection", new FrontendHandler(
-                new ProxyConnection(ch, config, clientTls, backendTls, pipeline, limiter)));
+                new ProxyConnection(ch, config, clientTls, backendTls, pipeline, limiter, registry)));
     }
 }

@@ -48,6 +48,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
@@ -58,15 +59,24 @@ import org.slf4j.LoggerFactory;
  * (DESIGN.md §2), then the command phase, where every frame is relayed as the same bytes except a COM_QUERY the
  * scan flags, which goes to the {@link StatementPipeline} once the backend is idle.
  *
+ * <p>A {@code KILL [QUERY] <id>} (flagged by the scan) is relayed unchanged; when the backend accepts it, the
+ * {@link ConnectionRegistry} also completes the target connection's {@link #cancellation()}, so a pipeline statement
+ * that waits on model calls stops too. The client going away or the backend connection ending does the same.
+ *
  * <p>Both channels run on the client channel's event loop, so this object is confined to one thread and needs no
- * locks. Reads follow writability in both directions: a slow reader stops the other side from being read, so
- * a large result never piles up in proxy memory.
+ * locks (the running statement's cancellation is the one field another connection reads). Reads follow writability
+ * in both directions: a slow reader stops the other side from being read, so a large result never piles up in proxy
+ * memory.
  */
 final class ProxyConnection implements StatementSession {
     private static final Logger log = LoggerFactory.getLogger("io.ragproxy.connections");
     private static final String VERSION_SUFFIX = "-ragproxy";
     /** Frames a pipelining client may get ahead by while the proxy runs a statement of its own. */
     private static final int MAX_HELD_FRAMES = 256;
+    /** How long a pipeline statement may take to stop and report after the backend connection ended. */
+    private static final long BACKEND_GONE_GRACE_SECONDS = 5;
+    /** MariaDB's ER_CONNECTION_KILLED ("Connection was killed", 70100). */
+    private static final int ER_CONNECTION_KILLED = 1927;
 
     private enum Phase { CONNECTING, GREETED, CLIENT_TLS, AUTHENTICATING, COMMAND, CLOSED }
 
@@ -76,6 +86,7 @@ final class ProxyConnection implements StatementSession {
     private final SslContext backendTls;
     private final StatementPipeline pipeline;
     private final ConnectionLimiter limiter;
+    private final ConnectionRegistry registry;
     private final long openedNanos = System.nanoTime();
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
 
@@ -110,6 +121,12 @@ final class ProxyConnection implements StatementSession {
     private ProxyWarnings lastWarnings;
     /** Proxy warnings to add to the final packet of the next relayed response: a rewritten statement's. */
     private int relayWarnings;
+    /** The running pipeline statement's cancellation (null between statements); read by KILLs on other loops. */
+    private volatile CompletableFuture<Void> running;
+    /** A relayed KILL whose response is the next one to complete. */
+    private ScanResult killWatch;
+    /** The backend connection ended while a pipeline statement ran; the client is closed once it has reported. */
+    private boolean backendGone;
 
     /**
      * A statement waiting for the backend to become idle: a flagged one, or (read non-null) one reading the proxy
@@ -118,13 +135,14 @@ final class ProxyConnection implements StatementSession {
     private record PendingStatement(String sql, ScanResult scan, ProxyWarnings.Read read) {}
 
     ProxyConnection(SocketChannel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
-            StatementPipeline pipeline, ConnectionLimiter limiter) {
+            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry) {
         this.client = client;
         this.config = config;
         this.clientTls = clientTls;
         this.backendTls = backendTls;
         this.pipeline = pipeline;
         this.limiter = limiter;
+        this.registry = registry;
     }
 
     // ---- connection setup -------------------------------------------------------------------------------
@@ -294,10 +312,17 @@ final class ProxyConnection implements StatementSession {
                     collect(frame);
                     return;
                 }
+                if (localRunning) {
+                    frame.release(); // unsolicited (an error before the backend closes): the running statement answers
+                    return;
+                }
                 boolean completed = tracker.onBackendFrame(frame);
                 if (completed && relayWarnings != 0) {
                     Packets.addWarnings(frame, relayWarnings, deprecateEof());
                     relayWarnings = 0;
+                }
+                if (completed && killWatch != null) {
+                    killAnswered(Packets.firstByte(frame) == 0x00);
                 }
                 client.write(frame, client.voidPromise());
                 if (completed && afterForward != null && tracker.isIdle()) {
@@ -334,6 +359,7 @@ final class ProxyConnection implements StatementSession {
         tracker = new ResponseTracker(Capabilities.has(negotiated, Capabilities.CLIENT_DEPRECATE_EOF));
         settings = pipeline.initialSettings();
         loggedOpen = true;
+        registry.register(handshake.connectionId(), this);
         log.info("open conn={} user={} client={} tls={} backend={}", handshake.connectionId(), user,
                 address(client.remoteAddress()), client.pipeline().get(SslHandler.class) != null,
                 config.backendAddress());
@@ -411,7 +437,11 @@ final class ProxyConnection implements StatementSession {
                     lastWarnings = null; // any other statement clears them
                 }
             }
-            if (scan.isPlain() && read == null) {
+            boolean kill = scan.kind() == ScanResult.Kind.KILL;
+            if ((scan.isPlain() && read == null) || (kill && (tracker.isIdle() || tracker.isOpaque()))) {
+                if (kill && tracker.isIdle()) {
+                    killWatch = scan; // relayed as is; the next response to complete is its own
+                }
                 tracker.onCommand(Commands.COM_QUERY);
                 for (ByteBuf f : frames) {
                     tracker.onClientFrame(f);
@@ -443,7 +473,16 @@ final class ProxyConnection implements StatementSession {
     private void runLocal() {
         PendingStatement statement = waiting;
         waiting = null;
+        if (statement.scan().kind() == ScanResult.Kind.KILL) {
+            // A KILL the client pipelined behind other commands: their responses are complete, so it goes now.
+            killWatch = statement.scan();
+            tracker.onCommand(Commands.COM_QUERY);
+            backend.writeAndFlush(queryFrame(statement.sql()));
+            drainHeld();
+            return;
+        }
         localRunning = true;
+        running = new CompletableFuture<>();
         CompletableFuture<PipelineResult> result;
         try {
             if (statement.read() != null) {
@@ -472,11 +511,24 @@ final class ProxyConnection implements StatementSession {
 
     private void finishLocal(PipelineResult result, Throwable error) {
         localRunning = false;
+        CompletableFuture<Void> cancellation = running;
+        running = null;
         if (phase != Phase.COMMAND) {
             if (result instanceof PipelineResult.Reply reply) {
                 reply.frames().release();
             }
             statementWarnings = null;
+            return;
+        }
+        if (cancellation != null && cancellation.isDone() && !(result instanceof PipelineResult.Reply)) {
+            // Killed: a statement not sent yet is not sent; a plan that stopped midway reports what it wrote.
+            error = interrupted(error);
+            result = null;
+        }
+        if (backendGone) {
+            ByteBuf last = result instanceof PipelineResult.Reply reply ? reply.frames() : errorFrame(error, 1);
+            phase = Phase.CLOSED;
+            client.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         ProxyWarnings warnings = statementWarnings;
@@ -709,7 +761,7 @@ final class ProxyConnection implements StatementSession {
             }));
             return hop;
         }
-        if (phase != Phase.COMMAND) {
+        if (phase != Phase.COMMAND || backendGone) {
             return CompletableFuture.failedFuture(new ProxyException(ProxyError.INTERNAL, "the connection is closed"));
         }
         if (collector != null || streaming != null || !tracker.isIdle()) {
@@ -796,6 +848,7 @@ final class ProxyConnection implements StatementSession {
 
     void clientClosed() {
         phase = Phase.CLOSED;
+        interrupt(running, "the client disconnected");
         if (backend != null && backend.isOpen()) {
             // Flush what the client sent last (COM_QUIT), then close.
             backend.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -807,6 +860,19 @@ final class ProxyConnection implements StatementSession {
         if (phase == Phase.CONNECTING) {
             failClient(0, new ProxyException(ProxyError.BACKEND_UNREACHABLE, "the backend at "
                     + config.backendAddress() + " closed the connection before its handshake"));
+            return;
+        }
+        if (phase == Phase.COMMAND && localRunning) {
+            // KILL CONNECTION or a backend restart under a running pipeline statement: stop it, let it tell the
+            // client what it wrote (finishLocal), then close; a statement that does not stop is cut off.
+            backendGone = true;
+            interrupt(running, "the backend closed the connection");
+            failCollected();
+            client.eventLoop().schedule(() -> {
+                if (phase == Phase.COMMAND) {
+                    closeBoth("the backend closed the connection and the statement did not stop");
+                }
+            }, BACKEND_GONE_GRACE_SECONDS, TimeUnit.SECONDS);
             return;
         }
         phase = Phase.CLOSED;
@@ -859,12 +925,10 @@ final class ProxyConnection implements StatementSession {
             streaming = null;
             reader.abort(new ProxyException(ProxyError.INTERNAL, "the connection closed"));
         }
-        if (collector != null) {
-            collector.discard();
-            collector = null;
-            collected.completeExceptionally(new ProxyException(ProxyError.INTERNAL, "the connection closed"));
-            collected = null;
+        if (loggedOpen) {
+            registry.unregister(handshake.connectionId(), this);
         }
+        failCollected();
         held.forEach(ReferenceCountUtil::release);
         held.clear();
         if (queryFrames != null) {
@@ -882,6 +946,65 @@ final class ProxyConnection implements StatementSession {
             log.info("close user={} client={} duration={}ms (not authenticated)", user,
                     address(client.remoteAddress()), millis);
         }
+    }
+
+    /** Fails the pipeline's backend query in progress, if any: its connection is gone. */
+    private void failCollected() {
+        if (collector != null) {
+            TextResultCollector c = collector;
+            CompletableFuture<QueryResult> f = collected;
+            collector = null;
+            collected = null;
+            c.discard();
+            f.completeExceptionally(new ProxyException(ProxyError.INTERNAL, "the connection closed"));
+        }
+    }
+
+    // ---- KILL ---------------------------------------------------------------------------------------------
+
+    /**
+     * The backend answered a KILL this connection relayed. Only when it accepted it (the issuer's own rights decide,
+     * and "Unknown thread id" reaches the client as usual) does the target's pipeline statement stop too.
+     */
+    private void killAnswered(boolean accepted) {
+        ScanResult kill = killWatch;
+        killWatch = null;
+        if (accepted) {
+            registry.killed(kill.killTarget(), kill.killsConnection(), handshake.connectionId());
+        }
+    }
+
+    /**
+     * Stops the pipeline statement running now, if any (from any thread: a KILL accepted on another connection).
+     * The statement as of this call is the one stopped; one started after it is not affected.
+     */
+    void interruptRunning(String by) {
+        CompletableFuture<Void> statement = running;
+        if (statement != null) {
+            client.eventLoop().execute(() -> interrupt(statement, by));
+        }
+    }
+
+    /** On the event loop: completes {@code statement}'s cancellation if it is still the one running. */
+    private void interrupt(CompletableFuture<Void> statement, String by) {
+        if (statement != null && statement == running && !statement.isDone()) {
+            log.info("interrupting the statement of conn={} user={}: {}", handshake.connectionId(), user, by);
+            statement.complete(null);
+        }
+    }
+
+    /**
+     * The error a stopped statement answers with: the plan's own (a backfill's 1317 says how many rows it
+     * committed; the backend's 1317 or 1927 when it killed the plan's query), else a 1317 saying nothing was sent.
+     */
+    private static Throwable interrupted(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof ProxyException pe && (pe.code() == ProxyError.QUERY_INTERRUPTED.code()
+                || pe.code() == ER_CONNECTION_KILLED)) {
+            return pe;
+        }
+        return new ProxyException(ProxyError.QUERY_INTERRUPTED, "Query execution was interrupted (KILL QUERY, or the"
+                + " connection closed) before ragproxy sent the statement to the backend; nothing was written");
     }
 
     private static String address(SocketAddress address) {
@@ -937,6 +1060,7 @@ final class ProxyConnection implements StatementSession {
 
     @Override
     public CompletableFuture<Void> cancellation() {
-        return new CompletableFuture<>(); // Replaced by the KILL QUERY work: never completes yet.
+        CompletableFuture<Void> statement = running;
+        return statement != null ? statement : new CompletableFuture<>();
     }
 }

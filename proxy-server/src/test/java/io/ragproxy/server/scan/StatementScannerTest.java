@@ -439,6 +439,102 @@ class StatementScannerTest {
     }
 
     @Nested
+    class Kill {
+
+        private ScanResult assertKill(String sql, long target, boolean connection) {
+            ScanResult result = scan(sql);
+            assertEquals(ScanResult.Kind.KILL, result.kind(), sql);
+            assertEquals(target, result.killTarget(), sql);
+            assertEquals(connection, result.killsConnection(), sql);
+            assertEquals(connection ? "kill connection" : "kill query", result.name(), sql);
+            assertNull(result.proxyStatementKind(), sql);
+            assertFalse(result.multiStatement(), sql);
+            return result;
+        }
+
+        @Test
+        void killQueryAndKillConnectionOfAThreadId() {
+            assertKill("KILL QUERY 42", 42, false);
+            assertKill("kill query 7", 7, false);
+            assertKill("KILL 42", 42, true);
+            assertKill("KILL CONNECTION 42", 42, true);
+            assertKill("Kill Connection 0042", 42, true);
+            assertKill("KILL QUERY 4294967295", 4294967295L, false);
+        }
+
+        @Test
+        void mariadbAndTidbModifiers() {
+            assertKill("KILL HARD QUERY 5", 5, false);
+            assertKill("KILL SOFT CONNECTION 5", 5, true);
+            assertKill("KILL SOFT 5", 5, true);
+            assertKill("KILL TIDB QUERY 5", 5, false);
+            assertKill("KILL TIDB 5", 5, true);
+        }
+
+        @Test
+        void theOffsetIsTheKillKeywordAfterWhitespaceAndComments() {
+            String sql = " /* stop it */ -- now\n KILL /* the query */ QUERY # of 12\n 12 ; ";
+            ScanResult result = assertKill(sql, 12, false);
+            assertEquals(byteIndexOf(sql, "KILL"), result.offset());
+            assertKill("/*! KILL QUERY 9 */", 9, false);
+            assertKill("/*M!100000 KILL 9 */", 9, true);
+        }
+
+        @Test
+        void killInsideStringsCommentsAndIdentifiersIsNotFlagged() {
+            assertPlain("SELECT 'KILL QUERY 5'");
+            assertPlain("SELECT \"KILL 5\"");
+            assertPlain("/* KILL QUERY 5 */ SELECT 1");
+            assertPlain("-- KILL QUERY 5\nSELECT 1");
+            assertPlain("# KILL 5\nSELECT 1");
+            assertPlain("SELECT `KILL` FROM t");
+            assertPlain("SELECT kill FROM t WHERE kill = 5");
+            assertPlain("SELECT 1 /* ; KILL 5 */");
+            assertPlain("SELECT 'a; KILL 5'");
+        }
+
+        @Test
+        void formsOnlyTheBackendActsOnArePlain() {
+            assertPlain("KILL QUERY ID 5"); // a query id, not a connection id
+            assertPlain("KILL USER app");
+            assertPlain("KILL CONNECTION USER 'app'@'%'");
+            assertPlain("KILL @id");
+            assertPlain("KILL QUERY (SELECT 5)");
+            assertPlain("KILL 5 + 1");
+            assertPlain("KILL 5.0");
+            assertPlain("KILL 0x1F");
+            assertPlain("KILL -5");
+            assertPlain("KILL CONNECTION_ID()");
+            assertPlain("KILL QUERY");
+            assertPlain("KILL");
+            assertPlain("KILL 12345678901234567890123");
+            assertPlain("SKILL 5");
+            assertPlain("KILLS 5");
+        }
+
+        @Test
+        void aKillAmongSeveralStatementsIsLeftToTheBackend() {
+            assertPlain("KILL QUERY 5; SELECT 1");
+            assertPlain("SELECT 1; KILL QUERY 5");
+            assertPlain("KILL 5; KILL 6");
+            assertProxy("KILL 5; SET rag_x = 1", ProxyStatementKind.SET_RAG);
+            assertCall("KILL 5; SELECT embed('x')", "embed");
+            assertKill("KILL 5;", 5, true);
+            assertKill("KILL 5; -- done", 5, true);
+        }
+
+        @Test
+        void killResultValueSemantics() {
+            assertEquals(ScanResult.kill(5, false, 0), ScanResult.kill(5, false, 0));
+            assertFalse(ScanResult.kill(5, false, 0).equals(ScanResult.kill(6, false, 0)));
+            assertFalse(ScanResult.kill(5, false, 0).equals(ScanResult.kill(5, true, 0)));
+            assertEquals(-1, ScanResult.PLAIN.killTarget());
+            assertFalse(ScanResult.functionCall("embed", 0, false).killsConnection());
+            assertEquals("ScanResult[KILL name=kill query target=5 offset=0]", ScanResult.kill(5, false, 0).toString());
+        }
+    }
+
+    @Nested
     class ByteBufInput {
 
         private final String prefix = "xx\u00e9";

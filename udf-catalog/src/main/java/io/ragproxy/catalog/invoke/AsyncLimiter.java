@@ -1,6 +1,8 @@
 package io.ragproxy.catalog.invoke;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -8,7 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * An asynchronous semaphore: {@link #acquire()} returns a future that completes with a {@link Permit} when
  * one is free, so no thread ever blocks waiting (the proxy's Netty event loops must not). Waiters are served
  * first come, first served. Cancelling a pending acquire removes the waiter; a permit is returned by
- * {@link Permit#release()}, which is idempotent. Thread-safe.
+ * {@link Permit#release()}, which is idempotent. {@link #close()} cancels every waiter at once. Thread-safe.
  */
 public final class AsyncLimiter {
 
@@ -21,6 +23,7 @@ public final class AsyncLimiter {
     private final int limit;
     private int available;
     private final ArrayDeque<CompletableFuture<Permit>> waiters = new ArrayDeque<>();
+    private boolean closed;
 
     public AsyncLimiter(int limit) {
         if (limit < 1) {
@@ -48,6 +51,10 @@ public final class AsyncLimiter {
     public CompletableFuture<Permit> acquire() {
         CompletableFuture<Permit> f = new CompletableFuture<>();
         synchronized (this) {
+            if (closed) {
+                f.cancel(false);
+                return f;
+            }
             if (available > 0) {
                 available--;
             } else {
@@ -57,6 +64,21 @@ public final class AsyncLimiter {
         }
         f.complete(newPermit());
         return f;
+    }
+
+    /**
+     * Gives up everything still waiting: pending acquires are cancelled, later ones come back cancelled, and permits
+     * released from now on go to nobody. For a per-request limiter when the request is cancelled: a permit freed by
+     * a call that ends meanwhile must not start a queued call of the same request before that call is cancelled.
+     */
+    public void close() {
+        List<CompletableFuture<Permit>> dropped;
+        synchronized (this) {
+            closed = true;
+            dropped = new ArrayList<>(waiters);
+            waiters.clear();
+        }
+        dropped.forEach(f -> f.cancel(false));
     }
 
     private Permit newPermit() {

@@ -211,8 +211,10 @@ public final class ModelInvoker implements AutoCloseable {
 
         CompletableFuture<List<float[]>> out = new CompletableFuture<>();
         out.whenComplete((r, t) -> {
-            // Cancelled, or failed fast on one input: the request's other calls are no longer wanted.
+            // Cancelled, or failed fast on one input: the request's other calls are no longer wanted. Queued ones
+            // first, at once, so no permit a call frees while the others are being cancelled starts one of them.
             if (t != null) {
+                requestLimiter.close();
                 cancelAll(units);
             }
         });
@@ -319,8 +321,10 @@ public final class ModelInvoker implements AutoCloseable {
         }
         CompletableFuture<List<String>> out = new CompletableFuture<>();
         out.whenComplete((r, t) -> {
-            // Cancelled, or failed fast on one input: the request's other calls are no longer wanted.
+            // Cancelled, or failed fast on one input: the request's other calls are no longer wanted. Queued ones
+            // first, at once, so no permit a call frees while the others are being cancelled starts one of them.
             if (t != null) {
+                requestLimiter.close();
                 cancelAll(units);
             }
         });

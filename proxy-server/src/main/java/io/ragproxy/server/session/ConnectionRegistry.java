@@ -1,0 +1,42 @@
+package io.ragproxy.server.session;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The live client connections of one server, by the connection id their client saw in the handshake (the
+ * backend's thread id, which the proxy passes through, so {@code CONNECTION_ID()} and {@code KILL} use it): how a
+ * {@code KILL QUERY <id>} the backend accepted on one connection reaches the AI statement another connection runs.
+ *
+ * <p>Owned by the server and shared by its connections, which run on different event loops: thread-safe.
+ */
+public final class ConnectionRegistry {
+    private final ConcurrentHashMap<Long, ProxyConnection> live = new ConcurrentHashMap<>();
+
+    /** Records an authenticated connection; a later connection with the same id replaces it (ids are the backend's). */
+    void register(long connectionId, ProxyConnection connection) {
+        live.put(connectionId, connection);
+    }
+
+    /** Forgets a closed connection, unless its id now belongs to another one. */
+    void unregister(long connectionId, ProxyConnection connection) {
+        live.remove(connectionId, connection);
+    }
+
+    /**
+     * Stops the AI statement that connection {@code target} runs now, if any: the backend has just accepted a
+     * {@code KILL} of it from connection {@code issuer}. Returns at once; the target stops on its own event loop.
+     *
+     * @param connection true for {@code KILL [CONNECTION]}, false for {@code KILL QUERY}
+     */
+    void killed(long target, boolean connection, long issuer) {
+        ProxyConnection c = live.get(target);
+        if (c != null) {
+            c.interruptRunning((connection ? "KILL CONNECTION" : "KILL QUERY") + " from connection " + issuer);
+        }
+    }
+
+    /** The number of authenticated connections. */
+    public int size() {
+        return live.size();
+    }
+}
