@@ -172,14 +172,19 @@ class KillTest {
             // The backend's "Connection was killed" or the proxy's interruption, either with the rows committed.
             assertTrue(e.getErrorCode() == 1927 || e.getErrorCode() == 1317, e.getErrorCode() + " " + e.getMessage());
             long committed = committed(e);
-            assertEquals(committed, assertNoFurtherWrites(), "the message counts exactly the rows stored");
+            long stored = assertNoFurtherWrites();
+            // A page whose UPDATE the backend finished but could not answer before the kill is committed unreported;
+            // the message then says it may be.
+            Matcher inDoubt = Pattern.compile("and perhaps the (\\d+) rows of the page being written").matcher(e.getMessage());
+            assertTrue(stored == committed || (inDoubt.find() && stored == committed + Long.parseLong(inDoubt.group(1))),
+                    "stored " + stored + " for: " + e.getMessage());
             assertFalse(a.isValid(5), "the killed connection is closed");
 
             assertSelect1(b);
             assertVectorsMatchReference(b, "docs");
             WORLD.emulator().setLatency(Duration.ZERO);
             exec(b, "SET rag_max_calls = 10000");
-            assertEquals(ROWS - committed, update(b, BACKFILL), "a re-run on another connection writes the rest");
+            assertEquals(ROWS - stored, update(b, BACKFILL), "a re-run on another connection writes the rest");
             assertEquals(ROWS, embedded());
         }
     }

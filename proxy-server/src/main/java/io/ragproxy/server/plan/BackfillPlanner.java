@@ -1,5 +1,6 @@
 package io.ragproxy.server.plan;
 
+import io.ragproxy.server.backend.BackendException;
 import io.ragproxy.server.backend.QueryResult;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
@@ -174,8 +175,10 @@ public final class BackfillPlanner {
         }
         String what = progress.atomic
                 ? " The UPDATE ran inside a transaction: its " + progress.changed + " changed rows were rolled back."
-                : " " + progress.changed + " rows were already written and committed; run the statement again to"
-                        + " continue (its WHERE should select only unfinished rows, e.g. WHERE v IS NULL).";
+                : " " + progress.changed + " rows were already written and committed" + (progress.writing == 0 ? ""
+                        : " (and perhaps the " + progress.writing + " rows of the page being written when the connection"
+                        + " ended)") + "; run the statement again to continue (its WHERE should select only unfinished"
+                        + " rows, e.g. WHERE v IS NULL).";
         ProxyException reported = new ProxyException(pe.code(), pe.sqlState(), pe.getMessage() + ";" + what, pe);
         if (!progress.atomic || !progress.savepointSet) {
             return CompletableFuture.failedFuture(reported);
@@ -341,7 +344,15 @@ public final class BackfillPlanner {
                             : fetch(ConstantValues.quote(rows.get(rows.size() - 1).get(0))))
                     .thenCompose(next -> {
                         stopIfCancelled(); // killed: no further write
+                        progress.writing = rows.size();
                         return session.query(pageUpdate(u, pk, rows, calls, page.values(), dialect))
+                                .whenComplete((written, e) -> {
+                                    // The backend's error means the page was not written; with no answer at all
+                                    // (the connection ended under it) nobody knows, and the error says so.
+                                    if (e == null || unwrap(e) instanceof BackendException) {
+                                        progress.writing = 0;
+                                    }
+                                })
                                 .thenCompose(written -> {
                                     count(progress, written);
                                     return write(next);
@@ -392,6 +403,10 @@ public final class BackfillPlanner {
         return sql.toString();
     }
 
+    private static Throwable unwrap(Throwable t) {
+        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
     private static void count(Progress progress, QueryResult written) {
         progress.changed += written.affectedRows();
         Matcher m = ROWS_MATCHED.matcher(written.info());
@@ -405,6 +420,8 @@ public final class BackfillPlanner {
         volatile boolean atomic;
         volatile boolean savepointSet;
         volatile boolean started;
+        /** Rows of the page UPDATE sent and not answered yet (its outcome unknown if the connection ends). */
+        volatile int writing;
     }
 
     /**

@@ -203,6 +203,14 @@ class BackfillPlannerTest {
         assertEquals(500, session.written.size());
     }
 
+    @Test
+    void aConnectionEndingUnderAPageWriteLeavesThatPageInDoubtAndSaysSo() throws Exception {
+        session.loseUpdateOf = 501; // the connection ends before the backend answers page 2's UPDATE
+        ProxyException e = failure(start());
+        assertTrue(e.getMessage().contains("500 rows were already written and committed (and perhaps the 500 rows of"
+                + " the page being written when the connection ended)"), e.getMessage());
+    }
+
     static String vectorOf(String text) {
         return Dialect.MARIADB.vectorLiteralOfText(Dialect.vectorText(new float[] {text.length(), 1, 2}));
     }
@@ -261,6 +269,7 @@ class BackfillPlannerTest {
         final int rows;
         volatile int status = ServerStatus.AUTOCOMMIT;
         volatile int interruptUpdateOf = -1;
+        volatile int loseUpdateOf = -1;
         volatile int cancelWhileReadingAfter = -1;
         private RagSettings settings;
 
@@ -309,6 +318,9 @@ class BackfillPlannerTest {
                     values.put(Integer.parseInt(m.group(1)), m.group(2));
                 }
                 int first = ((java.util.TreeMap<Integer, String>) values).firstKey();
+                if (first == loseUpdateOf) {
+                    return CompletableFuture.failedFuture(new ProxyException(ProxyError.INTERNAL, "the connection closed"));
+                }
                 if (first == interruptUpdateOf) {
                     return CompletableFuture.failedFuture(new BackendException(1317, "70100",
                             "Query execution was interrupted"));
