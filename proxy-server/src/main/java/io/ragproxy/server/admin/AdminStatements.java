@@ -218,26 +218,56 @@ public final class AdminStatements {
             Dialect dialect) {
         if (BackfillPlanner.applies(analysis)) {
             return backfill.explain(session, analysis, session.settings())
-                    .thenApply(row -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),
-                            List.of(row)));
+                    .thenApply(row -> explained(session, row));
         }
         if (StreamedPlanner.applies(analysis)) {
             return streamed.explain(session, analysis, dialect, session.settings())
-                    .thenApply(row -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),
-                            List.of(row)));
+                    .thenApply(row -> explained(session, row));
         }
         if (MaterializedPlanner.applies(analysis)) {
             return materialized.plan(session, analysis, dialect, session.settings(), true)
-                    .thenApply(plan -> table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"),
-                            List.of(List.of("materialized", Long.toString(plan.modelInputs()),
-                                    String.join(", ", plan.models()), plan.backendSql()))));
+                    .thenApply(plan -> explained(session, List.of("materialized", Long.toString(plan.modelInputs()),
+                            String.join(", ", plan.models()), plan.backendSql())));
         }
         return planner.plan(session, analysis, dialect, session.settings(), true).thenApply(plan -> {
             String kind = plan.modelInputs() == 0 && plan.models().isEmpty() ? "passthrough" : "literal";
             List<List<String>> rows = List.of(List.of(kind, Integer.toString(plan.modelInputs()),
                     String.join(", ", plan.models()), plan.backendSql()));
-            return table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql"), rows);
+            return explained(session, rows.get(0));
         });
+    }
+
+    /** Tokens assumed per model input (and per answer of a text model) for EXPLAIN RAG's cost estimate. */
+    static final int ESTIMATED_TOKENS_PER_INPUT = 256;
+
+    /**
+     * EXPLAIN RAG's one row, with {@code Estimated_cost_usd}: the inputs times the dearest named model's price for
+     * {@value #ESTIMATED_TOKENS_PER_INPUT} tokens in (and as many out), since the texts are not read to count
+     * their tokens; "?" when the count is not known.
+     */
+    private PipelineResult explained(StatementSession session, List<String> row) {
+        String inputs = row.get(1);
+        String cost = "?";
+        if (!inputs.contains("?")) {
+            long count = 0;
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\d+").matcher(inputs);
+            while (m.find()) {
+                count += Long.parseLong(m.group());
+            }
+            double perInput = 0;
+            for (String model : row.get(2).split(",\\s*")) {
+                if (!model.isBlank()) {
+                    perInput = Math.max(perInput, invoker.registry().price(model.trim())
+                            .cost(ESTIMATED_TOKENS_PER_INPUT, ESTIMATED_TOKENS_PER_INPUT));
+                }
+            }
+            cost = java.math.BigDecimal.valueOf(count * perInput).setScale(6, java.math.RoundingMode.HALF_UP)
+                    .toPlainString();
+        }
+        List<String> out = new java.util.ArrayList<>(row.subList(0, 4));
+        out.add(cost);
+        return table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql", "Estimated_cost_usd"),
+                List.of(out));
     }
 
     private static PipelineResult table(StatementSession session, List<String> columns, List<List<String>> rows) {

@@ -269,9 +269,10 @@ class AdminStatementsTest {
         TextResultCollector c = decode(run(ProxyStatementKind.EXPLAIN_RAG,
                 "EXPLAIN RAG SELECT id FROM docs ORDER BY VEC_COSINE_DISTANCE(v, EMBED('What is TiDB?')) LIMIT 3;"), true);
         QueryResult.ResultSet rs = c.result().first();
-        assertEquals(List.of("Plan", "Model_inputs", "Models", "Backend_sql"), rs.columns());
+        assertEquals(List.of("Plan", "Model_inputs", "Models", "Backend_sql", "Estimated_cost_usd"), rs.columns());
         assertEquals(List.of(List.of("literal", "1", "fake-embed",
-                "SELECT id FROM docs ORDER BY VEC_DISTANCE_COSINE(v, VEC_FromText('[…3 floats from fake-embed…]')) LIMIT 3")),
+                "SELECT id FROM docs ORDER BY VEC_DISTANCE_COSINE(v, VEC_FromText('[…3 floats from fake-embed…]')) LIMIT 3",
+                "0.000000")),
                 rs.rows());
         assertEquals(0, embedder.textsEmbedded(), "EXPLAIN calls no model");
     }
@@ -280,7 +281,7 @@ class AdminStatementsTest {
     void explainPassthroughAndErrors() {
         QueryResult.ResultSet rs = decode(run(ProxyStatementKind.EXPLAIN_RAG, "explain rag select 1"), true)
                 .result().first();
-        assertEquals(List.of("passthrough", "0", "", "SELECT 1"), rs.rows().get(0));
+        assertEquals(List.of("passthrough", "0", "", "SELECT 1", "0.000000"), rs.rows().get(0));
         assertEquals(7002, failure(ProxyStatementKind.EXPLAIN_RAG, "EXPLAIN RAG").code());
         assertEquals(7010, failure(ProxyStatementKind.EXPLAIN_RAG, "EXPLAIN RAG SELECT EMBED()").code());
     }
