@@ -287,6 +287,8 @@ class MaterializedPlanTest {
                     + " GENERATE(CONCAT('guard ', body)) LIKE '%x%'");
             assertEquals("materialized", explain.get(0).get(0));
             assertEquals("6", explain.get(0).get(1));
+            // 6 inputs × Llama 3.2 3B's listed price ($0.00015 per 1k tokens in and out) for 256 tokens each way.
+            assertEquals("0.000461", explain.get(0).get(4));
             assertEquals(0, WORLD.emulator().requestCount(), "EXPLAIN RAG calls no model");
             exec(c, "SET rag_max_calls = 1000");
         }
