@@ -194,6 +194,12 @@ class MaterializedPlanTest {
                 assertTrue(AiProxy.maxAbsDiff(want, AiProxy.parseVector(row.get(1))) < 1e-6, "row " + row.get(0));
             }
             assertEquals("7", scalar(c, "SELECT COUNT(*) FROM vecs"));
+            // With the column declared, it is a VECTOR column (and a distance over it works).
+            exec(c, "DROP TABLE IF EXISTS vecs2");
+            exec(c, "CREATE TABLE vecs2 (id INT PRIMARY KEY, v VECTOR(512)) AS SELECT id, EMBED(body) AS v FROM docs"
+                    + " WHERE body IS NOT NULL");
+            assertEquals("1", scalar(c, "SELECT id FROM vecs2 ORDER BY VEC_EMBED_COSINE_DISTANCE(v, "
+                    + quote(DOCS.get(1)[1]) + "), id LIMIT 1"));
         }
     }
 

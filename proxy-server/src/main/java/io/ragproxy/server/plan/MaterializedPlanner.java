@@ -399,7 +399,14 @@ public final class MaterializedPlanner {
                 cleanup.add("DROP TEMPORARY TABLE IF EXISTS " + table);
                 lookup = "(SELECT r FROM " + table + " WHERE h = " + key + ")";
             }
-            return LiteralPlanner.embeddingOrDistance(call, embeds ? dialect.vectorFromText(lookup) : lookup, dialect);
+            String value = embeds ? dialect.vectorFromText(lookup) : lookup;
+            if (embeds && call.function().vectorArg() < 0 && dialect == Dialect.MARIADB && isCreateTableAsSelect()) {
+                // MariaDB ≥ 11.8.9 types VEC_FromText(<expression>) as VECTOR(<a bound from the text's length>), so a
+                // CREATE TABLE … AS SELECT column would refuse the real vectors; bytes make a VARBINARY column instead
+                // (declare the column, CREATE TABLE t (v VECTOR(n)) SELECT …, for a VECTOR one).
+                value = "CAST(" + value + " AS BINARY)";
+            }
+            return LiteralPlanner.embeddingOrDistance(call, value, dialect);
         }
 
         /** EXPLAIN RAG: no model call; the backend SQL shows what each call becomes, results elided. */
