@@ -245,6 +245,28 @@ final class AiProxy implements AutoCloseable {
         assertEquals("1", scalar(c, "SELECT 1"), "SELECT 1 after an error");
     }
 
+    /** A row's text and the vector stored for it. */
+    record StoredVector(String text, float[] vector) {}
+
+    /**
+     * The {@code content} and {@code embedding} of {@code table}'s rows that {@code where} selects, in id order,
+     * each vector read from MariaDB's bytes (little-endian float32).
+     */
+    static List<StoredVector> storedVectors(Connection c, String table, String where) throws SQLException {
+        List<StoredVector> out = new ArrayList<>();
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT content, embedding FROM " + table + " WHERE " + where
+                        + " ORDER BY id")) {
+            while (rs.next()) {
+                byte[] bytes = rs.getBytes(2);
+                float[] v = new float[bytes.length / 4];
+                java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+                out.add(new StoredVector(rs.getString(1), v));
+            }
+        }
+        return out;
+    }
+
     /** Parses MariaDB's {@code VEC_ToText} output ({@code [a,b,…]}). */
     static float[] parseVector(String text) {
         assertTrue(text != null && text.startsWith("[") && text.endsWith("]"), "not a vector text: " + text);

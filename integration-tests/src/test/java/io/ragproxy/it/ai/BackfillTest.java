@@ -19,12 +19,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragproxy.emulator.EmulatedError;
 import io.ragproxy.it.LocalBackend;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -198,18 +194,9 @@ class BackfillTest {
 
     /** Every row of {@code table} holds Cohere's vector of its own text (read as MariaDB's float32 bytes). */
     private static void assertEveryVectorIsItsTextsReference(Connection c, String table) throws Exception {
-        List<String> texts = new ArrayList<>();
-        List<float[]> stored = new ArrayList<>();
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT content, embedding FROM " + table + " ORDER BY id")) {
-            while (rs.next()) {
-                texts.add(rs.getString(1));
-                byte[] bytes = rs.getBytes(2);
-                float[] v = new float[bytes.length / 4];
-                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-                stored.add(v);
-            }
-        }
+        List<AiProxy.StoredVector> rows = AiProxy.storedVectors(c, table, "TRUE");
+        List<String> texts = rows.stream().map(AiProxy.StoredVector::text).toList();
+        List<float[]> stored = rows.stream().map(AiProxy.StoredVector::vector).toList();
         List<CompletableFuture<JsonNode>> answers = new ArrayList<>();
         for (int from = 0; from < texts.size(); from += 96) {
             ObjectNode body = AiProxy.JSON.createObjectNode();

@@ -13,14 +13,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.ragproxy.it.Driver;
 import io.ragproxy.it.LocalBackend;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -80,13 +76,9 @@ class KillTest {
     void killQueryStopsTheBackfillWithinASecondAndARerunFinishes() throws Exception {
         WORLD.emulator().setLatency(LATENCY);
         try (Connection a = WORLD.proxy().connect(DB); Connection b = WORLD.proxy().connect(DB)) {
-            exec(a, "SET rag_max_calls = 10000");
-            long id = Long.parseLong(scalar(a, "SELECT CONNECTION_ID()"));
-            Running run = run(a, BACKFILL);
-            waitForRows(1000, run);
-
-            long killedAt = System.nanoTime();
-            exec(b, "KILL QUERY " + id);
+            Killed killed = killMidBackfill(a, b, "KILL QUERY");
+            Running run = killed.run();
+            long killedAt = killed.atNanos();
             SQLException e = failure(run);
             assertEquals(1317, e.getErrorCode(), e.getMessage());
             assertEquals("70100", e.getSQLState(), e.getMessage());
@@ -160,13 +152,9 @@ class KillTest {
     void killConnectionStopsTheBackfillAndOtherConnectionsCarryOn() throws Exception {
         WORLD.emulator().setLatency(LATENCY);
         try (Connection a = WORLD.proxy().connect(DB); Connection b = WORLD.proxy().connect(DB)) {
-            exec(a, "SET rag_max_calls = 10000");
-            long id = Long.parseLong(scalar(a, "SELECT CONNECTION_ID()"));
-            Running run = run(a, BACKFILL);
-            waitForRows(1000, run);
-
-            long killedAt = System.nanoTime();
-            exec(b, "KILL CONNECTION " + id);
+            Killed killed = killMidBackfill(a, b, "KILL CONNECTION");
+            Running run = killed.run();
+            long killedAt = killed.atNanos();
             SQLException e = failure(run);
             assertStoppedWithinASecond(run, killedAt);
             // The backend's "Connection was killed" or the proxy's interruption, either with the rows committed.
@@ -383,6 +371,23 @@ class KillTest {
         return stored;
     }
 
+    /** A backfill and when the KILL of it was sent ({@link System#nanoTime()}). */
+    private record Killed(Running run, long atNanos) {}
+
+    /**
+     * Starts the backfill on {@code a}, waits until 1,000 rows are stored, then sends {@code kill} with {@code a}'s
+     * connection id from {@code b}.
+     */
+    private static Killed killMidBackfill(Connection a, Connection b, String kill) throws Exception {
+        exec(a, "SET rag_max_calls = 10000");
+        long id = Long.parseLong(scalar(a, "SELECT CONNECTION_ID()"));
+        Running run = run(a, BACKFILL);
+        waitForRows(1000, run);
+        long killedAt = System.nanoTime();
+        exec(b, kill + " " + id);
+        return new Killed(run, killedAt);
+    }
+
     /** The model requests the emulator has answered for texts of the table {@code docs}. */
     private static long requestsForDocs() {
         return WORLD.emulator().requests(AiProxy.TITAN_V2, "invoke").stream()
@@ -391,18 +396,9 @@ class KillTest {
 
     /** Every stored vector of {@code table} is the reference vector of its own row's text. */
     private static void assertVectorsMatchReference(Connection c, String table) throws Exception {
-        List<String> texts = new ArrayList<>();
-        List<float[]> stored = new ArrayList<>();
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT content, embedding FROM " + table + " WHERE embedding IS NOT NULL")) {
-            while (rs.next()) {
-                texts.add(rs.getString(1));
-                byte[] bytes = rs.getBytes(2);
-                float[] v = new float[bytes.length / 4];
-                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-                stored.add(v);
-            }
-        }
+        List<AiProxy.StoredVector> rows = AiProxy.storedVectors(c, table, "embedding IS NOT NULL");
+        List<String> texts = rows.stream().map(AiProxy.StoredVector::text).toList();
+        List<float[]> stored = rows.stream().map(AiProxy.StoredVector::vector).toList();
         Map<String, CompletableFuture<float[]>> asked = new java.util.HashMap<>();
         for (String t : texts) {
             if (!REFERENCE.containsKey(t)) {

@@ -2,14 +2,15 @@ package io.ragproxy.server.admin;
 
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.scan.SqlLexer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The tokens of a proxy statement ({@code SHOW RAG …}, {@code SET rag_… = …}): words, quoted strings, numbers
- * and punctuation, with comments and white space dropped. Small on purpose: these statements are a handful of
- * keywords, and their errors should name the exact position.
+ * The tokens of a proxy statement ({@code SHOW RAG …}, {@code SET rag_… = …}), read by {@link SqlLexer}: words,
+ * quoted strings, numbers and punctuation, with comments and white space dropped, as a cursor whose errors name
+ * the exact position.
  */
 final class Tokens {
     /** A token and where it starts in the statement (0-based character index). */
@@ -33,72 +34,42 @@ final class Tokens {
     }
 
     static Tokens of(String sql) {
+        List<SqlLexer.Token> lexed = SqlLexer.tokenize(sql);
         List<Token> out = new ArrayList<>();
-        int i = 0;
-        int n = sql.length();
-        while (i < n) {
-            char c = sql.charAt(i);
-            if (Character.isWhitespace(c)) {
-                i++;
-            } else if (c == '#' || (c == '-' && sql.startsWith("-- ", i))) {
-                while (i < n && sql.charAt(i) != '\n') {
-                    i++;
-                }
-            } else if (c == '/' && sql.startsWith("/*", i)) {
-                int end = sql.indexOf("*/", i + 2);
-                i = end < 0 ? n : end + 2;
-            } else if (c == '\'' || c == '"' || c == '`') {
-                int start = i;
-                StringBuilder b = new StringBuilder();
-                i++;
-                while (i < n) {
-                    char d = sql.charAt(i);
-                    if (d == c && i + 1 < n && sql.charAt(i + 1) == c) {
-                        b.append(c);
-                        i += 2;
-                    } else if (d == c) {
-                        i++;
-                        break;
-                    } else if (d == '\\' && c != '`' && i + 1 < n) {
-                        b.append(sql.charAt(i + 1));
-                        i += 2;
-                    } else {
-                        b.append(d);
-                        i++;
-                    }
-                }
-                out.add(new Token(b.toString(), c != '`', start));
-            } else if (Character.isLetterOrDigit(c) || c == '_' || c == '@' || c == '$' || c == '.' || c == '-' || c == ':') {
-                int start = i;
-                while (i < n) {
-                    char d = sql.charAt(i);
-                    if (Character.isLetterOrDigit(d) || d == '_' || d == '@' || d == '$' || d == '.' || d == '-'
-                            || d == ':') {
-                        // ':=' is an operator, not part of a word
-                        if (d == ':' && i + 1 < n && sql.charAt(i + 1) == '=') {
-                            break;
-                        }
-                        i++;
-                    } else {
-                        break;
-                    }
-                }
-                if (i == start) {
-                    out.add(new Token(String.valueOf(c), false, start));
-                    i++;
-                } else {
-                    out.add(new Token(sql.substring(start, i), false, start));
-                }
-            } else {
-                out.add(new Token(String.valueOf(c), false, i));
-                i++;
+        for (int k = 0; k < lexed.size() && lexed.get(k).type() != SqlLexer.Type.END; ) {
+            SqlLexer.Token t = lexed.get(k);
+            if (!joins(t)) {
+                out.add(new Token(t.text(), t.type() == SqlLexer.Type.STRING, t.start()));
+                k++;
+                continue;
             }
+            // Setting values are words of more than SQL's word characters (@@session.rag_x, -5,
+            // us.amazon.nova-micro-v1:0): adjacent word pieces make one token, but ':=' stays an operator.
+            int end = k + 1;
+            while (end < lexed.size() && joins(lexed.get(end)) && lexed.get(end).start() == lexed.get(end - 1).end()
+                    && !assignment(lexed, end)) {
+                end++;
+            }
+            out.add(new Token(sql.substring(t.start(), lexed.get(end - 1).end()), false, t.start()));
+            k = end;
         }
         // A trailing ';' ends the statement.
         while (!out.isEmpty() && out.get(out.size() - 1).is(";")) {
             out.remove(out.size() - 1);
         }
         return new Tokens(sql, out);
+    }
+
+    private static boolean joins(SqlLexer.Token t) {
+        return t.type() == SqlLexer.Type.WORD || t.type() == SqlLexer.Type.NUMBER
+                || (t.type() == SqlLexer.Type.SYMBOL && "@$.-:".indexOf(t.text().charAt(0)) >= 0);
+    }
+
+    /** Whether token {@code k} is the ':' of an adjacent ':='. */
+    private static boolean assignment(List<SqlLexer.Token> lexed, int k) {
+        SqlLexer.Token t = lexed.get(k);
+        return t.isSymbol(':') && k + 1 < lexed.size() && lexed.get(k + 1).isSymbol('=')
+                && lexed.get(k + 1).start() == t.end();
     }
 
     boolean atEnd() {

@@ -1,7 +1,8 @@
 package io.ragproxy.server.catalog;
 
-import io.ragproxy.server.catalog.SqlLexer.Token;
-import io.ragproxy.server.catalog.SqlLexer.Type;
+import io.ragproxy.server.scan.SqlLexer;
+import io.ragproxy.server.scan.SqlLexer.Token;
+import io.ragproxy.server.scan.SqlLexer.Type;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.StatementSession;

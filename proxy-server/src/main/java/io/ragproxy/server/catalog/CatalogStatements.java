@@ -1,5 +1,6 @@
 package io.ragproxy.server.catalog;
 
+import io.ragproxy.server.scan.SqlLexer;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.model.EmbedOptions;
 import io.ragproxy.catalog.registry.UnknownModelException;
@@ -9,7 +10,7 @@ import io.ragproxy.server.catalog.DdlParser.CreateFunction;
 import io.ragproxy.server.catalog.DdlParser.CreateMlEngine;
 import io.ragproxy.server.catalog.DdlParser.CreateModel;
 import io.ragproxy.server.catalog.DdlParser.Drop;
-import io.ragproxy.server.catalog.SqlLexer.Token;
+import io.ragproxy.server.scan.SqlLexer.Token;
 import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;

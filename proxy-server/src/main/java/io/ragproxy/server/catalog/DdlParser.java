@@ -1,9 +1,10 @@
 package io.ragproxy.server.catalog;
 
+import io.ragproxy.server.scan.SqlLexer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.ragproxy.server.catalog.SqlLexer.Token;
-import io.ragproxy.server.catalog.SqlLexer.Type;
+import io.ragproxy.server.scan.SqlLexer.Token;
+import io.ragproxy.server.scan.SqlLexer.Type;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.scan.FunctionNames;

@@ -1,5 +1,6 @@
 package io.ragproxy.server.catalog;
 
+import io.ragproxy.server.scan.SqlLexer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -42,29 +42,16 @@ public final class ResultSetWriter {
             }
         }
         ByteBuf out = alloc.buffer();
-        int seq = 1;
-        ByteBuf p = alloc.buffer();
-        Packets.writeLengthEncodedInt(p, columns.size());
-        seq = append(out, alloc, seq, p);
+        int seq = append(out, alloc, 1, columnCount(alloc, columns.size()));
         for (String column : columns) {
-            p = alloc.buffer();
-            byte[] name = column.getBytes(StandardCharsets.UTF_8);
-            Packets.writeLengthEncodedString(p, "def".getBytes(StandardCharsets.US_ASCII));
-            p.writeByte(0).writeByte(0).writeByte(0); // schema, table, org_table
-            Packets.writeLengthEncodedString(p, name);
-            Packets.writeLengthEncodedString(p, name);
-            if (extendedMetadata) {
-                p.writeByte(0); // no extended type information
-            }
-            p.writeByte(0x0C).writeShortLE(UTF8MB4_GENERAL_CI).writeIntLE(65535 * 4).writeByte(TYPE_VAR_STRING)
-                    .writeShortLE(0).writeByte(0x1F).writeShortLE(0);
-            seq = append(out, alloc, seq, p);
+            seq = append(out, alloc, seq, column(alloc, column, 65535 * 4, TYPE_VAR_STRING, 0, 0x1F));
         }
-        if (!deprecateEof) {
-            seq = append(out, alloc, seq, eof(alloc, status));
+        ByteBuf endOfColumns = endOfColumns(alloc, status);
+        if (endOfColumns != null) {
+            seq = append(out, alloc, seq, endOfColumns);
         }
         for (List<String> row : rows) {
-            p = alloc.buffer();
+            ByteBuf p = alloc.buffer();
             for (String value : row) {
                 if (value == null) {
                     p.writeByte(0xFB);
@@ -74,13 +61,7 @@ public final class ResultSetWriter {
             }
             seq = append(out, alloc, seq, p);
         }
-        if (deprecateEof) {
-            p = alloc.buffer();
-            p.writeByte(0xFE).writeByte(0).writeByte(0).writeShortLE(status).writeShortLE(0);
-            append(out, alloc, seq, p);
-        } else {
-            append(out, alloc, seq, eof(alloc, status));
-        }
+        append(out, alloc, seq, endOfRows(alloc, status, 0));
         return out;
     }
 
@@ -104,6 +85,11 @@ public final class ResultSetWriter {
      * a text expression of unknown length: clients read it as a character column (JDBC LONGVARCHAR).
      */
     public ByteBuf longTextColumn(ByteBufAllocator alloc, String label) {
+        return column(alloc, label, -1, TYPE_BLOB, FLAG_BLOB, 0); // length 2^32 - 1: LONGTEXT
+    }
+
+    /** A utf8mb4 column definition named {@code label}, of no table. */
+    private ByteBuf column(ByteBufAllocator alloc, String label, int length, int type, int flags, int decimals) {
         ByteBuf p = alloc.buffer();
         byte[] name = label.getBytes(StandardCharsets.UTF_8);
         Packets.writeLengthEncodedString(p, "def".getBytes(StandardCharsets.US_ASCII));
@@ -113,8 +99,8 @@ public final class ResultSetWriter {
         if (extendedMetadata) {
             p.writeByte(0); // no extended type information
         }
-        p.writeByte(0x0C).writeShortLE(UTF8MB4_GENERAL_CI).writeIntLE(-1) // length 2^32 - 1: LONGTEXT
-                .writeByte(TYPE_BLOB).writeShortLE(FLAG_BLOB).writeByte(0).writeShortLE(0);
+        p.writeByte(0x0C).writeShortLE(UTF8MB4_GENERAL_CI).writeIntLE(length).writeByte(type).writeShortLE(flags)
+                .writeByte(decimals).writeShortLE(0);
         return p;
     }
 

@@ -25,10 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,7 +34,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class AdminStatementsTest {
-    static final ExecutorService PARSER = Executors.newCachedThreadPool();
+    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
 
     FakeModels.Embedder embedder;
     FakeModels.Generator generator;
@@ -45,10 +43,6 @@ class AdminStatementsTest {
     AdminStatements admin;
     FakeSession session;
 
-    @AfterAll
-    static void stop() {
-        PARSER.shutdownNow();
-    }
 
     @BeforeEach
     void setUp() {

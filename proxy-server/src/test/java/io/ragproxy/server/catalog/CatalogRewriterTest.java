@@ -16,14 +16,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class CatalogRewriterTest {
-    static final ExecutorService PARSER = Executors.newCachedThreadPool();
+    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
     static final AliasFunction HAIKU = new AliasFunction("claude3_haiku", "db", "request_body", "TEXT", "TEXT",
             "anthropic.claude-3-haiku-20240307-v1:0", null, null, null, null, null);
     static final AliasFunction QUICK = new AliasFunction("quick", "db", "b", "TEXT", "TEXT", "m.x-v1", "text/plain",
@@ -42,10 +40,6 @@ class CatalogRewriterTest {
     CatalogSnapshot snapshot;
     FakeSession session;
 
-    @AfterAll
-    static void stop() {
-        PARSER.shutdownNow();
-    }
 
     @BeforeEach
     void setUp() {

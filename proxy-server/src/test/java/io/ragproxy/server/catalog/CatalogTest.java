@@ -4,19 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.EventLoop;
-import io.ragproxy.server.backend.BackendException;
-import io.ragproxy.server.backend.QueryResult;
-import io.ragproxy.server.command.RagSettings;
-import io.ragproxy.server.command.StatementSession;
-import io.ragproxy.server.wire.ResultSetWriter;
+import io.ragproxy.server.plan.FakeSession;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,14 +21,14 @@ class CatalogTest {
             + "\"returns\":\"TEXT\",\"model_id\":\"anthropic.claude-3-haiku-20240307-v1:0\"}";
 
     long now;
-    Session session;
+    FakeSession session;
     List<CatalogSnapshot> installed;
     Catalog catalog;
 
     @BeforeEach
     void setUp() {
         now = 1_000_000_000L;
-        session = new Session();
+        session = new FakeSession("5.5.5-11.8.6-MariaDB", true, null);
         installed = new ArrayList<>();
         catalog = new Catalog(() -> now, Duration.ofSeconds(1), installed::add);
     }
@@ -110,102 +101,5 @@ class CatalogTest {
         CatalogSnapshot s = due();
         assertEquals(List.of("good"), List.copyOf(s.functionNames()));
         assertEquals(List.of(), s.rules(), "a rule whose source is not the row's own text is not used");
-    }
-
-    /** A session answering from a map; any other query fails as the backend would with a syntax error. */
-    static final class Session implements StatementSession {
-        final List<String> queries = new ArrayList<>();
-        final Map<String, CompletableFuture<QueryResult>> answers = new HashMap<>();
-
-        @SafeVarargs
-        final void rows(String sql, List<String>... rows) {
-            List<String> columns = new ArrayList<>();
-            for (int i = 0; i < (rows.length == 0 ? 1 : rows[0].size()); i++) {
-                columns.add("c" + i);
-            }
-            answers.put(sql, CompletableFuture.completedFuture(new QueryResult(List.of(new QueryResult.ResultSet(columns,
-                    copy(rows))), 0, 0, 0, "")));
-        }
-
-        void fail(String sql, int code, String message) {
-            answers.put(sql, CompletableFuture.failedFuture(new BackendException(code, "42000", message)));
-        }
-
-        @Override
-        public void queryStream(String sql, io.ragproxy.server.backend.RowStream rows) {
-            throw new UnsupportedOperationException("the catalog never streams");
-        }
-
-        @Override
-        public CompletableFuture<QueryResult> query(String sql) {
-            queries.add(sql);
-            return answers.getOrDefault(sql, CompletableFuture.failedFuture(new BackendException(1064, "42000", sql)));
-        }
-
-        @Override
-        public String user() {
-            return "tester";
-        }
-
-        @Override
-        public String backendVersion() {
-            return "5.5.5-11.8.6-MariaDB";
-        }
-
-        @Override
-        public boolean deprecateEof() {
-            return true;
-        }
-
-        @Override
-        public ResultSetWriter resultSetWriter() {
-            return new ResultSetWriter(true, false);
-        }
-
-        @Override
-        public boolean sessionTrack() {
-            return false;
-        }
-
-        @Override
-        public int serverStatus() {
-            return 2;
-        }
-
-        @Override
-        public RagSettings settings() {
-            return null;
-        }
-
-        @Override
-        public void settings(RagSettings settings) {}
-
-        @Override
-        public EventLoop eventLoop() {
-            return null;
-        }
-
-        @Override
-        public ByteBufAllocator alloc() {
-            return ByteBufAllocator.DEFAULT;
-        }
-
-        @Override
-        public void warn(int code, String message) {}
-
-        @Override
-        public CompletableFuture<Void> cancellation() {
-            return new CompletableFuture<>();
-        }
-    }
-
-    /** The rows as a list (a loop, so the varargs array never escapes). */
-    @SafeVarargs
-    static List<List<String>> copy(List<String>... rows) {
-        List<List<String>> out = new ArrayList<>();
-        for (List<String> row : rows) {
-            out.add(row);
-        }
-        return out;
     }
 }

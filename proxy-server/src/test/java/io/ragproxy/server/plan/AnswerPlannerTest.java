@@ -6,17 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 class AnswerPlannerTest {
-    private static final ExecutorService PARSER = Executors.newCachedThreadPool();
+    private static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
 
-    @AfterAll
-    static void stop() {
-        PARSER.shutdownNow();
-    }
 
     private static boolean applies(String sql) {
         return AnswerPlanner.applies(StatementAnalysis.parse(sql, PARSER));

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.UnpooledByteBufAllocator;
-import io.netty.channel.EventLoop;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.invoke.ResultCache;
 import io.ragproxy.catalog.model.EmbedOptions;
@@ -21,21 +18,17 @@ import io.ragproxy.server.backend.QueryResult;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.RagSettings;
-import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.protocol.ServerStatus;
-import io.ragproxy.server.wire.ResultSetWriter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * says what it committed.
  */
 class BackfillPlannerTest {
-    static final ExecutorService PARSER = Executors.newCachedThreadPool();
+    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
     static final String SQL = "UPDATE docs SET embedding = EMBED(content) WHERE embedding IS NULL";
     static final int ROWS = 1200; // pages of 500, 500 and 200
 
@@ -56,11 +49,6 @@ class BackfillPlannerTest {
     BackfillPlanner backfill;
     RagSettings settings;
     TableSession session;
-
-    @AfterAll
-    static void stopParser() {
-        PARSER.shutdownNow();
-    }
 
     @BeforeEach
     void setUp() {
@@ -258,24 +246,20 @@ class BackfillPlannerTest {
      * A session over a simulated table {@code docs (id, content)} of {@code rows} rows ("row N"): answers the primary
      * key and count queries, page SELECTs by key, and page UPDATEs (recording the values written).
      */
-    final class TableSession implements StatementSession {
+    final class TableSession extends FakeSession {
         private static final Pattern AFTER = Pattern.compile("`id` > '(\\d+)'");
         private static final Pattern WHEN = Pattern.compile("WHEN '(\\d+)' THEN (VEC_FromText\\('[^']*'\\))");
-        final List<String> queries = Collections.synchronizedList(new ArrayList<>());
         final List<String> pages = Collections.synchronizedList(new ArrayList<>());
         final java.util.Map<Integer, String> written = new java.util.concurrent.ConcurrentHashMap<>();
         final List<Integer> embeddedAtUpdate = Collections.synchronizedList(new ArrayList<>());
-        final CompletableFuture<Void> cancellation = new CompletableFuture<>();
         final int rows;
-        volatile int status = ServerStatus.AUTOCOMMIT;
         volatile int interruptUpdateOf = -1;
         volatile int loseUpdateOf = -1;
         volatile int cancelWhileReadingAfter = -1;
-        private RagSettings settings;
-
         TableSession(int rows, RagSettings settings) {
+            super("5.5.5-11.8.6-MariaDB", true, settings);
             this.rows = rows;
-            this.settings = settings;
+            status = ServerStatus.AUTOCOMMIT;
         }
 
         List<String> pageQueries() {
@@ -285,18 +269,13 @@ class BackfillPlannerTest {
         }
 
         @Override
-        public void queryStream(String sql, io.ragproxy.server.backend.RowStream rows) {
-            throw new UnsupportedOperationException("the backfill never streams");
-        }
-
-        @Override
         public CompletableFuture<QueryResult> query(String sql) {
             queries.add(sql);
             if (sql.startsWith("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE")) {
-                return rows(List.of(List.of("id")));
+                return resultOf(List.of(List.of("id")));
             }
             if (sql.startsWith("SELECT COUNT(DISTINCT content)")) {
-                return rows(List.of(List.of(Integer.toString(rows))));
+                return resultOf(List.of(List.of(Integer.toString(rows))));
             }
             if (sql.startsWith("SELECT `id`, content FROM docs")) {
                 Matcher m = AFTER.matcher(sql);
@@ -309,7 +288,7 @@ class BackfillPlannerTest {
                 for (int id = after + 1; id <= Math.min(rows, after + BackfillPlanner.PAGE_ROWS); id++) {
                     out.add(List.of(Integer.toString(id), "row " + id));
                 }
-                return rows(out);
+                return resultOf(out);
             }
             if (sql.startsWith("UPDATE docs SET embedding = CASE `id`")) {
                 Matcher m = WHEN.matcher(sql);
@@ -337,70 +316,10 @@ class BackfillPlannerTest {
             return CompletableFuture.failedFuture(new BackendException(1064, "42000", "unexpected: " + sql));
         }
 
-        private CompletableFuture<QueryResult> rows(List<List<String>> rows) {
+        private CompletableFuture<QueryResult> resultOf(List<List<String>> rows) {
             List<String> columns = rows.isEmpty() ? List.of("c0") : rows.get(0).stream().map(v -> "c").toList();
             return CompletableFuture.completedFuture(new QueryResult(List.of(new QueryResult.ResultSet(columns, rows)),
                     0, 0, 0, ""));
-        }
-
-        @Override
-        public CompletableFuture<Void> cancellation() {
-            return cancellation;
-        }
-
-        @Override
-        public int serverStatus() {
-            return status;
-        }
-
-        @Override
-        public String user() {
-            return "tester";
-        }
-
-        @Override
-        public String backendVersion() {
-            return "5.5.5-11.8.6-MariaDB";
-        }
-
-        @Override
-        public boolean deprecateEof() {
-            return true;
-        }
-
-        @Override
-        public ResultSetWriter resultSetWriter() {
-            return new ResultSetWriter(true, false);
-        }
-
-        @Override
-        public boolean sessionTrack() {
-            return false;
-        }
-
-        @Override
-        public RagSettings settings() {
-            return settings;
-        }
-
-        @Override
-        public void settings(RagSettings settings) {
-            this.settings = settings;
-        }
-
-        @Override
-        public EventLoop eventLoop() {
-            return null;
-        }
-
-        @Override
-        public ByteBufAllocator alloc() {
-            return UnpooledByteBufAllocator.DEFAULT;
-        }
-
-        @Override
-        public void warn(int code, String message) {
-            // not used by the backfill
         }
     }
 }

@@ -20,10 +20,15 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Test support: a {@link StatementSession} whose backend is a map of canned answers. Every query is recorded.
  * {@code SELECT a, b} queries not in the map fail with a BackendException (so unexpected backend use shows).
+ * Tests that simulate a table subclass it and override {@link #query}.
  */
-public final class FakeSession implements StatementSession {
+public class FakeSession implements StatementSession {
     public final List<String> queries = Collections.synchronizedList(new ArrayList<>());
     public final Map<String, QueryResult> answers = new HashMap<>();
+    /** Queries the backend refuses, with the error it sends. */
+    public final Map<String, BackendException> failures = new HashMap<>();
+    /** Server status flags the session reports (autocommit unless a test says otherwise). */
+    public volatile int status = 2;
     private final String backendVersion;
     private final boolean deprecateEof;
     private RagSettings settings;
@@ -42,6 +47,23 @@ public final class FakeSession implements StatementSession {
         }
         answers.put(sql, new QueryResult(List.of(new QueryResult.ResultSet(columns,
                 List.of(Arrays.asList(values)))), 0, 0, 0, ""));
+        return this;
+    }
+
+    /** Answers {@code sql} with these rows, columns named c0, c1, … (null is SQL NULL). */
+    @SafeVarargs
+    public final FakeSession rows(String sql, List<String>... rows) {
+        List<String> columns = new ArrayList<>();
+        for (int i = 0; i < (rows.length == 0 ? 1 : rows[0].size()); i++) {
+            columns.add("c" + i);
+        }
+        answers.put(sql, new QueryResult(List.of(new QueryResult.ResultSet(columns, Arrays.asList(rows))), 0, 0, 0, ""));
+        return this;
+    }
+
+    /** Makes the backend refuse {@code sql} with error {@code code}. */
+    public FakeSession fail(String sql, int code, String message) {
+        failures.put(sql, new BackendException(code, "42000", message));
         return this;
     }
 
@@ -82,12 +104,15 @@ public final class FakeSession implements StatementSession {
 
     @Override
     public int serverStatus() {
-        return 2;
+        return status;
     }
 
     @Override
     public CompletableFuture<QueryResult> query(String sql) {
         queries.add(sql);
+        if (failures.containsKey(sql)) {
+            return CompletableFuture.failedFuture(failures.get(sql));
+        }
         QueryResult r = answers.containsKey(sql) ? answers.get(sql) : otherAnswers.apply(sql);
         if (r == null) {
             return CompletableFuture.failedFuture(new BackendException(1064, "42000", "fake backend: no answer for " + sql));

@@ -19,15 +19,13 @@ import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class LiteralPlannerTest {
-    static final ExecutorService PARSER = Executors.newCachedThreadPool();
+    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
     static final String MARIADB = "5.5.5-11.8.6-MariaDB-0+deb13u1";
     static final String TIDB = "8.0.11-TiDB-v8.5.0";
 
@@ -38,10 +36,6 @@ class LiteralPlannerTest {
     RagSettings settings;
     FakeSession session;
 
-    @AfterAll
-    static void stop() {
-        PARSER.shutdownNow();
-    }
 
     @BeforeEach
     void setUp() {

@@ -17,25 +17,19 @@ import io.ragproxy.server.dialect.Dialect;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The literal plan's warnings under rag_on_error = 'null': one per failed distinct input, naming model and cause. */
 class LiteralWarningsTest {
-    static final ExecutorService PARSER = Executors.newCachedThreadPool();
+    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
 
     FakeModels.Rig rig;
     LiteralPlanner planner;
     FakeSession session;
 
-    @AfterAll
-    static void stop() {
-        PARSER.shutdownNow();
-    }
 
     @BeforeEach
     void setUp() {

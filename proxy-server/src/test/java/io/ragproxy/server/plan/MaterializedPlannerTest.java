@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** The SQL the materialized plan asks the backend and the statement it hands over, with a fake backend. */
 class MaterializedPlannerTest {
-    static final java.util.concurrent.ExecutorService PARSER = java.util.concurrent.Executors.newCachedThreadPool();
+    static final java.util.concurrent.ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
     FakeModels.Generator generator;
     ModelInvoker invoker;
     RagSettings settings;
@@ -43,10 +43,6 @@ class MaterializedPlannerTest {
         invoker.close();
     }
 
-    @org.junit.jupiter.api.AfterAll
-    static void stop() {
-        PARSER.shutdownNow();
-    }
 
     private MaterializedPlanner.MaterializedPlan plan(String sql) {
         StatementAnalysis analysis = literals.parse(sql);

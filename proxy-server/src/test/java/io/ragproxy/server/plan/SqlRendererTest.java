@@ -9,18 +9,12 @@ import io.ragproxy.server.dialect.Dialect;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 class SqlRendererTest {
-    static final ExecutorService PARSER = Executors.newCachedThreadPool();
+    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
 
-    @AfterAll
-    static void stop() {
-        PARSER.shutdownNow();
-    }
 
     /** Renders {@code sql}, replacing every AI call by {@code replacement(call)}. */
     static String render(String sql, Dialect dialect, Function<AiCall, String> replacement) {

@@ -10,21 +10,15 @@ import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import net.sf.jsqlparser.expression.Expression;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class StatementAnalysisTest {
-    static final ExecutorService PARSER = Executors.newCachedThreadPool();
+    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
 
-    @AfterAll
-    static void stop() {
-        PARSER.shutdownNow();
-    }
 
     static StatementAnalysis parse(String sql) {
         return StatementAnalysis.parse(sql, PARSER);

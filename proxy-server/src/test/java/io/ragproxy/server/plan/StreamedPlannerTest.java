@@ -33,12 +33,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +46,7 @@ import org.junit.jupiter.api.Test;
  * the test controls: which calls complete, which fail.
  */
 class StreamedPlannerTest {
-    static final ExecutorService PARSER = Executors.newCachedThreadPool();
+    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
     static final Pattern MARKER = Pattern.compile("AS (ragproxy_stream_[0-9a-f]+_\\d+)");
 
     /** Answers "gen:" + prompt; holds answers back while {@link #gate} is incomplete; fails prompts containing "bad". */
@@ -150,10 +148,6 @@ class StreamedPlannerTest {
     RagSettings settings;
     FakeSession session;
 
-    @AfterAll
-    static void stop() {
-        PARSER.shutdownNow();
-    }
 
     @BeforeEach
     void setUp() {

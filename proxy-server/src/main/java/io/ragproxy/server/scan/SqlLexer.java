@@ -1,4 +1,4 @@
-package io.ragproxy.server.catalog;
+package io.ragproxy.server.scan;
 
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
@@ -7,15 +7,16 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A small MySQL lexer for the statements JSqlParser does not read (Aurora's {@code CREATE FUNCTION … ALIAS},
- * MindsDB's {@code CREATE MODEL}, TiDB's auto-embedding column): words, quoted identifiers, strings (MySQL's escapes
+ * A small MySQL lexer for the statements JSqlParser does not read (the proxy's own {@code SHOW RAG …}, {@code SET
+ * rag_…}, {@code EXPLAIN RAG …}; Aurora's {@code CREATE FUNCTION … ALIAS}, MindsDB's {@code CREATE MODEL}, TiDB's
+ * auto-embedding column): words, quoted identifiers, strings (MySQL's escapes
  * resolved), numbers and one-character symbols, each with its offsets and its 1-based line and column, so that
  * errors can name the exact position. Comments are skipped; executable comments ({@code /*! … *}{@code /}) are code.
  */
-final class SqlLexer {
+public final class SqlLexer {
 
     /** What a token is. */
-    enum Type { WORD, QUOTED_IDENT, STRING, NUMBER, SYMBOL, END }
+    public enum Type { WORD, QUOTED_IDENT, STRING, NUMBER, SYMBOL, END }
 
     /**
      * One token.
@@ -25,23 +26,23 @@ final class SqlLexer {
      * @param start offset of the first character in the statement
      * @param end offset after the last character
      */
-    record Token(Type type, String text, int start, int end, int line, int column) {
+    public record Token(Type type, String text, int start, int end, int line, int column) {
         /** Whether this is the (unquoted) keyword {@code word}, ignoring case. */
-        boolean is(String word) {
+        public boolean is(String word) {
             return type == Type.WORD && text.equalsIgnoreCase(word);
         }
 
-        boolean isSymbol(char c) {
+        public boolean isSymbol(char c) {
             return type == Type.SYMBOL && text.charAt(0) == c;
         }
 
         /** Whether this can name an object: a word or a quoted identifier. */
-        boolean isName() {
+        public boolean isName() {
             return type == Type.WORD || type == Type.QUOTED_IDENT;
         }
 
         /** How the token reads in a message. */
-        String describe() {
+        public String describe() {
             return switch (type) {
                 case END -> "the end of the statement";
                 case STRING -> "a string";
@@ -50,7 +51,7 @@ final class SqlLexer {
             };
         }
 
-        String upper() {
+        public String upper() {
             return text.toUpperCase(Locale.ROOT);
         }
     }
@@ -61,7 +62,7 @@ final class SqlLexer {
      * The statement's first keyword, upper case, after white space and comments ({@code INSERT}, {@code CREATE}, …);
      * empty when it does not start with a word. Reads only that far.
      */
-    static String firstWord(String sql) {
+    public static String firstWord(String sql) {
         int n = sql.length();
         int i = 0;
         while (i < n) {
@@ -91,7 +92,7 @@ final class SqlLexer {
     }
 
     /** The tokens of {@code sql}, ending with one END token. */
-    static List<Token> tokenize(String sql) {
+    public static List<Token> tokenize(String sql) {
         List<Token> out = new ArrayList<>();
         int n = sql.length();
         int i = 0;
@@ -229,7 +230,7 @@ final class SqlLexer {
         return last.end() == start && last.isName();
     }
 
-    static boolean isWordChar(char c) {
+    public static boolean isWordChar(char c) {
         return Character.isLetterOrDigit(c) || c == '_' || c == '$' || c >= 0x80;
     }
 
@@ -246,11 +247,11 @@ final class SqlLexer {
     }
 
     /** A parse error at a position, as the client sees it: {@code line 1, column 42: …}. */
-    static ProxyException error(int line, int column, String message) {
+    public static ProxyException error(int line, int column, String message) {
         return new ProxyException(ProxyError.PARSE_ERROR, "line " + line + ", column " + column + ": " + message);
     }
 
-    static ProxyException error(Token at, String message) {
+    public static ProxyException error(Token at, String message) {
         return error(at.line(), at.column(), message);
     }
 }
