@@ -181,6 +181,46 @@ class ModelInvokerTest {
     }
 
     @Test
+    void aSharedStatementLimiterBoundsSeveralRequestsTogether() throws InterruptedException {
+        // Requests an earlier test cancelled may still be served: count from a quiet emulator.
+        for (int i = 0; i < 100 && env.emulator.inFlight() > 0; i++) {
+            Thread.sleep(50);
+        }
+        env.emulator.reset();
+        env.emulator.setLatency(Duration.ofMillis(50));
+        AsyncLimiter statement = new AsyncLimiter(4);
+        List<CompletableFuture<?>> fs = new ArrayList<>();
+        for (int r = 0; r < 3; r++) { // three requests of one statement, all in flight at once
+            List<String> texts = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                texts.add("statement req " + r + " text " + i);
+            }
+            fs.add(r == 2 ? inv.generateAll("llama3-2-3b", texts, null, inv.defaults().withMaxConcurrency(4), statement)
+                    : inv.embedAll("titan-v2", texts, null, inv.defaults().withMaxConcurrency(4), statement));
+        }
+        fs.forEach(CompletableFuture::join);
+        assertEquals(36, env.emulator.requestCount());
+        assertTrue(env.emulator.maxInFlight() <= 4, "max in flight " + env.emulator.maxInFlight());
+        assertTrue(env.emulator.maxInFlight() >= 3, "the requests' calls overlap: " + env.emulator.maxInFlight());
+        assertEquals(4, statement.available(), "every permit came back");
+    }
+
+    @Test
+    void aFailedRequestLeavesTheSharedLimiterToTheStatement() {
+        env.emulator.setLatency(Duration.ofMillis(20));
+        AsyncLimiter statement = new AsyncLimiter(2);
+        env.emulator.failNext(1, EmulatedError.VALIDATION);
+        CompletableFuture<List<float[]>> failing = inv.embedAll("titan-v2", List.of("fails a", "fails b", "fails c"), null,
+                inv.defaults().withMaxConcurrency(2), statement);
+        assertThrows(CompletionException.class, failing::join);
+        // The same statement's next request still gets permits: only the owner closes a shared limiter.
+        List<float[]> ok = inv.embedAll("titan-v2", List.of("after the failure"), null, inv.defaults(), statement)
+                .orTimeout(10, TimeUnit.SECONDS).join();
+        assertEquals(1, ok.size());
+        assertTrue(ok.get(0).length > 0);
+    }
+
+    @Test
     void perModelConcurrencyLimitHoldsAcrossRequests() {
         ModelsConfig cfg = ModelsConfig.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(
                 Map.of("models", Map.of("model", Map.of("titan-v2", Map.of("max_concurrency", 3))))));

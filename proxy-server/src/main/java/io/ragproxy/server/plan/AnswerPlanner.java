@@ -3,6 +3,7 @@ package io.ragproxy.server.plan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragproxy.catalog.invoke.AsyncLimiter;
 import io.ragproxy.catalog.model.GroundedPrompt;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
@@ -122,6 +123,7 @@ public final class AnswerPlanner {
         }
         List<CompletableFuture<List<String>>> perCall = new ArrayList<>();
         List<List<List<String>>> sourcesPerCall = new ArrayList<>();
+        AsyncLimiter statementLimiter = LiteralPlanner.statementLimiter(settings);
         for (AnswerCall call : calls) {
             int[] cols = sourceColumns.get(call.item());
             List<String> prompts = new ArrayList<>();
@@ -134,7 +136,8 @@ public final class AnswerPlanner {
                         : INSTRUCTION + "\n" + new GroundedPrompt(question, s).format());
             }
             sourcesPerCall.add(sources);
-            perCall.add(literals.results(call.input(), prompts, settings, ModelWarnings.NONE, cancellation)); // KILL cancels the calls
+            perCall.add(literals.results(call.input(), prompts, settings, ModelWarnings.NONE, cancellation, // KILL cancels the calls
+                    statementLimiter));
         }
         return CompletableFuture.allOf(perCall.toArray(CompletableFuture[]::new)).thenApply(v -> {
             List<List<String>> out = new ArrayList<>();

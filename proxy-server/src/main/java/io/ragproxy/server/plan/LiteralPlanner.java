@@ -3,6 +3,7 @@ package io.ragproxy.server.plan;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ragproxy.catalog.invoke.AsyncLimiter;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.model.EmbedOptions;
 import io.ragproxy.catalog.model.GenerateOptions;
@@ -216,10 +217,11 @@ public final class LiteralPlanner {
         }
         Map<AiCall, String> replacements = new IdentityHashMap<>();
         List<CompletableFuture<Void>> all = new ArrayList<>();
+        AsyncLimiter statementLimiter = statementLimiter(settings);
         for (List<ModelInput> group : groups.values()) {
             ModelInput head = group.get(0);
             List<String> texts = group.stream().map(ModelInput::text).toList();
-            all.add(results(head, texts, settings, warnings, cancellation).thenAccept(results -> {
+            all.add(results(head, texts, settings, warnings, cancellation, statementLimiter).thenAccept(results -> {
                 for (int i = 0; i < group.size(); i++) {
                     AiCall call = group.get(i).call();
                     String r = results.get(i);
@@ -237,13 +239,22 @@ public final class LiteralPlanner {
      * rag_on_error = 'null') for failed calls. Concurrent, de-duplicated and cached by the invoker.
      */
     CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings) {
-        return results(head, texts, settings, ModelWarnings.NONE, new CompletableFuture<>());
+        return results(head, texts, settings, ModelWarnings.NONE, new CompletableFuture<>(), statementLimiter(settings));
     }
 
     /** {@link #results(ModelInput, List, RagSettings)}, reporting each distinct input that became NULL to {@code warnings}. */
     CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings,
             ModelWarnings warnings) {
-        return results(head, texts, settings, warnings, new CompletableFuture<>());
+        return results(head, texts, settings, warnings, new CompletableFuture<>(), statementLimiter(settings));
+    }
+
+    /**
+     * A limiter for all model calls of one statement, {@code rag_max_concurrency} wide: a plan with several
+     * requests in flight at once (columns, rounds, a backfill's next page, a stream's next batch) passes the same one
+     * to each, so the setting bounds the statement rather than each request.
+     */
+    static AsyncLimiter statementLimiter(RagSettings settings) {
+        return new AsyncLimiter(settings.invocation().maxConcurrency());
     }
 
     /**
@@ -251,25 +262,29 @@ public final class LiteralPlanner {
      * {@code cancellation} completes (the statement was killed, or its plan stops): the future then fails.
      */
     CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings,
-            ModelWarnings warnings, CompletableFuture<Void> cancellation) {
+            ModelWarnings warnings, CompletableFuture<Void> cancellation, AsyncLimiter statementLimiter) {
+        // A stopped statement starts none of its queued calls, whichever request they belong to.
+        cancellation.thenRunAsync(statementLimiter::close, parserExecutor);
         if (head.raw() != null) {
-            return cancelledBy(cancellation, rawResults(head, texts, settings));
+            return cancelledBy(cancellation, rawResults(head, texts, settings, statementLimiter));
         }
         String model = head.modelName();
         if (head.embedOptions() != null) {
             EmbedOptions opts = head.embedOptions();
-            return cancelledBy(cancellation, invoker.embedAll(model, texts, opts, settings.invocation()))
+            return cancelledBy(cancellation, invoker.embedAll(model, texts, opts, settings.invocation(),
+                    statementLimiter))
                     .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings, cancellation,
                             text -> cancelledBy(cancellation, invoker.embedAll(model,
-                                    java.util.Collections.singletonList(text), opts, settings.invocation()))
+                                    java.util.Collections.singletonList(text), opts, settings.invocation(), statementLimiter))
                                     .thenApply(one -> one.get(0))))
                     .thenApply(vectors -> vectors.stream().map(v -> v == null ? null : Dialect.vectorText(v)).toList());
         }
         GenerateOptions opts = head.generateOptions();
-        return cancelledBy(cancellation, invoker.generateAll(model, texts, opts, settings.invocation()))
+        return cancelledBy(cancellation, invoker.generateAll(model, texts, opts, settings.invocation(),
+                statementLimiter))
                 .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings, cancellation,
                         text -> cancelledBy(cancellation, invoker.generateAll(model,
-                                java.util.Collections.singletonList(text), opts, settings.invocation()))
+                                java.util.Collections.singletonList(text), opts, settings.invocation(), statementLimiter))
                                 .thenApply(one -> one.get(0))));
     }
 
@@ -287,7 +302,8 @@ public final class LiteralPlanner {
      * concurrently. The invoker does not cache raw bodies (they often ask for sampled output), so the same body in a
      * later statement is sent again.
      */
-    private CompletableFuture<List<String>> rawResults(ModelInput head, List<String> texts, RagSettings settings) {
+    private CompletableFuture<List<String>> rawResults(ModelInput head, List<String> texts, RagSettings settings,
+            AsyncLimiter statementLimiter) {
         RawRequest raw = head.raw();
         var invocation = raw.timeoutMs() == null ? settings.invocation()
                 : settings.invocation().withTimeoutMs(raw.timeoutMs());
@@ -295,7 +311,8 @@ public final class LiteralPlanner {
         for (String text : texts) {
             if (text != null && !text.isEmpty() && !calls.containsKey(text)) {
                 CompletableFuture<String> call = invoker.invokeRaw(head.modelId(),
-                        text.getBytes(java.nio.charset.StandardCharsets.UTF_8), raw.contentType(), raw.accept(), invocation)
+                        text.getBytes(java.nio.charset.StandardCharsets.UTF_8), raw.contentType(), raw.accept(), invocation,
+                        statementLimiter)
                         .thenApply(body -> new String(body, java.nio.charset.StandardCharsets.UTF_8));
                 if (settings.nullOnError()) {
                     call = call.exceptionally(e -> null);

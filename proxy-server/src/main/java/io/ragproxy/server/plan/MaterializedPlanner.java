@@ -1,5 +1,6 @@
 package io.ragproxy.server.plan;
 
+import io.ragproxy.catalog.invoke.AsyncLimiter;
 import io.ragproxy.server.backend.BackendException;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
@@ -125,6 +126,8 @@ public final class MaterializedPlanner {
         private final StatementAnalysis analysis;
         private final Dialect dialect;
         private final RagSettings settings;
+        /** Bounds the model calls of all of the statement's calls and rounds together. */
+        private final AsyncLimiter statementLimiter;
         private final boolean dryRun;
         private final Map<Function, Object> scopes = new IdentityHashMap<>();
         private final Set<AiCall> overColumns = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -146,6 +149,7 @@ public final class MaterializedPlanner {
             this.analysis = analysis;
             this.dialect = dialect;
             this.settings = settings;
+            this.statementLimiter = LiteralPlanner.statementLimiter(settings);
             this.dryRun = dryRun;
             // Scopes and dependencies are read before the renderer empties the calls' argument lists.
             Set<Function> nodes = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -340,7 +344,7 @@ public final class MaterializedPlanner {
             for (Gather g : ready) {
                 List<String> texts = g.texts();
                 all.add(literals.results(inputs.get(g.call()), texts, settings,
-                        (text, code, message) -> session.warn(code, message), session.cancellation())
+                        (text, code, message) -> session.warn(code, message), session.cancellation(), statementLimiter)
                         .thenAccept(results -> resolved.put(g.call(), replacement(g, texts, results))));
             }
             // Temporary tables are written one query at a time, after the model calls.

@@ -2,6 +2,7 @@ package io.ragproxy.server.plan;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.ragproxy.catalog.invoke.AsyncLimiter;
 import io.ragproxy.server.backend.RowStream;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
@@ -54,6 +55,8 @@ final class StreamedRows implements RowStream {
     private final LiteralPlanner literals;
     private final List<StreamedPlanner.StreamedColumn> streamed;
     private final RagSettings settings;
+    /** Bounds the model calls of all batches in flight together ({@code rag_max_concurrency} is per statement). */
+    private final AsyncLimiter statementLimiter;
     private final int batchSize;
     private final ResultSetWriter writer;
     private final ByteBufAllocator alloc;
@@ -79,6 +82,7 @@ final class StreamedRows implements RowStream {
         this.literals = literals;
         this.streamed = streamed;
         this.settings = settings;
+        this.statementLimiter = LiteralPlanner.statementLimiter(settings);
         this.batchSize = Math.max(1, Math.min(MAX_BATCH_ROWS, settings.invocation().batchSize()));
         this.writer = session.resultSetWriter();
         this.alloc = session.alloc();
@@ -191,7 +195,7 @@ final class StreamedRows implements RowStream {
                 texts.add(text != null && failedInputs.contains(text) ? null : text);
             }
             perColumn.add(literals.results(streamed.get(s).input(), texts, settings, warnings,
-                    session.cancellation()));
+                    session.cancellation(), statementLimiter));
         }
         CompletableFuture.allOf(perColumn.toArray(CompletableFuture[]::new)).whenComplete((v, error) -> {
             List<List<String>> results = error == null ? perColumn.stream().map(CompletableFuture::join).toList() : null;

@@ -120,16 +120,32 @@ class BackfillPlannerTest {
         ProxyException e = failure(start());
         assertEquals(ProxyError.MODEL_FAILED.code(), e.code());
         assertTrue(e.getMessage().contains("500 rows were already written and committed"), e.getMessage());
-        assertEquals(List.of("select after -", "select after 500", "update 1..500"), session.pageQueries());
+        assertEquals(List.of("update 1..500"), session.pageQueries().stream().filter(q -> q.startsWith("update")).toList(),
+                "page 1 was written, nothing after the failure");
         assertEquals(500, session.written.size());
+    }
+
+    @Test
+    void theNextPageIsReadAndQueuedWhileThePagesCallsStillRun() throws Exception {
+        embedder.openUpTo = 0; // no call answers
+        CompletableFuture<BackfillPlanner.BackfillResult> run = start();
+        // Page 2 is read (and its calls queued behind page 1's) with none of page 1's results in, so the model never
+        // idles at a page boundary; nothing further is read or written until page 1 is complete.
+        await(() -> session.pageQueries().contains("select after 500"), "page 2 is read");
+        Thread.sleep(100);
+        assertEquals(List.of("select after -", "select after 500"), session.pageQueries());
+        assertTrue(embedder.texts.size() <= FakeModels.settings().maxConcurrency(),
+                "no more calls in flight than rag_max_concurrency for the two pages together: " + embedder.texts.size());
+        session.cancellation.complete(null);
+        assertEquals(1317, failure(run).code());
     }
 
     @Test
     void aCancelledBackfillStopsBeforeTheNextWriteAndCancelsItsModelCalls() throws Exception {
         embedder.openUpTo = 500; // page 1 is answered, page 2's calls hang
         CompletableFuture<BackfillPlanner.BackfillResult> run = start();
-        await(() -> session.pageQueries().contains("update 1..500") && !embedder.pending.isEmpty(),
-                "page 1 is written and page 2's calls wait");
+        await(() -> session.pageQueries().contains("select after 1000") && !embedder.pending.isEmpty(),
+                "page 1 is written, page 2's calls wait and page 3 is read");
         List<CompletableFuture<Embeddings>> hanging = List.copyOf(embedder.pending);
         int asked = embedder.texts.size();
         session.cancellation.complete(null);
@@ -142,7 +158,8 @@ class BackfillPlannerTest {
         await(() -> hanging.stream().allMatch(CompletableFuture::isCancelled), "the model calls are cancelled");
         Thread.sleep(100);
         assertEquals(asked, embedder.texts.size(), "no model call starts after the cancellation");
-        assertEquals(List.of("select after -", "select after 500", "update 1..500"), session.pageQueries());
+        assertEquals(List.of("select after -", "select after 500", "update 1..500", "select after 1000"),
+                session.pageQueries());
         assertEquals(500, session.written.size());
     }
 

@@ -135,6 +135,18 @@ public final class ModelInvoker implements AutoCloseable {
      * input order. {@code opts} (null = none) are merged over the model's configured defaults.
      */
     public CompletableFuture<List<float[]>> embedAll(String model, List<String> texts, EmbedOptions opts, InvocationSettings s) {
+        return embedAll(model, texts, opts, s, null);
+    }
+
+    /**
+     * {@link #embedAll(String, List, EmbedOptions, InvocationSettings)} whose calls take their permits from
+     * {@code statementLimiter}, shared by every request of one statement (null: a limiter of this request's own,
+     * {@code s.maxConcurrency()} wide). A plan that keeps several requests in flight, such as a backfill's next page,
+     * passes one so that {@code rag_max_concurrency} bounds the statement, not each request. The caller owns a
+     * shared limiter: it is not closed when this request fails, only this request's calls are cancelled.
+     */
+    public CompletableFuture<List<float[]>> embedAll(String model, List<String> texts, EmbedOptions opts, InvocationSettings s,
+                                                     AsyncLimiter statementLimiter) {
         InvocationSettings settings = s == null ? defaults : s;
         EmbeddingModel m;
         EmbedOptions options;
@@ -183,7 +195,7 @@ public final class ModelInvoker implements AutoCloseable {
         if (configured != null) {
             batch = Math.min(batch, configured);
         }
-        AsyncLimiter requestLimiter = new AsyncLimiter(settings.maxConcurrency());
+        AsyncLimiter requestLimiter = statementLimiter != null ? statementLimiter : new AsyncLimiter(settings.maxConcurrency());
         List<CompletableFuture<Embeddings>> units = new ArrayList<>();
         for (int from = 0; from < ownedTexts.size(); from += batch) {
             int to = Math.min(ownedTexts.size(), from + batch);
@@ -214,7 +226,9 @@ public final class ModelInvoker implements AutoCloseable {
             // Cancelled, or failed fast on one input: the request's other calls are no longer wanted. Queued ones
             // first, at once, so no permit a call frees while the others are being cancelled starts one of them.
             if (t != null) {
-                requestLimiter.close();
+                if (statementLimiter == null) {
+                    requestLimiter.close();
+                }
                 cancelAll(units);
             }
         });
@@ -228,8 +242,8 @@ public final class ModelInvoker implements AutoCloseable {
         ownedSet.addAll(ownedFutures);
         futures.forEach((text, f) -> {
             boolean joined = !ownedSet.contains(f);
-            CompletableFuture<float[]> g = joined ? rejoinIfCancelled(f, out, () -> embedAll(model, List.of(text), opts, settings)
-                    .thenApply(l -> l.get(0))) : f;
+            CompletableFuture<float[]> g = joined ? rejoinIfCancelled(f, out, () -> embedAll(model, List.of(text), opts, settings,
+                    statementLimiter).thenApply(l -> l.get(0))) : f;
             g.whenComplete((v, t) -> {
                 if (t != null) {
                     out.completeExceptionally(unwrap(t));
@@ -271,6 +285,16 @@ public final class ModelInvoker implements AutoCloseable {
 
     /** {@link #generate} for many prompts, concurrently, de-duplicated, results in input order. */
     public CompletableFuture<List<String>> generateAll(String model, List<String> prompts, GenerateOptions opts, InvocationSettings s) {
+        return generateAll(model, prompts, opts, s, null);
+    }
+
+    /**
+     * {@link #generateAll(String, List, GenerateOptions, InvocationSettings)} with the statement's shared limiter
+     * (null: one of this request's own); see {@link #embedAll(String, List, EmbedOptions, InvocationSettings,
+     * AsyncLimiter)}.
+     */
+    public CompletableFuture<List<String>> generateAll(String model, List<String> prompts, GenerateOptions opts,
+                                                       InvocationSettings s, AsyncLimiter statementLimiter) {
         InvocationSettings settings = s == null ? defaults : s;
         TextModel m;
         GenerateOptions options;
@@ -288,7 +312,7 @@ public final class ModelInvoker implements AutoCloseable {
                 counts.merge(p, 1, Integer::sum);
             }
         }
-        AsyncLimiter requestLimiter = new AsyncLimiter(settings.maxConcurrency());
+        AsyncLimiter requestLimiter = statementLimiter != null ? statementLimiter : new AsyncLimiter(settings.maxConcurrency());
         List<CompletableFuture<Generation>> units = new ArrayList<>();
         Map<String, CompletableFuture<String>> futures = new LinkedHashMap<>();
         for (Map.Entry<String, Integer> e : counts.entrySet()) {
@@ -313,7 +337,8 @@ public final class ModelInvoker implements AutoCloseable {
                         }
                     });
                 } else {
-                    f = rejoinIfCancelled(f, null, () -> generate(model, prompt, opts, settings));
+                    f = rejoinIfCancelled(f, null, () -> generateAll(model, List.of(prompt), opts, settings, statementLimiter)
+                            .thenApply(l -> l.get(0)));
                 }
             }
             add(mc, miss ? 0 : 1, miss ? 1 : 0, e.getValue() - 1);
@@ -324,7 +349,9 @@ public final class ModelInvoker implements AutoCloseable {
             // Cancelled, or failed fast on one input: the request's other calls are no longer wanted. Queued ones
             // first, at once, so no permit a call frees while the others are being cancelled starts one of them.
             if (t != null) {
-                requestLimiter.close();
+                if (statementLimiter == null) {
+                    requestLimiter.close();
+                }
                 cancelAll(units);
             }
         });
@@ -355,6 +382,16 @@ public final class ModelInvoker implements AutoCloseable {
      * and the caller decides what a repeated call means. Retries, timeout, limits and accounting apply.
      */
     public CompletableFuture<byte[]> invokeRaw(String modelId, byte[] body, String contentType, String accept, InvocationSettings s) {
+        return invokeRaw(modelId, body, contentType, accept, s, null);
+    }
+
+    /**
+     * {@link #invokeRaw(String, byte[], String, String, InvocationSettings)} under the statement's shared limiter
+     * (null: a limiter of this call's own), so that a statement's many bodies stay within its
+     * {@code rag_max_concurrency}.
+     */
+    public CompletableFuture<byte[]> invokeRaw(String modelId, byte[] body, String contentType, String accept,
+                                               InvocationSettings s, AsyncLimiter statementLimiter) {
         InvocationSettings settings = s == null ? defaults : s;
         RawModel m;
         try {
@@ -364,7 +401,8 @@ public final class ModelInvoker implements AutoCloseable {
         }
         counters(m.id()).cacheMisses.increment();
         total.cacheMisses.increment();
-        return call(m.id(), new AsyncLimiter(settings.maxConcurrency()), settings, () -> m.invoke(body, contentType, accept), r -> Usage.NONE);
+        return call(m.id(), statementLimiter != null ? statementLimiter : new AsyncLimiter(settings.maxConcurrency()), settings,
+                () -> m.invoke(body, contentType, accept), r -> Usage.NONE);
     }
 
     // ------------------------------------------------------------------------------------------- counters
