@@ -32,6 +32,9 @@ final class CatalogStore {
     /** MySQL's ER_BAD_DB_ERROR and ER_NO_SUCH_TABLE: the catalog was never set up. */
     private static final int NO_DATABASE = 1049;
     private static final int NO_TABLE = 1146;
+
+    /** Whether the version table was seen to exist; shared by the proxy's sessions, a hint only. */
+    private volatile boolean tableSeen;
     /** ER_DBACCESS_DENIED_ERROR, ER_TABLEACCESS_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR. */
     private static final int DB_DENIED = 1044;
     private static final int TABLE_DENIED = 1142;
@@ -66,6 +69,21 @@ final class CatalogStore {
      * not read it (the caller keeps what it has).
      */
     CompletableFuture<Version> version(StatementSession session) {
+        if (!tableSeen) {
+            // Until the table exists, ask information_schema first: a failed query would stay in the session's
+            // diagnostics area, and SHOW WARNINGS after a statement that uses no table would list its 1146.
+            return session.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + SCHEMA
+                    + "' AND TABLE_NAME = 'catalog_version'").thenCompose(r -> {
+                        if ("0".equals(r.first().rows().get(0).get(0))) {
+                            return CompletableFuture.completedFuture(Version.NONE);
+                        }
+                        tableSeen = true;
+                        return version(session);
+                    }).exceptionally(e -> {
+                        log.debug("cannot look for the ragproxy catalog as {}: {}", session.user(), describe(e));
+                        return null;
+                    });
+        }
         return session.query("SELECT version, epoch FROM " + SCHEMA + ".catalog_version WHERE id = 1")
                 .thenApply(r -> {
                     List<List<String>> rows = r.first().rows();
@@ -75,6 +93,7 @@ final class CatalogStore {
                 .exceptionally(e -> {
                     BackendException be = backendError(e);
                     if (be != null && (be.code() == NO_DATABASE || be.code() == NO_TABLE)) {
+                        tableSeen = false; // dropped behind our back
                         return Version.NONE;
                     }
                     log.debug("cannot read the ragproxy catalog's version as {}: {}", session.user(), describe(e));
