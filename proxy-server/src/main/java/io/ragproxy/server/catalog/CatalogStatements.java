@@ -268,7 +268,18 @@ public final class CatalogStatements {
         for (AutoEmbeddingTable.Column c : p.columns()) {
             dimensions.add(dimensions(c));
         }
-        String rewritten = p.rewrite(dimensions, dialect::vectorType);
+        // Where the backend has invisible columns, each vector gets one holding its source text's hash, so that
+        // SHOW RAG PENDING also finds vectors made stale by a text changed behind the proxy's back.
+        List<String> hashColumns = new ArrayList<>();
+        List<String> taken = new ArrayList<>(p.columnNames());
+        for (AutoEmbeddingTable.Column c : p.columns()) {
+            String hash = dialect.invisibleColumns() ? EmbeddingRule.hashColumnName(c.name(), taken) : null;
+            hashColumns.add(hash);
+            if (hash != null) {
+                taken.add(hash);
+            }
+        }
+        String rewritten = p.rewrite(dimensions, dialect::vectorType, hashColumns);
         CompletableFuture<String> db = p.schema() != null ? CompletableFuture.completedFuture(p.schema())
                 : CatalogStore.currentDatabase(session);
         return db.thenCompose(schema -> {
@@ -291,7 +302,7 @@ public final class CatalogStatements {
                 for (int i = 0; i < p.columns().size(); i++) {
                     AutoEmbeddingTable.Column c = p.columns().get(i);
                     changes.add(Change.replace(new EmbeddingRule(schema, p.table(), c.name(), dimensions.get(i),
-                            c.model(), c.source(), c.options())));
+                            c.model(), c.source(), c.options(), hashColumns.get(i))));
                 }
                 return catalog.store().write(session, changes)
                         .thenCompose(v -> catalog.refresh(session))
@@ -382,29 +393,38 @@ public final class CatalogStatements {
 
     /**
      * SHOW RAG PENDING: for each auto-embedding column, the rows whose vector is missing (NULL while the source has
-     * text) and the statement that fills them (run by the backfill plan, in committed pages).
+     * text), the rows whose vector is stale (when the table has the source-hash column: the text changed behind the
+     * proxy's back; NULL when it has none, so not tracked), and the one statement that refreshes both (run by the
+     * backfill plan, in committed pages). Columns: Table, Column, Model, Rows_missing, Rows_stale, Refresh.
      */
     public CompletableFuture<List<List<String>>> pending(StatementSession session, CatalogSnapshot snapshot) {
         List<List<String>> rows = new ArrayList<>();
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
         for (EmbeddingRule r : snapshot.rules()) {
-            String count = "SELECT COUNT(*) FROM " + Sql.table(r.schema(), r.table()) + " WHERE " + Sql.ident(r.column())
-                    + " IS NULL AND (" + r.source() + ") <> ''";
+            String count = "SELECT COUNT(CASE WHEN " + r.missingCondition() + " THEN 1 END), "
+                    + (r.tracksStaleness() ? "COUNT(CASE WHEN " + r.staleCondition() + " THEN 1 END)" : "NULL")
+                    + " FROM " + Sql.table(r.schema(), r.table());
             chain = chain.thenCompose(v -> session.query(count).handle((QueryResult result, Throwable e) -> {
-                rows.add(Arrays.asList(r.schema() + "." + r.table(), r.column(), r.model(),
-                        e == null ? result.first().rows().get(0).get(0) : null,
-                        e == null ? refreshStatement(r) : "cannot count: " + CatalogStore.describe(e)));
+                List<String> counts = e == null ? result.first().rows().get(0) : Arrays.asList(null, null);
+                rows.add(Arrays.asList(r.schema() + "." + r.table(), r.column(), r.model(), counts.get(0),
+                        counts.get(1), e == null ? refreshStatement(r) : "cannot count: " + CatalogStore.describe(e)));
                 return null;
             }));
         }
         return chain.thenApply(v -> rows);
     }
 
-    /** The statement that fills the missing vectors of {@code r}'s column. */
+    /**
+     * The statement that refreshes {@code r}'s column: fills the missing vectors and, when the table has the hash
+     * column, recomputes the stale ones, setting the hash from the same source in the same statement. The vector is
+     * assigned first, as an AI call over columns and nothing assigned before it, so the backfill plan takes it.
+     */
     static String refreshStatement(EmbeddingRule r) {
         return "UPDATE " + Sql.table(r.schema(), r.table()) + " SET " + Sql.ident(r.column()) + " = "
-                + r.embedSql(r.source(), false) + " WHERE " + Sql.ident(r.column()) + " IS NULL AND (" + r.source()
-                + ") <> ''";
+                + r.embedSql(r.source(), false)
+                + (r.tracksStaleness() ? ", " + Sql.ident(r.sourceHash()) + " = " + EmbeddingRule.hashSql(r.source())
+                        : "")
+                + " WHERE " + r.pendingCondition();
     }
 
     private static PipelineResult ok(StatementSession session) {
