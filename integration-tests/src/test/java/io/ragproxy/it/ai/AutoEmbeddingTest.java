@@ -14,10 +14,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ragproxy.emulator.EmulatedError;
 import io.ragproxy.emulator.RecordedRequest;
+import io.ragproxy.it.Driver;
 import io.ragproxy.it.LocalBackend;
+import io.ragproxy.it.MariadbCli;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -292,16 +300,111 @@ class AutoEmbeddingTest {
         }
     }
 
+    /** A CSV file of {@code id,content} lines, deleted when the JVM exits. */
+    static Path csv(String... lines) throws Exception {
+        Path file = Files.createTempFile("ragproxy-it-load", ".csv");
+        file.toFile().deleteOnExit();
+        Files.writeString(file, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+        return file;
+    }
+
+    static String loadStatement(Path file, String table) {
+        return "LOAD DATA LOCAL INFILE '" + file + "' INTO TABLE " + table
+                + " FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' (id, content)";
+    }
+
+    static void createLoaded(Connection c, String table, String engine) throws SQLException {
+        exec(c, "CREATE TABLE " + table + " (id INT PRIMARY KEY, content TEXT, embedding VECTOR(1024) GENERATED"
+                + " ALWAYS AS (EMBED_TEXT('titan-v2', content)) STORED)" + (engine == null ? "" : " ENGINE=" + engine));
+    }
+
     @Test
-    void loadDataIsRefusedWithTheStatementThatFillsTheVectorsAfterwards() throws Exception {
+    void loadDataLocalFillsTheVectorsInTheSameTransactionWithEitherDriver() throws Exception {
+        for (Driver driver : Driver.values()) {
+            String table = "loaded_" + driver.name().toLowerCase();
+            String option = driver == Driver.MYSQL_CJ ? "allowLoadLocalInfile=true" : "allowLocalInfile=true";
+            try (Connection c = driver.connect(WORLD.proxy().host(), WORLD.proxy().port(), DB, LocalBackend.USER,
+                    LocalBackend.PASSWORD, false, option)) {
+                createLoaded(c, table, null);
+                Path file = csv("1,loaded by " + driver, "2,\"a second, quoted line by " + driver + "\"", "3,");
+                assertEquals(3, update(c, loadStatement(file, table)), "the load's own affected rows");
+                assertEquals("3", scalar(c, "SELECT COUNT(*) FROM " + table));
+                assertVectorsMatchTheirText(c, table, "content", "embedding");
+                assertEquals("2", scalar(c, "SELECT COUNT(*) FROM " + table + " WHERE embedding IS NOT NULL"));
+                assertEquals(List.of("0", "0"), pending(c, table).subList(3, 5));
+                // Inside the client's transaction: under a savepoint, which the client's own ROLLBACK undoes.
+                c.setAutoCommit(false);
+                assertEquals(1, update(c, loadStatement(csv("4,in a transaction by " + driver), table)));
+                assertEquals("4", scalar(c, "SELECT COUNT(*) FROM " + table + " WHERE embedding IS NOT NULL OR id = 3"));
+                c.rollback();
+                c.setAutoCommit(true);
+                assertEquals("3", scalar(c, "SELECT COUNT(*) FROM " + table));
+            }
+        }
+    }
+
+    @Test
+    void loadDataLocalThroughTheMariadbCli() throws Exception {
         try (Connection c = WORLD.proxy().connect(DB)) {
-            exec(c, "CREATE TABLE loaded (id INT PRIMARY KEY AUTO_INCREMENT, content TEXT, embedding VECTOR(1024)"
-                    + " GENERATED ALWAYS AS (EMBED_TEXT('titan-v2', content)) STORED)");
-            SQLException e = assertSqlError(c, "LOAD DATA LOCAL INFILE '/tmp/ragproxy-it-none.csv' INTO TABLE loaded"
-                    + " (content)", 7001, "0A000");
-            assertTrue(e.getMessage().contains("UPDATE `" + DB + "`.`loaded` SET `embedding` = EMBED_TEXT('titan-v2',"
-                    + " content), `embedding_ragproxy_sha256` = "), e.getMessage());
-            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM loaded"));
+            createLoaded(c, "loaded_cli", null);
+        }
+        Path file = csv("1,loaded with the mariadb CLI", "2,its second line");
+        Path script = Files.createTempFile("ragproxy-it-load", ".sql");
+        try {
+            Files.writeString(script, loadStatement(file, "loaded_cli") + ";\nSELECT COUNT(*) AS n FROM loaded_cli"
+                    + " WHERE embedding IS NOT NULL;\n", StandardCharsets.UTF_8);
+            List<String> args = new ArrayList<>(MariadbCli.connectArgs(WORLD.proxy().host(), WORLD.proxy().port(),
+                    LocalBackend.USER, LocalBackend.PASSWORD));
+            args.addAll(List.of("--skip-ssl", "--batch", "--local-infile=1", "--database=" + DB));
+            MariadbCli.Result r = MariadbCli.run(args, script, Duration.ofSeconds(60));
+            assertEquals(0, r.exitCode(), r::describe);
+            assertEquals("n\n2\n", r.stdout(), r::describe);
+        } finally {
+            Files.deleteIfExists(script);
+        }
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            assertVectorsMatchTheirText(c, "loaded_cli", "content", "embedding");
+        }
+    }
+
+    @Test
+    void aLoadWhoseVectorsFailKeepsNoRowAndTheConnectionWorksOn() throws Exception {
+        WORLD.emulator().failWhenInputContains("poisoned", EmulatedError.VALIDATION);
+        try (Connection c = Driver.MARIADB_CJ.connect(WORLD.proxy().host(), WORLD.proxy().port(), DB,
+                LocalBackend.USER, LocalBackend.PASSWORD, false, "allowLocalInfile=true")) {
+            createLoaded(c, "loaded_failing", null);
+            update(c, "INSERT INTO loaded_failing (id, content) VALUES (100, 'there before the load')");
+            SQLException e = assertSqlError(c, loadStatement(csv("1,a fine line", "2,a poisoned line", "3,another"),
+                    "loaded_failing"), 7104, "22023");
+            assertTrue(e.getMessage().contains("LOAD DATA into loaded_failing was rolled back"), e.getMessage());
+            assertEquals("1", scalar(c, "SELECT COUNT(*) FROM loaded_failing"), "no row of the file is kept");
+            // The connection is usable, in autocommit as before: the next load goes through.
+            assertEquals(2, update(c, loadStatement(csv("1,a fine line", "3,another"), "loaded_failing")));
+            assertEquals("3", scalar(c, "SELECT COUNT(*) FROM loaded_failing WHERE embedding IS NOT NULL"));
+            // The load's own errors are the backend's, as they are without the proxy.
+            assertSqlError(c, loadStatement(csv("4,new"), "loaded_failing").replace("(id, content)",
+                    "(id, no_such_column)"), 1054, "42S22");
+            assertEquals("3", scalar(c, "SELECT COUNT(*) FROM loaded_failing"));
+            // Inside a transaction, only the load is undone; the transaction stays open.
+            c.setAutoCommit(false);
+            update(c, "INSERT INTO loaded_failing (id, content) VALUES (200, 'in the transaction')");
+            assertSqlError(c, loadStatement(csv("5,poisoned again"), "loaded_failing"), 7104, "22023");
+            c.commit();
+            c.setAutoCommit(true);
+            assertEquals("4", scalar(c, "SELECT COUNT(*) FROM loaded_failing"));
+            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM loaded_failing WHERE id = 5"));
+        }
+    }
+
+    @Test
+    void aLoadIntoATableThatCannotRollBackIsRefused() throws Exception {
+        try (Connection c = Driver.MARIADB_CJ.connect(WORLD.proxy().host(), WORLD.proxy().port(), DB,
+                LocalBackend.USER, LocalBackend.PASSWORD, false, "allowLocalInfile=true")) {
+            createLoaded(c, "loaded_myisam", "MyISAM");
+            SQLException e = assertSqlError(c, loadStatement(csv("1,x"), "loaded_myisam"), 7001, "0A000");
+            assertTrue(e.getMessage().contains("ENGINE=InnoDB") && e.getMessage().contains("UPDATE `" + DB
+                    + "`.`loaded_myisam` SET `embedding` = EMBED_TEXT('titan-v2', content)"), e.getMessage());
+            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM loaded_myisam"));
         }
     }
 
