@@ -38,6 +38,15 @@ public final class MariadbCli {
 
     /** Runs the CLI with {@code args}, feeding {@code stdin} (or nothing), and waits at most {@code timeout}. */
     public static Result run(List<String> args, Path stdin, Duration timeout) throws IOException, InterruptedException {
+        return run(args, stdin, timeout, null);
+    }
+
+    /**
+     * As {@link #run(List, Path, Duration)}, in the working folder {@code directory} (null: this process's), where
+     * the CLI finds the files a {@code LOAD DATA LOCAL INFILE} names by a relative path.
+     */
+    public static Result run(List<String> args, Path stdin, Duration timeout, Path directory)
+            throws IOException, InterruptedException {
         Path out = Files.createTempFile("mariadb-cli", ".out");
         Path err = Files.createTempFile("mariadb-cli", ".err");
         try {
@@ -47,6 +56,9 @@ public final class MariadbCli {
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile());
             pb.environment().put("LC_ALL", "C.UTF-8");
+            if (directory != null) {
+                pb.directory(directory.toFile());
+            }
             Process p = pb.start();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);

@@ -57,14 +57,29 @@ class ComingFromReadmeTest {
                 + e.sql().lines().findFirst().orElse(""), () -> run(e)));
     }
 
+    /** The CLI's working folder: the files the examples load ({@code documents.csv}, one text a line). */
+    static synchronized Path files() throws Exception {
+        if (files == null) {
+            files = Files.createTempDirectory("ragproxy-readme");
+            files.toFile().deleteOnExit();
+            Path csv = files.resolve("documents.csv");
+            Files.writeString(csv, "Wind turbines turn wind into electricity.\nTidal power follows the moon.\n",
+                    StandardCharsets.UTF_8);
+            csv.toFile().deleteOnExit();
+        }
+        return files;
+    }
+
+    private static Path files;
+
     static void run(Example e) throws Exception {
         Path script = Files.createTempFile("ragproxy-readme", ".sql");
         try {
             Files.writeString(script, e.sql(), StandardCharsets.UTF_8);
             List<String> args = new ArrayList<>(MariadbCli.connectArgs(WORLD.proxy().host(), WORLD.proxy().port(),
                     LocalBackend.USER, LocalBackend.PASSWORD));
-            args.addAll(List.of("--skip-ssl", "--batch", "--database=" + DB));
-            MariadbCli.Result r = MariadbCli.run(args, script, Duration.ofSeconds(120));
+            args.addAll(List.of("--skip-ssl", "--batch", "--local-infile=1", "--database=" + DB));
+            MariadbCli.Result r = MariadbCli.run(args, script, Duration.ofSeconds(120), files());
             if (e.marker() != null && e.marker().startsWith("error ")) {
                 String code = e.marker().substring(6);
                 assertEquals(1, r.exitCode(), () -> "expected error " + code + ": " + r.describe());

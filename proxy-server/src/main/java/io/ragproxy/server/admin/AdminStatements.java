@@ -105,7 +105,8 @@ public final class AdminStatements {
         };
     }
 
-    private static final List<String> PENDING = List.of("Table", "Column", "Model", "Rows_missing", "Refresh");
+    private static final List<String> PENDING = List.of("Table", "Column", "Model", "Rows_missing", "Rows_stale",
+            "Refresh");
 
     private static CompletableFuture<PipelineResult> done(PipelineResult result) {
         return CompletableFuture.completedFuture(result);

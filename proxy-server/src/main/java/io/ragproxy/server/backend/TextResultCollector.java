@@ -18,6 +18,7 @@ public final class TextResultCollector {
     private enum State { FIRST, COLUMNS, COLUMNS_EOF, ROWS, DONE }
 
     private final boolean deprecateEof;
+    private final boolean sessionTrack;
     private final List<QueryResult.ResultSet> resultSets = new ArrayList<>();
     private State state = State.FIRST;
     private long columnsLeft;
@@ -32,7 +33,16 @@ public final class TextResultCollector {
     private ByteBuf partial;
 
     public TextResultCollector(boolean deprecateEof) {
+        this(deprecateEof, false);
+    }
+
+    /**
+     * @param sessionTrack whether CLIENT_SESSION_TRACK was negotiated: an OK packet's info is then a length-encoded
+     *     string (followed by session state changes), else the rest of the packet
+     */
+    public TextResultCollector(boolean deprecateEof, boolean sessionTrack) {
         this.deprecateEof = deprecateEof;
+        this.sessionTrack = sessionTrack;
     }
 
     /**
@@ -65,6 +75,10 @@ public final class TextResultCollector {
         int p = Packets.payloadIndex(frame);
         int length = Packets.payloadLength(frame);
         int first = length == 0 ? -1 : frame.getUnsignedByte(p);
+        if (first == 0xFF && length >= 3 && frame.getUnsignedShortLE(p + 1) == 0xFFFF) {
+            // A MariaDB progress report (a long LOAD DATA or ALTER on a client that asked for them): not an end.
+            return false;
+        }
         switch (state) {
             case FIRST -> {
                 if (first == 0x00) {
@@ -146,7 +160,13 @@ public final class TextResultCollector {
         }
         if (i < end && frame.getUnsignedByte(p) == 0x00) {
             // Human-readable info: with SESSION_TRACK it is length-encoded, otherwise the rest of the packet.
-            info = frame.toString(i, end - i, StandardCharsets.UTF_8);
+            if (sessionTrack) {
+                long n = Packets.getLengthEncodedInt(frame, i);
+                int start = i + Packets.lengthEncodedIntSize(frame, i);
+                info = frame.toString(start, (int) Math.max(0, Math.min(n, end - start)), StandardCharsets.UTF_8);
+            } else {
+                info = frame.toString(i, end - i, StandardCharsets.UTF_8);
+            }
         }
         state = (status & ServerStatus.MORE_RESULTS_EXISTS) != 0 ? State.FIRST : State.DONE;
     }

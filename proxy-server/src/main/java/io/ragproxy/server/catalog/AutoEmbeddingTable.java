@@ -29,10 +29,13 @@ final class AutoEmbeddingTable {
      * @param temporary whether it is a TEMPORARY table
      */
     record Parsed(String schema, String table, boolean ifNotExists, boolean temporary, List<Column> columns, String sql,
-            List<int[]> typeSpans, List<int[]> generatedSpans) {
+            List<int[]> typeSpans, List<int[]> generatedSpans, List<Integer> elementEnds, List<String> columnNames) {
 
-        /** The statement with plain vector columns, each typed {@code vectorType.apply(dimensions)}. */
-        String rewrite(List<Integer> dimensions, IntFunction<String> vectorType) {
+        /**
+         * The statement with plain vector columns, each typed {@code vectorType.apply(dimensions)}, each followed by
+         * its hash column {@code hashColumns.get(i) BINARY(32) INVISIBLE} when that name is not null.
+         */
+        String rewrite(List<Integer> dimensions, IntFunction<String> vectorType, List<String> hashColumns) {
             StringBuilder b = new StringBuilder();
             int at = 0;
             for (int i = 0; i < columns.size(); i++) {
@@ -41,6 +44,12 @@ final class AutoEmbeddingTable {
                 b.append(sql, at, type[0]).append(vectorType.apply(dimensions.get(i)));
                 b.append(sql, type[1], generated[0]);
                 at = generated[1];
+                if (hashColumns.get(i) != null) {
+                    // After the column's other attributes (NOT NULL, COMMENT …), before the comma ending it.
+                    b.append(sql, at, elementEnds.get(i)).append(", ").append(Sql.ident(hashColumns.get(i)))
+                            .append(" BINARY(32) INVISIBLE");
+                    at = elementEnds.get(i);
+                }
             }
             b.append(sql.substring(at));
             return b.toString().replaceFirst("\\s*;\\s*$", "");
@@ -94,6 +103,7 @@ final class AutoEmbeddingTable {
         List<Column> columns = new ArrayList<>();
         List<int[]> typeSpans = new ArrayList<>();
         List<int[]> generatedSpans = new ArrayList<>();
+        List<Integer> elementEnds = new ArrayList<>();
         List<String> columnNames = new ArrayList<>();
         // One table element per iteration: [i, end) at depth 1.
         while (i < tokens.size() && tokens.get(i).type() != Type.END) {
@@ -103,7 +113,11 @@ final class AutoEmbeddingTable {
             if (first.isName() && !vectorIndex && !(first.type() == Type.WORD
                     && NOT_COLUMNS.contains(first.text().toUpperCase(Locale.ROOT)))) {
                 columnNames.add(first.text());
+                int before = columns.size();
                 element(sql, tokens, i, end, columns, typeSpans, generatedSpans);
+                if (columns.size() > before) {
+                    elementEnds.add(tokens.get(end).start());
+                }
             }
             i = end;
             if (tokens.get(i).isSymbol(')')) {
@@ -127,7 +141,8 @@ final class AutoEmbeddingTable {
                         + " of them; not " + c.source());
             }
         }
-        return new Parsed(schema, table, ifNotExists, temporary, columns, sql, typeSpans, generatedSpans);
+        return new Parsed(schema, table, ifNotExists, temporary, columns, sql, typeSpans, generatedSpans, elementEnds,
+                List.copyOf(columnNames));
     }
 
     /** The index of the comma or closing parenthesis ending the element that starts at {@code i}. */

@@ -526,9 +526,14 @@ public final class CatalogRewriter {
             });
         }
 
-        /** Adds (or fills a DEFAULT/NULL) value of the rule's column to every row; false when nothing changed. */
+        /**
+         * Adds (or fills a DEFAULT/NULL) value of the rule's column to every row, and its source hash when the table
+         * tracks staleness and the statement does not give the hash itself (a vector given by the statement is taken
+         * as the embedding of the row's text); false when nothing changed.
+         */
         private boolean fillRows(EmbeddingRule rule, Select source, ExpressionList<Column> target, List<String> lower) {
             int index = lower.indexOf(rule.column().toLowerCase(Locale.ROOT));
+            boolean addHash = rule.tracksStaleness() && !lower.contains(rule.sourceHash().toLowerCase(Locale.ROOT));
             if (source instanceof Values values) {
                 ExpressionList<?> expressions = values.getExpressions();
                 List<ExpressionList<Expression>> rows = new ArrayList<>();
@@ -549,8 +554,9 @@ public final class CatalogRewriter {
                     for (int i = 0; i < lower.size() && i < row.size(); i++) {
                         values1.put(lower.get(i), operand(row.get(i)));
                     }
-                    Expression embed = parse(rule.embedSql(substitute(rule.source(), name -> values1.containsKey(name)
-                            ? values1.get(name) : "NULL"), false));
+                    String text = substitute(rule.source(), name -> values1.containsKey(name) ? values1.get(name)
+                            : "NULL");
+                    Expression embed = parse(rule.embedSql(text, false));
                     if (index < 0) {
                         row.add(embed);
                         any = true;
@@ -558,19 +564,30 @@ public final class CatalogRewriter {
                         row.set(index, embed);
                         any = true;
                     }
+                    if (addHash) {
+                        row.add(parse(EmbeddingRule.hashSql(text)));
+                    }
                 }
                 if (index < 0 && any) {
                     target.add(new Column(Sql.ident(rule.column())));
                     lower.add(rule.column().toLowerCase(Locale.ROOT));
                 }
-                return any;
+                if (addHash && !rows.isEmpty()) {
+                    addColumn(target, lower, rule.sourceHash());
+                }
+                return any || (addHash && !rows.isEmpty());
             }
             if (source instanceof PlainSelect select) {
-                if (index >= 0) {
-                    return false; // the SELECT gives the column a value of its own
-                }
                 List<SelectItem<?>> items = select.getSelectItems();
-                if (items.size() != lower.size() || items.stream().anyMatch(i -> i.getExpression() instanceof AllColumns)) {
+                boolean oneForOne = items.size() == lower.size()
+                        && items.stream().noneMatch(i -> i.getExpression() instanceof AllColumns);
+                if (index >= 0) {
+                    // The SELECT gives the column a value of its own; its hash, when the items can be read one for
+                    // one (else the row counts as stale in SHOW RAG PENDING until refreshed).
+                    if (!addHash || !oneForOne) {
+                        return false;
+                    }
+                } else if (!oneForOne) {
                     throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "INSERT … SELECT into a table with the"
                             + " auto-embedding column " + rule.column() + " needs the INSERT's column list and the"
                             + " SELECT's columns written out (no *), one for one");
@@ -579,15 +596,25 @@ public final class CatalogRewriter {
                 for (int i = 0; i < lower.size(); i++) {
                     values1.put(lower.get(i), operand(items.get(i).getExpression()));
                 }
-                select.addSelectItems(parse(rule.embedSql(substitute(rule.source(), name -> values1.containsKey(name)
-                        ? values1.get(name) : "NULL"), false)));
-                target.add(new Column(Sql.ident(rule.column())));
-                lower.add(rule.column().toLowerCase(Locale.ROOT));
+                String text = substitute(rule.source(), name -> values1.containsKey(name) ? values1.get(name) : "NULL");
+                if (index < 0) {
+                    select.addSelectItems(parse(rule.embedSql(text, false)));
+                    addColumn(target, lower, rule.column());
+                }
+                if (addHash) {
+                    select.addSelectItems(parse(EmbeddingRule.hashSql(text)));
+                    addColumn(target, lower, rule.sourceHash());
+                }
                 return true;
             }
             throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "INSERT … SELECT into a table with the"
                     + " auto-embedding column " + rule.column() + " takes a single SELECT (no UNION), so that ragproxy"
                     + " can add the column");
+        }
+
+        private static void addColumn(ExpressionList<Column> target, List<String> lower, String name) {
+            target.add(new Column(Sql.ident(name)));
+            lower.add(name.toLowerCase(Locale.ROOT));
         }
 
         private static boolean isDefault(Expression e) {
@@ -628,10 +655,15 @@ public final class CatalogRewriter {
         /**
          * When {@code sets} assign a source column of {@code rule} but not its column, puts {@code column =
          * EMBED_TEXT(…)} first, its source written with the assigned values (MySQL runs single-table assignments
-         * left to right, so first means: from the values the other assignments start with).
+         * left to right, so first means: from the values the other assignments start with), and, when the table
+         * tracks staleness, the source hash of the same text second. When they assign the column itself (the refresh
+         * statement of SHOW RAG PENDING, or a vector of the user's) without the hash, the hash of the row's final
+         * text goes last: the vector written is taken as that text's embedding.
          */
         private boolean assign(List<UpdateSet> sets, EmbeddingRule rule, String qualifier, Function<Column, Boolean> mine) {
             Map<String, String> assigned = new LinkedHashMap<>();
+            boolean vectorAssigned = false;
+            boolean hashAssigned = false;
             for (UpdateSet set : sets) {
                 for (int i = 0; i < set.getColumns().size(); i++) {
                     Column c = set.getColumns().get(i);
@@ -639,9 +671,8 @@ public final class CatalogRewriter {
                         continue;
                     }
                     String name = Sql.unquote(c.getColumnName()).toLowerCase(Locale.ROOT);
-                    if (name.equalsIgnoreCase(rule.column())) {
-                        return false; // set explicitly (e.g. the refresh statement of SHOW RAG PENDING)
-                    }
+                    vectorAssigned |= name.equalsIgnoreCase(rule.column());
+                    hashAssigned |= rule.tracksStaleness() && name.equalsIgnoreCase(rule.sourceHash());
                     Expression value = i < set.getValues().size() ? set.getValues().get(i) : null;
                     if (value != null) {
                         // In terms of the values before the UPDATE: earlier assignments substituted.
@@ -650,14 +681,26 @@ public final class CatalogRewriter {
                     }
                 }
             }
+            Function<String, String> qualified = n -> qualifier == null ? null : Sql.ident(qualifier) + "." + Sql.ident(n);
+            String prefix = qualifier == null ? "" : Sql.ident(qualifier) + ".";
+            if (vectorAssigned) {
+                if (!rule.tracksStaleness() || hashAssigned) {
+                    return false;
+                }
+                sets.add(new UpdateSet(new Column(prefix + Sql.ident(rule.sourceHash())),
+                        parse(EmbeddingRule.hashSql(substitute(rule.source(), qualified)))));
+                return true;
+            }
             List<String> read = identifiers(rule.source());
             if (read.stream().noneMatch(assigned::containsKey)) {
                 return false;
             }
-            String source = substitute(rule.source(), n -> assigned.containsKey(n) ? assigned.get(n)
-                    : qualifier == null ? null : Sql.ident(qualifier) + "." + Sql.ident(n));
-            Column column = new Column((qualifier == null ? "" : Sql.ident(qualifier) + ".") + Sql.ident(rule.column()));
-            sets.add(0, new UpdateSet(column, parse(rule.embedSql(source, false))));
+            String source = substitute(rule.source(), n -> assigned.containsKey(n) ? assigned.get(n) : qualified.apply(n));
+            sets.add(0, new UpdateSet(new Column(prefix + Sql.ident(rule.column())), parse(rule.embedSql(source, false))));
+            if (rule.tracksStaleness() && !hashAssigned) {
+                sets.add(1, new UpdateSet(new Column(prefix + Sql.ident(rule.sourceHash())),
+                        parse(EmbeddingRule.hashSql(source))));
+            }
             return true;
         }
 

@@ -14,7 +14,9 @@ import io.ragproxy.server.scan.SqlLexer.Token;
 import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.command.StatementRunner;
 import io.ragproxy.server.command.StatementSession;
+import io.ragproxy.server.protocol.ServerStatus;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.AiFunction;
 import io.ragproxy.server.scan.FunctionNames;
@@ -28,7 +30,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Runs the catalog's statements: Aurora's {@code CREATE FUNCTION … ALIAS} / {@code DROP FUNCTION}, MindsDB's
  * {@code CREATE/DROP MODEL} and {@code CREATE/DROP ML_ENGINE}, TiDB Cloud's auto-embedding {@code CREATE TABLE}
- * (and the {@code DROP TABLE} and {@code LOAD DATA} of such tables), and the catalog's rows of
+ * (and the {@code DROP TABLE} and {@code LOAD DATA} of such tables: a load fills the vectors in its transaction), and the catalog's rows of
  * {@code SHOW RAG FUNCTIONS} and {@code SHOW RAG PENDING}. Every write goes through the user's session.
  */
 public final class CatalogStatements {
@@ -36,12 +38,22 @@ public final class CatalogStatements {
     private static final int NOTE_EXISTS = 1304;
     private static final int NOTE_MISSING = 1305;
 
+    /** The savepoint a LOAD DATA inside the client's transaction runs under. */
+    private static final String LOAD_SAVEPOINT = "ragproxy_load";
+    /** Engines whose writes a ROLLBACK undoes (TiDB reports InnoDB). */
+    private static final java.util.Set<String> TRANSACTIONAL_ENGINES = java.util.Set.of("innodb", "rocksdb");
+
     private final Catalog catalog;
     private final ModelInvoker invoker;
+    private final StatementRunner statements;
 
-    public CatalogStatements(Catalog catalog, ModelInvoker invoker) {
+    /**
+     * @param statements runs the proxy's own AI statements through the pipeline (the refresh after a LOAD DATA)
+     */
+    public CatalogStatements(Catalog catalog, ModelInvoker invoker, StatementRunner statements) {
         this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.invoker = Objects.requireNonNull(invoker, "invoker");
+        this.statements = Objects.requireNonNull(statements, "statements");
     }
 
     /** The catalog these statements change. */
@@ -268,7 +280,18 @@ public final class CatalogStatements {
         for (AutoEmbeddingTable.Column c : p.columns()) {
             dimensions.add(dimensions(c));
         }
-        String rewritten = p.rewrite(dimensions, dialect::vectorType);
+        // Where the backend has invisible columns, each vector gets one holding its source text's hash, so that
+        // SHOW RAG PENDING also finds vectors made stale by a text changed behind the proxy's back.
+        List<String> hashColumns = new ArrayList<>();
+        List<String> taken = new ArrayList<>(p.columnNames());
+        for (AutoEmbeddingTable.Column c : p.columns()) {
+            String hash = dialect.invisibleColumns() ? EmbeddingRule.hashColumnName(c.name(), taken) : null;
+            hashColumns.add(hash);
+            if (hash != null) {
+                taken.add(hash);
+            }
+        }
+        String rewritten = p.rewrite(dimensions, dialect::vectorType, hashColumns);
         CompletableFuture<String> db = p.schema() != null ? CompletableFuture.completedFuture(p.schema())
                 : CatalogStore.currentDatabase(session);
         return db.thenCompose(schema -> {
@@ -291,7 +314,7 @@ public final class CatalogStatements {
                 for (int i = 0; i < p.columns().size(); i++) {
                     AutoEmbeddingTable.Column c = p.columns().get(i);
                     changes.add(Change.replace(new EmbeddingRule(schema, p.table(), c.name(), dimensions.get(i),
-                            c.model(), c.source(), c.options())));
+                            c.model(), c.source(), c.options(), hashColumns.get(i))));
                 }
                 return catalog.store().write(session, changes)
                         .thenCompose(v -> catalog.refresh(session))
@@ -346,19 +369,79 @@ public final class CatalogStatements {
         });
     }
 
+    /**
+     * {@code LOAD DATA [LOCAL] INFILE … INTO TABLE t} where t has auto-embedding columns: the load and the refresh of
+     * t's vectors run as one transaction (BEGIN … COMMIT, or under a savepoint when the client is in a transaction
+     * already), so the rows of the file are there with their vectors or not at all. A LOCAL file comes from the
+     * client as on a direct connection ({@link StatementSession#queryRelayingLocalInfile}); the refresh is
+     * {@link #refreshStatement} of each column, run by the pipeline (the backfill plan, whose pages then belong to
+     * this transaction), so it also fills rows that were pending before the load. The client's OK is the load's own
+     * (affected rows, {@code Records: … Deleted: … Skipped: … Warnings: …}). A table whose engine cannot roll back
+     * (MyISAM, Aria) is refused: a failed refresh would leave the file's rows without vectors.
+     */
     private CompletableFuture<PipelineResult> loadData(StatementSession session, String sql, List<String[]> names,
             CatalogSnapshot snapshot) {
-        return rulesOf(session, names, snapshot).thenApply(rules -> {
+        return rulesOf(session, names, snapshot).thenCompose(rules -> {
             if (rules.isEmpty()) {
-                return PipelineResult.forward(sql);
+                return CompletableFuture.completedFuture(PipelineResult.forward(sql));
             }
-            EmbeddingRule r = rules.get(0);
-            throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "LOAD DATA would leave the auto-embedding"
-                    + " column " + r.column() + " of " + r.table() + " empty, so ragproxy did not send it. Load the file"
-                    + " on a direct connection to the backend, then run " + refreshStatement(r) + " through ragproxy,"
-                    + " which fills the vectors in committed pages (SHOW RAG PENDING counts the rows still missing"
-                    + " one)");
+            EmbeddingRule first = rules.get(0);
+            return session.query("SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                    + CatalogStore.literal(first.schema()) + " AND TABLE_NAME = " + CatalogStore.literal(first.table()))
+                    .thenCompose(engine -> {
+                        List<List<String>> found = engine.first().rows();
+                        String name = found.isEmpty() ? null : found.get(0).get(0);
+                        if (name != null && !TRANSACTIONAL_ENGINES.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+                            throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "LOAD DATA into " + first.table()
+                                    + " fills its auto-embedding column " + first.column() + " in the same transaction,"
+                                    + " and " + name + " tables cannot roll back if that fails, so ragproxy did not"
+                                    + " send it. Convert the table (ALTER TABLE " + first.table() + " ENGINE=InnoDB), or"
+                                    + " load the file on a direct connection and then run " + refreshStatement(first)
+                                    + " through ragproxy");
+                        }
+                        return loadAndRefresh(session, sql, rules);
+                    });
         });
+    }
+
+    private CompletableFuture<PipelineResult> loadAndRefresh(StatementSession session, String sql,
+            List<EmbeddingRule> rules) {
+        boolean inTransaction = (session.serverStatus() & ServerStatus.IN_TRANS) != 0
+                || (session.serverStatus() & ServerStatus.AUTOCOMMIT) == 0;
+        String begin = inTransaction ? "SAVEPOINT " + LOAD_SAVEPOINT : "BEGIN";
+        String commit = inTransaction ? "RELEASE SAVEPOINT " + LOAD_SAVEPOINT : "COMMIT";
+        String rollback = inTransaction ? "ROLLBACK TO SAVEPOINT " + LOAD_SAVEPOINT : "ROLLBACK";
+        boolean[] loaded = {false};
+        return session.query(begin)
+                .thenCompose(v -> session.queryRelayingLocalInfile(sql))
+                .thenCompose(load -> {
+                    loaded[0] = true;
+                    CompletableFuture<Void> refresh = CompletableFuture.completedFuture(null);
+                    for (EmbeddingRule r : rules) {
+                        refresh = refresh.thenCompose(v -> statements.run(session, refreshStatement(r)));
+                    }
+                    return refresh.thenCompose(v -> session.query(commit)).thenApply(v -> load);
+                })
+                .thenApply(load -> PipelineResult.reply(Packets.ok(session.alloc(), 1, load.affectedRows(),
+                        load.lastInsertId(), session.serverStatus(), load.warnings(), load.info(),
+                        session.sessionTrack())))
+                .exceptionallyCompose(error -> session.query(rollback).handle((r, e) -> {
+                    throw new java.util.concurrent.CompletionException(loadFailed(error, loaded[0], rules.get(0),
+                            inTransaction));
+                }));
+    }
+
+    /** The error of a LOAD DATA that was rolled back: the cause's code and SQLSTATE, and what became of the rows. */
+    private static Throwable loadFailed(Throwable error, boolean loaded, EmbeddingRule rule, boolean inTransaction) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        if (!loaded || !(cause instanceof ProxyException pe)) {
+            return cause; // the load itself failed (a missing file, a duplicate key …): the backend's own error
+        }
+        return new ProxyException(pe.code(), pe.sqlState(), "LOAD DATA into " + rule.table() + " was rolled back"
+                + (inTransaction ? " to where it started (your transaction stays open)" : "") + ", no row of the file"
+                + " was kept, because the vectors of its auto-embedding column " + rule.column() + " could not be"
+                + " made: " + pe.getMessage(), pe);
     }
 
     // ---------------------------------------------------------------------------------------- SHOW RAG
@@ -382,29 +465,38 @@ public final class CatalogStatements {
 
     /**
      * SHOW RAG PENDING: for each auto-embedding column, the rows whose vector is missing (NULL while the source has
-     * text) and the statement that fills them (run by the backfill plan, in committed pages).
+     * text), the rows whose vector is stale (when the table has the source-hash column: the text changed behind the
+     * proxy's back; NULL when it has none, so not tracked), and the one statement that refreshes both (run by the
+     * backfill plan, in committed pages). Columns: Table, Column, Model, Rows_missing, Rows_stale, Refresh.
      */
     public CompletableFuture<List<List<String>>> pending(StatementSession session, CatalogSnapshot snapshot) {
         List<List<String>> rows = new ArrayList<>();
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
         for (EmbeddingRule r : snapshot.rules()) {
-            String count = "SELECT COUNT(*) FROM " + Sql.table(r.schema(), r.table()) + " WHERE " + Sql.ident(r.column())
-                    + " IS NULL AND (" + r.source() + ") <> ''";
+            String count = "SELECT COUNT(CASE WHEN " + r.missingCondition() + " THEN 1 END), "
+                    + (r.tracksStaleness() ? "COUNT(CASE WHEN " + r.staleCondition() + " THEN 1 END)" : "NULL")
+                    + " FROM " + Sql.table(r.schema(), r.table());
             chain = chain.thenCompose(v -> session.query(count).handle((QueryResult result, Throwable e) -> {
-                rows.add(Arrays.asList(r.schema() + "." + r.table(), r.column(), r.model(),
-                        e == null ? result.first().rows().get(0).get(0) : null,
-                        e == null ? refreshStatement(r) : "cannot count: " + CatalogStore.describe(e)));
+                List<String> counts = e == null ? result.first().rows().get(0) : Arrays.asList(null, null);
+                rows.add(Arrays.asList(r.schema() + "." + r.table(), r.column(), r.model(), counts.get(0),
+                        counts.get(1), e == null ? refreshStatement(r) : "cannot count: " + CatalogStore.describe(e)));
                 return null;
             }));
         }
         return chain.thenApply(v -> rows);
     }
 
-    /** The statement that fills the missing vectors of {@code r}'s column. */
+    /**
+     * The statement that refreshes {@code r}'s column: fills the missing vectors and, when the table has the hash
+     * column, recomputes the stale ones, setting the hash from the same source in the same statement. The vector is
+     * assigned first, as an AI call over columns and nothing assigned before it, so the backfill plan takes it.
+     */
     static String refreshStatement(EmbeddingRule r) {
         return "UPDATE " + Sql.table(r.schema(), r.table()) + " SET " + Sql.ident(r.column()) + " = "
-                + r.embedSql(r.source(), false) + " WHERE " + Sql.ident(r.column()) + " IS NULL AND (" + r.source()
-                + ") <> ''";
+                + r.embedSql(r.source(), false)
+                + (r.tracksStaleness() ? ", " + Sql.ident(r.sourceHash()) + " = " + EmbeddingRule.hashSql(r.source())
+                        : "")
+                + " WHERE " + r.pendingCondition();
     }
 
     private static PipelineResult ok(StatementSession session) {

@@ -20,6 +20,14 @@ import java.util.TreeSet;
  * {@code "input_type@search": "search_query"}) replaces the key of the same name when the column is searched with
  * {@code VEC_EMBED_COSINE_DISTANCE(column, 'text')}; stored values use the keys without the suffix.
  *
+ * <p><b>Stale vectors.</b> When the backend has invisible columns (MariaDB), the table also gets {@link #sourceHash()},
+ * an {@code INVISIBLE BINARY(32)} column holding the SHA-256 of the source text the vector was computed from (as
+ * utf8mb4). Every write through the proxy that sets the vector sets the hash in the same statement, from the same
+ * source expression ({@link #hashSql}), so a text changed behind the proxy's back (a direct connection) no longer
+ * matches its hash: {@link #staleCondition()}. Invisible, the column stays out of {@code SELECT *} and out of an
+ * {@code INSERT … VALUES} without a column list. Without it (TiDB has no invisible columns; tables created before
+ * ragproxy tracked hashes) only missing vectors are found.
+ *
  * @param schema the table's database
  * @param table the table
  * @param column the vector column
@@ -27,9 +35,11 @@ import java.util.TreeSet;
  * @param model the embedding model named in EMBED_TEXT
  * @param source the source expression as written (usually a column name)
  * @param options the options JSON as written, or null
+ * @param sourceHash the invisible column holding the SHA-256 of the source text the vector was made from, or null
+ *     when the table has none (stale vectors are then not tracked)
  */
 public record EmbeddingRule(String schema, String table, String column, Integer dimensions, String model,
-        String source, String options) implements CatalogObject {
+        String source, String options, String sourceHash) implements CatalogObject {
 
     private static final String SEARCH_SUFFIX = "@search";
 
@@ -49,6 +59,83 @@ public record EmbeddingRule(String schema, String table, String column, Integer 
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(source, "source");
         checkSource(source, null);
+    }
+
+    /** A rule without a hash column: stale vectors are not tracked. */
+    public EmbeddingRule(String schema, String table, String column, Integer dimensions, String model, String source,
+            String options) {
+        this(schema, table, column, dimensions, model, source, options, null);
+    }
+
+    /** Suffix of the hash column's name: unlikely in a user's schema, and telling whose column it is. */
+    static final String HASH_SUFFIX = "_ragproxy_sha256";
+    /** MySQL's and MariaDB's longest column name. */
+    private static final int MAX_IDENTIFIER = 64;
+
+    /**
+     * The name of the hash column for the vector column {@code column}: {@code <column>_ragproxy_sha256}, shortened
+     * (with a digest of the full name, so two long names stay apart) to 64 characters, with {@code _2}, {@code _3}…
+     * appended while it names one of {@code taken} (compared case-insensitively, as column names are).
+     */
+    static String hashColumnName(String column, Collection<String> taken) {
+        String base = column + HASH_SUFFIX;
+        if (base.length() > MAX_IDENTIFIER - 3) {
+            String digest = Integer.toHexString(column.toLowerCase(java.util.Locale.ROOT).hashCode());
+            base = column.substring(0, MAX_IDENTIFIER - 3 - HASH_SUFFIX.length() - digest.length() - 1) + "_" + digest
+                    + HASH_SUFFIX;
+        }
+        String name = base;
+        for (int n = 2; contains(taken, name); n++) {
+            name = base + "_" + n;
+        }
+        return name;
+    }
+
+    private static boolean contains(Collection<String> names, String name) {
+        return names.stream().anyMatch(n -> n.equalsIgnoreCase(name));
+    }
+
+    /** Whether the table has the hash column, so that stale vectors are found. */
+    public boolean tracksStaleness() {
+        return sourceHash != null;
+    }
+
+    /**
+     * The SHA-256 (32 bytes) of the text {@code sourceSql} yields, as utf8mb4: the value of the hash column. The
+     * conversion makes the hash independent of the column's and the connection's character sets; NULL text gives
+     * NULL.
+     */
+    public static String hashSql(String sourceSql) {
+        // JSqlParser (which reads the rewritten statement again) takes a call in CONVERT(… USING …) only in
+        // parentheses, but reads (VALUES(c)) as a subquery, which would mean the row's old value in an ODKU.
+        String text = VALUES_CALL.matcher(sourceSql).matches() ? sourceSql : "(" + sourceSql + ")";
+        return "UNHEX(SHA2(CONVERT(" + text + " USING utf8mb4), 256))";
+    }
+
+    private static final java.util.regex.Pattern VALUES_CALL =
+            java.util.regex.Pattern.compile("(?i)\\s*VALUES?\\s*\\(\\s*[`\\w$.]+\\s*\\)\\s*");
+
+    /** Rows whose vector is missing: NULL while the source has text. */
+    public String missingCondition() {
+        return Sql.ident(column) + " IS NULL AND (" + source + ") <> ''";
+    }
+
+    /**
+     * Rows whose vector is stale: it is there, but the hash column does not hold the hash of the current source
+     * text (null-safe: a vector written behind the proxy's back has no hash; a text set to NULL behind its back no
+     * longer matches the old hash). Null when the table has no hash column.
+     */
+    public String staleCondition() {
+        if (sourceHash == null) {
+            return null;
+        }
+        return Sql.ident(column) + " IS NOT NULL AND NOT (" + Sql.ident(sourceHash) + " <=> " + hashSql(source) + ")";
+    }
+
+    /** Rows to refresh: missing, or (when tracked) stale. */
+    public String pendingCondition() {
+        return sourceHash == null ? missingCondition()
+                : "(" + missingCondition() + ") OR (" + staleCondition() + ")";
     }
 
     /**
@@ -195,13 +282,17 @@ public record EmbeddingRule(String schema, String table, String column, Integer 
         if (options != null) {
             d.put("options", options);
         }
+        if (sourceHash != null) {
+            d.put("source_hash", sourceHash);
+        }
         return d;
     }
 
     static EmbeddingRule fromDefinition(JsonNode d) {
         return new EmbeddingRule(CatalogObject.text(d, "schema"), CatalogObject.text(d, "table"),
                 CatalogObject.text(d, "column"), d.hasNonNull("dimensions") ? d.get("dimensions").asInt() : null,
-                CatalogObject.text(d, "model"), CatalogObject.text(d, "source"), CatalogObject.text(d, "options"));
+                CatalogObject.text(d, "model"), CatalogObject.text(d, "source"), CatalogObject.text(d, "options"),
+                CatalogObject.text(d, "source_hash")); // absent in rows written before hashes were tracked
     }
 
     @Override

@@ -39,6 +39,15 @@ public interface StatementSession {
     CompletableFuture<QueryResult> query(String sql);
 
     /**
+     * Runs {@code sql} like {@link #query}, and when the backend asks for a local file (its 0xFB answer to {@code LOAD
+     * DATA LOCAL INFILE}) relays the request to the client and the client's file packets, up to the empty one, to
+     * the backend, as on a direct connection; the backend's final OK or ERR then completes the future and is not
+     * sent to the client. The client's reply to the statement (an ERR or a composed reply; not a forwarded
+     * statement) then continues that exchange's sequence ids.
+     */
+    CompletableFuture<QueryResult> queryRelayingLocalInfile(String sql);
+
+    /**
      * Runs {@code sql} on this session's backend connection and hands its result set to {@code rows} as it arrives,
      * on the event loop, instead of collecting it: for results too large to hold. One query at a time, like
      * {@link #query}; while it runs, {@code rows} may pause the backend's reads.

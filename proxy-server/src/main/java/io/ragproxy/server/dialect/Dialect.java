@@ -75,6 +75,14 @@ public enum Dialect {
         return "VECTOR(" + dimensions + ")";
     }
 
+    /**
+     * Whether the backend has {@code INVISIBLE} columns (MariaDB; TiDB has none), which hold the source-text hash of
+     * an auto-embedding column without changing {@code SELECT *} or an {@code INSERT} without a column list.
+     */
+    public boolean invisibleColumns() {
+        return this == MARIADB;
+    }
+
     /** The backend's cosine distance function. */
     public String cosineDistance() {
         return this == MARIADB ? "VEC_DISTANCE_COSINE" : "VEC_COSINE_DISTANCE";

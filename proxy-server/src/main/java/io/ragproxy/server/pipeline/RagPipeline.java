@@ -80,7 +80,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         this.scanners = CatalogScanners.of(CatalogSnapshot.EMPTY, AiFunction.names());
         this.catalog = new Catalog(System::nanoTime, Duration.ofSeconds(1),
                 snapshot -> scanners = CatalogScanners.of(snapshot, AiFunction.names()));
-        this.catalogStatements = new CatalogStatements(catalog, invoker);
+        this.catalogStatements = new CatalogStatements(catalog, invoker, this::runOwn);
         this.admin = new AdminStatements(invoker, planner, backfill, streamed, materialized, initialSettings,
                 catalogStatements, rewriter);
     }
@@ -185,6 +185,35 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         }
         return planner.plan(session, analysis, dialect, session.settings(), false)
                 .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql())));
+    }
+
+    /**
+     * A statement of the proxy's own (the refresh after a LOAD DATA), rewritten and planned like a client's, its
+     * outcome kept from the client: a composed reply is dropped, a forwarded statement runs on the session (then
+     * the plan's clean-up, whatever happened).
+     */
+    private CompletableFuture<Void> runOwn(StatementSession session, String sql) {
+        Dialect dialect = dialect(session);
+        return catalog.refreshIfDue(session).thenCompose(snapshot -> {
+            StatementAnalysis parsed = planner.parse(sql);
+            return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten ->
+                    plan(session, rewritten == null ? parsed : planner.parse(rewritten), dialect));
+        }).thenCompose(result -> {
+            if (result instanceof PipelineResult.Reply reply) {
+                reply.frames().release();
+                return CompletableFuture.completedFuture(null);
+            }
+            if (result instanceof PipelineResult.Forward forward) {
+                CompletableFuture<Throwable> ran = session.query(forward.sql()).handle((r, e) -> e);
+                for (String cleanup : forward.afterwards()) {
+                    ran = ran.thenCompose(e -> session.query(cleanup).handle((r, ignored) -> e));
+                }
+                return ran.thenCompose(e -> e == null ? CompletableFuture.<Void>completedFuture(null)
+                        : CompletableFuture.failedFuture(e));
+            }
+            throw new ProxyException(ProxyError.INTERNAL, "ragproxy cannot run a statement that streams rows as a"
+                    + " step of another: " + sql);
+        });
     }
 
     /**

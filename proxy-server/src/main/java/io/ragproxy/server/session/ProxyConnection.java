@@ -127,6 +127,14 @@ final class ProxyConnection implements StatementSession {
     private ScanResult killWatch;
     /** The backend connection ended while a pipeline statement ran; the client is closed once it has reported. */
     private boolean backendGone;
+    /** The proxy's query in progress may relay a LOCAL INFILE request: its first response frame is not read yet. */
+    private boolean infileRequestAllowed;
+    /** The client is uploading a LOCAL INFILE for the proxy's query: its frames go to the backend. */
+    private boolean infileUploading;
+    /** Whether the last uploaded frame was a full one continued by the next (so an empty one does not end the file). */
+    private boolean uploadContinues;
+    /** Sequence id of the pipeline statement's reply to the client: 1, or after a relayed upload, what follows it. */
+    private int replySequence = 1;
 
     /**
      * A statement waiting for the backend to become idle: a flagged one, or (read non-null) one reading the proxy
@@ -309,6 +317,16 @@ final class ProxyConnection implements StatementSession {
                     return;
                 }
                 if (collector != null) {
+                    if (infileRequestAllowed) {
+                        infileRequestAllowed = false;
+                        if (Packets.firstByte(frame) == 0xFB) {
+                            // LOAD DATA LOCAL: the client names no file to the proxy; it answers the backend's request.
+                            infileUploading = true;
+                            uploadContinues = false;
+                            client.writeAndFlush(frame, client.voidPromise());
+                            return;
+                        }
+                    }
                     collect(frame);
                     return;
                 }
@@ -343,6 +361,10 @@ final class ProxyConnection implements StatementSession {
                 backend.write(frame, backend.voidPromise());
             }
             case COMMAND -> {
+                if (infileUploading) {
+                    upload(frame);
+                    return;
+                }
                 if (localRunning || waiting != null || !held.isEmpty()) {
                     held.add(frame);
                     updateReads();
@@ -371,6 +393,20 @@ final class ProxyConnection implements StatementSession {
                 localRunning = false;
                 drainHeld();
             }));
+        }
+    }
+
+    /** A frame of the client's LOCAL INFILE upload for the proxy's own query: to the backend as it is. */
+    private void upload(ByteBuf frame) {
+        boolean last = !uploadContinues && Packets.payloadLength(frame) == 0;
+        uploadContinues = Packets.continues(frame);
+        if (last) {
+            // The empty packet ends the file; the backend's OK or ERR (for the proxy) follows, then the reply.
+            infileUploading = false;
+            replySequence = (Packets.sequenceId(frame) + 1) & 0xFF;
+            backend.writeAndFlush(frame, backend.voidPromise());
+        } else {
+            backend.write(frame, backend.voidPromise());
         }
     }
 
@@ -513,6 +549,15 @@ final class ProxyConnection implements StatementSession {
         localRunning = false;
         CompletableFuture<Void> cancellation = running;
         running = null;
+        int sequence = replySequence;
+        replySequence = 1;
+        infileRequestAllowed = false;
+        if (sequence != 1 && error == null && !(result instanceof PipelineResult.Reply)) {
+            // The backend's answer to a forwarded statement would restart at 1, after the client's upload.
+            error = new ProxyException(ProxyError.INTERNAL, "ragproxy cannot forward a statement after a LOCAL INFILE"
+                    + " exchange; nothing more was sent");
+            result = null;
+        }
         if (phase != Phase.COMMAND) {
             if (result instanceof PipelineResult.Reply reply) {
                 reply.frames().release();
@@ -525,8 +570,11 @@ final class ProxyConnection implements StatementSession {
             error = interrupted(error);
             result = null;
         }
+        if (result instanceof PipelineResult.Reply reply && sequence != 1) {
+            Packets.renumber(reply.frames(), sequence);
+        }
         if (backendGone) {
-            ByteBuf last = result instanceof PipelineResult.Reply reply ? reply.frames() : errorFrame(error, 1);
+            ByteBuf last = result instanceof PipelineResult.Reply reply ? reply.frames() : errorFrame(error, sequence);
             phase = Phase.CLOSED;
             client.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
             return;
@@ -534,7 +582,7 @@ final class ProxyConnection implements StatementSession {
         ProxyWarnings warnings = statementWarnings;
         int warningCount = warnings == null ? 0 : warnings.count();
         if (error != null) {
-            client.writeAndFlush(errorFrame(error, 1));
+            client.writeAndFlush(errorFrame(error, sequence));
         } else if (result instanceof PipelineResult.Reply reply) {
             if (warningCount > 0) {
                 Packets.addWarnings(Packets.lastFrame(reply.frames()), warningCount, deprecateEof());
@@ -750,9 +798,18 @@ final class ProxyConnection implements StatementSession {
 
     @Override
     public CompletableFuture<QueryResult> query(String sql) {
+        return query(sql, false);
+    }
+
+    @Override
+    public CompletableFuture<QueryResult> queryRelayingLocalInfile(String sql) {
+        return query(sql, true);
+    }
+
+    private CompletableFuture<QueryResult> query(String sql, boolean relayInfile) {
         if (!client.eventLoop().inEventLoop()) {
             CompletableFuture<QueryResult> hop = new CompletableFuture<>();
-            client.eventLoop().execute(() -> query(sql).whenComplete((r, e) -> {
+            client.eventLoop().execute(() -> query(sql, relayInfile).whenComplete((r, e) -> {
                 if (e != null) {
                     hop.completeExceptionally(e);
                 } else {
@@ -767,8 +824,9 @@ final class ProxyConnection implements StatementSession {
         if (collector != null || streaming != null || !tracker.isIdle()) {
             return CompletableFuture.failedFuture(new IllegalStateException("the backend connection is busy"));
         }
-        collector = new TextResultCollector(deprecateEof());
+        collector = new TextResultCollector(deprecateEof(), sessionTrack());
         collected = new CompletableFuture<>();
+        infileRequestAllowed = relayInfile;
         CompletableFuture<QueryResult> result = collected;
         backend.writeAndFlush(queryFrame(sql));
         return result;
@@ -950,6 +1008,8 @@ final class ProxyConnection implements StatementSession {
 
     /** Fails the pipeline's backend query in progress, if any: its connection is gone. */
     private void failCollected() {
+        infileRequestAllowed = false;
+        infileUploading = false;
         if (collector != null) {
             TextResultCollector c = collector;
             CompletableFuture<QueryResult> f = collected;

@@ -151,6 +151,19 @@ public final class Packets {
         return frames.slice(last, Math.max(0, Math.min(end, i) - last));
     }
 
+    /**
+     * Renumbers a buffer of whole frames numbered from 1 (a composed reply) to continue an exchange whose next
+     * sequence id is {@code first}: each frame's id moves by {@code first - 1}, wrapping at 256.
+     */
+    public static void renumber(ByteBuf frames, int first) {
+        int i = frames.readerIndex();
+        int end = frames.writerIndex();
+        while (i + HEADER_SIZE <= end) {
+            frames.setByte(i + 3, (frames.getUnsignedByte(i + 3) + first - 1) & 0xFF);
+            i += HEADER_SIZE + frames.getUnsignedMediumLE(i);
+        }
+    }
+
     /** Index of the 2-byte warning count of an OK or EOF frame, or -1. */
     private static int warningsIndex(ByteBuf frame, boolean deprecateEof) {
         if (frame.readableBytes() < HEADER_SIZE) {

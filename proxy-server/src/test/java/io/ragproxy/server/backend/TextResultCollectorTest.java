@@ -106,6 +106,26 @@ class TextResultCollectorTest {
     }
 
     @Test
+    void progressReportsAreSkipped() {
+        // MariaDB's progress report (0xFF, code 0xFFFF, stage, max stage, progress, stage name) during a long LOAD DATA.
+        TextResultCollector c = new TextResultCollector(true);
+        ByteBuf progress = FrameBuilder.payload().u8(0xFF).u16(0xFFFF).u8(1).u8(2).u8(2).u8(0).u8(0).u8(0)
+                .lenencStr("End bulk insert").frame(4);
+        assertTrue(feed(c, List.of(progress, ok(5, 2, 0, ServerStatus.AUTOCOMMIT, 0, "Records: 2"))));
+        assertNull(c.error());
+        assertEquals(2, c.result().affectedRows());
+    }
+
+    @Test
+    void sessionTrackInfoIsLengthEncoded() {
+        TextResultCollector c = new TextResultCollector(true, true);
+        ByteBuf ok = FrameBuilder.payload().u8(0).lenenc(2).lenenc(0).u16(ServerStatus.AUTOCOMMIT | 0x4000).u16(0)
+                .lenencStr("Records: 2  Deleted: 0  Skipped: 0  Warnings: 0").lenencStr("\u0000\u0001x").frame(1);
+        assertTrue(feed(c, List.of(ok)));
+        assertEquals("Records: 2  Deleted: 0  Skipped: 0  Warnings: 0", c.result().info());
+    }
+
+    @Test
     void errWithoutSqlState() {
         TextResultCollector c = new TextResultCollector(true);
         assertTrue(feed(c, List.of(FrameBuilder.payload().u8(0xFF).u16(1040).str("Too many").frame(1))));

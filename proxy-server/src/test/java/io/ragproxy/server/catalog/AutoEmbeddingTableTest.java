@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.dialect.Dialect;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +30,7 @@ class AutoEmbeddingTableTest {
         assertEquals("content", c.source());
         assertNull(c.options());
         assertEquals("CREATE TABLE documents (\n  id INT PRIMARY KEY AUTO_INCREMENT,\n  content TEXT,\n"
-                + "  content_vector VECTOR(1024)\n)", p.rewrite(List.of(1024), Dialect.MARIADB::vectorType));
+                + "  content_vector VECTOR(1024)\n)", p.rewrite(List.of(1024), Dialect.MARIADB::vectorType, Arrays.asList((String) null)));
     }
 
     @Test
@@ -47,7 +49,50 @@ class AutoEmbeddingTableTest {
         assertNull(p.columns().get(1).dimensions());
         assertEquals("CREATE TABLE IF NOT EXISTS db.t (id INT, title TEXT, body TEXT, a VECTOR(3) NOT NULL,"
                 + " b VECTOR(384) COMMENT 'x', VECTOR INDEX idx ((VEC_COSINE_DISTANCE(a))), KEY (id)) ENGINE=InnoDB",
-                p.rewrite(List.of(3, 384), Dialect.MARIADB::vectorType));
+                p.rewrite(List.of(3, 384), Dialect.MARIADB::vectorType, Arrays.asList(null, null)));
+    }
+
+    @Test
+    void eachVectorMayGetAnInvisibleHashColumnAfterItsAttributes() {
+        AutoEmbeddingTable.Parsed p = AutoEmbeddingTable.parse("CREATE TABLE t (id INT, body TEXT, a VECTOR(3) AS"
+                + " (EMBED_TEXT('m', body)) STORED NOT NULL, b VECTOR GENERATED ALWAYS AS (EMBED_TEXT('m2', body))"
+                + " STORED COMMENT 'x')");
+        assertEquals(List.of("id", "body", "a", "b"), p.columnNames());
+        assertEquals("CREATE TABLE t (id INT, body TEXT, a VECTOR(3) NOT NULL, `a_ragproxy_sha256` BINARY(32) INVISIBLE,"
+                + " b VECTOR(384) COMMENT 'x', `b_h` BINARY(32) INVISIBLE)",
+                p.rewrite(List.of(3, 384), Dialect.MARIADB::vectorType, List.of("a_ragproxy_sha256", "b_h")));
+        assertEquals("CREATE TABLE t (id INT, body TEXT, a VECTOR(3) NOT NULL,"
+                + " b VECTOR(384) COMMENT 'x', `b_h` BINARY(32) INVISIBLE)",
+                p.rewrite(List.of(3, 384), Dialect.MARIADB::vectorType, Arrays.asList(null, "b_h")));
+    }
+
+    @Test
+    void theHashColumnsNameFitsAndCollidesWithNothing() {
+        assertEquals("v_ragproxy_sha256", EmbeddingRule.hashColumnName("v", List.of("id", "v")));
+        assertEquals("v_ragproxy_sha256_2", EmbeddingRule.hashColumnName("v", List.of("V_RAGPROXY_SHA256")));
+        String longName = "a".repeat(60);
+        String hash = EmbeddingRule.hashColumnName(longName, List.of(longName));
+        assertTrue(hash.length() <= 61 && hash.endsWith("_ragproxy_sha256") && hash.startsWith("aaaa"), hash);
+        assertTrue(!hash.equals(EmbeddingRule.hashColumnName("a".repeat(59) + "b", List.of())), hash);
+    }
+
+    @Test
+    void theHashColumnIsKeptInTheCatalogAndOldRowsReadWithout() {
+        EmbeddingRule tracked = new EmbeddingRule("db", "t", "v", 3, "m", "body", null, "v_ragproxy_sha256");
+        JsonNode d = tracked.definition();
+        assertEquals("v_ragproxy_sha256", d.get("source_hash").asText());
+        assertEquals(tracked, EmbeddingRule.fromDefinition(d));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) d).remove("source_hash");
+        EmbeddingRule old = EmbeddingRule.fromDefinition(d);
+        assertNull(old.sourceHash());
+        assertTrue(!old.tracksStaleness() && old.staleCondition() == null);
+        assertEquals("`v` IS NULL AND (body) <> ''", old.pendingCondition());
+        assertEquals("(`v` IS NULL AND (body) <> '') OR (`v` IS NOT NULL AND NOT (`v_ragproxy_sha256` <=>"
+                + " UNHEX(SHA2(CONVERT((body) USING utf8mb4), 256))))", tracked.pendingCondition());
+        assertEquals("UPDATE `db`.`t` SET `v` = EMBED_TEXT('m', body), `v_ragproxy_sha256` = UNHEX(SHA2(CONVERT((body)"
+                + " USING utf8mb4), 256)) WHERE " + tracked.pendingCondition(), CatalogStatements.refreshStatement(tracked));
+        assertEquals("UPDATE `db`.`t` SET `v` = EMBED_TEXT('m', body) WHERE `v` IS NULL AND (body) <> ''",
+                CatalogStatements.refreshStatement(old));
     }
 
     @Test

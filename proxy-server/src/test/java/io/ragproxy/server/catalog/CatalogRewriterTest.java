@@ -35,6 +35,7 @@ class CatalogRewriterTest {
     static final EmbeddingRule DOCS = new EmbeddingRule("db", "documents", "embedding", 3, "titan-v2", "content",
             "{\"input_type@search\":\"search_query\",\"input_type\":\"search_document\"}");
     static final EmbeddingRule NOTES = new EmbeddingRule("db", "notes", "v", 3, "m", "CONCAT(title, ': ', body)", null);
+    static final EmbeddingRule TRACKED = new EmbeddingRule("db", "tracked", "v", 3, "m", "body", null, "v_h");
 
     final CatalogRewriter rewriter = new CatalogRewriter();
     CatalogSnapshot snapshot;
@@ -44,7 +45,8 @@ class CatalogRewriterTest {
     @BeforeEach
     void setUp() {
         List<CatalogEntry> entries = new ArrayList<>();
-        for (CatalogObject o : List.of(HAIKU, QUICK, DEFAULT_MODEL, CONTEXT_MODEL, CONVERSATION, DOCS, NOTES)) {
+        for (CatalogObject o : List.of(HAIKU, QUICK, DEFAULT_MODEL, CONTEXT_MODEL, CONVERSATION, DOCS, NOTES,
+                TRACKED)) {
             entries.add(new CatalogEntry(o, "root@%", "2025-01-01 00:00:00"));
         }
         snapshot = new CatalogSnapshot(3, "epoch", entries);
@@ -138,6 +140,31 @@ class CatalogRewriterTest {
         assertEquals("UPDATE documents AS d JOIN src AS s ON s.id = d.id SET `d`.`embedding` = EMBED_TEXT('titan-v2',"
                 + " s.text, '{\"input_type\":\"search_document\"}'), d.content = s.text",
                 rewrite("UPDATE documents AS d JOIN src AS s ON s.id = d.id SET d.content = s.text"));
+    }
+
+    @Test
+    void everyWriteOfTheVectorAlsoWritesTheHashOfItsText() {
+        String hashB = "UNHEX(SHA2(CONVERT( ('B') USING utf8mb4 ), 256))";
+        assertEquals("INSERT INTO tracked (id, body, `v`, `v_h`) VALUES (1, 'B', EMBED_TEXT('m', 'B'), " + hashB + ")",
+                rewrite("INSERT INTO tracked (id, body) VALUES (1, 'B')"));
+        // A vector of the statement's own is taken as the embedding of the row's text.
+        assertEquals("INSERT INTO tracked (id, body, v, `v_h`) VALUES (1, 'B', VEC_FromText('[1,2,3]'), " + hashB + ")",
+                rewrite("INSERT INTO tracked (id, body, v) VALUES (1, 'B', VEC_FromText('[1,2,3]'))"));
+        assertEquals("INSERT INTO tracked (id, body, `v`, `v_h`) SELECT id, CONCAT('c ', t), EMBED_TEXT('m',"
+                + " CONCAT('c ', t)), UNHEX(SHA2(CONVERT( (CONCAT('c ', t)) USING utf8mb4 ), 256)) FROM src",
+                rewrite("INSERT INTO tracked (id, body) SELECT id, CONCAT('c ', t) FROM src"));
+        assertEquals("INSERT INTO tracked (id, body, `v`, `v_h`) VALUES (1, 'B', EMBED_TEXT('m', 'B'), " + hashB + ")"
+                + " ON DUPLICATE KEY UPDATE `v` = EMBED_TEXT('m', VALUES(body)), `v_h` = UNHEX(SHA2(CONVERT("
+                + " VALUES(body) USING utf8mb4 ), 256)), body = VALUES(body)",
+                rewrite("INSERT INTO tracked (id, body) VALUES (1, 'B') ON DUPLICATE KEY UPDATE body = VALUES(body)"));
+        assertEquals("UPDATE tracked SET `v` = EMBED_TEXT('m', CONCAT(body, '!')), `v_h` = UNHEX(SHA2(CONVERT("
+                + " (CONCAT(body, '!')) USING utf8mb4 ), 256)), body = CONCAT(body, '!') WHERE id = 1",
+                rewrite("UPDATE tracked SET body = CONCAT(body, '!') WHERE id = 1"));
+        assertEquals("UPDATE tracked SET v = NULL, `v_h` = UNHEX(SHA2(CONVERT( (body) USING utf8mb4 ), 256))",
+                rewrite("UPDATE tracked SET v = NULL"));
+        // The refresh statement sets both itself.
+        assertNull(rewrite(CatalogStatements.refreshStatement(TRACKED).replace("`db`.", "")));
+        assertNull(rewrite("UPDATE tracked SET id = 2 WHERE id = 1"));
     }
 
     @Test

@@ -107,6 +107,12 @@ public class FakeSession implements StatementSession {
         return status;
     }
 
+    /** The fake has no client: the same as {@link #query}. */
+    @Override
+    public CompletableFuture<QueryResult> queryRelayingLocalInfile(String sql) {
+        return query(sql);
+    }
+
     @Override
     public CompletableFuture<QueryResult> query(String sql) {
         queries.add(sql);

@@ -245,4 +245,15 @@ class PacketsTest {
             assertEquals(value[0], b.getByte(size));
         }
     }
+
+    @Test
+    void renumberContinuesAnExchange() {
+        io.netty.buffer.ByteBuf frames = io.netty.buffer.Unpooled.buffer();
+        frames.writeBytes(Packets.ok(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, 1, 0, 0, 2, 0, null));
+        frames.writeBytes(Packets.ok(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, 2, 0, 0, 2, 0, "x"));
+        Packets.renumber(frames, 255);
+        org.junit.jupiter.api.Assertions.assertEquals(255, Packets.sequenceId(frames));
+        org.junit.jupiter.api.Assertions.assertEquals(0, Packets.sequenceId(Packets.lastFrame(frames)));
+        frames.release();
+    }
 }
