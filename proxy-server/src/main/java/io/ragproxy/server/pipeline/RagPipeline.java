@@ -156,7 +156,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      */
     private static boolean onlyNamesTable(String sql, ScanResult scan, CatalogSnapshot snapshot) {
         String name = scan.name();
-        if (!snapshot.embeddingTableNames().contains(name) || snapshot.functionNames().contains(name)
+        if (name == null || !snapshot.embeddingTableNames().contains(name) || snapshot.functionNames().contains(name)
                 || snapshot.modelNames().contains(name)) {
             return false;
         }

@@ -76,6 +76,8 @@ class RagPipelineTest {
     /** A session whose backend's catalog has an auto-embedding column db.documents.embedding (fake-embed, content). */
     FakeSession withCatalog() {
         FakeSession s = session("5.5.5-11.8.6-MariaDB-0+deb13u1");
+        s.answer("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ragproxy' AND TABLE_NAME ="
+                + " 'catalog_version'", "1");
         s.answer("SELECT version, epoch FROM ragproxy.catalog_version WHERE id = 1", "1", "e");
         s.answers.put("SELECT 'function', name, definition, owner, created FROM ragproxy.functions UNION ALL"
                 + " SELECT 'model', name, definition, owner, created FROM ragproxy.models UNION ALL SELECT 'ml_engine',"
