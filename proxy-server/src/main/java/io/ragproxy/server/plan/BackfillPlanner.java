@@ -284,7 +284,7 @@ public final class BackfillPlanner {
 
     /**
      * One run's pages, overlapped so that the model never waits on a page boundary: page k+1 is read and its model
-     * calls are queued (behind page k's, under the statement's one {@code rag_max_concurrency} limiter) as soon as
+     * calls are queued (behind page k's, under the statement's one {@code rag_concurrency} limiter) as soon as
      * page k's calls are, and page k is written once its results are in, while page k+1's calls run; then page k+2
      * is read. Without the overlap every page ends with a tail where fewer calls than the limit are in flight (at
      * concurrency 64 and 150 ms per call that cost a fifth of the throughput). The backend connection still runs one

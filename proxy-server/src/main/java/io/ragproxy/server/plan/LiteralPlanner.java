@@ -249,7 +249,7 @@ public final class LiteralPlanner {
     }
 
     /**
-     * A limiter for all model calls of one statement, {@code rag_max_concurrency} wide: a plan with several
+     * A limiter for all model calls of one statement, {@code rag_concurrency} wide: a plan with several
      * requests in flight at once (columns, rounds, a backfill's next page, a stream's next batch) passes the same one
      * to each, so the setting bounds the statement rather than each request.
      */

@@ -55,7 +55,7 @@ final class StreamedRows implements RowStream {
     private final LiteralPlanner literals;
     private final List<StreamedPlanner.StreamedColumn> streamed;
     private final RagSettings settings;
-    /** Bounds the model calls of all batches in flight together ({@code rag_max_concurrency} is per statement). */
+    /** Bounds the model calls of all batches in flight together ({@code rag_concurrency} is per statement). */
     private final AsyncLimiter statementLimiter;
     private final int batchSize;
     private final ResultSetWriter writer;

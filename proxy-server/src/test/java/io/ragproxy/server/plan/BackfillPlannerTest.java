@@ -135,7 +135,7 @@ class BackfillPlannerTest {
         Thread.sleep(100);
         assertEquals(List.of("select after -", "select after 500"), session.pageQueries());
         assertTrue(embedder.texts.size() <= FakeModels.settings().maxConcurrency(),
-                "no more calls in flight than rag_max_concurrency for the two pages together: " + embedder.texts.size());
+                "no more calls in flight than rag_concurrency for the two pages together: " + embedder.texts.size());
         session.cancellation.complete(null);
         assertEquals(1317, failure(run).code());
     }

@@ -47,7 +47,7 @@ public final class BedrockErrors {
             String detail = detail(e);
             if (e instanceof ThrottlingException) {
                 return new ModelException(Kind.THROTTLED, modelId, m + "Bedrock throttled the request" + detail
-                        + "; lower rag_max_concurrency or request a higher Bedrock quota", e);
+                        + "; lower rag_concurrency or request a higher Bedrock quota", e);
             }
             if (e instanceof ModelNotReadyException) {
                 return new ModelException(Kind.MODEL_NOT_READY, modelId, m + "the model is not ready" + detail + "; try again shortly", e);

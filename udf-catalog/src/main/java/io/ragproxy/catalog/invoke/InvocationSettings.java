@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  *
  * @param timeoutMs      per model call (each attempt), like Aurora's {@code aurora_ml_inference_timeout};
  *                       a call that takes longer fails with TIMEOUT and is not retried ({@code rag_inference_timeout_ms})
- * @param maxConcurrency most model calls of this request in flight at once ({@code rag_max_concurrency}); the
+ * @param maxConcurrency most model calls of this request in flight at once ({@code rag_concurrency}); the
  *                       per-model limit across all requests applies as well
  * @param batchSize      most texts per call for models that take batches, capped by the model's own limit
  *                       ({@code rag_batch_size})
@@ -28,7 +28,7 @@ public record InvocationSettings(long timeoutMs, int maxConcurrency, int batchSi
             throw new IllegalArgumentException("rag_inference_timeout_ms must be > 0, got " + timeoutMs);
         }
         if (maxConcurrency < 1) {
-            throw new IllegalArgumentException("rag_max_concurrency must be >= 1, got " + maxConcurrency);
+            throw new IllegalArgumentException("rag_concurrency must be >= 1, got " + maxConcurrency);
         }
         if (batchSize < 1) {
             throw new IllegalArgumentException("rag_batch_size must be >= 1, got " + batchSize);

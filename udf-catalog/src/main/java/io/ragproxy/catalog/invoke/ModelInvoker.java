@@ -142,7 +142,7 @@ public final class ModelInvoker implements AutoCloseable {
      * {@link #embedAll(String, List, EmbedOptions, InvocationSettings)} whose calls take their permits from
      * {@code statementLimiter}, shared by every request of one statement (null: a limiter of this request's own,
      * {@code s.maxConcurrency()} wide). A plan that keeps several requests in flight, such as a backfill's next page,
-     * passes one so that {@code rag_max_concurrency} bounds the statement, not each request. The caller owns a
+     * passes one so that {@code rag_concurrency} bounds the statement, not each request. The caller owns a
      * shared limiter: it is not closed when this request fails, only this request's calls are cancelled.
      */
     public CompletableFuture<List<float[]>> embedAll(String model, List<String> texts, EmbedOptions opts, InvocationSettings s,
@@ -388,7 +388,7 @@ public final class ModelInvoker implements AutoCloseable {
     /**
      * {@link #invokeRaw(String, byte[], String, String, InvocationSettings)} under the statement's shared limiter
      * (null: a limiter of this call's own), so that a statement's many bodies stay within its
-     * {@code rag_max_concurrency}.
+     * {@code rag_concurrency}.
      */
     public CompletableFuture<byte[]> invokeRaw(String modelId, byte[] body, String contentType, String accept,
                                                InvocationSettings s, AsyncLimiter statementLimiter) {
