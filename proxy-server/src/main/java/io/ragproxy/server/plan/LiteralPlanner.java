@@ -271,20 +271,26 @@ public final class LiteralPlanner {
         String model = head.modelName();
         if (head.embedOptions() != null) {
             EmbedOptions opts = head.embedOptions();
-            return cancelledBy(cancellation, invoker.embedAll(model, texts, opts, settings.invocation(),
-                    statementLimiter))
-                    .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings, cancellation,
-                            text -> cancelledBy(cancellation, invoker.embedAll(model,
-                                    java.util.Collections.singletonList(text), opts, settings.invocation(), statementLimiter))
-                                    .thenApply(one -> one.get(0))))
+            return request(head, texts, settings, warnings, cancellation,
+                    some -> invoker.embedAll(model, some, opts, settings.invocation(), statementLimiter))
                     .thenApply(vectors -> vectors.stream().map(v -> v == null ? null : Dialect.vectorText(v)).toList());
         }
         GenerateOptions opts = head.generateOptions();
-        return cancelledBy(cancellation, invoker.generateAll(model, texts, opts, settings.invocation(),
-                statementLimiter))
+        return request(head, texts, settings, warnings, cancellation,
+                some -> invoker.generateAll(model, some, opts, settings.invocation(), statementLimiter));
+    }
+
+    /**
+     * One request for {@code texts} through {@code call} (the invoker's batch method for the model and options),
+     * cancelled with the statement; after a failure, {@link #retryEachOrFail} asks again text by text through the
+     * same {@code call} when {@code rag_on_error = 'null'}.
+     */
+    private <T> CompletableFuture<List<T>> request(ModelInput head, List<String> texts, RagSettings settings,
+            ModelWarnings warnings, CompletableFuture<Void> cancellation,
+            java.util.function.Function<List<String>, CompletableFuture<List<T>>> call) {
+        return cancelledBy(cancellation, call.apply(texts))
                 .exceptionallyCompose(error -> retryEachOrFail(head, texts, error, settings, warnings, cancellation,
-                        text -> cancelledBy(cancellation, invoker.generateAll(model,
-                                java.util.Collections.singletonList(text), opts, settings.invocation(), statementLimiter))
+                        text -> cancelledBy(cancellation, call.apply(java.util.Collections.singletonList(text)))
                                 .thenApply(one -> one.get(0))));
     }
 
