@@ -1,0 +1,370 @@
+package io.ragproxy.server.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.ragproxy.server.backend.QueryResult;
+import io.ragproxy.server.command.PipelineResult;
+import io.ragproxy.server.command.ProxyError;
+import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.command.ProxyWarnings;
+import io.ragproxy.server.command.ReplyStream;
+import io.ragproxy.server.command.StatementPipeline;
+import io.ragproxy.server.wire.Packets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The statements the proxy runs itself: a flagged statement through the {@link StatementPipeline}, its reply to the
+ * client (whole, streamed, or a rewritten statement handed back to {@link CommandRelay}), the proxy warnings it
+ * raised, its cancellation (KILL, the client or the backend going away), and the client's LOCAL INFILE upload for
+ * one of the proxy's own queries.
+ *
+ * <p>While {@link #running()} the backend belongs to the statement (through {@link BackendQueries}) and the client's
+ * next commands are held by {@link CommandRelay}. Event loop only, except {@link #interruptRunning},
+ * {@link #cancellation} and {@link #warn}, which model-call threads and other connections call.
+ */
+final class LocalStatements {
+    private static final Logger log = LoggerFactory.getLogger("io.ragproxy.connections");
+    /** MariaDB's ER_CONNECTION_KILLED ("Connection was killed", 70100). */
+    private static final int ER_CONNECTION_KILLED = 1927;
+
+    private final ProxyConnection connection;
+    private final SocketChannel client;
+    private final StatementPipeline pipeline;
+
+    /** A pipeline statement (or the session's start, or a plan's clean-up) owns the backend and holds the client. */
+    private boolean localRunning;
+    /** The running pipeline statement's cancellation (null between statements); read by KILLs on other loops. */
+    private volatile CompletableFuture<Void> running;
+    /** Warnings the proxy raises while it runs a statement itself; added to from model-call threads. */
+    private volatile ProxyWarnings statementWarnings;
+    /** The last statement's proxy warnings, for SHOW WARNINGS; null when there are none, so plain SQL pays nothing. */
+    private ProxyWarnings lastWarnings;
+    /** The client is uploading a LOCAL INFILE for the proxy's query: its frames go to the backend. */
+    private boolean infileUploading;
+    /** Whether the last uploaded frame was a full one continued by the next (so an empty one does not end the file). */
+    private boolean uploadContinues;
+    /** Sequence id of the pipeline statement's reply to the client: 1, or after a relayed upload, what follows it. */
+    private int replySequence = 1;
+
+    LocalStatements(ProxyConnection connection, SocketChannel client, StatementPipeline pipeline) {
+        this.connection = connection;
+        this.client = client;
+        this.pipeline = pipeline;
+    }
+
+    /** Whether the proxy owns the backend for a statement of its own; the client's commands wait meanwhile. */
+    boolean running() {
+        return localRunning;
+    }
+
+    /** Whether the client's frames are a LOCAL INFILE upload for the proxy's query. */
+    boolean uploading() {
+        return infileUploading;
+    }
+
+    /** The previous statement's proxy warnings, or null. */
+    ProxyWarnings lastWarnings() {
+        return lastWarnings;
+    }
+
+    void clearLastWarnings() {
+        lastWarnings = null;
+    }
+
+    /** A relayed command: SHOW WARNINGS' source is cleared by the commands that clear the backend's warnings. */
+    void commandRelayed(int command) {
+        if (lastWarnings != null && ProxyWarnings.clearedBy(command)) {
+            lastWarnings = null;
+        }
+    }
+
+    /** The pipeline may check its catalog on this session first; the client's commands wait for {@code ready}. */
+    void awaitSessionStart(CompletableFuture<Void> ready) {
+        if (!ready.isDone()) {
+            localRunning = true;
+            ready.whenComplete((v, e) -> client.eventLoop().execute(() -> {
+                localRunning = false;
+                connection.commands().drainHeld();
+            }));
+        }
+    }
+
+    // ---- a pipeline statement -----------------------------------------------------------------------------
+
+    /** Runs a flagged statement (or a SHOW WARNINGS reading the last one's proxy warnings); the backend is idle. */
+    void run(CommandRelay.PendingStatement statement) {
+        localRunning = true;
+        running = new CompletableFuture<>();
+        CompletableFuture<PipelineResult> result;
+        try {
+            if (statement.read() != null) {
+                ProxyWarnings last = lastWarnings;
+                result = last != null ? last.answer(connection, statement.read())
+                        : CompletableFuture.completedFuture(PipelineResult.forward(statement.sql()));
+            } else {
+                lastWarnings = null;
+                statementWarnings = new ProxyWarnings();
+                result = pipeline.execute(connection, statement.sql(), statement.scan());
+            }
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        result.whenComplete((outcome, error) -> onEventLoop(() -> finish(outcome, error)));
+    }
+
+    private void onEventLoop(Runnable task) {
+        EventLoop loop = client.eventLoop();
+        if (loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
+    }
+
+    private void finish(PipelineResult result, Throwable error) {
+        localRunning = false;
+        CompletableFuture<Void> cancellation = running;
+        running = null;
+        int sequence = replySequence;
+        replySequence = 1;
+        connection.queries().statementEnded();
+        if (sequence != 1 && error == null && !(result instanceof PipelineResult.Reply)) {
+            // The backend's answer to a forwarded statement would restart at 1, after the client's upload.
+            error = new ProxyException(ProxyError.INTERNAL, "ragproxy cannot forward a statement after a LOCAL INFILE"
+                    + " exchange; nothing more was sent");
+            result = null;
+        }
+        if (!connection.inCommandPhase()) {
+            if (result instanceof PipelineResult.Reply reply) {
+                reply.frames().release();
+            }
+            statementWarnings = null;
+            return;
+        }
+        if (cancellation != null && cancellation.isDone() && !(result instanceof PipelineResult.Reply)) {
+            // Killed: a statement not sent yet is not sent; a plan that stopped midway reports what it wrote.
+            error = interrupted(error);
+            result = null;
+        }
+        if (result instanceof PipelineResult.Reply reply && sequence != 1) {
+            Packets.renumber(reply.frames(), sequence);
+        }
+        if (connection.backendGone()) {
+            ByteBuf last = result instanceof PipelineResult.Reply reply ? reply.frames() : errorFrame(error, sequence);
+            connection.enter(ProxyConnection.Phase.CLOSED);
+            client.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        ProxyWarnings warnings = statementWarnings;
+        int warningCount = warnings == null ? 0 : warnings.count();
+        if (error != null) {
+            client.writeAndFlush(errorFrame(error, sequence));
+        } else if (result instanceof PipelineResult.Reply reply) {
+            if (warningCount > 0) {
+                Packets.addWarnings(Packets.lastFrame(reply.frames()), warningCount, connection.deprecateEof());
+            }
+            client.writeAndFlush(reply.frames());
+        } else if (result instanceof PipelineResult.Forward forward) {
+            // The rewritten statement takes the client's place; its response is relayed like any other.
+            connection.commands().forward(forward.sql(), warningCount, forward.afterwards());
+        } else if (result instanceof PipelineResult.Streamed streamed) {
+            startStreamed(streamed);
+            return;
+        }
+        endStatement();
+        connection.commands().drainHeld();
+    }
+
+    /**
+     * The plan's own statements after a forwarded statement's response (dropping its temporary tables): run
+     * before the client's next command, which is held meanwhile; their outcome is not the client's business.
+     */
+    void runAfterwards(List<String> statements) {
+        localRunning = true;
+        connection.flushClient();
+        CompletableFuture<QueryResult> chain = CompletableFuture.completedFuture(null);
+        for (String sql : statements) {
+            chain = chain.handle((r, e) -> null).thenCompose(v -> connection.query(sql));
+        }
+        chain.whenComplete((r, e) -> client.eventLoop().execute(() -> {
+            localRunning = false;
+            if (!connection.inCommandPhase()) {
+                return;
+            }
+            connection.commands().next();
+        }));
+    }
+
+    /** Keeps the finished statement's proxy warnings for SHOW WARNINGS. */
+    private void endStatement() {
+        ProxyWarnings warnings = statementWarnings;
+        statementWarnings = null;
+        if (warnings != null && !warnings.isEmpty()) {
+            lastWarnings = warnings;
+        }
+    }
+
+    private ByteBuf errorFrame(Throwable error, int sequenceId) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof ProxyException pe) {
+            return Packets.err(client.alloc(), sequenceId, pe.code(), pe.sqlState(), pe.getMessage());
+        }
+        log.warn("statement failed in the proxy (conn={} user={})", connection.connectionId(), connection.user(), cause);
+        return Packets.err(client.alloc(), sequenceId, ProxyError.INTERNAL.code(), ProxyError.INTERNAL.sqlState(),
+                "ragproxy failed while running the statement (" + ProxyConnection.describe(cause) + "); nothing was"
+                        + " written, the connection is still usable");
+    }
+
+    // ---- streamed replies ---------------------------------------------------------------------------------
+
+    private void startStreamed(PipelineResult.Streamed streamed) {
+        localRunning = true;
+        ClientReply out = new ClientReply();
+        CompletableFuture<Void> done;
+        try {
+            done = streamed.reply().start(out);
+        } catch (RuntimeException e) {
+            done = CompletableFuture.failedFuture(e);
+        }
+        done.whenComplete((v, error) -> onEventLoop(() -> finishStreamed(out, error)));
+    }
+
+    private void finishStreamed(ClientReply out, Throwable error) {
+        localRunning = false;
+        if (!connection.inCommandPhase()) {
+            statementWarnings = null;
+            return;
+        }
+        if (error != null) {
+            // In place of the next row when rows were sent: clients read an ERR there as the statement's failure.
+            client.writeAndFlush(errorFrame(error, out.sequence));
+        }
+        endStatement();
+        connection.commands().drainHeld();
+    }
+
+    /** The client's side of a streamed reply: frames each packet with the next sequence id. Event loop only. */
+    private final class ClientReply implements ReplyStream {
+        private int sequence = 1;
+
+        @Override
+        public void packet(ByteBuf payload) {
+            if (!connection.inCommandPhase()) {
+                payload.release();
+                return;
+            }
+            int frames = 1 + payload.readableBytes() / Packets.MAX_FRAME_PAYLOAD;
+            client.write(Packets.frame(client.alloc(), sequence, payload), client.voidPromise());
+            sequence = (sequence + frames) & 0xFF;
+        }
+
+        @Override
+        public void last(ByteBuf payload) {
+            if (!connection.inCommandPhase()) {
+                payload.release();
+                return;
+            }
+            ByteBuf frame = Packets.frame(client.alloc(), sequence, payload);
+            ProxyWarnings warnings = statementWarnings;
+            if (warnings != null && !warnings.isEmpty()) {
+                Packets.addWarnings(frame, warnings.count(), connection.deprecateEof());
+            }
+            sequence = (sequence + 1) & 0xFF;
+            client.writeAndFlush(frame, client.voidPromise());
+        }
+
+        @Override
+        public void flush() {
+            client.flush();
+        }
+    }
+
+    // ---- LOCAL INFILE for the proxy's own query -----------------------------------------------------------
+
+    /** The backend asked for the file of the proxy's query (a 0xFB frame): the client answers it. */
+    void infileRequested(ByteBuf request) {
+        infileUploading = true;
+        uploadContinues = false;
+        client.writeAndFlush(request, client.voidPromise());
+    }
+
+    /** The backend connection is gone: no upload continues. */
+    void infileEnded() {
+        infileUploading = false;
+    }
+
+    /** A frame of the client's LOCAL INFILE upload for the proxy's own query: to the backend as it is. */
+    void upload(ByteBuf frame) {
+        Channel backend = connection.backend();
+        boolean last = !uploadContinues && Packets.payloadLength(frame) == 0;
+        uploadContinues = Packets.continues(frame);
+        if (last) {
+            // The empty packet ends the file; the backend's OK or ERR (for the proxy) follows, then the reply.
+            infileUploading = false;
+            replySequence = (Packets.sequenceId(frame) + 1) & 0xFF;
+            backend.writeAndFlush(frame, backend.voidPromise());
+        } else {
+            backend.write(frame, backend.voidPromise());
+        }
+    }
+
+    // ---- warnings and cancellation (any thread) -----------------------------------------------------------
+
+    void warn(int code, String message) {
+        ProxyWarnings warnings = statementWarnings;
+        if (warnings != null) {
+            warnings.add(code, message);
+        }
+    }
+
+    CompletableFuture<Void> cancellation() {
+        CompletableFuture<Void> statement = running;
+        return statement != null ? statement : new CompletableFuture<>();
+    }
+
+    /**
+     * Stops the pipeline statement running now, if any (from any thread: a KILL accepted on another connection).
+     * The statement as of this call is the one stopped; one started after it is not affected.
+     */
+    void interruptRunning(String by) {
+        CompletableFuture<Void> statement = running;
+        if (statement != null) {
+            client.eventLoop().execute(() -> interrupt(statement, by));
+        }
+    }
+
+    /** On the event loop: stops the statement running now, if any. */
+    void interruptNow(String by) {
+        interrupt(running, by);
+    }
+
+    /** On the event loop: completes {@code statement}'s cancellation if it is still the one running. */
+    private void interrupt(CompletableFuture<Void> statement, String by) {
+        if (statement != null && statement == running && !statement.isDone()) {
+            log.info("interrupting the statement of conn={} user={}: {}", connection.connectionId(),
+                    connection.user(), by);
+            statement.complete(null);
+        }
+    }
+
+    /**
+     * The error a stopped statement answers with: the plan's own (a backfill's 1317 says how many rows it
+     * committed; the backend's 1317 or 1927 when it killed the plan's query), else a 1317 saying nothing was sent.
+     */
+    private static Throwable interrupted(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof ProxyException pe && (pe.code() == ProxyError.QUERY_INTERRUPTED.code()
+                || pe.code() == ER_CONNECTION_KILLED)) {
+            return pe;
+        }
+        return new ProxyException(ProxyError.QUERY_INTERRUPTED, "Query execution was interrupted (KILL QUERY, or the"
+                + " connection closed) before ragproxy sent the statement to the backend; nothing was written");
+    }
+}
