@@ -1,8 +1,8 @@
 package io.ragproxy.server.session;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.socket.SocketChannel;
 import io.ragproxy.server.backend.QueryResult;
 import io.ragproxy.server.backend.RowStream;
 import io.ragproxy.server.backend.RowStreamReader;
@@ -22,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
  */
 final class BackendQueries {
     private final ProxyConnection connection;
-    private final SocketChannel client;
+    private final Channel client;
 
     /** The query in progress whose result is collected whole; null when none. */
     private TextResultCollector collector;
@@ -36,7 +36,7 @@ final class BackendQueries {
     /** The backend's status flags after the last of the proxy's queries. */
     private int serverStatus = ServerStatus.AUTOCOMMIT;
 
-    BackendQueries(ProxyConnection connection, SocketChannel client) {
+    BackendQueries(ProxyConnection connection, Channel client) {
         this.connection = connection;
         this.client = client;
     }

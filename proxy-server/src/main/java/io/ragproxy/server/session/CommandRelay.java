@@ -3,7 +3,6 @@ package io.ragproxy.server.session;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyWarnings;
@@ -37,7 +36,7 @@ final class CommandRelay {
     record PendingStatement(String sql, ScanResult scan, ProxyWarnings.Read read) {}
 
     private final ProxyConnection connection;
-    private final SocketChannel client;
+    private final Channel client;
     private final StatementPipeline pipeline;
     private final LocalStatements local;
     private final ConnectionRegistry registry;
@@ -55,7 +54,7 @@ final class CommandRelay {
     /** A relayed KILL whose response is the next one to complete. */
     private ScanResult killWatch;
 
-    CommandRelay(ProxyConnection connection, SocketChannel client, StatementPipeline pipeline, LocalStatements local,
+    CommandRelay(ProxyConnection connection, Channel client, StatementPipeline pipeline, LocalStatements local,
             ConnectionRegistry registry) {
         this.connection = connection;
         this.client = client;

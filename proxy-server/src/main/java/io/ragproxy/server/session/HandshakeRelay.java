@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.ragproxy.server.command.ProxyError;
@@ -30,7 +29,7 @@ final class HandshakeRelay {
     private static final String VERSION_SUFFIX = "-ragproxy";
 
     private final ProxyConnection connection;
-    private final SocketChannel client;
+    private final Channel client;
     private final ProxyConfig config;
     private final SslContext clientTls;
     private final SslContext backendTls;
@@ -44,7 +43,7 @@ final class HandshakeRelay {
     private int sequenceOffset;
     private String user = "-";
 
-    HandshakeRelay(ProxyConnection connection, SocketChannel client, ProxyConfig config, SslContext clientTls,
+    HandshakeRelay(ProxyConnection connection, Channel client, ProxyConfig config, SslContext clientTls,
             SslContext backendTls) {
         this.connection = connection;
         this.client = client;

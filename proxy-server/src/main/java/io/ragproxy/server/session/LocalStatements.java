@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.SocketChannel;
 import io.ragproxy.server.backend.QueryResult;
 import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.command.ProxyError;
@@ -35,7 +34,7 @@ final class LocalStatements {
     private static final int ER_CONNECTION_KILLED = 1927;
 
     private final ProxyConnection connection;
-    private final SocketChannel client;
+    private final Channel client;
     private final StatementPipeline pipeline;
 
     /** A pipeline statement (or the session's start, or a plan's clean-up) owns the backend and holds the client. */
@@ -53,7 +52,7 @@ final class LocalStatements {
     /** Sequence id of the pipeline statement's reply to the client: 1, or after a relayed upload, what follows it. */
     private int replySequence = 1;
 
-    LocalStatements(ProxyConnection connection, SocketChannel client, StatementPipeline pipeline) {
+    LocalStatements(ProxyConnection connection, Channel client, StatementPipeline pipeline) {
         this.connection = connection;
         this.client = client;
         this.pipeline = pipeline;

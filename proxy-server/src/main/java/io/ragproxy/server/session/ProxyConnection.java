@@ -10,7 +10,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
@@ -62,11 +61,12 @@ final class ProxyConnection implements StatementSession {
     /** Where the connection is in its life; frames are routed by it. */
     enum Phase { CONNECTING, GREETED, CLIENT_TLS, AUTHENTICATING, COMMAND, CLOSED }
 
-    private final SocketChannel client;
+    private final Channel client;
     private final ProxyConfig config;
     private final StatementPipeline pipeline;
     private final ConnectionLimiter limiter;
     private final ConnectionRegistry registry;
+    private final BackendConnector connector;
     private final long openedNanos = System.nanoTime();
     private final HandshakeRelay handshake;
     private final LocalStatements local;
@@ -82,8 +82,16 @@ final class ProxyConnection implements StatementSession {
     private boolean backendGone;
     private RagSettings settings;
 
-    ProxyConnection(SocketChannel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
+    ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry) {
+        this(client, config, clientTls, backendTls, pipeline, limiter, registry, tcpConnector(config));
+    }
+
+    /** With {@code connector} opening the backend channel (tests pass an {@code EmbeddedChannel}'s). */
+    ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
+            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry,
+            BackendConnector connector) {
+        this.connector = connector;
         this.client = client;
         this.config = config;
         this.pipeline = pipeline;
@@ -105,21 +113,13 @@ final class ProxyConnection implements StatementSession {
             return;
         }
         slotTaken = true;
-        Bootstrap bootstrap = new Bootstrap()
-                .group(client.eventLoop())
-                .channel(NioSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("frames", new FrameDecoder());
-                        ch.pipeline().addLast("connection", new BackendHandler(ProxyConnection.this));
-                    }
-                });
-        var connect = bootstrap.connect(config.backendHost(), config.backendPort());
+        var connect = connector.connect(client.eventLoop(), new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast("frames", new FrameDecoder());
+                ch.pipeline().addLast("connection", new BackendHandler(ProxyConnection.this));
+            }
+        });
         backend = connect.channel();
         connect.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess() && phase != Phase.CLOSED) {
@@ -128,6 +128,19 @@ final class ProxyConnection implements StatementSession {
                         + " 'bin/local-backend start' or point --backend at a running TiDB or MariaDB"));
             }
         });
+    }
+
+    /** A TCP connection to the configured backend. */
+    private static BackendConnector tcpConnector(ProxyConfig config) {
+        return (loop, handler) -> new Bootstrap()
+                .group(loop)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .handler(handler)
+                .connect(config.backendHost(), config.backendPort());
     }
 
     /** The backend accepted the login: the command phase starts. */
