@@ -110,6 +110,7 @@ class DocumentationExamplesTest {
         private final Map<String, String> renamed = new LinkedHashMap<>();
         private ExampleWorld.Running world;
         private String database;
+        private boolean started;
         private boolean failed;
 
         PageRun(DocPage page) {
@@ -125,7 +126,7 @@ class DocumentationExamplesTest {
             Assumptions.assumeFalse(failed, "an earlier block of " + page.name() + " failed");
             boolean ok = false;
             try {
-                if (world == null) {
+                if (!started) {
                     open();
                 }
                 String sql = privateNames(block.sql());
@@ -144,6 +145,7 @@ class DocumentationExamplesTest {
         }
 
         private void open() throws Exception {
+            started = true;
             CatalogWorld.dropCatalog();
             for (String db : renamed.values()) {
                 LocalBackend.get().dropDatabase(db);
@@ -155,7 +157,7 @@ class DocumentationExamplesTest {
 
         private String privateNames(String sql) {
             for (Map.Entry<String, String> e : renamed.entrySet()) {
-                sql = sql.replaceAll("\\b" + Pattern.quote(e.getKey()) + "\\b", e.getValue());
+                sql = sql.replaceAll("\\b" + Pattern.quote(e.getKey()) + "\\b", Matcher.quoteReplacement(e.getValue()));
             }
             return sql;
         }
@@ -192,11 +194,14 @@ class DocumentationExamplesTest {
 
         @Override
         public void close() throws Exception {
-            if (world == null) {
+            if (!started) {
                 return;
             }
+            started = false;
             try {
-                world.close();
+                if (world != null) {
+                    world.close();
+                }
             } finally {
                 world = null;
                 LocalBackend.get().dropDatabase(scratch);
