@@ -2,7 +2,7 @@ package io.ragproxy.server.command;
 
 /**
  * ragproxy's own error numbers and SQLSTATEs, sent in ERR packets. Numbers are in the 7000 range, clear of
- * MySQL's and MariaDB's server errors; the README lists them.
+ * MySQL's and MariaDB's server errors; docs/errors.md lists them.
  */
 public enum ProxyError {
     /** A statement uses something this build does not implement. */
