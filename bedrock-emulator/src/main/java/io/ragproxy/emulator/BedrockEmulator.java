@@ -33,8 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code endpointOverride} at {@link #endpoint()}; any credentials are accepted, signatures are not checked).
  *
  * <p>Answers are deterministic per input (see {@link ModelResponder} for what each model family returns).
- * Faults can be injected: latency (fixed + jitter), throttling (a fraction of requests, or a
- * requests-per-minute quota), any {@link EmulatedError} by rate, for requests whose body contains a marker,
+ * Faults can be injected: latency (fixed + jitter), throttling (a fraction of requests, a
+ * requests-per-minute quota, or a token-bucket quota in requests per second), any {@link EmulatedError} by rate, for requests whose body contains a marker,
  * or for the next N requests. Every request is recorded ({@link #requests()}) with its headers and body.
  *
  * <p>Thread-safe. Requests are served by a fixed pool (256 threads by default) so that latency tests can run
@@ -64,6 +64,8 @@ public final class BedrockEmulator implements AutoCloseable {
     private volatile long jitterMs;
     private volatile double throttleRate;
     private volatile int throttleRpm;
+    /** The requests-per-second quota, or null for none. */
+    private volatile TokenBucket quota;
     /** Request times (ms) within the last minute, for the requests-per-minute quota. */
     private final ConcurrentLinkedDeque<Long> window = new ConcurrentLinkedDeque<>();
 
@@ -72,6 +74,7 @@ public final class BedrockEmulator implements AutoCloseable {
         this.jitterMs = b.jitterMs;
         this.throttleRate = b.throttleRate;
         this.throttleRpm = b.throttleRpm;
+        this.quota = b.quotaRps > 0 ? new TokenBucket(b.quotaRps, Math.max(1, b.quotaRps)) : null;
         AtomicInteger n = new AtomicInteger();
         this.pool = Executors.newFixedThreadPool(b.threads, r -> {
             Thread t = new Thread(r, "bedrock-emulator-" + n.incrementAndGet());
@@ -144,6 +147,7 @@ public final class BedrockEmulator implements AutoCloseable {
         jitterMs = 0;
         throttleRate = 0;
         throttleRpm = 0;
+        quota = null;
     }
 
     /** Forgets recorded requests only (faults stay). */
@@ -176,6 +180,16 @@ public final class BedrockEmulator implements AutoCloseable {
     public BedrockEmulator setThrottleRpm(int rpm) {
         this.throttleRpm = Math.max(rpm, 0);
         window.clear();
+        return this;
+    }
+
+    /**
+     * A token-bucket quota, as Bedrock enforces its requests-per-minute quotas: {@code requestsPerSecond} requests
+     * per second on average, bursts of up to one second's worth after a quiet spell, every request beyond it
+     * answered with 429 ThrottlingException (throttled requests take no token); 0 = no quota.
+     */
+    public BedrockEmulator setThrottleQuota(double requestsPerSecond) {
+        this.quota = requestsPerSecond > 0 ? new TokenBucket(requestsPerSecond, Math.max(1, requestsPerSecond)) : null;
         return this;
     }
 
@@ -296,6 +310,10 @@ public final class BedrockEmulator implements AutoCloseable {
                 window.addLast(nowMs);
             }
         }
+        TokenBucket q = quota;
+        if (q != null && !q.tryTake()) {
+            return EmulatedError.THROTTLING;
+        }
         ThreadLocalRandom rnd = ThreadLocalRandom.current();
         if (throttleRate > 0 && rnd.nextDouble() < throttleRate) {
             return EmulatedError.THROTTLING;
@@ -313,7 +331,8 @@ public final class BedrockEmulator implements AutoCloseable {
     private void record(String modelId, String route, HttpExchange ex, byte[] body, int status) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
-        requests.add(new RecordedRequest(modelId, route, ex.getRequestMethod(), Collections.unmodifiableMap(headers), body, status));
+        requests.add(new RecordedRequest(modelId, route, ex.getRequestMethod(), Collections.unmodifiableMap(headers), body, status,
+                System.nanoTime()));
     }
 
     private static void send(HttpExchange ex, int status, String errorType, byte[] body) throws IOException {
@@ -339,6 +358,7 @@ public final class BedrockEmulator implements AutoCloseable {
         private long jitterMs;
         private double throttleRate;
         private int throttleRpm;
+        private double quotaRps;
 
         private Builder() {
         }
@@ -381,6 +401,12 @@ public final class BedrockEmulator implements AutoCloseable {
 
         public Builder throttleRpm(int rpm) {
             this.throttleRpm = rpm;
+            return this;
+        }
+
+        /** See {@link BedrockEmulator#setThrottleQuota(double)}. */
+        public Builder throttleQuota(double requestsPerSecond) {
+            this.quotaRps = requestsPerSecond;
             return this;
         }
 

@@ -25,6 +25,7 @@ public final class BedrockEmulatorMain {
               --jitter-ms N           extra random delay, 0..N ms (default 0)
               --throttle-rate F       fraction 0..1 of requests answered 429 ThrottlingException
               --throttle-rpm N        requests per minute beyond which 429 ThrottlingException is answered
+              --throttle-rps N        a token-bucket quota: N requests per second (bursts of one second's worth)
               --error-rate KIND=F     fraction of requests failing with KIND (repeatable)
               --fail-marker TEXT=KIND requests whose body contains TEXT fail with KIND (repeatable)
               --fail-next N=KIND      the first N requests fail with KIND
@@ -62,6 +63,7 @@ public final class BedrockEmulatorMain {
                     case "--jitter-ms" -> b.jitter(Duration.ofMillis(Long.parseLong(v)));
                     case "--throttle-rate" -> b.throttleRate(Double.parseDouble(v));
                     case "--throttle-rpm" -> b.throttleRpm(Integer.parseInt(v));
+                    case "--throttle-rps" -> b.throttleQuota(Double.parseDouble(v));
                     case "--error-rate" -> {
                         String[] kv = split(v, a);
                         after.add(() -> holder[0].setErrorRate(EmulatedError.parse(kv[0]), Double.parseDouble(kv[1])));

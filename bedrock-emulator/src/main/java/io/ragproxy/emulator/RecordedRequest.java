@@ -20,9 +20,10 @@ import java.util.Map;
  * @param body     the raw request body
  * @param response the HTTP status the emulator answered with (0 while the request is still in flight
  *                 is never observed: requests are recorded when answered)
+ * @param answeredNanos {@link System#nanoTime()} when the emulator answered, for rates over time
  */
 public record RecordedRequest(String modelId, String route, String method, Map<String, List<String>> headers,
-                              byte[] body, int response) {
+                              byte[] body, int response, long answeredNanos) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

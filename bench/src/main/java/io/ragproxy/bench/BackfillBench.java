@@ -40,8 +40,6 @@ public final class BackfillBench {
     private static final String DB = "ragbench";
     private static final String TABLE = "docs_backfill";
     private static final String UPDATE = "UPDATE " + TABLE + " SET embedding = EMBED(content) WHERE embedding IS NULL";
-    /** Attempts per call under the throttle: enough to outlast a minute of 429s (backoff is capped at 5 s). */
-    private static final int THROTTLED_MAX_ATTEMPTS = 1000;
 
     /** The processes a run uses (0: not measured), whose CPU time tells what bounds it on a few shared cores. */
     private record Processes(long proxy, long emulator, long backend) {
@@ -219,8 +217,9 @@ public final class BackfillBench {
                     : Bench.fmt("%,d rows fit in the quota's first minute, so the throttle was not reached:"
                             + " quick-mode size", t.rows());
             Bench.row(out, "3", "backfill", Bench.fmt("set-based, `SET rag_concurrency = %d`, emulator quota %,d"
-                            + " requests/min (sliding minute, 429 beyond; `SET rag_max_attempts = %d`), %,d rows",
-                            throttleConcurrency, throttleRpm, THROTTLED_MAX_ATTEMPTS, t.rows()),
+                            + " requests/min (sliding minute, 429 beyond; default rag_max_attempts and"
+                            + " rag_throttle_wait_ms), %,d rows",
+                            throttleConcurrency, throttleRpm, t.rows()),
                     Bench.fmt("loop %.2f rows/s", l.rate()),
                     Bench.fmt("%.1f rows/s (%.1f s)", t.rate(), t.seconds()),
                     Bench.fmt("%.1f× the loop", t.rate() / l.rate()),
@@ -345,9 +344,6 @@ public final class BackfillBench {
         try (Connection p = Bench.connect(throttled ? throttledProxy : proxy, DB)) {
             Bench.exec(p, "SET rag_concurrency = " + concurrency);
             Bench.exec(p, "SET rag_max_calls = " + Math.max(1000, n));
-            if (throttled) {
-                Bench.exec(p, "SET rag_max_attempts = " + THROTTLED_MAX_ATTEMPTS);
-            }
             Map<String, String> s0 = Bench.ragStatus(p);
             Ticks cpu0 = procs.ticks();
             long t0 = System.nanoTime();

@@ -1,6 +1,7 @@
 package io.ragproxy.catalog;
 
 import io.ragproxy.catalog.invoke.AsyncLimiter;
+import io.ragproxy.catalog.invoke.InputTooLongException;
 import io.ragproxy.catalog.invoke.InvocationSettings;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.model.EmbedOptions;
@@ -27,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -138,9 +140,9 @@ class ModelInvokerTest {
 
     @Test
     void givesUpAfterMaxAttemptsAndDoesNotRetryClientErrors() {
-        env.emulator.failNext(10, EmulatedError.THROTTLING);
-        ModelException e = failure(inv.embed("titan-v2", "always throttled", null, inv.defaults().withMaxAttempts(3)));
-        assertEquals(ModelException.Kind.THROTTLED, e.kind());
+        env.emulator.failNext(10, EmulatedError.SERVICE_UNAVAILABLE);
+        ModelException e = failure(inv.embed("titan-v2", "always unavailable", null, inv.defaults().withMaxAttempts(3)));
+        assertEquals(ModelException.Kind.UNAVAILABLE, e.kind());
         assertEquals(3, env.emulator.requestCount());
         assertEquals(1L, inv.counters().errors());
 
@@ -153,6 +155,47 @@ class ModelInvokerTest {
         // A failure is not cached: the next request calls the model again.
         assertNotNull(inv.embed("titan-v2", "bad", null, null).join());
         assertEquals(3, env.emulator.requestCount());
+    }
+
+    @Test
+    void throttlesSpendTimeNotAttempts() {
+        // Five throttles in a row exceed rag_max_attempts = 2 but fit in the wait: the call succeeds.
+        env.emulator.failNext(5, EmulatedError.THROTTLING);
+        assertNotNull(inv.embed("titan-v2", "throttled five times", null, inv.defaults().withMaxAttempts(2)).join());
+        assertEquals(6, env.emulator.requestCount());
+        assertEquals(5L, inv.counters().throttles());
+        assertEquals(0L, inv.counters().errors());
+
+        // A call throttled past rag_throttle_wait_ms fails, saying how long it waited.
+        env.emulator.reset();
+        env.emulator.failWhenInputContains("always throttled", EmulatedError.THROTTLING);
+        ModelException e = failure(inv.embed("titan-v2", "always throttled", null, inv.defaults().withThrottleWaitMs(200)));
+        assertEquals(ModelException.Kind.THROTTLED, e.kind());
+        assertTrue(e.getMessage().contains("rag_throttle_wait_ms = 200"), e.getMessage());
+        assertTrue(env.emulator.requestCount() >= 2, "retried within the wait: " + env.emulator.requestCount());
+        assertEquals(1L, inv.counters().errors());
+
+        // Zero: the first throttle fails the call.
+        env.emulator.reset();
+        env.emulator.failNext(1, EmulatedError.THROTTLING);
+        assertEquals(ModelException.Kind.THROTTLED,
+                failure(inv.embed("titan-v2", "no wait", null, inv.defaults().withThrottleWaitMs(0))).kind());
+        assertEquals(1, env.emulator.requestCount());
+    }
+
+    @Test
+    void inputsLongerThanMaxInputCharsAreRefusedBeforeAnyCall() throws Exception {
+        try (ModelInvoker small = env.invoker(ModelsConfig.DEFAULT.withMaxInputChars(10))) {
+            Throwable t = assertThrows(java.util.concurrent.CompletionException.class,
+                    () -> small.embedAll("titan-v2", List.of("short", "much longer than ten"), null, null).join()).getCause();
+            InputTooLongException e = assertInstanceOf(InputTooLongException.class, t);
+            assertEquals(20, e.length());
+            assertEquals(10, e.limit());
+            assertInstanceOf(InputTooLongException.class, assertThrows(java.util.concurrent.CompletionException.class,
+                    () -> small.generate("llama3-2-3b", "a prompt of many characters", null, null).join()).getCause());
+            assertEquals(0, env.emulator.requestCount());
+            assertNotNull(small.embed("titan-v2", "ten chars!", null, null).join());
+        }
     }
 
     @Test

@@ -112,23 +112,37 @@ class AiErrorsTest {
     }
 
     @Test
-    void throttledOnEveryAttempt() throws Exception {
+    void throttledForLongerThanTheThrottleWait() throws Exception {
         WORLD.emulator().failWhenInputContains("always-throttled", EmulatedError.THROTTLING);
         try (Connection c = WORLD.proxy().connect(DB)) {
-            exec(c, "SET rag_max_attempts = 2");
+            exec(c, "SET rag_throttle_wait_ms = 300");
             try {
                 Map<String, String> before = status(c);
                 SQLException e = assertSqlError(c, "SELECT EMBED('always-throttled text')", 7101, "HY000");
                 assertTrue(e.getMessage().contains(TITAN_V2), "names the model: " + e.getMessage());
+                assertTrue(e.getMessage().contains("rag_throttle_wait_ms = 300"), "says what it waited: " + e.getMessage());
                 List<RecordedRequest> seen = requestsContaining("always-throttled");
-                assertEquals(2, seen.size(), "attempts: " + seen);
+                assertTrue(seen.size() >= 2, "throttles spend time, not rag_max_attempts: " + seen);
                 assertTrue(seen.stream().allMatch(r -> r.response() == 429));
                 Map<String, String> after = status(c);
-                assertEquals(2, counter(after, "Rag_ml_throttles") - counter(before, "Rag_ml_throttles"));
+                assertEquals(seen.size(), counter(after, "Rag_ml_throttles") - counter(before, "Rag_ml_throttles"));
                 assertEquals(1, counter(after, "Rag_ml_errors") - counter(before, "Rag_ml_errors"));
+                assertSelect1(c);
             } finally {
-                exec(c, "SET rag_max_attempts = 4");
+                exec(c, "SET rag_throttle_wait_ms = DEFAULT");
             }
+        }
+    }
+
+    @Test
+    void anInputLongerThanMaxInputCharsIsRefusedBeforeAnyCall() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            int before = WORLD.emulator().requestCount();
+            SQLException e = assertSqlError(c, "SELECT EMBED(REPEAT('x', 100001))", 7105, "22001");
+            assertTrue(e.getMessage().contains("max_input_chars"), "names the key: " + e.getMessage());
+            assertTrue(e.getMessage().contains("100000"), "names the limit: " + e.getMessage());
+            assertEquals(before, WORLD.emulator().requestCount(), "no model call");
+            assertSelect1(c);
         }
     }
 

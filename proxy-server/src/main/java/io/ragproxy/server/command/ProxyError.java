@@ -48,7 +48,9 @@ public enum ProxyError {
     /** The AWS credentials may not call the model. */
     MODEL_ACCESS_DENIED(7103, "28000"),
     /** The model rejected the request (input too long, bad options). */
-    MODEL_REJECTED(7104, "22023");
+    MODEL_REJECTED(7104, "22023"),
+    /** A model input is longer than [models] max_input_chars; refused before any model call. */
+    INPUT_TOO_LONG(7105, "22001");
 
     private final int code;
     private final String sqlState;

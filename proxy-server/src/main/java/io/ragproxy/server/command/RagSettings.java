@@ -11,7 +11,7 @@ import java.util.Map;
  *
  * @param embeddingModel {@code rag_embedding_model}: the model EMBED() uses without a model argument (null: the configured default)
  * @param textModel {@code rag_text_model}: the model GENERATE() and ANSWER() use without a model argument
- * @param invocation timeout, concurrency, batch size and attempts of model calls
+ * @param invocation timeout, concurrency, batch size, attempts and throttle wait of model calls
  * @param maxCalls {@code rag_max_calls}: most distinct model inputs one statement may need before it is refused
  * @param onError {@code rag_on_error}: {@code error} fails the statement when a model call fails; {@code null} writes NULL instead
  */
@@ -20,7 +20,7 @@ public record RagSettings(String embeddingModel, String textModel, InvocationSet
 
     /** The setting names SET accepts, for error messages. */
     public static final String NAMES = "rag_embedding_model, rag_text_model, rag_inference_timeout_ms,"
-            + " rag_concurrency, rag_batch_size, rag_max_attempts, rag_max_calls, rag_on_error";
+            + " rag_concurrency, rag_batch_size, rag_max_attempts, rag_throttle_wait_ms, rag_max_calls, rag_on_error";
 
     /** Defaults for a new session. */
     public static RagSettings defaults(InvocationSettings invocation) {
@@ -56,6 +56,8 @@ public record RagSettings(String embeddingModel, String textModel, InvocationSet
                         reset ? defaults.invocation.batchSize() : (int) positive(n, value)));
                 case "rag_max_attempts" -> withInvocation(invocation.withMaxAttempts(
                         reset ? defaults.invocation.maxAttempts() : (int) positive(n, value)));
+                case "rag_throttle_wait_ms" -> withInvocation(invocation.withThrottleWaitMs(
+                        reset ? defaults.invocation.throttleWaitMs() : nonNegative(n, value)));
                 case "rag_max_calls" -> new RagSettings(embeddingModel, textModel, invocation,
                         reset ? defaults.maxCalls : (int) positive(n, value), onError);
                 case "rag_on_error" -> new RagSettings(embeddingModel, textModel, invocation, maxCalls,
@@ -89,6 +91,19 @@ public record RagSettings(String embeddingModel, String textModel, InvocationSet
         return v;
     }
 
+    private static long nonNegative(String name, String value) {
+        long v;
+        try {
+            v = Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " takes a whole number of milliseconds, got '" + value + "'");
+        }
+        if (v < 0) {
+            throw new IllegalArgumentException(name + " must be >= 0 (0: fail on the first throttle), got " + v);
+        }
+        return v;
+    }
+
     private static String onError(String value) {
         String v = value.toLowerCase(Locale.ROOT);
         if (!v.equals("error") && !v.equals("null")) {
@@ -106,6 +121,7 @@ public record RagSettings(String embeddingModel, String textModel, InvocationSet
         m.put("rag_concurrency", Integer.toString(invocation.maxConcurrency()));
         m.put("rag_batch_size", Integer.toString(invocation.batchSize()));
         m.put("rag_max_attempts", Integer.toString(invocation.maxAttempts()));
+        m.put("rag_throttle_wait_ms", Long.toString(invocation.throttleWaitMs()));
         m.put("rag_max_calls", Integer.toString(maxCalls));
         m.put("rag_on_error", onError);
         return m;

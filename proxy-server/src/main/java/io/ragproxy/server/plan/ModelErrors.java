@@ -1,5 +1,6 @@
 package io.ragproxy.server.plan;
 
+import io.ragproxy.catalog.invoke.InputTooLongException;
 import io.ragproxy.catalog.model.ModelException;
 import io.ragproxy.catalog.registry.UnknownModelException;
 import io.ragproxy.server.command.ProxyError;
@@ -16,6 +17,12 @@ public final class ModelErrors {
         if (cause instanceof ProxyException pe) {
             return pe;
         }
+        if (cause instanceof InputTooLongException e) {
+            return new ProxyException(ProxyError.INPUT_TOO_LONG, function + "() input of " + e.length()
+                    + " characters for model " + e.modelId() + " is longer than the proxy's limit of " + e.limit()
+                    + " ([models] max_input_chars); shorten it (e.g. LEFT(text, " + e.limit() + ")) or raise"
+                    + " max_input_chars in the configuration; no model was called");
+        }
         if (cause instanceof UnknownModelException) {
             return new ProxyException(ProxyError.UNKNOWN_MODEL, cause.getMessage());
         }
@@ -26,8 +33,9 @@ public final class ModelErrors {
         }
         String head = function + "() failed: model " + (me.modelId() != null ? me.modelId() : modelId) + " ";
         return switch (me.kind()) {
-            case THROTTLED -> new ProxyException(ProxyError.MODEL_THROTTLED, head + "was throttled on every attempt ("
-                    + me.getMessage() + "); retry later, lower rag_concurrency or raise rag_max_attempts; nothing was written");
+            case THROTTLED -> new ProxyException(ProxyError.MODEL_THROTTLED, head + "kept throttling ("
+                    + me.getMessage() + "); retry later, wait longer with SET rag_throttle_wait_ms = <ms>, lower"
+                    + " rag_concurrency, or ask AWS for a higher Bedrock quota; nothing was written");
             case TIMEOUT -> new ProxyException(ProxyError.MODEL_TIMEOUT, head + "timed out (" + me.getMessage()
                     + "); raise rag_inference_timeout_ms or retry; nothing was written");
             case ACCESS_DENIED -> new ProxyException(ProxyError.MODEL_ACCESS_DENIED, head + "refused the credentials ("

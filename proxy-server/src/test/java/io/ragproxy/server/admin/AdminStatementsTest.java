@@ -170,8 +170,8 @@ class AdminStatementsTest {
     void showSettingsWithoutDeprecateEof() {
         session = new FakeSession("5.5.5-11.8.6-MariaDB", false, defaults);
         TextResultCollector c = decode(run(ProxyStatementKind.SHOW_RAG, "SHOW RAG SETTINGS"), false);
-        assertEquals(8, c.result().first().rows().size());
-        assertEquals(List.of("rag_max_calls", "1000"), c.result().first().rows().get(6));
+        assertEquals(9, c.result().first().rows().size());
+        assertEquals(List.of("rag_max_calls", "1000"), c.result().first().rows().get(7));
     }
 
     @Test

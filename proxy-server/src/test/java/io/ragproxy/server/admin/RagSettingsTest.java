@@ -33,12 +33,14 @@ class RagSettingsTest {
     void asMapInStableOrder() {
         Map<String, String> m = D.asMap();
         assertEquals(List.of("rag_embedding_model", "rag_text_model", "rag_inference_timeout_ms", "rag_concurrency",
-                "rag_batch_size", "rag_max_attempts", "rag_max_calls", "rag_on_error"), List.copyOf(m.keySet()));
+                "rag_batch_size", "rag_max_attempts", "rag_throttle_wait_ms", "rag_max_calls", "rag_on_error"),
+                List.copyOf(m.keySet()));
         assertEquals("", m.get("rag_embedding_model"));
         assertEquals("30000", m.get("rag_inference_timeout_ms"));
         assertEquals("16", m.get("rag_concurrency"));
         assertEquals("96", m.get("rag_batch_size"));
         assertEquals("4", m.get("rag_max_attempts"));
+        assertEquals("120000", m.get("rag_throttle_wait_ms"));
         assertEquals("1000", m.get("rag_max_calls"));
         assertEquals("error", m.get("rag_on_error"));
         for (String name : m.keySet()) {

@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * An asynchronous semaphore: {@link #acquire()} returns a future that completes with a {@link Permit} when
  * one is free, so no thread ever blocks waiting (the proxy's Netty event loops must not). Waiters are served
- * first come, first served. Cancelling a pending acquire removes the waiter; a permit is returned by
+ * first come, first served, except that {@link #acquireFirst()} (a retry after a throttle) goes ahead of them.
+ * Cancelling a pending acquire removes the waiter; a permit is returned by
  * {@link Permit#release()}, which is idempotent. {@link #close()} cancels every waiter at once. Thread-safe.
  */
 public final class AsyncLimiter {
@@ -49,6 +50,15 @@ public final class AsyncLimiter {
 
     /** A future completing with a permit; completed at once when one is free. */
     public CompletableFuture<Permit> acquire() {
+        return acquire(false);
+    }
+
+    /** {@link #acquire()} ahead of every waiting caller: for a call retried after a throttle. */
+    public CompletableFuture<Permit> acquireFirst() {
+        return acquire(true);
+    }
+
+    private CompletableFuture<Permit> acquire(boolean first) {
         CompletableFuture<Permit> f = new CompletableFuture<>();
         synchronized (this) {
             if (closed) {
@@ -57,6 +67,9 @@ public final class AsyncLimiter {
             }
             if (available > 0) {
                 available--;
+            } else if (first) {
+                waiters.addFirst(f);
+                return f;
             } else {
                 waiters.addLast(f);
                 return f;

@@ -12,16 +12,22 @@ import com.fasterxml.jackson.databind.JsonNode;
  *                       per-model limit across all requests applies as well
  * @param batchSize      most texts per call for models that take batches, capped by the model's own limit
  *                       ({@code rag_batch_size})
- * @param maxAttempts    attempts per call including the first; retries happen on THROTTLED, MODEL_NOT_READY,
- *                       SERVER_ERROR, UNAVAILABLE and TIMEOUT reported by the server ({@code rag_max_attempts})
+ * @param maxAttempts    attempts per call including the first, counting only failures other than throttling:
+ *                       retries happen on MODEL_NOT_READY, SERVER_ERROR, UNAVAILABLE and TIMEOUT reported by the
+ *                       server ({@code rag_max_attempts})
  * @param backoffBaseMs  first retry delay cap; the cap doubles per attempt (exponential backoff, full jitter)
  * @param backoffMaxMs   largest retry delay cap
+ * @param throttleWaitMs how long a throttled call keeps retrying, counted from its first throttle, before it fails
+ *                       with THROTTLED ({@code rag_throttle_wait_ms}); throttles spend time, not attempts
  */
 public record InvocationSettings(long timeoutMs, int maxConcurrency, int batchSize, int maxAttempts,
-                                 long backoffBaseMs, long backoffMaxMs) {
+                                 long backoffBaseMs, long backoffMaxMs, long throttleWaitMs) {
 
-    /** Built-in defaults: 30 s timeout, 16 concurrent calls, batches of up to 96, 4 attempts, 100 ms..5 s backoff. */
-    public static final InvocationSettings DEFAULT = new InvocationSettings(30_000, 16, 96, 4, 100, 5_000);
+    /**
+     * Built-in defaults: 30 s timeout, 16 concurrent calls, batches of up to 96, 4 attempts, 100 ms..5 s backoff,
+     * 120 s of waiting out throttles (two of Bedrock's per-minute quota windows).
+     */
+    public static final InvocationSettings DEFAULT = new InvocationSettings(30_000, 16, 96, 4, 100, 5_000, 120_000);
 
     public InvocationSettings {
         if (timeoutMs <= 0) {
@@ -39,9 +45,15 @@ public record InvocationSettings(long timeoutMs, int maxConcurrency, int batchSi
         if (backoffBaseMs < 0 || backoffMaxMs < backoffBaseMs) {
             throw new IllegalArgumentException("backoff must satisfy 0 <= backoff_base_ms <= backoff_max_ms");
         }
+        if (throttleWaitMs < 0) {
+            throw new IllegalArgumentException("rag_throttle_wait_ms must be >= 0, got " + throttleWaitMs);
+        }
     }
 
-    /** Reads {@code timeout_ms, max_concurrency, batch_size, max_attempts, backoff_base_ms, backoff_max_ms}; missing keys keep {@code base}'s values. */
+    /**
+     * Reads {@code timeout_ms, max_concurrency, batch_size, max_attempts, backoff_base_ms, backoff_max_ms,
+     * throttle_wait_ms}; missing keys keep {@code base}'s values.
+     */
     public static InvocationSettings fromJson(JsonNode node, InvocationSettings base) {
         if (node == null || !node.isObject()) {
             return base;
@@ -52,26 +64,31 @@ public record InvocationSettings(long timeoutMs, int maxConcurrency, int batchSi
                 node.path("batch_size").asInt(base.batchSize),
                 node.path("max_attempts").asInt(base.maxAttempts),
                 node.path("backoff_base_ms").asLong(base.backoffBaseMs),
-                node.path("backoff_max_ms").asLong(base.backoffMaxMs));
+                node.path("backoff_max_ms").asLong(base.backoffMaxMs),
+                node.path("throttle_wait_ms").asLong(base.throttleWaitMs));
     }
 
     public InvocationSettings withTimeoutMs(long v) {
-        return new InvocationSettings(v, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs);
+        return new InvocationSettings(v, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, throttleWaitMs);
     }
 
     public InvocationSettings withMaxConcurrency(int v) {
-        return new InvocationSettings(timeoutMs, v, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs);
+        return new InvocationSettings(timeoutMs, v, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, throttleWaitMs);
     }
 
     public InvocationSettings withBatchSize(int v) {
-        return new InvocationSettings(timeoutMs, maxConcurrency, v, maxAttempts, backoffBaseMs, backoffMaxMs);
+        return new InvocationSettings(timeoutMs, maxConcurrency, v, maxAttempts, backoffBaseMs, backoffMaxMs, throttleWaitMs);
     }
 
     public InvocationSettings withMaxAttempts(int v) {
-        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, v, backoffBaseMs, backoffMaxMs);
+        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, v, backoffBaseMs, backoffMaxMs, throttleWaitMs);
     }
 
     public InvocationSettings withBackoff(long baseMs, long maxMs) {
-        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, maxAttempts, baseMs, maxMs);
+        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, maxAttempts, baseMs, maxMs, throttleWaitMs);
+    }
+
+    public InvocationSettings withThrottleWaitMs(long v) {
+        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, v);
     }
 }

@@ -46,11 +46,14 @@ import java.util.function.Supplier;
  *       one call; failures are not cached;</li>
  *   <li>batching: the distinct uncached inputs of one request go out in batches of
  *       {@code min(model.maxBatchSize(), settings.batchSize, configured batch_size)};</li>
- *   <li>bounded concurrency: per request ({@link InvocationSettings#maxConcurrency()}) and per model across all
- *       requests ({@code model_max_concurrency}), with {@link AsyncLimiter}s — no thread ever blocks;</li>
- *   <li>retries with exponential backoff and full jitter on THROTTLED, MODEL_NOT_READY, SERVER_ERROR, UNAVAILABLE
- *       and server-reported TIMEOUT, up to {@link InvocationSettings#maxAttempts()} attempts (permits are given
- *       back while waiting);</li>
+ *   <li>bounded concurrency: per request ({@link InvocationSettings#maxConcurrency()}, an {@link AsyncLimiter})
+ *       and per model across all requests (an {@link AdaptiveLimiter}: {@code model_max_concurrency} until the
+ *       model throttles, then halved per throttle and widened again by successes) — no thread ever blocks;</li>
+ *   <li>inputs longer than {@code [models] max_input_chars} refused before any call ({@link InputTooLongException});</li>
+ *   <li>retries with exponential backoff and full jitter (permits are given back while waiting): on THROTTLED for
+ *       up to {@link InvocationSettings#throttleWaitMs()} after the call's first throttle, each retry ahead of the
+ *       calls queued behind it; on MODEL_NOT_READY, SERVER_ERROR, UNAVAILABLE and server-reported TIMEOUT up to
+ *       {@link InvocationSettings#maxAttempts()} attempts;</li>
  *   <li>a per-attempt timeout ({@link InvocationSettings#timeoutMs()}) → {@link ModelException} TIMEOUT, not retried;</li>
  *   <li>cancellation: cancelling a returned future cancels queued and running calls (aborting their HTTP
  *       requests) and frees their permits;</li>
@@ -74,7 +77,7 @@ public final class ModelInvoker implements AutoCloseable {
 
     private final InvocationCounters total = new InvocationCounters();
     private final Map<String, InvocationCounters> perModel = new ConcurrentHashMap<>();
-    private final Map<String, AsyncLimiter> modelLimiters = new ConcurrentHashMap<>();
+    private final Map<String, AdaptiveLimiter> modelLimiters = new ConcurrentHashMap<>();
 
     /**
      * An invoker with its own timer thread and call executor (closed by {@link #close()}).
@@ -157,6 +160,10 @@ public final class ModelInvoker implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         String id = m.id();
+        InputTooLongException tooLong = tooLong(id, texts);
+        if (tooLong != null) {
+            return CompletableFuture.failedFuture(tooLong);
+        }
         InvocationCounters mc = counters(id);
 
         // Distinct non-empty inputs, each with the positions it fills.
@@ -305,6 +312,10 @@ public final class ModelInvoker implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         String id = m.id();
+        InputTooLongException tooLong = tooLong(id, prompts);
+        if (tooLong != null) {
+            return CompletableFuture.failedFuture(tooLong);
+        }
         InvocationCounters mc = counters(id);
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (String p : prompts) {
@@ -405,6 +416,19 @@ public final class ModelInvoker implements AutoCloseable {
                 () -> m.invoke(body, contentType, accept), r -> Usage.NONE);
     }
 
+    /** The refusal of the first input longer than {@code [models] max_input_chars}, or null when all fit. */
+    private InputTooLongException tooLong(String modelId, List<String> inputs) {
+        int limit = registry.config().maxInputChars();
+        if (limit > 0) {
+            for (String in : inputs) {
+                if (in != null && in.length() > limit) {
+                    return new InputTooLongException(modelId, in.length(), limit);
+                }
+            }
+        }
+        return null;
+    }
+
     // ------------------------------------------------------------------------------------------- counters
 
     /** Counters over all models. */
@@ -456,27 +480,41 @@ public final class ModelInvoker implements AutoCloseable {
     private <T> CompletableFuture<T> call(String modelId, AsyncLimiter requestLimiter, InvocationSettings s,
                                           Supplier<CompletableFuture<T>> call, Function<T, Usage> usageOf) {
         PolicyCall<T> c = new PolicyCall<>(modelId, requestLimiter, modelLimiter(modelId), s, call, usageOf);
-        c.start(1);
+        c.start(false);
         return c.result;
     }
 
-    private AsyncLimiter modelLimiter(String modelId) {
-        return modelLimiters.computeIfAbsent(modelId, id -> new AsyncLimiter(registry.maxConcurrency(id)));
+    private AdaptiveLimiter modelLimiter(String modelId) {
+        return modelLimiters.computeIfAbsent(modelId, id -> new AdaptiveLimiter(registry.maxConcurrency(id)));
+    }
+
+    /**
+     * The current concurrency limit of {@code modelId} across all requests: {@code model_max_concurrency} (or the
+     * model's own) until the model throttles, then adapted (see {@link AdaptiveLimiter}).
+     */
+    public int concurrencyLimit(String modelId) {
+        return modelLimiter(modelId).limit();
     }
 
     private final class PolicyCall<T> {
         final CompletableFuture<T> result = new CompletableFuture<>();
         final String modelId;
         final AsyncLimiter requestLimiter;
-        final AsyncLimiter modelLimiter;
+        final AdaptiveLimiter modelLimiter;
         final InvocationSettings s;
         final Supplier<CompletableFuture<T>> call;
         final Function<T, Usage> usageOf;
         final InvocationCounters mc;
         /** The stage to cancel when the caller cancels: a permit wait, an attempt, or a backoff timer. */
         volatile Future<?> pending;
+        // Touched by one stage at a time (each stage starts the next), so plain fields published by the futures.
+        /** Failed attempts other than throttles: bounded by maxAttempts. */
+        int failures;
+        /** Throttled attempts: they spend time (throttleWaitMs from the first), not attempts. */
+        int throttles;
+        long firstThrottleNanos;
 
-        PolicyCall(String modelId, AsyncLimiter requestLimiter, AsyncLimiter modelLimiter, InvocationSettings s,
+        PolicyCall(String modelId, AsyncLimiter requestLimiter, AdaptiveLimiter modelLimiter, InvocationSettings s,
                    Supplier<CompletableFuture<T>> call, Function<T, Usage> usageOf) {
             this.modelId = modelId;
             this.requestLimiter = requestLimiter;
@@ -505,11 +543,12 @@ public final class ModelInvoker implements AutoCloseable {
             }
         }
 
-        void start(int attempt) {
+        /** Takes the permits and runs an attempt; a retry after a throttle goes ahead of the calls queued behind it. */
+        void start(boolean afterThrottle) {
             if (result.isDone()) {
                 return;
             }
-            CompletableFuture<AsyncLimiter.Permit> a1 = requestLimiter.acquire();
+            CompletableFuture<AsyncLimiter.Permit> a1 = afterThrottle ? requestLimiter.acquireFirst() : requestLimiter.acquire();
             pending(a1);
             a1.whenComplete((p1, t1) -> {
                 if (t1 != null) {
@@ -519,7 +558,7 @@ public final class ModelInvoker implements AutoCloseable {
                     p1.release();
                     return;
                 }
-                CompletableFuture<AsyncLimiter.Permit> a2 = modelLimiter.acquire();
+                CompletableFuture<AdaptiveLimiter.Permit> a2 = afterThrottle ? modelLimiter.acquireFirst() : modelLimiter.acquire();
                 pending(a2);
                 a2.whenComplete((p2, t2) -> {
                     if (t2 != null) {
@@ -527,19 +566,19 @@ public final class ModelInvoker implements AutoCloseable {
                         return;
                     }
                     if (result.isDone()) {
-                        p2.release();
+                        p2.release(AdaptiveLimiter.Outcome.IGNORED);
                         p1.release();
                         return;
                     }
-                    attempt(attempt, () -> {
-                        p2.release();
+                    attempt(outcome -> {
+                        p2.release(outcome);
                         p1.release();
                     });
                 });
             });
         }
 
-        private void attempt(int attempt, Runnable releasePermits) {
+        private void attempt(java.util.function.Consumer<AdaptiveLimiter.Outcome> releasePermits) {
             mc.requests.increment();
             total.requests.increment();
             CompletableFuture<T> attemptF = new CompletableFuture<>();
@@ -549,12 +588,13 @@ public final class ModelInvoker implements AutoCloseable {
             ScheduledFuture<?> timer = scheduler.schedule(() -> attemptF.completeExceptionally(localTimeout), s.timeoutMs(), TimeUnit.MILLISECONDS);
             attemptF.whenComplete((r, t) -> {
                 timer.cancel(false);
-                releasePermits.run();
+                releasePermits.accept(t == null ? AdaptiveLimiter.Outcome.SUCCESS
+                        : isThrottle(t) ? AdaptiveLimiter.Outcome.THROTTLED : AdaptiveLimiter.Outcome.IGNORED);
                 CompletableFuture<T> mf = modelF.get();
                 if (t != null && mf != null) {
                     mf.cancel(true); // abort the HTTP request of a timed-out or cancelled attempt
                 }
-                finish(attempt, r, t, t == localTimeout);
+                finish(r, t, t == localTimeout);
             });
             pending(attemptF);
             try {
@@ -586,7 +626,12 @@ public final class ModelInvoker implements AutoCloseable {
             }
         }
 
-        private void finish(int attempt, T r, Throwable t, boolean timedOutLocally) {
+        private boolean isThrottle(Throwable t) {
+            ModelException me = ModelException.find(unwrap(t));
+            return me != null && me.kind() == Kind.THROTTLED;
+        }
+
+        private void finish(T r, Throwable t, boolean timedOutLocally) {
             if (t == null) {
                 mc.responses.increment();
                 total.responses.increment();
@@ -608,29 +653,50 @@ public final class ModelInvoker implements AutoCloseable {
                 return; // cancelled by the caller
             }
             ModelException me = toModelException(t, modelId);
-            if (me.kind() == Kind.THROTTLED) {
-                mc.throttles.increment();
-                total.throttles.increment();
-            }
             if (me.kind() == Kind.TIMEOUT) {
                 mc.timeouts.increment();
                 total.timeouts.increment();
             }
-            if (!timedOutLocally && me.retryable() && attempt < s.maxAttempts()) {
-                mc.retries.increment();
-                total.retries.increment();
-                long cap = Math.min(s.backoffMaxMs(), s.backoffBaseMs() << Math.min(attempt - 1, 30));
-                long delay = cap <= 0 ? 0 : ThreadLocalRandom.current().nextLong(cap + 1); // full jitter
-                try {
-                    pending(scheduler.schedule(() -> start(attempt + 1), delay, TimeUnit.MILLISECONDS));
-                    return;
-                } catch (java.util.concurrent.RejectedExecutionException e) {
-                    // shutting down: fall through and fail
+            if (me.kind() == Kind.THROTTLED) {
+                mc.throttles.increment();
+                total.throttles.increment();
+                long now = System.nanoTime();
+                if (throttles++ == 0) {
+                    firstThrottleNanos = now;
                 }
+                long waitedMs = TimeUnit.NANOSECONDS.toMillis(now - firstThrottleNanos);
+                long leftMs = s.throttleWaitMs() - waitedMs;
+                if (leftMs > 0 && retryAfter(Math.min(leftMs, backoff(throttles)), true)) {
+                    return;
+                }
+                me = new ModelException(Kind.THROTTLED, modelId, "model '" + modelId + "' was still throttled after "
+                        + waitedMs + " ms of retrying (" + throttles + " throttled attempts; rag_throttle_wait_ms = "
+                        + s.throttleWaitMs() + "): " + me.getMessage(), me);
+            } else if (!timedOutLocally && me.retryable() && ++failures < s.maxAttempts()
+                    && retryAfter(backoff(failures), false)) {
+                return;
             }
             mc.errors.increment();
             total.errors.increment();
             result.completeExceptionally(me);
+        }
+
+        /** Exponential backoff with full jitter: random(0, min(max, base * 2^(n-1))) for the n-th retry. */
+        private long backoff(int n) {
+            long cap = Math.min(s.backoffMaxMs(), s.backoffBaseMs() << Math.min(n - 1, 30));
+            return cap <= 0 ? 0 : ThreadLocalRandom.current().nextLong(cap + 1);
+        }
+
+        /** Schedules the next attempt; false when the proxy is shutting down. */
+        private boolean retryAfter(long delayMs, boolean afterThrottle) {
+            mc.retries.increment();
+            total.retries.increment();
+            try {
+                pending(scheduler.schedule(() -> start(afterThrottle), delayMs, TimeUnit.MILLISECONDS));
+                return true;
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                return false;
+            }
         }
     }
 

@@ -29,11 +29,15 @@ import java.util.Set;
  * @param bedrock             how to reach Bedrock
  * @param cacheBytes          result cache bound in bytes ({@code cache_mb})
  * @param invocation          default invocation settings (the session can override them)
- * @param modelMaxConcurrency calls in flight per model across all sessions, unless a model sets its own
+ * @param modelMaxConcurrency calls in flight per model across all sessions, unless a model sets its own; the
+ *                            ceiling of each model's adaptive limit
+ * @param maxInputChars       longest model input (text or prompt) in characters; longer ones are refused before
+ *                            any call ({@code max_input_chars}; 0 = no limit)
  */
 public record ModelsConfig(String defaultEmbedding, String defaultText, Map<String, String> aliases,
                            Map<String, ModelConfig> models, Map<String, ModelPrice> prices, BedrockSettings bedrock,
-                           long cacheBytes, InvocationSettings invocation, int modelMaxConcurrency) {
+                           long cacheBytes, InvocationSettings invocation, int modelMaxConcurrency,
+                           int maxInputChars) {
 
     public static final String LOCAL_EMBEDDING = "local:all-minilm-l6-v2";
     public static final String LOCAL_EXTRACTIVE = "local:extractive";
@@ -67,14 +71,16 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
 
     public static final long DEFAULT_CACHE_MB = 256;
     public static final int DEFAULT_MODEL_MAX_CONCURRENCY = 64;
+    /** Twice Titan Text Embeddings v2's 50,000-character limit: anything longer is a mistake, not a document. */
+    public static final int DEFAULT_MAX_INPUT_CHARS = 100_000;
 
     /** The defaults, as if the file had no {@code [models]} table. */
     public static final ModelsConfig DEFAULT = new ModelsConfig(LOCAL_EMBEDDING, LOCAL_EXTRACTIVE, DEFAULT_ALIASES, Map.of(),
             DEFAULT_PRICES, BedrockSettings.DEFAULT, DEFAULT_CACHE_MB * 1024 * 1024, InvocationSettings.DEFAULT,
-            DEFAULT_MODEL_MAX_CONCURRENCY);
+            DEFAULT_MODEL_MAX_CONCURRENCY, DEFAULT_MAX_INPUT_CHARS);
 
     private static final Set<String> KNOWN_KEYS = Set.of("default_embedding", "default_text", "cache_mb",
-            "model_max_concurrency", "invocation", "bedrock", "aliases", "model", "prices");
+            "model_max_concurrency", "max_input_chars", "invocation", "bedrock", "aliases", "model", "prices");
 
     public ModelsConfig {
         aliases = Collections.unmodifiableMap(new LinkedHashMap<>(aliases));
@@ -82,6 +88,9 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
         prices = Map.copyOf(prices);
         if (modelMaxConcurrency < 1) {
             throw new IllegalArgumentException("[models] model_max_concurrency must be >= 1");
+        }
+        if (maxInputChars < 0) {
+            throw new IllegalArgumentException("[models] max_input_chars must be >= 0 (0 = no limit)");
         }
         if (cacheBytes < 0) {
             throw new IllegalArgumentException("[models] cache_mb must be >= 0");
@@ -160,7 +169,8 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
         String defText = text(m, "default_text");
         return new ModelsConfig(defEmbed == null ? LOCAL_EMBEDDING : defEmbed, defText == null ? LOCAL_EXTRACTIVE : defText,
                 aliases, models, prices, bedrock, m.path("cache_mb").asLong(DEFAULT_CACHE_MB) * 1024 * 1024, inv,
-                m.path("model_max_concurrency").asInt(DEFAULT_MODEL_MAX_CONCURRENCY));
+                m.path("model_max_concurrency").asInt(DEFAULT_MODEL_MAX_CONCURRENCY),
+                m.path("max_input_chars").asInt(DEFAULT_MAX_INPUT_CHARS));
     }
 
     private static String text(JsonNode n, String key) {
@@ -199,14 +209,18 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
     }
 
     public ModelsConfig withBedrock(BedrockSettings b) {
-        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, b, cacheBytes, invocation, modelMaxConcurrency);
+        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, b, cacheBytes, invocation, modelMaxConcurrency, maxInputChars);
     }
 
     public ModelsConfig withDefaults(String embedding, String text) {
-        return new ModelsConfig(embedding, text, aliases, models, prices, bedrock, cacheBytes, invocation, modelMaxConcurrency);
+        return new ModelsConfig(embedding, text, aliases, models, prices, bedrock, cacheBytes, invocation, modelMaxConcurrency, maxInputChars);
+    }
+
+    public ModelsConfig withMaxInputChars(int chars) {
+        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, invocation, modelMaxConcurrency, chars);
     }
 
     public ModelsConfig withInvocation(InvocationSettings s) {
-        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, s, modelMaxConcurrency);
+        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, s, modelMaxConcurrency, maxInputChars);
     }
 }
