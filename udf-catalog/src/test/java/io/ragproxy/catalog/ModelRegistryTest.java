@@ -45,8 +45,8 @@ class ModelRegistryTest {
     void parsesTheModelsTable() throws Exception {
         ModelsConfig c = ModelsConfig.fromJson(json("""
                 {"models": {
-                  "default_embedding": "titan-v2", "default_text": "llama3-2-3b", "cache_mb": 8,
-                  "invocation": {"timeout_ms": 5000, "max_concurrency": 4, "max_attempts": 2},
+                  "default_embedding": "titan-v2", "default_text": "llama3-2-3b", "cache_mb": 8, "max_input_chars": 2048,
+                  "invocation": {"timeout_ms": 5000, "max_concurrency": 4, "max_attempts": 2, "throttle_wait_ms": 9000},
                   "bedrock": {"region": "eu-west-1", "endpoint_override": "http://127.0.0.1:8599"},
                   "aliases": {"emb": "amazon.titan-embed-text-v2:0"},
                   "model": {"titan-v2": {"dimensions": 512, "normalize": true, "max_concurrency": 8},
@@ -57,6 +57,9 @@ class ModelRegistryTest {
         assertEquals(4, c.invocation().maxConcurrency());
         assertEquals(2, c.invocation().maxAttempts());
         assertEquals(96, c.invocation().batchSize());
+        assertEquals(9000, c.invocation().throttleWaitMs());
+        assertEquals(2048, c.maxInputChars());
+        assertEquals(ModelsConfig.DEFAULT_MAX_INPUT_CHARS, ModelsConfig.DEFAULT.maxInputChars());
         assertEquals("eu-west-1", c.bedrock().region());
         assertEquals(URI.create("http://127.0.0.1:8599"), c.bedrock().endpointOverride());
         assertEquals(8L * 1024 * 1024, c.cacheBytes());
