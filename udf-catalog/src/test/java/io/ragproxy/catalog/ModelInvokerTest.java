@@ -165,6 +165,11 @@ class ModelInvokerTest {
         assertEquals(6, env.emulator.requestCount());
         assertEquals(5L, inv.counters().throttles());
         assertEquals(0L, inv.counters().errors());
+        // Each throttle halved the model's limit (64 -> 2); one success is half a window at 2.
+        assertEquals(2, inv.concurrencyLimit("amazon.titan-embed-text-v2:0"));
+        assertEquals(2, inv.snapshotByModel().get("amazon.titan-embed-text-v2:0").get("Rag_ml_concurrency_limit"));
+        assertNotNull(inv.embed("titan-v2", "a second success", null, null).join());
+        assertEquals(3, inv.concurrencyLimit("amazon.titan-embed-text-v2:0"));
 
         // A call throttled past rag_throttle_wait_ms fails, saying how long it waited.
         env.emulator.reset();

@@ -457,10 +457,20 @@ public final class ModelInvoker implements AutoCloseable {
         return m;
     }
 
-    /** Per-model snapshots, by model id. */
+    /**
+     * Per-model snapshots, by model id: {@link InvocationCounters#snapshot()} followed, for a model that was called,
+     * by {@code Rag_ml_concurrency_limit}, its current adaptive limit ({@link #concurrencyLimit(String)}).
+     */
     public Map<String, Map<String, Number>> snapshotByModel() {
         Map<String, Map<String, Number>> m = new TreeMap<>();
-        perModel.forEach((k, v) -> m.put(k, v.snapshot()));
+        perModel.forEach((k, v) -> {
+            Map<String, Number> snapshot = v.snapshot();
+            AdaptiveLimiter limiter = modelLimiters.get(k);
+            if (limiter != null) {
+                snapshot.put("Rag_ml_concurrency_limit", limiter.limit());
+            }
+            m.put(k, snapshot);
+        });
         return m;
     }
 
