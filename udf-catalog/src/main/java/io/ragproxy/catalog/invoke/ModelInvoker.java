@@ -680,8 +680,8 @@ public final class ModelInvoker implements AutoCloseable {
                     return;
                 }
                 me = new ModelException(Kind.THROTTLED, modelId, "model '" + modelId + "' was still throttled after "
-                        + waitedMs + " ms of retrying (" + throttles + " throttled attempts; rag_throttle_wait_ms = "
-                        + s.throttleWaitMs() + "): " + me.getMessage(), me);
+                        + waitedMs + " ms of retrying (" + throttles + (throttles == 1 ? " throttled attempt" : " throttled attempts")
+                        + "; rag_throttle_wait_ms = " + s.throttleWaitMs() + "): " + me.getMessage(), me);
             } else if (!timedOutLocally && me.retryable() && ++failures < s.maxAttempts()
                     && retryAfter(backoff(failures), false)) {
                 return;
