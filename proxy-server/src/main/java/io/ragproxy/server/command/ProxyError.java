@@ -39,6 +39,18 @@ public enum ProxyError {
     CREDENTIALS_IN_SQL(7022, "42000"),
     /** A query of a MindsDB model in a form the proxy does not answer (the message shows the forms it takes). */
     MODEL_QUERY(7023, "42000"),
+    /** A statement nested deeper than the proxy reads (parentheses), refused before it is parsed. */
+    STATEMENT_TOO_DEEP(7030, "54001"),
+    /** A statement with an AI call longer than proxy.max_ai_statement_bytes, refused as its first frame arrives. */
+    STATEMENT_TOO_LARGE(7031, "54000"),
+    /** The parse of a statement took longer than proxy.parse_timeout_ms and was stopped. */
+    PARSE_TIMEOUT(7032, "54001"),
+    /** The account has too many statements waiting to be planned; retry when its earlier ones finish. */
+    PLANNER_BUSY(7033, "53000"),
+    /** A login packet larger than the proxy accepts (64 kB); the connection is closed. */
+    LOGIN_PACKET_TOO_LARGE(7034, "08S01"),
+    /** A login not finished within proxy.login_timeout_s; the connection is closed. */
+    LOGIN_TIMEOUT(7035, "08S01"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

@@ -74,7 +74,8 @@ public final class ConfigLoader {
             }
         });
         TomlTable proxy = new TomlTable(root, "proxy");
-        proxy.keys("listen", "max_connections", "idle_timeout_s", "io_threads", "shutdown_grace_s", "state_dir");
+        proxy.keys("listen", "max_connections", "idle_timeout_s", "io_threads", "shutdown_grace_s", "state_dir",
+                "parse_timeout_ms", "max_ai_statement_bytes", "login_timeout_s", "planner_threads");
         if (proxy.has("listen")) {
             HostPort hp = HostPort.parse(proxy.text("listen"), "proxy.listen");
             b.listen(hp.host(), hp.port());
@@ -94,6 +95,20 @@ public final class ConfigLoader {
         if (proxy.has("state_dir") && !proxy.text("state_dir").isBlank()) {
             b.stateDir(Path.of(expandHome(proxy.text("state_dir"))));
         }
+        SessionLimits limits = SessionLimits.DEFAULT;
+        if (proxy.has("parse_timeout_ms")) {
+            limits = limits.withParseTimeout(Duration.ofMillis(proxy.integer("parse_timeout_ms")));
+        }
+        if (proxy.has("max_ai_statement_bytes")) {
+            limits = limits.withMaxAiStatementBytes(proxy.integer("max_ai_statement_bytes"));
+        }
+        if (proxy.has("login_timeout_s")) {
+            limits = limits.withLoginTimeout(Duration.ofSeconds(proxy.integer("login_timeout_s")));
+        }
+        if (proxy.has("planner_threads")) {
+            limits = limits.withPlannerThreads(proxy.integer("planner_threads"));
+        }
+        b.limits(limits);
 
         TomlTable backend = new TomlTable(root, "backend");
         backend.keys("address", "tls", "tls_verify", "connect_timeout_ms", "dialect");

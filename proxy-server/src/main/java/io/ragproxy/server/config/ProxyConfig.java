@@ -30,6 +30,7 @@ import java.util.Objects;
  * @param ioThreads Netty event-loop threads; 0 means twice the number of cores
  * @param dialect {@code auto}, {@code tidb} or {@code mariadb}: how vectors are written to the backend
  * @param ai the raw {@code [models]} table (models, cache, invocation policy, Bedrock), handed to udf-catalog
+ * @param limits what one session may cost: parse time, AI statement size, login time, planner threads
  */
 public record ProxyConfig(
         String listenHost,
@@ -48,7 +49,8 @@ public record ProxyConfig(
         Duration shutdownGrace,
         int ioThreads,
         String dialect,
-        JsonNode ai) {
+        JsonNode ai,
+        SessionLimits limits) {
 
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
@@ -59,6 +61,7 @@ public record ProxyConfig(
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(dialect, "dialect");
         Objects.requireNonNull(ai, "ai");
+        Objects.requireNonNull(limits, "limits");
         checkPort("listen port", listenPort, true);
         checkPort("backend port", backendPort, false);
         if (idleTimeout.isNegative() || connectTimeout.isNegative() || shutdownGrace.isNegative()) {
@@ -120,6 +123,7 @@ public record ProxyConfig(
         b.ioThreads = ioThreads;
         b.dialect = dialect;
         b.ai = ai;
+        b.limits = limits;
         return b;
     }
 
@@ -142,6 +146,7 @@ public record ProxyConfig(
         private int ioThreads;
         private String dialect = "auto";
         private JsonNode ai = JsonNodeFactory.instance.objectNode();
+        private SessionLimits limits = SessionLimits.DEFAULT;
 
         private Builder() {}
 
@@ -214,10 +219,15 @@ public record ProxyConfig(
             return this;
         }
 
+        public Builder limits(SessionLimits l) {
+            this.limits = l;
+            return this;
+        }
+
         public ProxyConfig build() {
             return new ProxyConfig(listenHost, listenPort, backendHost, backendPort, backendTls, backendTlsVerify,
                     clientTls, clientTlsCert, clientTlsKey, stateDir, maxConnections, idleTimeout, connectTimeout,
-                    shutdownGrace, ioThreads, dialect, ai);
+                    shutdownGrace, ioThreads, dialect, ai, limits);
         }
     }
 }

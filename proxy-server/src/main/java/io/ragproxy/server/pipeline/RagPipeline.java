@@ -17,10 +17,12 @@ import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.config.SessionLimits;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.AiFunction;
 import io.ragproxy.server.plan.AnswerPlanner;
 import io.ragproxy.server.plan.BackfillPlanner;
+import io.ragproxy.server.plan.BoundedParser;
 import io.ragproxy.server.plan.LiteralPlanner;
 import io.ragproxy.server.plan.MaterializedPlanner;
 import io.ragproxy.server.plan.StatementAnalysis;
@@ -31,8 +33,6 @@ import io.ragproxy.server.scan.StatementScanner;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The statement pipeline with the AI functions: proxy statements go to {@link AdminStatements}; statements with
@@ -45,7 +45,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private final ModelInvoker invoker;
     /** The configured dialect, or null for {@code auto} (from the backend's version). */
     private final Dialect fixedDialect;
-    private final ExecutorService parserExecutor;
+    private final BoundedParser parser;
+    /** Parses and plans statements off the event loops, one lane per account. */
+    private final PlannerPool planners;
     private final LiteralPlanner planner;
     private final BackfillPlanner backfill;
     private final AnswerPlanner answers;
@@ -59,19 +61,22 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     /** The scanners of the current catalog; replaced (never mutated) when it changes. */
     private volatile CatalogScanners scanners;
 
+    /** A pipeline with the default {@link SessionLimits}. */
+    public RagPipeline(ModelInvoker invoker, String configuredDialect) {
+        this(invoker, configuredDialect, SessionLimits.DEFAULT);
+    }
+
     /**
      * @param invoker the model invocation policy (owned by the caller)
      * @param configuredDialect {@code auto}, {@code tidb} or {@code mariadb}
+     * @param limits the parse deadline and the number of planner threads
      */
-    public RagPipeline(ModelInvoker invoker, String configuredDialect) {
+    public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits) {
         this.invoker = invoker;
         this.fixedDialect = configuredDialect.equalsIgnoreCase("auto") ? null : Dialect.of(configuredDialect, null);
-        this.parserExecutor = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "ragproxy-sql-parser");
-            t.setDaemon(true);
-            return t;
-        });
-        this.planner = new LiteralPlanner(invoker, parserExecutor);
+        this.parser = new BoundedParser(limits.parseTimeout());
+        this.planners = new PlannerPool(limits.plannerThreadCount(), PlannerPool.DEFAULT_LANE_CAPACITY);
+        this.planner = new LiteralPlanner(invoker, parser);
         this.backfill = new BackfillPlanner(planner);
         this.answers = new AnswerPlanner(planner);
         this.streamed = new StreamedPlanner(planner);
@@ -89,7 +94,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     public static RagPipeline create(ProxyConfig config) {
         ModelsConfig models = ModelsConfig.fromJson(config.ai());
         ModelRegistry registry = new ModelRegistry(models, new LocalModels());
-        return new RagPipeline(ModelInvoker.create(registry), config.dialect());
+        return new RagPipeline(ModelInvoker.create(registry), config.dialect(), config.limits());
     }
 
     /** The invocation policy, for counters and tests. */
@@ -119,7 +124,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     @Override
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan) {
-        return catalog.refreshIfDue(session).thenCompose(snapshot -> execute(session, sql, scan, snapshot));
+        // Parsing and planning run in the account's planner lane, never on the event loop.
+        return catalog.refreshIfDue(session).thenCompose(snapshot ->
+                planners.supply(session.user(), () -> execute(session, sql, scan, snapshot)));
     }
 
     private CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan,
@@ -140,13 +147,14 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
             return CompletableFuture.completedFuture(PipelineResult.forward(sql));
         }
         StatementAnalysis parsed = planner.parse(sql);
-        return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> {
-            StatementAnalysis analysis = rewritten == null ? parsed : planner.parse(rewritten);
-            if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
-                return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a catalog table only
-            }
-            return plan(session, analysis, dialect);
-        });
+        return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
+                session.user(), () -> {
+                    StatementAnalysis analysis = rewritten == null ? parsed : planner.parse(rewritten);
+                    if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
+                        return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a table only
+                    }
+                    return plan(session, analysis, dialect);
+                }));
     }
 
     /**
@@ -194,11 +202,11 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      */
     private CompletableFuture<Void> runOwn(StatementSession session, String sql) {
         Dialect dialect = dialect(session);
-        return catalog.refreshIfDue(session).thenCompose(snapshot -> {
+        return catalog.refreshIfDue(session).thenCompose(snapshot -> planners.supply(session.user(), () -> {
             StatementAnalysis parsed = planner.parse(sql);
-            return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten ->
-                    plan(session, rewritten == null ? parsed : planner.parse(rewritten), dialect));
-        }).thenCompose(result -> {
+            return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
+                    session.user(), () -> plan(session, rewritten == null ? parsed : planner.parse(rewritten), dialect)));
+        })).thenCompose(result -> {
             if (result instanceof PipelineResult.Reply reply) {
                 reply.frames().release();
                 return CompletableFuture.completedFuture(null);
@@ -237,7 +245,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     @Override
     public void close() {
-        parserExecutor.shutdownNow();
+        planners.close();
+        parser.close();
         invoker.close();
         invoker.registry().close();
     }

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class CatalogRewriterTest {
-    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
     static final AliasFunction HAIKU = new AliasFunction("claude3_haiku", "db", "request_body", "TEXT", "TEXT",
             "anthropic.claude-3-haiku-20240307-v1:0", null, null, null, null, null);
     static final AliasFunction QUICK = new AliasFunction("quick", "db", "b", "TEXT", "TEXT", "m.x-v1", "text/plain",

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * says what it committed.
  */
 class BackfillPlannerTest {
-    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
     static final String SQL = "UPDATE docs SET embedding = EMBED(content) WHERE embedding IS NULL";
     static final int ROWS = 1200; // pages of 500, 500 and 200
 

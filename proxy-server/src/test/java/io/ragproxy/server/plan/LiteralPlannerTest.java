@@ -25,7 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class LiteralPlannerTest {
-    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
     static final String MARIADB = "5.5.5-11.8.6-MariaDB-0+deb13u1";
     static final String TIDB = "8.0.11-TiDB-v8.5.0";
 
