@@ -5,11 +5,13 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.ReferenceCountUtil;
 import io.ragproxy.server.command.ProxyError;
+import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.ProxyWarnings;
 import io.ragproxy.server.command.ResponseTracker;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.protocol.Commands;
 import io.ragproxy.server.scan.ScanResult;
+import io.ragproxy.server.wire.FrameDecoder;
 import io.ragproxy.server.wire.Packets;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -28,12 +30,24 @@ import java.util.List;
 final class CommandRelay {
     /** Frames a pipelining client may get ahead by while the proxy runs a statement of its own. */
     private static final int MAX_HELD_FRAMES = 256;
+    /** Bytes of held frames above which the client is not read (one more frame, up to 16 MiB, may arrive). */
+    private static final long MAX_HELD_BYTES = Packets.MAX_FRAME_PAYLOAD;
 
     /**
      * A statement waiting for the backend to become idle: a flagged one, or (read non-null) one reading the proxy
      * warnings of the statement before.
      */
-    record PendingStatement(String sql, ScanResult scan, ProxyWarnings.Read read) {}
+    record PendingStatement(String sql, ScanResult scan, ProxyWarnings.Read read, ProxyException refused,
+            int replySequence) {
+        PendingStatement(String sql, ScanResult scan, ProxyWarnings.Read read) {
+            this(sql, scan, read, null, 1);
+        }
+
+        /** A statement refused without running it: its ERR waits for the responses before it. */
+        static PendingStatement refusal(ProxyException error, int replySequence) {
+            return new PendingStatement(null, null, null, error, replySequence);
+        }
+    }
 
     private final ProxyConnection connection;
     private final Channel client;
@@ -42,6 +56,17 @@ final class CommandRelay {
     private final ConnectionRegistry registry;
     /** Client frames that arrived while the proxy ran a statement (or one waited): replayed in order after it. */
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    /** The largest statement with an AI call the proxy reads (proxy.max_ai_statement_bytes). */
+    private final long maxAiStatementBytes;
+    private long heldBytes;
+    /** The rest of a COM_QUERY longer than one frame that the scan of its first frame did not flag: relayed as read. */
+    private boolean relayingQuery;
+    /** A COM_QUERY refused for its size whose remaining frames are being skipped; null when none. */
+    private ProxyException refusing;
+    /** Whether this relay (not the frame decoder) skips the refused statement's remaining frames. */
+    private boolean skippingHere;
+    /** Bytes read so far of the multi-frame COM_QUERY in {@link #queryFrames}. */
+    private long queryBytes;
 
     private ResponseTracker tracker;
     /** The frames so far of a COM_QUERY longer than one frame; null when none is being read. */
@@ -55,7 +80,8 @@ final class CommandRelay {
     private ScanResult killWatch;
 
     CommandRelay(ProxyConnection connection, Channel client, StatementPipeline pipeline, LocalStatements local,
-            ConnectionRegistry registry) {
+            ConnectionRegistry registry, long maxAiStatementBytes) {
+        this.maxAiStatementBytes = maxAiStatementBytes;
         this.connection = connection;
         this.client = client;
         this.pipeline = pipeline;
@@ -80,7 +106,7 @@ final class CommandRelay {
 
     /** Whether the client may be read: the held frames are below their bound. */
     boolean mayReadClient() {
-        return held.size() < MAX_HELD_FRAMES;
+        return held.size() < MAX_HELD_FRAMES && heldBytes < MAX_HELD_BYTES;
     }
 
     // ---- client to backend --------------------------------------------------------------------------------
@@ -89,17 +115,48 @@ final class CommandRelay {
     void fromClient(ByteBuf frame) {
         if (local.running() || waiting != null || !held.isEmpty()) {
             held.add(frame);
+            heldBytes += frame.readableBytes();
             connection.updateReads();
         } else {
-            command(frame);
+            command(frame, true);
         }
     }
 
-    /** A client frame, when nothing is held back: the rest of a command, data it sends, or a new command. */
-    private void command(ByteBuf frame) {
+    /**
+     * A client frame, when nothing is held back: the rest of a command, data it sends, or a new command.
+     *
+     * @param direct whether the frame decoder emitted it just now (it was not held), so the decoder is right after it
+     */
+    private void command(ByteBuf frame, boolean direct) {
+        if (relayingQuery) {
+            relayingQuery = Packets.continues(frame);
+            tracker.onClientFrame(frame);
+            Channel backend = connection.backend();
+            backend.write(frame, backend.voidPromise());
+            return;
+        }
+        if (skippingHere) {
+            int sequenceId = Packets.sequenceId(frame);
+            boolean last = !Packets.continues(frame);
+            frame.release();
+            if (last) {
+                skippingHere = false;
+                refused(sequenceId);
+            }
+            return;
+        }
         if (queryFrames != null) {
-            // Extension point: refuse an oversize AI statement here, at the frame that makes it too long.
             queryFrames.add(frame);
+            queryBytes += Packets.payloadLength(frame);
+            if (queryBytes - 1 > maxAiStatementBytes) {
+                // A statement with an AI call, gathered up to the limit: refused at the frame that makes it too long.
+                int sequenceId = Packets.sequenceId(frame);
+                boolean last = !Packets.continues(frame);
+                queryFrames.forEach(ReferenceCountUtil::release);
+                queryFrames = null;
+                refuseTooLarge(sequenceId, last, direct);
+                return;
+            }
             if (!Packets.continues(frame)) {
                 List<ByteBuf> frames = queryFrames;
                 queryFrames = null;
@@ -118,20 +175,79 @@ final class CommandRelay {
         // prepared-statement handlers (COM_STMT_PREPARE, _EXECUTE, _SEND_LONG_DATA, _RESET, _CLOSE, _FETCH and
         // COM_STMT_BULK_EXECUTE) go here as cases of their own.
         switch (command) {
-            case Commands.COM_QUERY -> query(frame);
+            case Commands.COM_QUERY -> query(frame, direct);
             case Commands.COM_CHANGE_USER, Commands.COM_RESET_CONNECTION -> sessionReset(frame, command);
             default -> relay(frame, command);
         }
     }
 
-    /** COM_QUERY: its first frame; a query longer than one frame is gathered before it is scanned. */
-    private void query(ByteBuf frame) {
-        if (Packets.continues(frame)) {
-            // Extension point: an oversize AI statement could be refused at this first frame.
-            queryFrames = new ArrayList<>();
-            queryFrames.add(frame);
-        } else {
+    /**
+     * COM_QUERY: its first frame. A query longer than one frame (16 MiB) is judged by its first frame: when the scan
+     * of that frame flags nothing, the query is relayed frame by frame as it arrives, at any size; when it flags an AI
+     * call, the query is refused at once if it is certainly longer than proxy.max_ai_statement_bytes (the default,
+     * 16 MiB, allows no second frame), else gathered up to that limit.
+     */
+    private void query(ByteBuf frame, boolean direct) {
+        if (!Packets.continues(frame)) {
             dispatchQuery(List.of(frame));
+            return;
+        }
+        int sqlLength = Packets.payloadLength(frame) - 1;
+        ScanResult head = pipeline.scanner(connection).scan(frame, Packets.payloadIndex(frame) + 1, sqlLength);
+        if (head.isPlain()) {
+            local.clearLastWarnings();
+            relayingQuery = true;
+            tracker.onCommand(Commands.COM_QUERY);
+            tracker.onClientFrame(frame);
+            Channel backend = connection.backend();
+            backend.write(frame, backend.voidPromise());
+            return;
+        }
+        if (maxAiStatementBytes <= Packets.MAX_FRAME_PAYLOAD + 1L || sqlLength > maxAiStatementBytes) {
+            int sequenceId = Packets.sequenceId(frame);
+            frame.release();
+            refuseTooLarge(sequenceId, false, direct);
+            return;
+        }
+        queryFrames = new ArrayList<>();
+        queryFrames.add(frame);
+        queryBytes = Packets.payloadLength(frame);
+    }
+
+    /**
+     * Refuses a statement with an AI call for its size; its remaining frames are skipped as they arrive (by the
+     * frame decoder when it is right after the last frame read, else here), then the ERR is answered.
+     */
+    private void refuseTooLarge(int sequenceId, boolean lastFrameRead, boolean direct) {
+        refusing = new ProxyException(ProxyError.STATEMENT_TOO_LARGE, "this statement calls an AI function and is"
+                + " longer than proxy.max_ai_statement_bytes = " + maxAiStatementBytes + " bytes; ragproxy refused it"
+                + " without reading the rest. Send the large values as separate statements (one row per INSERT), or"
+                + " raise proxy.max_ai_statement_bytes (the statement was not sent to the backend)");
+        if (lastFrameRead) {
+            refused(sequenceId);
+            return;
+        }
+        FrameDecoder frames = direct ? client.pipeline().get(FrameDecoder.class) : null;
+        if (frames == null || !frames.discardRestOfPacket()) {
+            skippingHere = true;
+        }
+    }
+
+    /** The frame decoder skipped the rest of the refused statement. */
+    void packetSkipped(FrameDecoder.Skipped skipped) {
+        if (refusing != null && !skippingHere) {
+            refused(skipped.lastSequenceId());
+        }
+    }
+
+    /** The refused statement's last frame is read: its ERR follows the responses before it. */
+    private void refused(int lastSequenceId) {
+        ProxyException error = refusing;
+        refusing = null;
+        waiting = PendingStatement.refusal(error, (lastSequenceId + 1) & 0xFF);
+        connection.updateReads();
+        if (tracker.isIdle()) {
+            runWaiting();
         }
     }
 
@@ -218,6 +334,13 @@ final class CommandRelay {
     private void runWaiting() {
         PendingStatement statement = waiting;
         waiting = null;
+        if (statement.refused() != null) {
+            ProxyException e = statement.refused();
+            client.writeAndFlush(Packets.err(client.alloc(), statement.replySequence(), e.code(), e.sqlState(),
+                    e.getMessage()));
+            drainHeld();
+            return;
+        }
         if (statement.scan().kind() == ScanResult.Kind.KILL) {
             // A KILL the client pipelined behind other commands: their responses are complete, so it goes now.
             killWatch = statement.scan();
@@ -256,7 +379,9 @@ final class CommandRelay {
     /** Replays the held client frames until one makes the proxy run a statement (or wait for one). */
     void drainHeld() {
         while (!held.isEmpty() && !local.running() && waiting == null && connection.inCommandPhase()) {
-            command(held.poll());
+            ByteBuf frame = held.poll();
+            heldBytes -= frame.readableBytes();
+            command(frame, false);
         }
         connection.flushBackend();
         connection.updateReads();
@@ -300,6 +425,7 @@ final class CommandRelay {
     void releaseHeld() {
         held.forEach(ReferenceCountUtil::release);
         held.clear();
+        heldBytes = 0;
         if (queryFrames != null) {
             queryFrames.forEach(ReferenceCountUtil::release);
             queryFrames = null;

@@ -5,6 +5,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.config.SessionLimits;
 import io.ragproxy.server.wire.FrameDecoder;
 import java.util.concurrent.TimeUnit;
 
@@ -40,7 +41,8 @@ public final class FrontendInitializer {
         if (idleSeconds > 0) {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS));
         }
-        ch.pipeline().addLast(FRAMES, new FrameDecoder());
+        // Login packets are limited until the backend accepts the login (ProxyConnection.authenticated).
+        ch.pipeline().addLast(FRAMES, new FrameDecoder(SessionLimits.MAX_LOGIN_PACKET_BYTES));
         ch.pipeline().addLast("connection", new FrontendHandler(
                 new ProxyConnection(ch, config, clientTls, backendTls, pipeline, limiter, registry)));
     }

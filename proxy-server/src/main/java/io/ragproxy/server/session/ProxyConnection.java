@@ -21,6 +21,7 @@ import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.config.SessionLimits;
 import io.ragproxy.server.protocol.Capabilities;
 import io.ragproxy.server.wire.FrameDecoder;
 import io.ragproxy.server.wire.Packets;
@@ -28,6 +29,7 @@ import io.ragproxy.server.wire.ResultSetWriter;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,6 +83,8 @@ final class ProxyConnection implements StatementSession {
     /** The backend connection ended while a pipeline statement ran; the client is closed once it has reported. */
     private boolean backendGone;
     private RagSettings settings;
+    /** Closes the connection if the login is not over in time; cancelled by {@link #authenticated()}. */
+    private ScheduledFuture<?> loginTimer;
 
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry) {
@@ -99,7 +103,8 @@ final class ProxyConnection implements StatementSession {
         this.registry = registry;
         this.handshake = new HandshakeRelay(this, client, config, clientTls, backendTls);
         this.local = new LocalStatements(this, client, pipeline);
-        this.commands = new CommandRelay(this, client, pipeline, local, registry);
+        this.commands = new CommandRelay(this, client, pipeline, local, registry,
+                config.limits().maxAiStatementBytes());
         this.queries = new BackendQueries(this, client);
     }
 
@@ -113,6 +118,8 @@ final class ProxyConnection implements StatementSession {
             return;
         }
         slotTaken = true;
+        long loginSeconds = config.limits().loginTimeout().toSeconds();
+        loginTimer = client.eventLoop().schedule(this::loginTimedOut, loginSeconds, TimeUnit.SECONDS);
         var connect = connector.connect(client.eventLoop(), new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -146,6 +153,11 @@ final class ProxyConnection implements StatementSession {
     /** The backend accepted the login: the command phase starts. */
     void authenticated() {
         phase = Phase.COMMAND;
+        loginTimer.cancel(false);
+        FrameDecoder frames = client.pipeline().get(FrameDecoder.class);
+        if (frames != null) {
+            frames.unlimit();
+        }
         commands.start(handshake.deprecateEof());
         settings = pipeline.initialSettings();
         loggedOpen = true;
@@ -155,6 +167,29 @@ final class ProxyConnection implements StatementSession {
                 config.backendAddress());
         // The pipeline may check its catalog on this session first; the client's commands wait for it.
         local.awaitSessionStart(pipeline.sessionStarted(this));
+    }
+
+    /** The login did not finish within proxy.login_timeout_s. */
+    private void loginTimedOut() {
+        String reason = "the login did not finish within " + config.limits().loginTimeout().toSeconds()
+                + " s (proxy.login_timeout_s)";
+        if (phase == Phase.CONNECTING) {
+            failClient(0, new ProxyException(ProxyError.LOGIN_TIMEOUT, "ragproxy closed the connection: " + reason
+                    + "; the backend at " + config.backendAddress() + " did not greet in time"));
+        } else if (phase != Phase.COMMAND && phase != Phase.CLOSED) {
+            // Mid-exchange the client waits for the backend's packets, not an ERR of the proxy's own: just close.
+            closeBoth(reason);
+        }
+    }
+
+    /** A client frame longer than the frame decoder accepts: only logins are limited (64 kB per packet). */
+    void clientFrameTooLong(FrameDecoder.Oversize oversize) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        failClient(oversize.sequenceId() + 1, new ProxyException(ProxyError.LOGIN_PACKET_TOO_LARGE, "ragproxy closed"
+                + " the connection: a login packet of " + oversize.payloadLength() + " bytes is larger than the "
+                + SessionLimits.MAX_LOGIN_PACKET_BYTES + " bytes a login may send"));
     }
 
     // ---- routing ------------------------------------------------------------------------------------------
@@ -331,6 +366,9 @@ final class ProxyConnection implements StatementSession {
             return;
         }
         cleanedUp = true;
+        if (loginTimer != null) {
+            loginTimer.cancel(false);
+        }
         queries.abortStream();
         if (loggedOpen) {
             registry.unregister(connectionId(), this);
