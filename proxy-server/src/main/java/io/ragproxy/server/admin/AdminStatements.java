@@ -2,6 +2,7 @@ package io.ragproxy.server.admin;
 
 import io.netty.buffer.ByteBuf;
 import io.ragproxy.catalog.invoke.ModelInvoker;
+import io.ragproxy.catalog.registry.ModelPolicy;
 import io.ragproxy.catalog.registry.ModelDescription;
 import io.ragproxy.server.catalog.CatalogRewriter;
 import io.ragproxy.server.catalog.CatalogSnapshot;
@@ -189,6 +190,8 @@ public final class AdminStatements {
             }
             Tokens.Token value = t.take();
             settings = settings.with(n, value.text(), defaults);
+            ModelPolicy policy = invoker.registry().config().policy();
+            settings.requireWithin(policy.maxCallsCeiling(), policy.concurrencyCeiling());
         } while (t.accept(","));
         if (!t.atEnd()) {
             throw t.error("unexpected text");
