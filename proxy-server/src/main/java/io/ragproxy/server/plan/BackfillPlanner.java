@@ -113,7 +113,7 @@ public final class BackfillPlanner {
         Update u = (Update) analysis.statement();
         return pageQuery(u, analysis, primaryKey, "<last key>") + "; UPDATE " + u.getTable() + " SET … = CASE "
                 + primaryKey + " WHEN … END WHERE " + primaryKey + " IN (…)" + (u.getWhere() == null ? ""
-                : " AND (" + u.getWhere() + ")") + "  -- pages of " + PAGE_ROWS + " rows, each committed in autocommit"
+                : " AND (" + u.getWhere() + ")") + " AND <the row's texts are those read>  -- pages of " + PAGE_ROWS + " rows, each committed in autocommit"
                 + " mode; a page's model calls run while the page before it is written";
     }
 
@@ -419,7 +419,21 @@ public final class BackfillPlanner {
         if (u.getWhere() != null) {
             sql.append(" AND (").append(u.getWhere()).append(')');
         }
-        return sql.toString();
+        // Only rows whose texts are still the ones the results were made from: a text changed since the page was
+        // read keeps its old values (a refresh finds it stale and makes it again) rather than getting a vector of
+        // its old text beside a source hash of its new one.
+        sql.append(" AND CASE ").append(pk);
+        for (List<String> row : rows) {
+            sql.append(" WHEN ").append(ConstantValues.quote(row.get(0))).append(" THEN ");
+            for (int c = 0; c < calls.size(); c++) {
+                String text = row.get(c + 1);
+                String argument = calls.get(c).call().text().toString();
+                sql.append(c == 0 ? "" : " AND ").append(text == null ? "(" + argument + ") IS NULL"
+                        : "SHA2(CONVERT((" + argument + ") USING utf8mb4), 256) = '" + MaterializedPlanner.sha256(text)
+                                + "'");
+            }
+        }
+        return sql.append(" END").toString();
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -392,6 +392,8 @@ final class CommandRelay {
     /** A backend frame of a relayed response: to the client as it is (plus the proxy's warnings on its last). */
     void fromBackend(ByteBuf frame) {
         boolean completed = tracker.onBackendFrame(frame);
+        // The backend's own warnings of a statement the plan cleans up after: the clean-up would reset them.
+        int backendWarnings = completed && afterForward != null ? Packets.warnings(frame, connection.deprecateEof()) : 0;
         if (completed && relayWarnings != 0) {
             Packets.addWarnings(frame, relayWarnings, connection.deprecateEof());
             relayWarnings = 0;
@@ -403,7 +405,7 @@ final class CommandRelay {
         if (completed && afterForward != null && tracker.isIdle()) {
             List<String> statements = afterForward;
             afterForward = null;
-            local.runAfterwards(statements);
+            local.runAfterwards(statements, Math.max(0, backendWarnings));
         } else if (completed && waiting != null && tracker.isIdle()) {
             runWaiting();
         }

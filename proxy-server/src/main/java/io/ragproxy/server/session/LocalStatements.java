@@ -183,12 +183,24 @@ final class LocalStatements {
 
     /**
      * The plan's own statements after a forwarded statement's response (dropping its temporary tables): run
-     * before the client's next command, which is held meanwhile; their outcome is not the client's business.
+     * before the client's next command, which is held meanwhile; their outcome is not the client's business. When
+     * the response carried {@code backendWarnings} of the backend's own, they are read first and kept for SHOW
+     * WARNINGS, since the clean-up resets the backend's diagnostics area.
      */
-    void runAfterwards(List<String> statements) {
+    void runAfterwards(List<String> statements, int backendWarnings) {
         localRunning = true;
         connection.flushClient();
         CompletableFuture<QueryResult> chain = CompletableFuture.completedFuture(null);
+        if (backendWarnings > 0) {
+            chain = connection.query("SHOW WARNINGS").thenApply(shown -> {
+                client.eventLoop().execute(() -> {
+                    ProxyWarnings kept = lastWarnings != null ? lastWarnings : new ProxyWarnings();
+                    kept.backendWarnings(shown, backendWarnings);
+                    lastWarnings = kept;
+                });
+                return shown;
+            });
+        }
         for (String sql : statements) {
             chain = chain.handle((r, e) -> null).thenCompose(v -> connection.query(sql));
         }
