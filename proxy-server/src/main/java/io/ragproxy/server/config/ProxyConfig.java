@@ -30,6 +30,8 @@ import java.util.Objects;
  * @param ioThreads Netty event-loop threads; 0 means twice the number of cores
  * @param dialect {@code auto}, {@code tidb} or {@code mariadb}: how vectors are written to the backend
  * @param ai the raw {@code [models]} table (models, cache, invocation policy, Bedrock), handed to udf-catalog
+ * @param catalogUser the backend account the proxy keeps its catalog (schema {@code ragproxy}) through
+ * @param catalogPassword that account's password (empty for none); never logged
  */
 public record ProxyConfig(
         String listenHost,
@@ -48,7 +50,9 @@ public record ProxyConfig(
         Duration shutdownGrace,
         int ioThreads,
         String dialect,
-        JsonNode ai) {
+        JsonNode ai,
+        String catalogUser,
+        String catalogPassword) {
 
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
@@ -59,6 +63,11 @@ public record ProxyConfig(
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(dialect, "dialect");
         Objects.requireNonNull(ai, "ai");
+        Objects.requireNonNull(catalogUser, "catalogUser");
+        Objects.requireNonNull(catalogPassword, "catalogPassword");
+        if (catalogUser.isBlank()) {
+            throw new IllegalArgumentException("catalog.user must name a backend account");
+        }
         checkPort("listen port", listenPort, true);
         checkPort("backend port", backendPort, false);
         if (idleTimeout.isNegative() || connectTimeout.isNegative() || shutdownGrace.isNegative()) {
@@ -83,6 +92,13 @@ public record ProxyConfig(
         if (port < (zeroAllowed ? 0 : 1) || port > 65535) {
             throw new IllegalArgumentException(what + " must be between " + (zeroAllowed ? 0 : 1) + " and 65535, got " + port);
         }
+    }
+
+    /** Like the record's, with the catalog password left out. */
+    @Override
+    public String toString() {
+        return "ProxyConfig[listen=" + listenAddress() + ", backend=" + backendAddress() + ", dialect=" + dialect
+                + ", catalogUser=" + catalogUser + "]";
     }
 
     /** The listen address as {@code host:port}. */
@@ -120,6 +136,8 @@ public record ProxyConfig(
         b.ioThreads = ioThreads;
         b.dialect = dialect;
         b.ai = ai;
+        b.catalogUser = catalogUser;
+        b.catalogPassword = catalogPassword;
         return b;
     }
 
@@ -142,6 +160,8 @@ public record ProxyConfig(
         private int ioThreads;
         private String dialect = "auto";
         private JsonNode ai = JsonNodeFactory.instance.objectNode();
+        private String catalogUser = "root";
+        private String catalogPassword = "";
 
         private Builder() {}
 
@@ -214,10 +234,17 @@ public record ProxyConfig(
             return this;
         }
 
+        /** The account the proxy keeps its catalog through ({@code root} with no password by default). */
+        public Builder catalogAccount(String user, String password) {
+            this.catalogUser = user;
+            this.catalogPassword = password;
+            return this;
+        }
+
         public ProxyConfig build() {
             return new ProxyConfig(listenHost, listenPort, backendHost, backendPort, backendTls, backendTlsVerify,
                     clientTls, clientTlsCert, clientTlsKey, stateDir, maxConnections, idleTimeout, connectTimeout,
-                    shutdownGrace, ioThreads, dialect, ai);
+                    shutdownGrace, ioThreads, dialect, ai, catalogUser, catalogPassword);
         }
     }
 }
