@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.registry.ModelPolicy;
 import io.ragproxy.catalog.registry.ModelDescription;
+import io.ragproxy.server.catalog.AccountPrivileges;
 import io.ragproxy.server.catalog.CatalogRewriter;
 import io.ragproxy.server.catalog.CatalogSnapshot;
 import io.ragproxy.server.catalog.CatalogStatements;
@@ -96,14 +97,22 @@ public final class AdminStatements {
             case "MODELS" -> done(table(session, List.of("Name", "Kind", "Provider", "Model_id", "Dimensions",
                     "Aliases", "Default"), models()));
             case "STATUS" -> done(table(session, List.of("Variable_name", "Value"), status()));
-            case "FUNCTIONS" -> done(table(session, List.of("Name", "Kind", "Returns", "Signature", "Definition",
-                    "Owner", "Created"), functions(snapshot)));
+            case "FUNCTIONS" -> privileges(session).thenApply(account -> table(session, List.of("Name", "Kind",
+                    "Returns", "Signature", "Definition", "Owner", "Created"), functions(snapshot, account)));
             case "SETTINGS" -> done(table(session, List.of("Variable_name", "Value"), rows(session.settings().asMap())));
             case "PENDING" -> catalog == null ? done(table(session, PENDING, List.of()))
-                    : catalog.pending(session, snapshot).thenApply(rows -> table(session, PENDING, rows));
+                    : privileges(session).thenCompose(account -> catalog.pending(session, snapshot, account))
+                            .thenApply(rows -> table(session, PENDING, rows));
             default -> throw new ProxyException(ProxyError.PARSE_ERROR, "SHOW RAG takes MODELS, STATUS, FUNCTIONS,"
                     + " SETTINGS or PENDING, not " + what.text());
         };
+    }
+
+    /** The session account's privileges; none are read without a catalog (nothing to filter). */
+    private CompletableFuture<AccountPrivileges> privileges(StatementSession session) {
+        return catalog == null || catalog.catalog().snapshot().isEmpty()
+                ? CompletableFuture.completedFuture(AccountPrivileges.parse("", List.of()))
+                : AccountPrivileges.of(session);
     }
 
     private static final List<String> PENDING = List.of("Table", "Column", "Model", "Rows_missing", "Rows_stale",
@@ -133,8 +142,8 @@ public final class AdminStatements {
         return rows;
     }
 
-    /** The built-in AI functions, then the catalog's objects with their definitions. */
-    private static List<List<String>> functions(CatalogSnapshot snapshot) {
+    /** The built-in AI functions, then the catalog's objects the account may see. */
+    private static List<List<String>> functions(CatalogSnapshot snapshot, AccountPrivileges account) {
         List<List<String>> rows = new ArrayList<>();
         for (AiFunction f : AiFunction.values()) {
             String returns = switch (f) {
@@ -145,7 +154,7 @@ public final class AdminStatements {
             rows.add(Arrays.asList(f.name(), f == AiFunction.ANSWER ? "built-in aggregate" : "built-in", returns,
                     f.signature(), "", "", ""));
         }
-        rows.addAll(CatalogStatements.functionRows(snapshot));
+        rows.addAll(CatalogStatements.functionRows(snapshot, account));
         return rows;
     }
 

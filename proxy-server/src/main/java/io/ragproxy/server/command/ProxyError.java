@@ -51,6 +51,15 @@ public enum ProxyError {
     LOGIN_PACKET_TOO_LARGE(7034, "08S01"),
     /** A login not finished within proxy.login_timeout_s; the connection is closed. */
     LOGIN_TIMEOUT(7035, "08S01"),
+    /**
+     * The account lacks the backend privilege (or the ownership) a catalog statement needs; the message names the
+     * privilege and the GRANT that gives it.
+     */
+    CATALOG_ACCESS_DENIED(7024, "42000"),
+    /** A function or model named like a built-in function of MySQL, MariaDB or TiDB: refused. */
+    RESERVED_NAME(7025, "42000"),
+    /** The proxy cannot reach its catalog through its own account ({@code [catalog] user}). */
+    CATALOG_UNAVAILABLE(7026, "HY000"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

@@ -20,7 +20,7 @@ import java.util.Map;
  */
 public final class ConfigLoader {
     private static final List<String> AI_TABLES = List.of("models");
-    private static final List<String> TABLES = List.of("proxy", "backend", "tls", "models");
+    private static final List<String> TABLES = List.of("proxy", "backend", "tls", "catalog", "models");
 
     private final Map<String, String> env;
 
@@ -142,6 +142,12 @@ public final class ConfigLoader {
             b.clientTlsFiles(base.resolve(expandHome(cert)), base.resolve(expandHome(key)));
         }
 
+        TomlTable catalog = new TomlTable(root, "catalog");
+        catalog.keys("user", "password");
+        ProxyConfig current = b.build();
+        b.catalogAccount(catalog.has("user") ? catalog.text("user") : current.catalogUser(),
+                catalog.has("password") ? catalog.text("password") : current.catalogPassword());
+
         ObjectNode ai = JsonNodeFactory.instance.objectNode();
         for (String table : AI_TABLES) {
             if (root.has(table)) {
@@ -177,6 +183,10 @@ public final class ConfigLoader {
         boolean tlsVerify = verify == null || verify.isBlank() ? current.backendTlsVerify()
                 : bool("RAGPROXY_BACKEND_TLS_VERIFY", verify);
         b.backendTls(tls, tlsVerify);
+        String catalogUser = env.get("RAGPROXY_CATALOG_USER");
+        String catalogPassword = env.get("RAGPROXY_CATALOG_PASSWORD");
+        b.catalogAccount(catalogUser == null || catalogUser.isBlank() ? current.catalogUser() : catalogUser.trim(),
+                catalogPassword == null ? current.catalogPassword() : catalogPassword);
     }
 
     private static boolean bool(String name, String value) {

@@ -31,6 +31,8 @@ import java.util.Objects;
  * @param dialect {@code auto}, {@code tidb} or {@code mariadb}: how vectors are written to the backend
  * @param ai the raw {@code [models]} table (models, cache, invocation policy, Bedrock), handed to udf-catalog
  * @param limits what one session may cost: parse time, AI statement size, login time, planner threads
+ * @param catalogUser the backend account the proxy keeps its catalog (schema {@code ragproxy}) through
+ * @param catalogPassword that account's password (empty for none); never logged
  */
 public record ProxyConfig(
         String listenHost,
@@ -50,7 +52,9 @@ public record ProxyConfig(
         int ioThreads,
         String dialect,
         JsonNode ai,
-        SessionLimits limits) {
+        SessionLimits limits,
+        String catalogUser,
+        String catalogPassword) {
 
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
@@ -62,6 +66,11 @@ public record ProxyConfig(
         Objects.requireNonNull(dialect, "dialect");
         Objects.requireNonNull(ai, "ai");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(catalogUser, "catalogUser");
+        Objects.requireNonNull(catalogPassword, "catalogPassword");
+        if (catalogUser.isBlank()) {
+            throw new IllegalArgumentException("catalog.user must name a backend account");
+        }
         checkPort("listen port", listenPort, true);
         checkPort("backend port", backendPort, false);
         if (idleTimeout.isNegative() || connectTimeout.isNegative() || shutdownGrace.isNegative()) {
@@ -86,6 +95,13 @@ public record ProxyConfig(
         if (port < (zeroAllowed ? 0 : 1) || port > 65535) {
             throw new IllegalArgumentException(what + " must be between " + (zeroAllowed ? 0 : 1) + " and 65535, got " + port);
         }
+    }
+
+    /** Like the record's, with the catalog password left out. */
+    @Override
+    public String toString() {
+        return "ProxyConfig[listen=" + listenAddress() + ", backend=" + backendAddress() + ", dialect=" + dialect
+                + ", catalogUser=" + catalogUser + "]";
     }
 
     /** The listen address as {@code host:port}. */
@@ -124,6 +140,8 @@ public record ProxyConfig(
         b.dialect = dialect;
         b.ai = ai;
         b.limits = limits;
+        b.catalogUser = catalogUser;
+        b.catalogPassword = catalogPassword;
         return b;
     }
 
@@ -147,6 +165,8 @@ public record ProxyConfig(
         private String dialect = "auto";
         private JsonNode ai = JsonNodeFactory.instance.objectNode();
         private SessionLimits limits = SessionLimits.DEFAULT;
+        private String catalogUser = "root";
+        private String catalogPassword = "";
 
         private Builder() {}
 
@@ -224,10 +244,17 @@ public record ProxyConfig(
             return this;
         }
 
+        /** The account the proxy keeps its catalog through ({@code root} with no password by default). */
+        public Builder catalogAccount(String user, String password) {
+            this.catalogUser = user;
+            this.catalogPassword = password;
+            return this;
+        }
+
         public ProxyConfig build() {
             return new ProxyConfig(listenHost, listenPort, backendHost, backendPort, backendTls, backendTlsVerify,
                     clientTls, clientTlsCert, clientTlsKey, stateDir, maxConnections, idleTimeout, connectTimeout,
-                    shutdownGrace, ioThreads, dialect, ai, limits);
+                    shutdownGrace, ioThreads, dialect, ai, limits, catalogUser, catalogPassword);
         }
     }
 }

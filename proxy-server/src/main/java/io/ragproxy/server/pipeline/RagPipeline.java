@@ -5,7 +5,10 @@ import io.ragproxy.catalog.local.LocalModels;
 import io.ragproxy.catalog.registry.ModelRegistry;
 import io.ragproxy.catalog.registry.ModelsConfig;
 import io.ragproxy.server.admin.AdminStatements;
+import io.ragproxy.server.catalog.BuiltinNames;
 import io.ragproxy.server.catalog.Catalog;
+import io.ragproxy.server.catalog.CatalogConnection;
+import io.ragproxy.server.catalog.JdbcCatalogConnection;
 import io.ragproxy.server.catalog.CatalogRewriter;
 import io.ragproxy.server.catalog.CatalogScanners;
 import io.ragproxy.server.catalog.CatalogSnapshot;
@@ -61,17 +64,23 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     /** The scanners of the current catalog; replaced (never mutated) when it changes. */
     private volatile CatalogScanners scanners;
 
+    /** The catalog's own connection, closed with the pipeline. */
+    private final CatalogConnection catalogConnection;
+
     /** A pipeline with the default {@link SessionLimits}. */
-    public RagPipeline(ModelInvoker invoker, String configuredDialect) {
-        this(invoker, configuredDialect, SessionLimits.DEFAULT);
+    public RagPipeline(ModelInvoker invoker, String configuredDialect, CatalogConnection catalogConnection) {
+        this(invoker, configuredDialect, SessionLimits.DEFAULT, catalogConnection);
     }
 
     /**
      * @param invoker the model invocation policy (owned by the caller)
      * @param configuredDialect {@code auto}, {@code tidb} or {@code mariadb}
      * @param limits the parse deadline and the number of planner threads
+     * @param catalogConnection the connection the catalog is kept through (owned by the pipeline from now on)
      */
-    public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits) {
+    public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
+            CatalogConnection catalogConnection) {
+        this.catalogConnection = catalogConnection;
         this.invoker = invoker;
         this.fixedDialect = configuredDialect.equalsIgnoreCase("auto") ? null : Dialect.of(configuredDialect, null);
         this.parser = new BoundedParser(limits.parseTimeout());
@@ -83,18 +92,25 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         this.materialized = new MaterializedPlanner(planner);
         this.initialSettings = RagSettings.defaults(invoker.defaults());
         this.scanners = CatalogScanners.of(CatalogSnapshot.EMPTY, AiFunction.names());
-        this.catalog = new Catalog(System::nanoTime, Duration.ofSeconds(1),
+        this.catalog = new Catalog(catalogConnection, System::nanoTime, Duration.ofSeconds(1),
                 snapshot -> scanners = CatalogScanners.of(snapshot, AiFunction.names()));
-        this.catalogStatements = new CatalogStatements(catalog, invoker, this::runOwn);
+        this.catalogStatements = new CatalogStatements(catalog, invoker, this::runOwn, BuiltinNames.load());
         this.admin = new AdminStatements(invoker, planner, backfill, streamed, materialized, initialSettings,
                 catalogStatements, rewriter);
     }
 
-    /** A pipeline with models from {@code config}'s {@code [models]} tables and the local models built in. */
+    /**
+     * A pipeline with models from {@code config}'s {@code [models]} tables and the local models built in, keeping its
+     * catalog through the {@code [catalog]} account.
+     */
     public static RagPipeline create(ProxyConfig config) {
         ModelsConfig models = ModelsConfig.fromJson(config.ai());
         ModelRegistry registry = new ModelRegistry(models, new LocalModels());
-        return new RagPipeline(ModelInvoker.create(registry), config.dialect(), config.limits());
+        return new RagPipeline(ModelInvoker.create(registry), config.dialect(), config.limits(),
+                new JdbcCatalogConnection(
+                config.backendHost(), config.backendPort(), config.catalogUser(), config.catalogPassword(),
+                config.backendTls(), config.backendTlsVerify(), (int) Math.min(Integer.MAX_VALUE,
+                        config.connectTimeout().toMillis())));
     }
 
     /** The invocation policy, for counters and tests. */
@@ -247,6 +263,13 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     public void close() {
         planners.close();
         parser.close();
+        if (catalogConnection instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                // closing: nothing left to tell
+            }
+        }
         invoker.close();
         invoker.registry().close();
     }
