@@ -39,6 +39,8 @@ public enum ProxyError {
     CREDENTIALS_IN_SQL(7022, "42000"),
     /** A query of a MindsDB model in a form the proxy does not answer (the message shows the forms it takes). */
     MODEL_QUERY(7023, "42000"),
+    /** An AI statement in a session whose character_set_client or character_set_results ragproxy does not handle. */
+    UNSUPPORTED_CHARSET(7040, "HY000"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

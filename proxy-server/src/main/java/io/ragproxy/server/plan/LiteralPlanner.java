@@ -55,6 +55,14 @@ public final class LiteralPlanner {
     }
 
     /** Parses {@code sql} with this planner's parser executor. */
+    /**
+     * {@code sql} spelled so that the parser and the backend read the same values whatever the session's sql_mode
+     * and character set (see {@link NeutralSql}); parse the result.
+     */
+    public String neutral(String sql, io.ragproxy.server.text.SessionText text) {
+        return NeutralSql.of(sql, text);
+    }
+
     public StatementAnalysis parse(String sql) {
         return StatementAnalysis.parse(sql, parserExecutor);
     }
