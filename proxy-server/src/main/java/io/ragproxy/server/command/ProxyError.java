@@ -39,6 +39,15 @@ public enum ProxyError {
     CREDENTIALS_IN_SQL(7022, "42000"),
     /** A query of a MindsDB model in a form the proxy does not answer (the message shows the forms it takes). */
     MODEL_QUERY(7023, "42000"),
+    /**
+     * The account lacks the backend privilege (or the ownership) a catalog statement needs; the message names the
+     * privilege and the GRANT that gives it.
+     */
+    CATALOG_ACCESS_DENIED(7024, "42000"),
+    /** A function or model named like a built-in function of MySQL, MariaDB or TiDB: refused. */
+    RESERVED_NAME(7025, "42000"),
+    /** The proxy cannot reach its catalog through its own account ({@code [catalog] user}). */
+    CATALOG_UNAVAILABLE(7026, "HY000"),
     /** A statement nested deeper than the proxy reads (parentheses), refused before it is parsed. */
     STATEMENT_TOO_DEEP(7030, "54001"),
     /** A statement with an AI call longer than proxy.max_ai_statement_bytes, refused as its first frame arrives. */
@@ -51,15 +60,8 @@ public enum ProxyError {
     LOGIN_PACKET_TOO_LARGE(7034, "08S01"),
     /** A login not finished within proxy.login_timeout_s; the connection is closed. */
     LOGIN_TIMEOUT(7035, "08S01"),
-    /**
-     * The account lacks the backend privilege (or the ownership) a catalog statement needs; the message names the
-     * privilege and the GRANT that gives it.
-     */
-    CATALOG_ACCESS_DENIED(7024, "42000"),
-    /** A function or model named like a built-in function of MySQL, MariaDB or TiDB: refused. */
-    RESERVED_NAME(7025, "42000"),
-    /** The proxy cannot reach its catalog through its own account ({@code [catalog] user}). */
-    CATALOG_UNAVAILABLE(7026, "HY000"),
+    /** An AI statement in a session whose character_set_client or character_set_results ragproxy does not handle. */
+    UNSUPPORTED_CHARSET(7040, "HY000"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

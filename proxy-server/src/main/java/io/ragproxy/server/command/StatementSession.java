@@ -26,6 +26,12 @@ public interface StatementSession {
     /** A writer for result sets in this connection's protocol flavour. */
     ResultSetWriter resultSetWriter();
 
+    /**
+     * The session's character sets and sql_mode as read before the statement being run (the pipeline's statement
+     * text is already decoded with them; the proxy's own queries are encoded with them).
+     */
+    io.ragproxy.server.text.SessionText sessionText();
+
     /** Whether CLIENT_SESSION_TRACK was negotiated (OK packets then carry length-encoded info). */
     boolean sessionTrack();
 

@@ -145,16 +145,17 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 planners.supply(session.user(), () -> execute(session, sql, scan, snapshot)));
     }
 
-    private CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan,
+    private CompletableFuture<PipelineResult> execute(StatementSession session, String clientSql, ScanResult scan,
             CatalogSnapshot snapshot) {
         Dialect dialect = dialect(session);
         if (scan.kind() == ScanResult.Kind.PROXY_STATEMENT) {
-            return admin.execute(session, sql, scan, dialect);
+            return admin.execute(session, clientSql, scan, dialect);
         }
         if (scan.multiStatement()) {
             throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "send a statement that calls an AI function"
                     + " (or uses TiDB vector functions on MariaDB) on its own, not in a multi-statement string");
         }
+        String sql = planner.neutral(clientSql, session.sessionText());
         CompletableFuture<PipelineResult> table = catalogStatements.tableStatement(session, sql, snapshot, dialect);
         if (table != null) {
             return table;

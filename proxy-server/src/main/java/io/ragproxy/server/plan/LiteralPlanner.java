@@ -54,6 +54,14 @@ public final class LiteralPlanner {
         return plan(session, parse(sql), dialect, settings, dryRun);
     }
 
+    /**
+     * {@code sql} spelled so that the parser and the backend read the same values whatever the session's sql_mode
+     * and character set (see {@link NeutralSql}); parse the result.
+     */
+    public String neutral(String sql, io.ragproxy.server.text.SessionText text) {
+        return NeutralSql.of(sql, text);
+    }
+
     /** Parses {@code sql} with this planner's bounded parser, on the calling thread (a planner thread). */
     public StatementAnalysis parse(String sql) {
         return StatementAnalysis.parse(sql, parser);

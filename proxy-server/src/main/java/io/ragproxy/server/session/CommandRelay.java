@@ -37,9 +37,9 @@ final class CommandRelay {
      * A statement waiting for the backend to become idle: a flagged one, or (read non-null) one reading the proxy
      * warnings of the statement before.
      */
-    record PendingStatement(String sql, ScanResult scan, ProxyWarnings.Read read, ProxyException refused,
+    record PendingStatement(byte[] sql, ScanResult scan, ProxyWarnings.Read read, ProxyException refused,
             int replySequence) {
-        PendingStatement(String sql, ScanResult scan, ProxyWarnings.Read read) {
+        PendingStatement(byte[] sql, ScanResult scan, ProxyWarnings.Read read) {
             this(sql, scan, read, null, 1);
         }
 
@@ -252,10 +252,12 @@ final class CommandRelay {
     }
 
     /**
-     * COM_CHANGE_USER and COM_RESET_CONNECTION: relayed. Extension point: the backend resets the session, so state
-     * the proxy tracks for it (prepared statements, session settings) is reset here.
+     * COM_CHANGE_USER and COM_RESET_CONNECTION: relayed. The backend resets the session, so state the proxy tracks
+     * for it is reset here: its character sets and sql_mode are read again before the next AI statement.
+     * Extension point: prepared statements and session settings.
      */
     private void sessionReset(ByteBuf frame, int command) {
+        connection.textTracker().sessionReset();
         relay(frame, command);
     }
 
@@ -295,6 +297,7 @@ final class CommandRelay {
                     local.clearLastWarnings(); // any other statement clears them
                 }
             }
+            connection.textTracker().statement(sql, sql.readerIndex(), sql.readableBytes());
             boolean kill = scan.kind() == ScanResult.Kind.KILL;
             if ((scan.isPlain() && read == null) || (kill && (tracker.isIdle() || tracker.isOpaque()))) {
                 if (kill && tracker.isIdle()) {
@@ -309,9 +312,10 @@ final class CommandRelay {
                 frames = List.of();
                 return;
             }
-            // Extension point: decode with the session's character set. Today the session's character set is
-            // utf8mb4 for every client we know of; other sets are decoded as UTF-8.
-            waiting = new PendingStatement(sql.toString(StandardCharsets.UTF_8), scan, read);
+            // Kept as bytes: they are decoded in the session's character set once it is known (LocalStatements).
+            byte[] bytes = new byte[sql.readableBytes()];
+            sql.getBytes(sql.readerIndex(), bytes);
+            waiting = new PendingStatement(bytes, scan, read);
         } finally {
             if (sql instanceof CompositeByteBuf) {
                 sql.release();
@@ -364,7 +368,7 @@ final class CommandRelay {
             afterForward = afterwards;
         }
         Channel backend = connection.backend();
-        backend.writeAndFlush(BackendQueries.queryFrame(backend.alloc(), sql));
+        backend.writeAndFlush(BackendQueries.queryFrame(backend.alloc(), connection.statementBytes(sql)));
     }
 
     /** The proxy's own work ended: the waiting statement runs, else the held frames are replayed. */

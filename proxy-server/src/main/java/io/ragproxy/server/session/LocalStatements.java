@@ -106,11 +106,21 @@ final class LocalStatements {
             if (statement.read() != null) {
                 ProxyWarnings last = lastWarnings;
                 result = last != null ? last.answer(connection, statement.read())
-                        : CompletableFuture.completedFuture(PipelineResult.forward(statement.sql()));
+                        : CompletableFuture.completedFuture(PipelineResult.forward(
+                                connection.textTracker().current().supported()
+                                        ? connection.textTracker().current().client().decodeStatement(statement.sql())
+                                        : new String(statement.sql(), java.nio.charset.StandardCharsets.UTF_8)));
             } else {
                 lastWarnings = null;
                 statementWarnings = new ProxyWarnings();
-                result = pipeline.execute(connection, statement.sql(), statement.scan());
+                // The session's character sets and sql_mode first: the statement's text is read with them.
+                SessionTextTracker tracker = connection.textTracker();
+                result = tracker.refresh(connection::query).thenCompose(text -> {
+                    String sql = text.client().decodeStatement(statement.sql());
+                    text.results(); // refused before any work when the results cannot be written
+                    tracker.statement(sql); // the statement may change them itself (SET rag_…, NAMES …)
+                    return pipeline.execute(connection, sql, statement.scan());
+                });
             }
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);

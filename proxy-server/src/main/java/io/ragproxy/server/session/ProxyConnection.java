@@ -25,6 +25,8 @@ import io.ragproxy.server.config.SessionLimits;
 import io.ragproxy.server.protocol.Capabilities;
 import io.ragproxy.server.wire.FrameDecoder;
 import io.ragproxy.server.wire.Packets;
+import io.ragproxy.server.text.ClientCharset;
+import io.ragproxy.server.text.SessionText;
 import io.ragproxy.server.wire.ResultSetWriter;
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -74,6 +76,7 @@ final class ProxyConnection implements StatementSession {
     private final LocalStatements local;
     private final CommandRelay commands;
     private final BackendQueries queries;
+    private final SessionTextTracker textTracker = new SessionTextTracker();
 
     private Phase phase = Phase.CONNECTING;
     private Channel backend;
@@ -432,8 +435,27 @@ final class ProxyConnection implements StatementSession {
 
     @Override
     public ResultSetWriter resultSetWriter() {
+        SessionText text = textTracker.current();
         return new ResultSetWriter(deprecateEof(),
-                Capabilities.has(handshake.negotiatedMariadb(), Capabilities.MARIADB_CLIENT_EXTENDED_METADATA));
+                Capabilities.has(handshake.negotiatedMariadb(), Capabilities.MARIADB_CLIENT_EXTENDED_METADATA),
+                text.supported() ? text.results() : ClientCharset.UTF8MB4);
+    }
+
+    @Override
+    public SessionText sessionText() {
+        return textTracker.current();
+    }
+
+    /** Follows the session's character sets and sql_mode. */
+    SessionTextTracker textTracker() {
+        return textTracker;
+    }
+
+    /** Statement text the proxy sends for this session, in the bytes its {@code character_set_client} reads. */
+    byte[] statementBytes(String sql) {
+        SessionText text = textTracker.current();
+        return text.supported() ? text.client().encodeStatement(sql)
+                : sql.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Override

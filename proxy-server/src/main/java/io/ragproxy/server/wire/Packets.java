@@ -245,4 +245,18 @@ public final class Packets {
             default -> 1;
         };
     }
+
+    /**
+     * The collation id of a text-protocol column definition payload (readable bytes): its values are in that
+     * collation's character set. The definition ends with 0x0C and twelve fixed bytes, the first two the id,
+     * whatever extended metadata comes before them.
+     */
+    public static int columnCollationId(ByteBuf definition) {
+        return definition.getUnsignedShortLE(definition.writerIndex() - 12);
+    }
+
+    /** Like {@link #columnCollationId(ByteBuf)} for a definition at {@code p}, {@code length} bytes long. */
+    public static int columnCollationId(ByteBuf frame, int p, int length) {
+        return frame.getUnsignedShortLE(p + length - 12);
+    }
 }

@@ -76,8 +76,8 @@ class ConstantValuesTest {
     void quoteRoundTrips(String text) {
         String q = ConstantValues.quote(text);
         assertEquals(text, readBack(q), q);
-        if (text.indexOf('\\') >= 0 || text.indexOf('\0') >= 0) {
-            assertTrue(HEX.matcher(q).matches(), "backslash/NUL text must be written as a hex literal: " + q);
+        if (text.chars().anyMatch(c -> c == '\\' || c == 0 || c >= 0x80)) {
+            assertTrue(HEX.matcher(q).matches(), "backslash/NUL/non-ASCII text must be written as a hex literal: " + q);
         } else {
             assertTrue(q.startsWith("'") && q.endsWith("'"), q);
         }
