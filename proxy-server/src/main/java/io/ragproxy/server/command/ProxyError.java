@@ -39,6 +39,14 @@ public enum ProxyError {
     CREDENTIALS_IN_SQL(7022, "42000"),
     /** A query of a MindsDB model in a form the proxy does not answer (the message shows the forms it takes). */
     MODEL_QUERY(7023, "42000"),
+    /** A prepared statement's execute got parameters that do not fit it; MySQL's ER_WRONG_ARGUMENTS. */
+    WRONG_ARGUMENTS(1210, "HY000"),
+    /** A COM_STMT_* command names a statement the connection has not prepared; MySQL's ER_UNKNOWN_STMT_HANDLER. */
+    UNKNOWN_STATEMENT(1243, "HY000"),
+    /** A MariaDB bulk execute of an AI statement that is not an INSERT or REPLACE with one VALUES row. */
+    BULK_NOT_SUPPORTED(7050, "0A000"),
+    /** COM_STMT_FETCH on an AI prepared statement: its execute returned every row, no cursor is open. */
+    NO_OPEN_CURSOR(7051, "HY000"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

@@ -394,8 +394,12 @@ final class ProxyConnection implements StatementSession {
 
     @Override
     public ResultSetWriter resultSetWriter() {
-        return new ResultSetWriter(deprecateEof(),
-                Capabilities.has(handshake.negotiatedMariadb(), Capabilities.MARIADB_CLIENT_EXTENDED_METADATA));
+        return new ResultSetWriter(deprecateEof(), extendedMetadata());
+    }
+
+    /** Whether MariaDB's MARIADB_CLIENT_EXTENDED_METADATA was negotiated (column definitions carry one more field). */
+    boolean extendedMetadata() {
+        return Capabilities.has(handshake.negotiatedMariadb(), Capabilities.MARIADB_CLIENT_EXTENDED_METADATA);
     }
 
     @Override
