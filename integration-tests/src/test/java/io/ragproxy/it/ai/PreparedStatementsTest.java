@@ -167,6 +167,75 @@ class PreparedStatementsTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void mariadbDefaultBatchOfEmbedInsertsIsOneBulkWithEveryVectorFilled() throws Exception {
+        int rows = 1000;
+        try (Connection c = WORLD.proxy().connect(Driver.MARIADB_CJ, DB)) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO docs (id, content, embedding) VALUES (?, ?, EMBED(?))")) {
+                for (int i = 1; i <= rows; i++) {
+                    ps.setInt(1, i);
+                    ps.setString(2, "batched text " + i);
+                    ps.setString(3, "batched text " + i);
+                    ps.addBatch();
+                }
+                int[] counts = ps.executeBatch();
+                assertEquals(rows, counts.length);
+            }
+            assertEquals(String.valueOf(rows), AiProxy.scalar(c, "SELECT COUNT(*) FROM docs WHERE embedding IS NOT NULL"));
+            exec(c, "INSERT INTO docs (id, content, embedding) VALUES (5001, 'batched text 17', EMBED('batched text 17')),"
+                    + " (5002, 'batched text 999', EMBED('batched text 999'))");
+            assertEquals(rows(c, "SELECT VEC_ToText(embedding) FROM docs WHERE id IN (5001, 5002) ORDER BY id"),
+                    rows(c, "SELECT VEC_ToText(embedding) FROM docs WHERE id IN (17, 999) ORDER BY id"));
+            assertNoBackendPrepare(c);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void preparedInsertsIntoAnAutoEmbeddingTableFillTheVector(Driver driver) throws Exception {
+        try (Connection c = prepared(driver)) {
+            exec(c, "DROP TABLE IF EXISTS notes");
+            exec(c, "CREATE TABLE notes (id INT PRIMARY KEY, content TEXT, embedding VECTOR(512) GENERATED ALWAYS AS"
+                    + " (EMBED_TEXT('titan-v2', content)) STORED)");
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO notes (id, content) VALUES (?, ?)")) {
+                ps.setInt(1, 1);
+                ps.setString(2, "an auto-embedded note");
+                assertEquals(1, ps.executeUpdate());
+            }
+            assertEquals(rows(c, "SELECT VEC_ToText(EMBED('an auto-embedded note', 'titan-v2'))"),
+                    rows(c, "SELECT VEC_ToText(embedding) FROM notes WHERE id = 1"));
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void rawProtocolErrorsAreMysqlsAndTheConnectionStaysUsable() throws Exception {
+        try (io.ragproxy.it.RawMysqlClient raw = io.ragproxy.it.RawMysqlClient.login(WORLD.proxy().host(),
+                WORLD.proxy().port(), LocalBackend.USER, LocalBackend.PASSWORD, DB)) {
+            byte[] unknown = raw.command(0x17, new byte[] {(byte) 0xAA, 0, 0, 0x7F, 0, 1, 0, 0, 0});
+            assertEquals(0xFF, unknown[0] & 0xFF);
+            assertEquals(1243, (unknown[1] & 0xFF) | (unknown[2] & 0xFF) << 8);
+            assertEquals("1", raw.queryFirstValue("SELECT 1"));
+
+            byte[] ok = raw.command(0x16, "SELECT GENERATE(?)");
+            assertEquals(0x00, ok[0] & 0xFF);
+            int params = (ok[7] & 0xFF) | (ok[8] & 0xFF) << 8;
+            assertEquals(1, params);
+            raw.readPacket(); // the parameter's definition
+            raw.readPacket(); // EOF
+            byte[] id = java.util.Arrays.copyOfRange(ok, 1, 5);
+            // A first execute without the parameter types: MySQL's 1210.
+            byte[] noTypes = {id[0], id[1], id[2], id[3], 0, 1, 0, 0, 0, 0, 0};
+            byte[] wrong = raw.command(0x17, noTypes);
+            assertEquals(1210, (wrong[1] & 0xFF) | (wrong[2] & 0xFF) << 8);
+            assertEquals("1", raw.queryFirstValue("SELECT 1"));
+            raw.sendCommand(0x19, id); // COM_STMT_CLOSE: no answer
+            byte[] closed = raw.command(0x17, noTypes);
+            assertEquals(1243, (closed[1] & 0xFF) | (closed[2] & 0xFF) << 8);
+            assertEquals("1", raw.queryFirstValue("SELECT 1"));
+        }
+    }
+
     // ------------------------------------------------------------------------------------------- helpers
 
     /** The driver kept a server-side statement: it did not fall back to client-side prepares. */
