@@ -135,8 +135,8 @@ final class AiProxy implements AutoCloseable {
         return connect(Driver.MARIADB_CJ, db);
     }
 
-    Connection connect(Driver driver, String db) throws SQLException {
-        return driver.connect(host(), port(), db, LocalBackend.USER, LocalBackend.PASSWORD, false);
+    Connection connect(Driver driver, String db, String... options) throws SQLException {
+        return driver.connect(host(), port(), db, LocalBackend.USER, LocalBackend.PASSWORD, false, options);
     }
 
     @Override

@@ -62,6 +62,14 @@ public enum ProxyError {
     LOGIN_TIMEOUT(7035, "08S01"),
     /** An AI statement in a session whose character_set_client or character_set_results ragproxy does not handle. */
     UNSUPPORTED_CHARSET(7040, "HY000"),
+    /** A prepared statement's execute got parameters that do not fit it; MySQL's ER_WRONG_ARGUMENTS. */
+    WRONG_ARGUMENTS(1210, "HY000"),
+    /** A COM_STMT_* command names a statement the connection has not prepared; MySQL's ER_UNKNOWN_STMT_HANDLER. */
+    UNKNOWN_STATEMENT(1243, "HY000"),
+    /** A MariaDB bulk execute of an AI statement that is not an INSERT or REPLACE with one VALUES row. */
+    BULK_NOT_SUPPORTED(7050, "0A000"),
+    /** COM_STMT_FETCH on an AI prepared statement: its execute returned every row, no cursor is open. */
+    NO_OPEN_CURSOR(7051, "HY000"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

@@ -10,19 +10,24 @@ import io.ragproxy.server.command.ProxyWarnings;
 import io.ragproxy.server.command.ResponseTracker;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.protocol.Commands;
+import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.wire.FrameDecoder;
+import io.ragproxy.server.wire.BinaryRows;
 import io.ragproxy.server.wire.Packets;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * The command phase: every client command is relayed as the same bytes and its response relayed back, matched by a
  * {@link ResponseTracker} (pipelined commands go at once); {@link #command} dispatches on the command byte to the
  * commands the proxy intercepts. A COM_QUERY the scan flags waits for the backend to be idle and then runs in
- * {@link LocalStatements}; the client's frames are held meanwhile. A relayed {@code KILL} is watched: when the
+ * {@link LocalStatements}; the client's frames are held meanwhile. The binary protocol's commands go to
+ * {@link PreparedCommands}, which relays them unless they concern a prepared statement the proxy owns. A relayed {@code KILL} is watched: when the
  * backend accepts it, the target's pipeline statement stops too.
  *
  * <p>Event loop only. The plain relay path allocates nothing per packet.
@@ -34,18 +39,39 @@ final class CommandRelay {
     private static final long MAX_HELD_BYTES = Packets.MAX_FRAME_PAYLOAD;
 
     /**
-     * A statement waiting for the backend to become idle: a flagged one, or (read non-null) one reading the proxy
-     * warnings of the statement before.
+     * A statement waiting for the backend to become idle: a flagged one, (read non-null) one reading the proxy
+     * warnings of the statement before, or (answer non-null) a reply the proxy composes in turn (a prepared
+     * statement's PREPARE_OK or ERR). With {@code binaryRows} it answers a COM_STMT_EXECUTE: its rows go out as
+     * binary rows.
      */
     record PendingStatement(byte[] sql, ScanResult scan, ProxyWarnings.Read read, ProxyException refused,
-            int replySequence) {
+            int replySequence, boolean binaryRows, Supplier<CompletableFuture<PipelineResult>> answer) {
         PendingStatement(byte[] sql, ScanResult scan, ProxyWarnings.Read read) {
-            this(sql, scan, read, null, 1);
+            this(sql, scan, read, null, 1, false, null);
         }
 
         /** A statement refused without running it: its ERR waits for the responses before it. */
         static PendingStatement refusal(ProxyException error, int replySequence) {
-            return new PendingStatement(null, null, null, error, replySequence);
+            return new PendingStatement(null, null, null, error, replySequence, false, null);
+        }
+
+        /**
+         * An owned prepared statement's execute: the bound text (in the session's character_set_client) through the
+         * pipeline, rows as binary rows.
+         */
+        static PendingStatement execute(byte[] sql, ScanResult scan) {
+            return new PendingStatement(sql, scan, null, null, 1, true, null);
+        }
+
+        /** An owned statement's bound text the scan no longer flags: forwarded, its rows as binary rows. */
+        static PendingStatement forwardBinary(String sql) {
+            return new PendingStatement(new byte[0], ScanResult.PLAIN, null, null, 1, true,
+                    () -> CompletableFuture.completedFuture(PipelineResult.forward(sql)));
+        }
+
+        /** A reply the proxy composes once the responses before it are complete. */
+        static PendingStatement answer(Supplier<CompletableFuture<PipelineResult>> answer) {
+            return new PendingStatement(new byte[0], ScanResult.PLAIN, null, null, 1, false, answer);
         }
     }
 
@@ -54,6 +80,7 @@ final class CommandRelay {
     private final StatementPipeline pipeline;
     private final LocalStatements local;
     private final ConnectionRegistry registry;
+    private final PreparedCommands prepared;
     /** Client frames that arrived while the proxy ran a statement (or one waited): replayed in order after it. */
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
     /** The largest statement with an AI call the proxy reads (proxy.max_ai_statement_bytes). */
@@ -69,13 +96,17 @@ final class CommandRelay {
     private long queryBytes;
 
     private ResponseTracker tracker;
-    /** The frames so far of a COM_QUERY longer than one frame; null when none is being read. */
+    /** The frames so far of a flagged COM_QUERY longer than one frame; null when none is being read. */
     private List<ByteBuf> queryFrames;
+    /** The frames so far of another command longer than one frame (prepared statements); null when none. */
+    private List<ByteBuf> commandFrames;
     private PendingStatement waiting;
     /** The plan's own statements to run once the forwarded statement's response is complete. */
     private List<String> afterForward;
     /** Proxy warnings to add to the final packet of the next relayed response: a rewritten statement's. */
     private int relayWarnings;
+    /** The next relayed response answers a prepared statement's execute: its text rows become binary rows. */
+    private BinaryRows relayBinary;
     /** A relayed KILL whose response is the next one to complete. */
     private ScanResult killWatch;
 
@@ -87,6 +118,7 @@ final class CommandRelay {
         this.pipeline = pipeline;
         this.local = local;
         this.registry = registry;
+        this.prepared = new PreparedCommands(connection, client, pipeline, this);
     }
 
     /** The handshake ended: responses are tracked from here on. */
@@ -145,6 +177,15 @@ final class CommandRelay {
             }
             return;
         }
+        if (commandFrames != null) {
+            commandFrames.add(frame);
+            if (!Packets.continues(frame)) {
+                List<ByteBuf> frames = commandFrames;
+                commandFrames = null;
+                dispatchWhole(frames);
+            }
+            return;
+        }
         if (queryFrames != null) {
             queryFrames.add(frame);
             queryBytes += Packets.payloadLength(frame);
@@ -171,11 +212,21 @@ final class CommandRelay {
             return;
         }
         int command = Packets.firstByte(frame);
-        // One case per command the proxy intercepts; the rest are relayed as they are. Extension point: the
-        // prepared-statement handlers (COM_STMT_PREPARE, _EXECUTE, _SEND_LONG_DATA, _RESET, _CLOSE, _FETCH and
-        // COM_STMT_BULK_EXECUTE) go here as cases of their own.
+        // One case per command the proxy intercepts; the rest are relayed as they are.
         switch (command) {
             case Commands.COM_QUERY -> query(frame, direct);
+            case Commands.COM_STMT_PREPARE, Commands.COM_STMT_SEND_LONG_DATA,
+                    Commands.COM_STMT_BULK_EXECUTE -> whole(frame);
+            case Commands.COM_STMT_EXECUTE -> {
+                if (Packets.continues(frame)) {
+                    whole(frame);
+                } else {
+                    prepared.execute(frame);
+                }
+            }
+            case Commands.COM_STMT_CLOSE -> prepared.close(frame);
+            case Commands.COM_STMT_RESET -> prepared.reset(frame);
+            case Commands.COM_STMT_FETCH -> prepared.fetch(frame);
             case Commands.COM_CHANGE_USER, Commands.COM_RESET_CONNECTION -> sessionReset(frame, command);
             default -> relay(frame, command);
         }
@@ -251,6 +302,52 @@ final class CommandRelay {
         }
     }
 
+    /** A command the proxy reads whole: its first frame; one longer than a frame is gathered first. */
+    private void whole(ByteBuf frame) {
+        if (Packets.continues(frame)) {
+            // Extension point: an oversize AI statement could be refused at this first frame.
+            commandFrames = new ArrayList<>();
+            commandFrames.add(frame);
+        } else {
+            dispatchWhole(List.of(frame));
+        }
+    }
+
+    /** A whole command read by {@link #whole}: to its handler with its payload (from the command byte). */
+    private void dispatchWhole(List<ByteBuf> frames) {
+        int command = Packets.firstByte(frames.get(0));
+        if (command == Commands.COM_QUERY) {
+            dispatchQuery(frames);
+            return;
+        }
+        ByteBuf payload = payload(frames);
+        try {
+            switch (command) {
+                case Commands.COM_STMT_PREPARE -> prepared.prepare(frames, payload);
+                case Commands.COM_STMT_EXECUTE -> prepared.execute(frames, payload);
+                case Commands.COM_STMT_BULK_EXECUTE -> prepared.bulkExecute(frames, payload);
+                default -> prepared.sendLongData(frames, payload);
+            }
+        } finally {
+            if (payload instanceof CompositeByteBuf) {
+                payload.release();
+            }
+        }
+    }
+
+    /** The payload of a command's frames (one slice, or a composite of retained slices the caller releases). */
+    private ByteBuf payload(List<ByteBuf> frames) {
+        if (frames.size() == 1) {
+            ByteBuf f = frames.get(0);
+            return f.slice(Packets.payloadIndex(f), Packets.payloadLength(f));
+        }
+        CompositeByteBuf all = client.alloc().compositeBuffer(frames.size());
+        for (ByteBuf f : frames) {
+            all.addComponent(true, f.retainedSlice(Packets.payloadIndex(f), Packets.payloadLength(f)));
+        }
+        return all;
+    }
+
     /**
      * COM_CHANGE_USER and COM_RESET_CONNECTION: relayed. The backend resets the session, so state the proxy tracks
      * for it is reset here: its character sets and sql_mode are read again before the next AI statement.
@@ -258,11 +355,23 @@ final class CommandRelay {
      */
     private void sessionReset(ByteBuf frame, int command) {
         connection.textTracker().sessionReset();
+        prepared.sessionReset();
         relay(frame, command);
     }
 
+    /** A command of several frames the proxy does not intercept after all: each to the backend as it is. */
+    void relayAll(List<ByteBuf> frames, int command) {
+        local.commandRelayed(command);
+        tracker.onCommand(command);
+        Channel backend = connection.backend();
+        for (ByteBuf f : frames) {
+            tracker.onClientFrame(f);
+            backend.write(f, backend.voidPromise());
+        }
+    }
+
     /** Any command the proxy does not intercept: to the backend as it is, its response expected. */
-    private void relay(ByteBuf frame, int command) {
+    void relay(ByteBuf frame, int command) {
         local.commandRelayed(command);
         tracker.onCommand(command);
         tracker.onClientFrame(frame);
@@ -322,6 +431,19 @@ final class CommandRelay {
             }
             frames.forEach(ReferenceCountUtil::release);
         }
+        awaitIdle();
+    }
+
+    /**
+     * Runs {@code statement} once every response before it is complete (at once when the backend is idle); the
+     * client's later commands are held meanwhile.
+     */
+    void runWhenIdle(PendingStatement statement) {
+        waiting = statement;
+        awaitIdle();
+    }
+
+    private void awaitIdle() {
         connection.updateReads();
         if (tracker.isOpaque()) {
             waiting = null;
@@ -361,8 +483,9 @@ final class CommandRelay {
      * A pipeline statement's rewrite takes the client's statement's place: its response is relayed like any other,
      * with the proxy's warnings added, and the plan's {@code afterwards} run once it is complete.
      */
-    void forward(String sql, int warnings, List<String> afterwards) {
+    void forward(String sql, int warnings, List<String> afterwards, BinaryRows binary) {
         relayWarnings = warnings;
+        relayBinary = binary;
         tracker.onCommand(Commands.COM_QUERY);
         if (!afterwards.isEmpty()) {
             afterForward = afterwards;
@@ -405,6 +528,16 @@ final class CommandRelay {
         if (completed && killWatch != null) {
             killAnswered(Packets.firstByte(frame) == 0x00);
         }
+        if (relayBinary != null) {
+            BinaryRows binary = relayBinary;
+            if (completed) {
+                relayBinary = null;
+            }
+            frame = binaryFrame(binary, frame);
+            if (frame == null) {
+                return;
+            }
+        }
         client.write(frame, client.voidPromise());
         if (completed && afterForward != null && tracker.isIdle()) {
             List<String> statements = afterForward;
@@ -412,6 +545,18 @@ final class CommandRelay {
             local.runAfterwards(statements, Math.max(0, backendWarnings));
         } else if (completed && waiting != null && tracker.isIdle()) {
             runWaiting();
+        }
+    }
+
+    /** A frame of a prepared execute's relayed response, as binary rows; null while a long row is gathered. */
+    private ByteBuf binaryFrame(BinaryRows binary, ByteBuf frame) {
+        try {
+            return binary.frame(frame, client.alloc());
+        } catch (RuntimeException e) {
+            binary.discard();
+            connection.closeBoth("a prepared statement's result could not be sent as binary rows: "
+                    + ProxyConnection.describe(e));
+            return null;
         }
     }
 
@@ -435,6 +580,13 @@ final class CommandRelay {
         if (queryFrames != null) {
             queryFrames.forEach(ReferenceCountUtil::release);
             queryFrames = null;
+        }
+        if (commandFrames != null) {
+            commandFrames.forEach(ReferenceCountUtil::release);
+            commandFrames = null;
+        }
+        if (relayBinary != null) {
+            relayBinary.discard();
         }
     }
 }

@@ -11,6 +11,7 @@ import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.ProxyWarnings;
 import io.ragproxy.server.command.ReplyStream;
 import io.ragproxy.server.command.StatementPipeline;
+import io.ragproxy.server.wire.BinaryRows;
 import io.ragproxy.server.wire.Packets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -51,6 +52,8 @@ final class LocalStatements {
     private boolean uploadContinues;
     /** Sequence id of the pipeline statement's reply to the client: 1, or after a relayed upload, what follows it. */
     private int replySequence = 1;
+    /** The running statement answers a prepared statement's execute: its rows go out as binary rows. */
+    private boolean binaryRows;
 
     LocalStatements(ProxyConnection connection, Channel client, StatementPipeline pipeline) {
         this.connection = connection;
@@ -101,9 +104,12 @@ final class LocalStatements {
     void run(CommandRelay.PendingStatement statement) {
         localRunning = true;
         running = new CompletableFuture<>();
+        binaryRows = statement.binaryRows();
         CompletableFuture<PipelineResult> result;
         try {
-            if (statement.read() != null) {
+            if (statement.answer() != null) {
+                result = statement.answer().get();
+            } else if (statement.read() != null) {
                 ProxyWarnings last = lastWarnings;
                 result = last != null ? last.answer(connection, statement.read())
                         : CompletableFuture.completedFuture(PipelineResult.forward(
@@ -143,6 +149,8 @@ final class LocalStatements {
         running = null;
         int sequence = replySequence;
         replySequence = 1;
+        BinaryRows binary = binaryRows ? binaryRows() : null;
+        binaryRows = false;
         connection.queries().statementEnded();
         if (sequence != 1 && error == null && !(result instanceof PipelineResult.Reply)) {
             // The backend's answer to a forwarded statement would restart at 1, after the client's upload.
@@ -161,6 +169,14 @@ final class LocalStatements {
             // Killed: a statement not sent yet is not sent; a plan that stopped midway reports what it wrote.
             error = interrupted(error);
             result = null;
+        }
+        if (result instanceof PipelineResult.Reply reply && binary != null && error == null) {
+            try {
+                result = PipelineResult.reply(binary.frames(reply.frames(), client.alloc()));
+            } catch (RuntimeException e) {
+                error = e;
+                result = null;
+            }
         }
         if (result instanceof PipelineResult.Reply reply && sequence != 1) {
             Packets.renumber(reply.frames(), sequence);
@@ -182,9 +198,9 @@ final class LocalStatements {
             client.writeAndFlush(reply.frames());
         } else if (result instanceof PipelineResult.Forward forward) {
             // The rewritten statement takes the client's place; its response is relayed like any other.
-            connection.commands().forward(forward.sql(), warningCount, forward.afterwards());
+            connection.commands().forward(forward.sql(), warningCount, forward.afterwards(), binary);
         } else if (result instanceof PipelineResult.Streamed streamed) {
-            startStreamed(streamed);
+            startStreamed(streamed, binary);
             return;
         }
         endStatement();
@@ -245,9 +261,14 @@ final class LocalStatements {
 
     // ---- streamed replies ---------------------------------------------------------------------------------
 
-    private void startStreamed(PipelineResult.Streamed streamed) {
+    /** A transcoder of this connection's text results into binary rows. */
+    private BinaryRows binaryRows() {
+        return new BinaryRows(connection.deprecateEof(), connection.extendedMetadata());
+    }
+
+    private void startStreamed(PipelineResult.Streamed streamed, BinaryRows binary) {
         localRunning = true;
-        ClientReply out = new ClientReply();
+        ClientReply out = new ClientReply(binary);
         CompletableFuture<Void> done;
         try {
             done = streamed.reply().start(out);
@@ -273,13 +294,22 @@ final class LocalStatements {
 
     /** The client's side of a streamed reply: frames each packet with the next sequence id. Event loop only. */
     private final class ClientReply implements ReplyStream {
+        /** Turns text rows into binary rows when the reply answers a prepared statement's execute; else null. */
+        private final BinaryRows binary;
         private int sequence = 1;
+
+        ClientReply(BinaryRows binary) {
+            this.binary = binary;
+        }
 
         @Override
         public void packet(ByteBuf payload) {
             if (!connection.inCommandPhase()) {
                 payload.release();
                 return;
+            }
+            if (binary != null) {
+                payload = binary.packet(payload);
             }
             int frames = 1 + payload.readableBytes() / Packets.MAX_FRAME_PAYLOAD;
             client.write(Packets.frame(client.alloc(), sequence, payload), client.voidPromise());

@@ -436,9 +436,13 @@ final class ProxyConnection implements StatementSession {
     @Override
     public ResultSetWriter resultSetWriter() {
         SessionText text = textTracker.current();
-        return new ResultSetWriter(deprecateEof(),
-                Capabilities.has(handshake.negotiatedMariadb(), Capabilities.MARIADB_CLIENT_EXTENDED_METADATA),
+        return new ResultSetWriter(deprecateEof(), extendedMetadata(),
                 text.supported() ? text.results() : ClientCharset.UTF8MB4);
+    }
+
+    /** Whether MariaDB's MARIADB_CLIENT_EXTENDED_METADATA was negotiated (column definitions carry one more field). */
+    boolean extendedMetadata() {
+        return Capabilities.has(handshake.negotiatedMariadb(), Capabilities.MARIADB_CLIENT_EXTENDED_METADATA);
     }
 
     @Override
