@@ -15,6 +15,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.pipeline.UnavailablePipeline;
 import io.ragproxy.server.session.ConnectionLimiter;
 import io.ragproxy.server.session.ConnectionRegistry;
@@ -37,6 +38,7 @@ public final class RagProxyServer implements AutoCloseable {
 
     private final ProxyConfig config;
     private final StatementPipeline pipeline;
+    private final ProxyMetrics metrics;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     /** Authenticated connections by the id their clients see, so a KILL on one reaches another's AI statement. */
     private final ConnectionRegistry connections = new ConnectionRegistry();
@@ -49,8 +51,18 @@ public final class RagProxyServer implements AutoCloseable {
      * @param pipeline what handles statements the scan flags (AI functions, proxy statements)
      */
     public RagProxyServer(ProxyConfig config, StatementPipeline pipeline) {
+        this(config, pipeline, new ProxyMetrics());
+    }
+
+    /**
+     * @param config the resolved configuration
+     * @param pipeline what handles statements the scan flags (AI functions, proxy statements)
+     * @param metrics where the connections count themselves and their statements
+     */
+    public RagProxyServer(ProxyConfig config, StatementPipeline pipeline, ProxyMetrics metrics) {
         this.config = config;
         this.pipeline = pipeline;
+        this.metrics = metrics;
     }
 
     /** A server whose pipeline answers every flagged statement with "not available" (the proxy core alone). */
@@ -70,7 +82,7 @@ public final class RagProxyServer implements AutoCloseable {
         ioGroup = new NioEventLoopGroup(threads);
         ConnectionLimiter limiter = new ConnectionLimiter(config.maxConnections());
         FrontendInitializer initializer = new FrontendInitializer(config, clientTls, backendTls, pipeline, limiter,
-                connections);
+                connections, metrics);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, ioGroup)
                 .channel(NioServerSocketChannel.class)
@@ -103,6 +115,11 @@ public final class RagProxyServer implements AutoCloseable {
             throw new IllegalStateException("not started");
         }
         return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** The metrics its connections count themselves in. */
+    public ProxyMetrics metrics() {
+        return metrics;
     }
 
     /** The configuration this server runs with. */

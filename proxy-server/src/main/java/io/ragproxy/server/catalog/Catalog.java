@@ -50,6 +50,11 @@ public final class Catalog {
         return snapshot;
     }
 
+    /** Whether some session has read the catalog's version (a proxy reads it on its first client session). */
+    public boolean read() {
+        return known;
+    }
+
     /** The storage, for the DDL statements. */
     CatalogStore store() {
         return store;

@@ -20,7 +20,7 @@ import java.util.Map;
  */
 public final class ConfigLoader {
     private static final List<String> AI_TABLES = List.of("models");
-    private static final List<String> TABLES = List.of("proxy", "backend", "tls", "models");
+    private static final List<String> TABLES = List.of("proxy", "backend", "tls", "admin", "models");
 
     private final Map<String, String> env;
 
@@ -37,6 +37,18 @@ public final class ConfigLoader {
      * @param backend a {@code HOST:PORT} override from the command line, or null
      */
     public ProxyConfig load(Path file, String listen, String backend) {
+        return load(file, listen, backend, null);
+    }
+
+    /**
+     * Loads the configuration.
+     *
+     * @param file the TOML file, or null for none
+     * @param listen a {@code HOST:PORT} override from the command line, or null
+     * @param backend a {@code HOST:PORT} override from the command line, or null
+     * @param adminListen a {@code HOST:PORT} override of the admin endpoint's address from the command line, or null
+     */
+    public ProxyConfig load(Path file, String listen, String backend, String adminListen) {
         ProxyConfig.Builder b = ProxyConfig.builder();
         String home = env.get("RAGPROXY_HOME");
         b.stateDir(home != null && !home.isBlank()
@@ -53,6 +65,9 @@ public final class ConfigLoader {
         if (backend != null) {
             HostPort hp = HostPort.parse(backend, "--backend");
             b.backend(hp.host(), hp.port());
+        }
+        if (adminListen != null) {
+            applyAdminListen(b, adminListen, "--admin-listen");
         }
         return b.build();
     }
@@ -127,6 +142,14 @@ public final class ConfigLoader {
             b.clientTlsFiles(base.resolve(expandHome(cert)), base.resolve(expandHome(key)));
         }
 
+        TomlTable admin = new TomlTable(root, "admin");
+        admin.keys("enabled", "listen");
+        ProxyConfig current = b.build();
+        boolean adminEnabled = admin.has("enabled") ? admin.bool("enabled") : current.adminEnabled();
+        HostPort adminAddress = admin.has("listen") ? HostPort.parse(admin.text("listen"), "admin.listen")
+                : new HostPort(current.adminHost(), current.adminPort());
+        b.admin(adminEnabled, adminAddress.host(), adminAddress.port());
+
         ObjectNode ai = JsonNodeFactory.instance.objectNode();
         for (String table : AI_TABLES) {
             if (root.has(table)) {
@@ -147,6 +170,10 @@ public final class ConfigLoader {
             HostPort hp = HostPort.parse(backend, "RAGPROXY_BACKEND");
             b.backend(hp.host(), hp.port());
         }
+        String adminListen = env.get("RAGPROXY_ADMIN_LISTEN");
+        if (adminListen != null && !adminListen.isBlank()) {
+            applyAdminListen(b, adminListen, "RAGPROXY_ADMIN_LISTEN");
+        }
         String maxConnections = env.get("RAGPROXY_MAX_CONNECTIONS");
         if (maxConnections != null && !maxConnections.isBlank()) {
             try {
@@ -162,6 +189,17 @@ public final class ConfigLoader {
         boolean tlsVerify = verify == null || verify.isBlank() ? current.backendTlsVerify()
                 : bool("RAGPROXY_BACKEND_TLS_VERIFY", verify);
         b.backendTls(tls, tlsVerify);
+    }
+
+    /** {@code HOST:PORT} turns the admin endpoint on at that address; {@code off} turns it off. */
+    private static void applyAdminListen(ProxyConfig.Builder b, String value, String what) {
+        ProxyConfig current = b.build();
+        if (value.trim().equalsIgnoreCase("off")) {
+            b.admin(false, current.adminHost(), current.adminPort());
+            return;
+        }
+        HostPort hp = HostPort.parse(value, what);
+        b.admin(true, hp.host(), hp.port());
     }
 
     private static boolean bool(String name, String value) {

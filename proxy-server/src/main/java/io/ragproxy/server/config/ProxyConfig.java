@@ -30,6 +30,10 @@ import java.util.Objects;
  * @param ioThreads Netty event-loop threads; 0 means twice the number of cores
  * @param dialect {@code auto}, {@code tidb} or {@code mariadb}: how vectors are written to the backend
  * @param ai the raw {@code [models]} table (models, cache, invocation policy, Bedrock), handed to udf-catalog
+ * @param adminEnabled whether {@code RagProxyMain} serves the admin HTTP endpoint ({@code /metrics}, {@code /health},
+ *     {@code /ready})
+ * @param adminHost address the admin endpoint binds, loopback by default
+ * @param adminPort port the admin endpoint binds; 0 picks a free one (tests)
  */
 public record ProxyConfig(
         String listenHost,
@@ -48,7 +52,10 @@ public record ProxyConfig(
         Duration shutdownGrace,
         int ioThreads,
         String dialect,
-        JsonNode ai) {
+        JsonNode ai,
+        boolean adminEnabled,
+        String adminHost,
+        int adminPort) {
 
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
@@ -59,7 +66,9 @@ public record ProxyConfig(
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(dialect, "dialect");
         Objects.requireNonNull(ai, "ai");
+        Objects.requireNonNull(adminHost, "adminHost");
         checkPort("listen port", listenPort, true);
+        checkPort("admin port", adminPort, true);
         checkPort("backend port", backendPort, false);
         if (idleTimeout.isNegative() || connectTimeout.isNegative() || shutdownGrace.isNegative()) {
             throw new IllegalArgumentException("idle_timeout_s, connect_timeout_ms and shutdown_grace_s must not be"
@@ -88,6 +97,11 @@ public record ProxyConfig(
     /** The listen address as {@code host:port}. */
     public String listenAddress() {
         return listenHost + ":" + listenPort;
+    }
+
+    /** The admin endpoint's address as {@code host:port}. */
+    public String adminAddress() {
+        return adminHost + ":" + adminPort;
     }
 
     /** The backend address as {@code host:port}. */
@@ -120,6 +134,9 @@ public record ProxyConfig(
         b.ioThreads = ioThreads;
         b.dialect = dialect;
         b.ai = ai;
+        b.adminEnabled = adminEnabled;
+        b.adminHost = adminHost;
+        b.adminPort = adminPort;
         return b;
     }
 
@@ -142,6 +159,9 @@ public record ProxyConfig(
         private int ioThreads;
         private String dialect = "auto";
         private JsonNode ai = JsonNodeFactory.instance.objectNode();
+        private boolean adminEnabled = true;
+        private String adminHost = "127.0.0.1";
+        private int adminPort = 4380;
 
         private Builder() {}
 
@@ -214,10 +234,17 @@ public record ProxyConfig(
             return this;
         }
 
+        public Builder admin(boolean enabled, String host, int port) {
+            this.adminEnabled = enabled;
+            this.adminHost = host;
+            this.adminPort = port;
+            return this;
+        }
+
         public ProxyConfig build() {
             return new ProxyConfig(listenHost, listenPort, backendHost, backendPort, backendTls, backendTlsVerify,
                     clientTls, clientTlsCert, clientTlsKey, stateDir, maxConnections, idleTimeout, connectTimeout,
-                    shutdownGrace, ioThreads, dialect, ai);
+                    shutdownGrace, ioThreads, dialect, ai, adminEnabled, adminHost, adminPort);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.ragproxy.server.pipeline;
 
+import io.ragproxy.catalog.invoke.InvocationListener;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.local.LocalModels;
 import io.ragproxy.catalog.registry.ModelRegistry;
@@ -87,9 +88,14 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     /** A pipeline with models from {@code config}'s {@code [models]} tables and the local models built in. */
     public static RagPipeline create(ProxyConfig config) {
+        return create(config, InvocationListener.NONE);
+    }
+
+    /** Like {@link #create(ProxyConfig)}, telling {@code listener} about every model request. */
+    public static RagPipeline create(ProxyConfig config, InvocationListener listener) {
         ModelsConfig models = ModelsConfig.fromJson(config.ai());
         ModelRegistry registry = new ModelRegistry(models, new LocalModels());
-        return new RagPipeline(ModelInvoker.create(registry), config.dialect());
+        return new RagPipeline(ModelInvoker.create(registry, listener), config.dialect());
     }
 
     /** The invocation policy, for counters and tests. */

@@ -8,6 +8,7 @@ import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyWarnings;
 import io.ragproxy.server.command.ResponseTracker;
 import io.ragproxy.server.command.StatementPipeline;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.protocol.Commands;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.wire.Packets;
@@ -40,6 +41,7 @@ final class CommandRelay {
     private final StatementPipeline pipeline;
     private final LocalStatements local;
     private final ConnectionRegistry registry;
+    private final ProxyMetrics metrics;
     /** Client frames that arrived while the proxy ran a statement (or one waited): replayed in order after it. */
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
 
@@ -55,7 +57,8 @@ final class CommandRelay {
     private ScanResult killWatch;
 
     CommandRelay(ProxyConnection connection, Channel client, StatementPipeline pipeline, LocalStatements local,
-            ConnectionRegistry registry) {
+            ConnectionRegistry registry, ProxyMetrics metrics) {
+        this.metrics = metrics;
         this.connection = connection;
         this.client = client;
         this.pipeline = pipeline;
@@ -145,6 +148,9 @@ final class CommandRelay {
 
     /** Any command the proxy does not intercept: to the backend as it is, its response expected. */
     private void relay(ByteBuf frame, int command) {
+        if (command == Commands.COM_STMT_EXECUTE) {
+            metrics.statementRelayed();
+        }
         local.commandRelayed(command);
         tracker.onCommand(command);
         tracker.onClientFrame(frame);
@@ -184,6 +190,7 @@ final class CommandRelay {
                 if (kill && tracker.isIdle()) {
                     killWatch = scan; // relayed as is; the next response to complete is its own
                 }
+                metrics.statementRelayed();
                 tracker.onCommand(Commands.COM_QUERY);
                 Channel backend = connection.backend();
                 for (ByteBuf f : frames) {

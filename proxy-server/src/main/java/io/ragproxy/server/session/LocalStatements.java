@@ -11,6 +11,7 @@ import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.ProxyWarnings;
 import io.ragproxy.server.command.ReplyStream;
 import io.ragproxy.server.command.StatementPipeline;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.wire.Packets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -36,6 +37,11 @@ final class LocalStatements {
     private final ProxyConnection connection;
     private final Channel client;
     private final StatementPipeline pipeline;
+    private final ProxyMetrics metrics;
+    /** When the running pipeline statement started ({@link System#nanoTime()}); 0 for none or a warnings read. */
+    private long startedNanos;
+    /** Rows the running statement reported done (a backfill's), so metrics count each row once. */
+    private volatile long rowsDone;
 
     /** A pipeline statement (or the session's start, or a plan's clean-up) owns the backend and holds the client. */
     private boolean localRunning;
@@ -52,7 +58,8 @@ final class LocalStatements {
     /** Sequence id of the pipeline statement's reply to the client: 1, or after a relayed upload, what follows it. */
     private int replySequence = 1;
 
-    LocalStatements(ProxyConnection connection, Channel client, StatementPipeline pipeline) {
+    LocalStatements(ProxyConnection connection, Channel client, StatementPipeline pipeline, ProxyMetrics metrics) {
+        this.metrics = metrics;
         this.connection = connection;
         this.client = client;
         this.pipeline = pipeline;
@@ -110,6 +117,8 @@ final class LocalStatements {
             } else {
                 lastWarnings = null;
                 statementWarnings = new ProxyWarnings();
+                startedNanos = System.nanoTime();
+                rowsDone = 0;
                 result = pipeline.execute(connection, statement.sql(), statement.scan());
             }
         } catch (RuntimeException e) {
@@ -129,6 +138,10 @@ final class LocalStatements {
 
     private void finish(PipelineResult result, Throwable error) {
         localRunning = false;
+        if (startedNanos != 0) {
+            metrics.statementRewritten(System.nanoTime() - startedNanos);
+            startedNanos = 0;
+        }
         CompletableFuture<Void> cancellation = running;
         running = null;
         int sequence = replySequence;
@@ -179,6 +192,15 @@ final class LocalStatements {
         }
         endStatement();
         connection.commands().drainHeld();
+    }
+
+    /** The running statement's progress ({@link io.ragproxy.server.command.StatementSession#progress}). */
+    void progress(long done, long expected) {
+        long delta = done - rowsDone;
+        if (delta > 0) {
+            rowsDone = done;
+            metrics.backfillRows(delta);
+        }
     }
 
     /**

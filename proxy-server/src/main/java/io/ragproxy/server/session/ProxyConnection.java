@@ -21,6 +21,7 @@ import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.protocol.Capabilities;
 import io.ragproxy.server.wire.FrameDecoder;
 import io.ragproxy.server.wire.Packets;
@@ -67,6 +68,7 @@ final class ProxyConnection implements StatementSession {
     private final ConnectionLimiter limiter;
     private final ConnectionRegistry registry;
     private final BackendConnector connector;
+    private final ProxyMetrics metrics;
     private final long openedNanos = System.nanoTime();
     private final HandshakeRelay handshake;
     private final LocalStatements local;
@@ -82,24 +84,27 @@ final class ProxyConnection implements StatementSession {
     private boolean backendGone;
     private RagSettings settings;
 
-    ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
-            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry) {
-        this(client, config, clientTls, backendTls, pipeline, limiter, registry, tcpConnector(config));
-    }
-
     /** With {@code connector} opening the backend channel (tests pass an {@code EmbeddedChannel}'s). */
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry,
             BackendConnector connector) {
+        this(client, config, clientTls, backendTls, pipeline, limiter, registry, connector, new ProxyMetrics());
+    }
+
+    /** With {@code connector} opening the backend channel, counting itself in {@code metrics}. */
+    ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
+            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry,
+            BackendConnector connector, ProxyMetrics metrics) {
         this.connector = connector;
+        this.metrics = metrics;
         this.client = client;
         this.config = config;
         this.pipeline = pipeline;
         this.limiter = limiter;
         this.registry = registry;
         this.handshake = new HandshakeRelay(this, client, config, clientTls, backendTls);
-        this.local = new LocalStatements(this, client, pipeline);
-        this.commands = new CommandRelay(this, client, pipeline, local, registry);
+        this.local = new LocalStatements(this, client, pipeline, metrics);
+        this.commands = new CommandRelay(this, client, pipeline, local, registry, metrics);
         this.queries = new BackendQueries(this, client);
     }
 
@@ -108,11 +113,13 @@ final class ProxyConnection implements StatementSession {
     void clientActive() {
         client.config().setAutoRead(false);
         if (!limiter.tryAcquire()) {
+            metrics.connectionRefused(ProxyMetrics.Refusal.TOO_MANY_CONNECTIONS);
             failClient(0, new ProxyException(ProxyError.TOO_MANY_CONNECTIONS, "Too many connections: ragproxy accepts "
                     + limiter.max() + " at once (raise proxy.max_connections in ragproxy.toml)"));
             return;
         }
         slotTaken = true;
+        metrics.connectionOpened();
         var connect = connector.connect(client.eventLoop(), new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -123,6 +130,7 @@ final class ProxyConnection implements StatementSession {
         backend = connect.channel();
         connect.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess() && phase != Phase.CLOSED) {
+                metrics.connectionRefused(ProxyMetrics.Refusal.BACKEND_UNREACHABLE);
                 failClient(0, new ProxyException(ProxyError.BACKEND_UNREACHABLE, "ragproxy cannot reach the backend at "
                         + config.backendAddress() + " (" + describe(f.cause()) + "); start it with"
                         + " 'bin/local-backend start' or point --backend at a running TiDB or MariaDB"));
@@ -131,7 +139,7 @@ final class ProxyConnection implements StatementSession {
     }
 
     /** A TCP connection to the configured backend. */
-    private static BackendConnector tcpConnector(ProxyConfig config) {
+    static BackendConnector tcpConnector(ProxyConfig config) {
         return (loop, handler) -> new Bootstrap()
                 .group(loop)
                 .channel(NioSocketChannel.class)
@@ -339,6 +347,7 @@ final class ProxyConnection implements StatementSession {
         commands.releaseHeld();
         if (slotTaken) {
             limiter.release();
+            metrics.connectionClosed();
         }
         long millis = (System.nanoTime() - openedNanos) / 1_000_000;
         if (loggedOpen) {
@@ -451,5 +460,10 @@ final class ProxyConnection implements StatementSession {
     @Override
     public CompletableFuture<Void> cancellation() {
         return local.cancellation();
+    }
+
+    @Override
+    public void progress(long rowsDone, long rowsExpected) {
+        local.progress(rowsDone, rowsExpected);
     }
 }
