@@ -39,6 +39,8 @@ public enum ProxyError {
     CREDENTIALS_IN_SQL(7022, "42000"),
     /** A query of a MindsDB model in a form the proxy does not answer (the message shows the forms it takes). */
     MODEL_QUERY(7023, "42000"),
+    /** The proxy is draining for shutdown: the connection takes no new command and closes. */
+    SHUTTING_DOWN(7060, "08S01"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

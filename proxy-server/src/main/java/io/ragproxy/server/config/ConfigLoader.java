@@ -89,7 +89,8 @@ public final class ConfigLoader {
             }
         });
         TomlTable proxy = new TomlTable(root, "proxy");
-        proxy.keys("listen", "max_connections", "idle_timeout_s", "io_threads", "shutdown_grace_s", "state_dir");
+        proxy.keys("listen", "max_connections", "idle_timeout_s", "io_threads", "drain_timeout_s", "shutdown_grace_s",
+                "state_dir");
         if (proxy.has("listen")) {
             HostPort hp = HostPort.parse(proxy.text("listen"), "proxy.listen");
             b.listen(hp.host(), hp.port());
@@ -103,8 +104,11 @@ public final class ConfigLoader {
         if (proxy.has("io_threads")) {
             b.ioThreads(proxy.integer("io_threads"));
         }
-        if (proxy.has("shutdown_grace_s")) {
-            b.shutdownGrace(Duration.ofSeconds(proxy.integer("shutdown_grace_s")));
+        if (proxy.has("shutdown_grace_s")) { // the older name of drain_timeout_s
+            b.drainTimeout(Duration.ofSeconds(proxy.integer("shutdown_grace_s")));
+        }
+        if (proxy.has("drain_timeout_s")) {
+            b.drainTimeout(Duration.ofSeconds(proxy.integer("drain_timeout_s")));
         }
         if (proxy.has("state_dir") && !proxy.text("state_dir").isBlank()) {
             b.stateDir(Path.of(expandHome(proxy.text("state_dir"))));

@@ -26,7 +26,8 @@ import java.util.Objects;
  * @param maxConnections client connections accepted at once; further ones get error 1040
  * @param idleTimeout a client connection idle this long is closed; zero disables
  * @param connectTimeout how long to wait for the backend's TCP connect
- * @param shutdownGrace how long a graceful shutdown waits for open connections to finish
+ * @param shutdownGrace the drain timeout ({@code proxy.drain_timeout_s}): on shutdown, how long running statements get
+ *     to finish before the proxy stops them and closes every connection
  * @param ioThreads Netty event-loop threads; 0 means twice the number of cores
  * @param dialect {@code auto}, {@code tidb} or {@code mariadb}: how vectors are written to the backend
  * @param ai the raw {@code [models]} table (models, cache, invocation policy, Bedrock), handed to udf-catalog
@@ -94,6 +95,11 @@ public record ProxyConfig(
         }
     }
 
+    /** The drain timeout: how long running statements get to finish on shutdown (same as {@link #shutdownGrace()}). */
+    public Duration drainTimeout() {
+        return shutdownGrace;
+    }
+
     /** The listen address as {@code host:port}. */
     public String listenAddress() {
         return listenHost + ":" + listenPort;
@@ -155,7 +161,7 @@ public record ProxyConfig(
         private int maxConnections = 1024;
         private Duration idleTimeout = Duration.ofHours(8);
         private Duration connectTimeout = Duration.ofSeconds(10);
-        private Duration shutdownGrace = Duration.ofSeconds(10);
+        private Duration shutdownGrace = Duration.ofSeconds(30);
         private int ioThreads;
         private String dialect = "auto";
         private JsonNode ai = JsonNodeFactory.instance.objectNode();
@@ -215,6 +221,12 @@ public record ProxyConfig(
         }
 
         public Builder shutdownGrace(Duration d) {
+            this.shutdownGrace = d;
+            return this;
+        }
+
+        /** The drain timeout; the same setting as {@link #shutdownGrace}. */
+        public Builder drainTimeout(Duration d) {
             this.shutdownGrace = d;
             return this;
         }

@@ -117,6 +117,10 @@ final class CommandRelay {
             return;
         }
         int command = Packets.firstByte(frame);
+        if (connection.draining() && command != Commands.COM_QUIT) {
+            connection.refuseWhileDraining(frame);
+            return;
+        }
         // One case per command the proxy intercepts; the rest are relayed as they are. Extension point: the
         // prepared-statement handlers (COM_STMT_PREPARE, _EXECUTE, _SEND_LONG_DATA, _RESET, _CLOSE, _FETCH and
         // COM_STMT_BULK_EXECUTE) go here as cases of their own.

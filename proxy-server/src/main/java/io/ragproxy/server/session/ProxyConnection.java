@@ -83,6 +83,8 @@ final class ProxyConnection implements StatementSession {
     /** The backend connection ended while a pipeline statement ran; the client is closed once it has reported. */
     private boolean backendGone;
     private RagSettings settings;
+    /** The server is draining: the next command gets error 7060 and the connection closes. */
+    private volatile boolean draining;
 
     /** With {@code connector} opening the backend channel (tests pass an {@code EmbeddedChannel}'s). */
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
@@ -357,6 +359,36 @@ final class ProxyConnection implements StatementSession {
             log.info("close user={} client={} duration={}ms (not authenticated)", user(),
                     address(client.remoteAddress()), millis);
         }
+    }
+
+    /** From any thread: the server drains; what runs now runs on, the next command is refused. */
+    void drain() {
+        draining = true;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    /** From any thread: whether a statement runs now (completes on the event loop; false once closed). */
+    io.netty.util.concurrent.Future<Boolean> busy() {
+        return client.eventLoop().submit(() -> phase == Phase.COMMAND && !commands.idle());
+    }
+
+    /** A command arrived while the server drains: error 7060, then the connection closes. */
+    void refuseWhileDraining(ByteBuf frame) {
+        frame.release();
+        metrics.connectionRefused(ProxyMetrics.Refusal.DRAINING);
+        phase = Phase.CLOSED;
+        client.writeAndFlush(Packets.err(client.alloc(), 1, ProxyError.SHUTTING_DOWN.code(),
+                ProxyError.SHUTTING_DOWN.sqlState(), "ragproxy is shutting down and takes no new statements on this"
+                        + " connection; reconnect (through your load balancer, to another proxy) and run it again"))
+                .addListener(ChannelFutureListener.CLOSE);
+        if (backend != null) {
+            backend.close();
+        }
+        log.info("closing conn={} user={} client={}: a command arrived while the proxy drains", connectionId(),
+                user(), address(client.remoteAddress()));
     }
 
     /**
