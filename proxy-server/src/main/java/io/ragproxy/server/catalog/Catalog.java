@@ -28,6 +28,8 @@ public final class Catalog {
     /** Whether a check was ever started: the first is due at once, whatever the clock says. */
     private volatile boolean started;
     private volatile CatalogSnapshot snapshot = CatalogSnapshot.EMPTY;
+    /** Whether the catalog's version was ever read. */
+    private volatile boolean known;
 
     /**
      * @param connection the catalog's own connection (the {@code [catalog]} account)
@@ -50,6 +52,16 @@ public final class Catalog {
     /** The current view. */
     public CatalogSnapshot snapshot() {
         return snapshot;
+    }
+
+    /** Whether the catalog's version was read at least once (through the catalog's own account). */
+    public boolean read() {
+        return known;
+    }
+
+    /** The storage, for the DDL statements. */
+    CatalogStore store() {
+        return store;
     }
 
     /**
@@ -79,6 +91,7 @@ public final class Catalog {
             if (v == null) {
                 return CompletableFuture.completedFuture(snapshot);
             }
+            known = true;
             CatalogSnapshot current = snapshot;
             if (current.isState(v.counter(), v.epoch())) {
                 return CompletableFuture.completedFuture(current);

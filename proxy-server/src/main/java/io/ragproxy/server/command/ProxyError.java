@@ -70,6 +70,8 @@ public enum ProxyError {
     BULK_NOT_SUPPORTED(7050, "0A000"),
     /** COM_STMT_FETCH on an AI prepared statement: its execute returned every row, no cursor is open. */
     NO_OPEN_CURSOR(7051, "HY000"),
+    /** The proxy is draining for shutdown: the connection takes no new command and closes. */
+    SHUTTING_DOWN(7060, "08S01"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

@@ -86,4 +86,15 @@ public interface StatementSession {
      * Each statement gets a fresh future; it never fails.
      */
     CompletableFuture<Void> cancellation();
+
+    /**
+     * Reports how far the statement being run has come, for metrics, {@code SHOW RAG PROCESSLIST} and MariaDB
+     * progress reports: a backfill calls it once with {@code rowsDone} 0 and the rows it expects, then after every
+     * page it commits.
+     *
+     * @param rowsDone rows done (written and, outside a transaction, committed) so far
+     * @param rowsExpected rows the statement expects to do in all; -1 keeps the last value given
+     */
+    default void progress(long rowsDone, long rowsExpected) {
+    }
 }

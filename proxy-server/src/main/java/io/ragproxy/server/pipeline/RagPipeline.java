@@ -1,5 +1,6 @@
 package io.ragproxy.server.pipeline;
 
+import io.ragproxy.catalog.invoke.InvocationListener;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.local.LocalModels;
 import io.ragproxy.catalog.registry.ModelRegistry;
@@ -104,9 +105,14 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      * catalog through the {@code [catalog]} account.
      */
     public static RagPipeline create(ProxyConfig config) {
+        return create(config, InvocationListener.NONE);
+    }
+
+    /** Like {@link #create(ProxyConfig)}, telling {@code listener} about every model request. */
+    public static RagPipeline create(ProxyConfig config, InvocationListener listener) {
         ModelsConfig models = ModelsConfig.fromJson(config.ai());
         ModelRegistry registry = new ModelRegistry(models, new LocalModels());
-        return new RagPipeline(ModelInvoker.create(registry), config.dialect(), config.limits(),
+        return new RagPipeline(ModelInvoker.create(registry, listener), config.dialect(), config.limits(),
                 new JdbcCatalogConnection(
                 config.backendHost(), config.backendPort(), config.catalogUser(), config.catalogPassword(),
                 config.backendTls(), config.backendTlsVerify(), (int) Math.min(Integer.MAX_VALUE,

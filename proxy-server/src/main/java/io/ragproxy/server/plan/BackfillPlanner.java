@@ -216,6 +216,8 @@ public final class BackfillPlanner {
         return session.query(countQuery(u, analysis)).thenApply(r -> {
             String v = r.first().rows().get(0).get(0);
             long count = v == null ? 0 : Long.parseLong(v);
+            String rows = r.first().rows().get(0).get(1);
+            session.progress(0, rows == null ? 0 : Long.parseLong(rows));
             if (count > settings.maxCalls()) {
                 throw new ProxyException(ProxyError.TOO_MANY_CALLS, "the statement needs " + count
                         + " distinct model inputs, more than rag_max_calls = " + settings.maxCalls()
@@ -231,6 +233,7 @@ public final class BackfillPlanner {
         for (int i = 0; i < calls.size(); i++) {
             sql.append(i == 0 ? "" : " + ").append("COUNT(DISTINCT ").append(calls.get(i).text()).append(')');
         }
+        sql.append(", COUNT(*)"); // the rows to update, for progress reports
         sql.append(" FROM ").append(u.getTable());
         if (u.getWhere() != null) {
             sql.append(" WHERE ").append(u.getWhere());
@@ -369,7 +372,7 @@ public final class BackfillPlanner {
                                     }
                                 })
                                 .thenCompose(written -> {
-                                    count(progress, written);
+                                    count(progress, written, rows.size(), session);
                                     // A page whose calls already failed stops the run: read no further page.
                                     boolean failed = following.values().stream()
                                             .anyMatch(CompletableFuture::isCompletedExceptionally);
@@ -440,16 +443,20 @@ public final class BackfillPlanner {
         return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
-    private static void count(Progress progress, QueryResult written) {
+    private static void count(Progress progress, QueryResult written, int pageRows, StatementSession session) {
         progress.changed += written.affectedRows();
         Matcher m = ROWS_MATCHED.matcher(written.info());
         progress.matched += m.find() ? Long.parseLong(m.group(1)) : written.affectedRows();
+        progress.done += pageRows;
+        session.progress(progress.done, -1);
     }
 
     /** Counters of a running backfill (touched on one thread at a time, in the future chain's order). */
     private static final class Progress {
         volatile long matched;
         volatile long changed;
+        /** Rows of the pages written so far (whether or not the UPDATE changed them). */
+        volatile long done;
         volatile boolean atomic;
         volatile boolean savepointSet;
         volatile boolean started;

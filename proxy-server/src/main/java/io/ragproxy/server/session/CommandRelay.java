@@ -9,6 +9,7 @@ import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.ProxyWarnings;
 import io.ragproxy.server.command.ResponseTracker;
 import io.ragproxy.server.command.StatementPipeline;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.protocol.Commands;
 import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.scan.ScanResult;
@@ -81,6 +82,7 @@ final class CommandRelay {
     private final LocalStatements local;
     private final ConnectionRegistry registry;
     private final PreparedCommands prepared;
+    private final ProxyMetrics metrics;
     /** Client frames that arrived while the proxy ran a statement (or one waited): replayed in order after it. */
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
     /** The largest statement with an AI call the proxy reads (proxy.max_ai_statement_bytes). */
@@ -111,8 +113,9 @@ final class CommandRelay {
     private ScanResult killWatch;
 
     CommandRelay(ProxyConnection connection, Channel client, StatementPipeline pipeline, LocalStatements local,
-            ConnectionRegistry registry, long maxAiStatementBytes) {
+            ConnectionRegistry registry, long maxAiStatementBytes, ProxyMetrics metrics) {
         this.maxAiStatementBytes = maxAiStatementBytes;
+        this.metrics = metrics;
         this.connection = connection;
         this.client = client;
         this.pipeline = pipeline;
@@ -212,6 +215,10 @@ final class CommandRelay {
             return;
         }
         int command = Packets.firstByte(frame);
+        if (connection.draining() && command != Commands.COM_QUIT) {
+            connection.refuseWhileDraining(frame);
+            return;
+        }
         // One case per command the proxy intercepts; the rest are relayed as they are.
         switch (command) {
             case Commands.COM_QUERY -> query(frame, direct);
@@ -372,6 +379,9 @@ final class CommandRelay {
 
     /** Any command the proxy does not intercept: to the backend as it is, its response expected. */
     void relay(ByteBuf frame, int command) {
+        if (command == Commands.COM_STMT_EXECUTE) {
+            metrics.statementRelayed();
+        }
         local.commandRelayed(command);
         tracker.onCommand(command);
         tracker.onClientFrame(frame);
@@ -412,6 +422,7 @@ final class CommandRelay {
                 if (kill && tracker.isIdle()) {
                     killWatch = scan; // relayed as is; the next response to complete is its own
                 }
+                metrics.statementRelayed();
                 tracker.onCommand(Commands.COM_QUERY);
                 Channel backend = connection.backend();
                 for (ByteBuf f : frames) {

@@ -12,6 +12,7 @@ import io.ragproxy.server.command.ProxyWarnings;
 import io.ragproxy.server.command.ReplyStream;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.wire.BinaryRows;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.wire.Packets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -37,6 +38,11 @@ final class LocalStatements {
     private final ProxyConnection connection;
     private final Channel client;
     private final StatementPipeline pipeline;
+    private final ProxyMetrics metrics;
+    /** When the running pipeline statement started ({@link System#nanoTime()}); 0 for none or a warnings read. */
+    private long startedNanos;
+    /** Rows the running statement reported done (a backfill's), so metrics count each row once. */
+    private volatile long rowsDone;
 
     /** A pipeline statement (or the session's start, or a plan's clean-up) owns the backend and holds the client. */
     private boolean localRunning;
@@ -55,7 +61,8 @@ final class LocalStatements {
     /** The running statement answers a prepared statement's execute: its rows go out as binary rows. */
     private boolean binaryRows;
 
-    LocalStatements(ProxyConnection connection, Channel client, StatementPipeline pipeline) {
+    LocalStatements(ProxyConnection connection, Channel client, StatementPipeline pipeline, ProxyMetrics metrics) {
+        this.metrics = metrics;
         this.connection = connection;
         this.client = client;
         this.pipeline = pipeline;
@@ -121,6 +128,8 @@ final class LocalStatements {
                 statementWarnings = new ProxyWarnings();
                 // The session's character sets and sql_mode first: the statement's text is read with them.
                 SessionTextTracker tracker = connection.textTracker();
+                startedNanos = System.nanoTime();
+                rowsDone = 0;
                 result = tracker.refresh(connection::query).thenCompose(text -> {
                     String sql = text.client().decodeStatement(statement.sql());
                     text.results(); // refused before any work when the results cannot be written
@@ -145,6 +154,10 @@ final class LocalStatements {
 
     private void finish(PipelineResult result, Throwable error) {
         localRunning = false;
+        if (startedNanos != 0) {
+            metrics.statementRewritten(System.nanoTime() - startedNanos);
+            startedNanos = 0;
+        }
         CompletableFuture<Void> cancellation = running;
         running = null;
         int sequence = replySequence;
@@ -205,6 +218,15 @@ final class LocalStatements {
         }
         endStatement();
         connection.commands().drainHeld();
+    }
+
+    /** The running statement's progress ({@link io.ragproxy.server.command.StatementSession#progress}). */
+    void progress(long done, long expected) {
+        long delta = done - rowsDone;
+        if (delta > 0) {
+            rowsDone = done;
+            metrics.backfillRows(delta);
+        }
     }
 
     /**

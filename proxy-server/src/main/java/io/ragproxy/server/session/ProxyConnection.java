@@ -22,6 +22,7 @@ import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.config.SessionLimits;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.protocol.Capabilities;
 import io.ragproxy.server.wire.FrameDecoder;
 import io.ragproxy.server.wire.Packets;
@@ -71,6 +72,7 @@ final class ProxyConnection implements StatementSession {
     private final ConnectionLimiter limiter;
     private final ConnectionRegistry registry;
     private final BackendConnector connector;
+    private final ProxyMetrics metrics;
     private final long openedNanos = System.nanoTime();
     private final HandshakeRelay handshake;
     private final LocalStatements local;
@@ -93,21 +95,31 @@ final class ProxyConnection implements StatementSession {
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry) {
         this(client, config, clientTls, backendTls, pipeline, limiter, registry, tcpConnector(config));
     }
+    /** The server is draining: the next command gets error 7060 and the connection closes. */
+    private volatile boolean draining;
 
     /** With {@code connector} opening the backend channel (tests pass an {@code EmbeddedChannel}'s). */
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry,
             BackendConnector connector) {
+        this(client, config, clientTls, backendTls, pipeline, limiter, registry, connector, new ProxyMetrics());
+    }
+
+    /** With {@code connector} opening the backend channel, counting itself in {@code metrics}. */
+    ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
+            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry,
+            BackendConnector connector, ProxyMetrics metrics) {
         this.connector = connector;
+        this.metrics = metrics;
         this.client = client;
         this.config = config;
         this.pipeline = pipeline;
         this.limiter = limiter;
         this.registry = registry;
         this.handshake = new HandshakeRelay(this, client, config, clientTls, backendTls);
-        this.local = new LocalStatements(this, client, pipeline);
+        this.local = new LocalStatements(this, client, pipeline, metrics);
         this.commands = new CommandRelay(this, client, pipeline, local, registry,
-                config.limits().maxAiStatementBytes());
+                config.limits().maxAiStatementBytes(), metrics);
         this.queries = new BackendQueries(this, client);
     }
 
@@ -116,6 +128,7 @@ final class ProxyConnection implements StatementSession {
     void clientActive() {
         client.config().setAutoRead(false);
         if (!limiter.tryAcquire()) {
+            metrics.connectionRefused(ProxyMetrics.Refusal.TOO_MANY_CONNECTIONS);
             failClient(0, new ProxyException(ProxyError.TOO_MANY_CONNECTIONS, "Too many connections: ragproxy accepts "
                     + limiter.max() + " at once (raise proxy.max_connections in ragproxy.toml)"));
             return;
@@ -123,6 +136,7 @@ final class ProxyConnection implements StatementSession {
         slotTaken = true;
         long loginSeconds = config.limits().loginTimeout().toSeconds();
         loginTimer = client.eventLoop().schedule(this::loginTimedOut, loginSeconds, TimeUnit.SECONDS);
+        metrics.connectionOpened();
         var connect = connector.connect(client.eventLoop(), new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -133,6 +147,7 @@ final class ProxyConnection implements StatementSession {
         backend = connect.channel();
         connect.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess() && phase != Phase.CLOSED) {
+                metrics.connectionRefused(ProxyMetrics.Refusal.BACKEND_UNREACHABLE);
                 failClient(0, new ProxyException(ProxyError.BACKEND_UNREACHABLE, "ragproxy cannot reach the backend at "
                         + config.backendAddress() + " (" + describe(f.cause()) + "); start it with"
                         + " 'bin/local-backend start' or point --backend at a running TiDB or MariaDB"));
@@ -141,7 +156,7 @@ final class ProxyConnection implements StatementSession {
     }
 
     /** A TCP connection to the configured backend. */
-    private static BackendConnector tcpConnector(ProxyConfig config) {
+    static BackendConnector tcpConnector(ProxyConfig config) {
         return (loop, handler) -> new Bootstrap()
                 .group(loop)
                 .channel(NioSocketChannel.class)
@@ -380,6 +395,7 @@ final class ProxyConnection implements StatementSession {
         commands.releaseHeld();
         if (slotTaken) {
             limiter.release();
+            metrics.connectionClosed();
         }
         long millis = (System.nanoTime() - openedNanos) / 1_000_000;
         if (loggedOpen) {
@@ -389,6 +405,36 @@ final class ProxyConnection implements StatementSession {
             log.info("close user={} client={} duration={}ms (not authenticated)", user(),
                     address(client.remoteAddress()), millis);
         }
+    }
+
+    /** From any thread: the server drains; what runs now runs on, the next command is refused. */
+    void drain() {
+        draining = true;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    /** From any thread: whether a statement runs now (completes on the event loop; false once closed). */
+    io.netty.util.concurrent.Future<Boolean> busy() {
+        return client.eventLoop().submit(() -> phase == Phase.COMMAND && !commands.idle());
+    }
+
+    /** A command arrived while the server drains: error 7060, then the connection closes. */
+    void refuseWhileDraining(ByteBuf frame) {
+        frame.release();
+        metrics.connectionRefused(ProxyMetrics.Refusal.DRAINING);
+        phase = Phase.CLOSED;
+        client.writeAndFlush(Packets.err(client.alloc(), 1, ProxyError.SHUTTING_DOWN.code(),
+                ProxyError.SHUTTING_DOWN.sqlState(), "ragproxy is shutting down and takes no new statements on this"
+                        + " connection; reconnect (through your load balancer, to another proxy) and run it again"))
+                .addListener(ChannelFutureListener.CLOSE);
+        if (backend != null) {
+            backend.close();
+        }
+        log.info("closing conn={} user={} client={}: a command arrived while the proxy drains", connectionId(),
+                user(), address(client.remoteAddress()));
     }
 
     /**
@@ -515,5 +561,10 @@ final class ProxyConnection implements StatementSession {
     @Override
     public CompletableFuture<Void> cancellation() {
         return local.cancellation();
+    }
+
+    @Override
+    public void progress(long rowsDone, long rowsExpected) {
+        local.progress(rowsDone, rowsExpected);
     }
 }
