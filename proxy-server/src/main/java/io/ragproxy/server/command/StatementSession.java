@@ -80,4 +80,13 @@ public interface StatementSession {
      * Each statement gets a fresh future; it never fails.
      */
     CompletableFuture<Void> cancellation();
+
+    /**
+     * Whether the backend connection ended under the running statement without a KILL sent through the proxy (a
+     * backend restart or crash, a KILL sent to the backend directly): plans then report a lost connection (2013),
+     * not an interruption.
+     */
+    default boolean backendLost() {
+        return false;
+    }
 }

@@ -452,4 +452,9 @@ final class ProxyConnection implements StatementSession {
     public CompletableFuture<Void> cancellation() {
         return local.cancellation();
     }
+
+    @Override
+    public boolean backendLost() {
+        return backendGone && !local.killedThroughProxy();
+    }
 }
