@@ -15,6 +15,7 @@ import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.AiFunction;
+import io.ragproxy.server.plan.AnswerPlanner;
 import io.ragproxy.server.plan.BackfillPlanner;
 import io.ragproxy.server.plan.MaterializedPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
@@ -42,6 +43,7 @@ public final class AdminStatements {
     private final BackfillPlanner backfill;
     private final StreamedPlanner streamed;
     private final MaterializedPlanner materialized;
+    private final AnswerPlanner answers;
     private final RagSettings defaults;
     private final CatalogStatements catalog;
     private final CatalogRewriter rewriter;
@@ -56,6 +58,7 @@ public final class AdminStatements {
             StreamedPlanner streamed, MaterializedPlanner materialized, RagSettings defaults,
             CatalogStatements catalog, CatalogRewriter rewriter) {
         this.materialized = materialized;
+        this.answers = new AnswerPlanner(planner);
         this.invoker = invoker;
         this.planner = planner;
         this.backfill = backfill;
@@ -229,6 +232,10 @@ public final class AdminStatements {
 
     private CompletableFuture<PipelineResult> explain(StatementSession session, StatementAnalysis analysis,
             Dialect dialect) {
+        if (AnswerPlanner.applies(analysis)) {
+            return answers.explain(session, analysis, dialect, session.settings())
+                    .thenApply(row -> explained(session, row));
+        }
         if (BackfillPlanner.applies(analysis)) {
             return backfill.explain(session, analysis, session.settings())
                     .thenApply(row -> explained(session, row));

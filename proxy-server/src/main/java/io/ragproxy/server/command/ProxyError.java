@@ -13,6 +13,11 @@ public enum ProxyError {
     INTERNAL(7000, "HY000"),
     /** The backend cannot be reached. */
     BACKEND_UNREACHABLE(2003, "08S01"),
+    /**
+     * The backend connection ended under a statement the proxy was running (a backend restart, a KILL sent to the
+     * backend directly); MySQL's CR_SERVER_LOST. The message says what was committed.
+     */
+    BACKEND_LOST(2013, "08S01"),
     /** The proxy's connection limit is reached. */
     TOO_MANY_CONNECTIONS(1040, "08004"),
     /** The connection is in a state in which the proxy cannot run its own statements. */

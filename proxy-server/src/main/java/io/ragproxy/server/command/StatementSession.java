@@ -97,4 +97,13 @@ public interface StatementSession {
      */
     default void progress(long rowsDone, long rowsExpected) {
     }
+
+    /**
+     * Whether the backend connection ended under the running statement without a KILL sent through the proxy (a
+     * backend restart or crash, a KILL sent to the backend directly): plans then report a lost connection (2013),
+     * not an interruption.
+     */
+    default boolean backendLost() {
+        return false;
+    }
 }

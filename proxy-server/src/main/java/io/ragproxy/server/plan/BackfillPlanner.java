@@ -167,9 +167,22 @@ public final class BackfillPlanner {
             boolean cancelled) {
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
-        ProxyException pe = cancelled ? new ProxyException(ProxyError.QUERY_INTERRUPTED, "Query execution was interrupted")
+        boolean lost = session.backendLost();
+        ProxyException pe = lost ? new ProxyException(ProxyError.BACKEND_LOST, "Lost connection to the backend during"
+                        + " the backfill")
+                : cancelled ? new ProxyException(ProxyError.QUERY_INTERRUPTED, "Query execution was interrupted")
                 : cause instanceof ProxyException p ? p
                 : new ProxyException(ProxyError.INTERNAL, "the backfill failed: " + cause.getMessage(), cause);
+        if (lost && (!progress.started || (progress.changed == 0 && progress.writing == 0))) {
+            return CompletableFuture.failedFuture(new ProxyException(ProxyError.BACKEND_LOST, "Lost connection to the"
+                    + " backend during the backfill, before it wrote anything; reconnect and run the statement again"));
+        }
+        if (lost && progress.atomic) {
+            // The backend rolls back the transaction of a connection that ends: no savepoint to return to.
+            return CompletableFuture.failedFuture(new ProxyException(ProxyError.BACKEND_LOST, "Lost connection to the"
+                    + " backend during the backfill; it ran inside a transaction, which the backend rolled back with"
+                    + " the connection (its " + progress.changed + " changed rows included); reconnect and run it again"));
+        }
         if (!progress.started) {
             // failed before writing anything
             return CompletableFuture.failedFuture(cancelled ? new ProxyException(ProxyError.QUERY_INTERRUPTED,
@@ -179,7 +192,7 @@ public final class BackfillPlanner {
                 ? " The UPDATE ran inside a transaction: its " + progress.changed + " changed rows were rolled back."
                 : " " + progress.changed + " rows were already written and committed" + (progress.writing == 0 ? ""
                         : " (and perhaps the " + progress.writing + " rows of the page being written when the connection"
-                        + " ended)") + "; run the statement again to continue (its WHERE should select only unfinished"
+                        + " ended)") + "; " + (lost ? "reconnect and " : "") + "run the statement again to continue (its WHERE should select only unfinished"
                         + " rows, e.g. WHERE v IS NULL).";
         ProxyException reported = new ProxyException(pe.code(), pe.sqlState(), pe.getMessage() + ";" + what, pe);
         if (!progress.atomic || !progress.savepointSet) {

@@ -216,7 +216,8 @@ final class BackendQueries {
             collector = null;
             collected = null;
             c.discard();
-            f.completeExceptionally(new ProxyException(ProxyError.INTERNAL, "the connection closed"));
+            f.completeExceptionally(new ProxyException(ProxyError.BACKEND_LOST, "Lost connection to the backend"
+                    + " during a query of ragproxy's own"));
         }
     }
 

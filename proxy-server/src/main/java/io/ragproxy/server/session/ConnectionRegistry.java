@@ -34,6 +34,11 @@ public final class ConnectionRegistry {
      */
     void killed(long target, boolean connection, long issuer) {
         ProxyConnection c = live.get(target);
+        if (c == null && target > 0xFFFFFFFFL) {
+            // TiDB with 64-bit connection ids (enable-32bits-connection-id = false) puts only the id's low 32 bits in
+            // the handshake, while CONNECTION_ID() and KILL use the whole id (read in TiDB's source, not run here).
+            c = live.get(target & 0xFFFFFFFFL);
+        }
         if (c != null) {
             c.interruptRunning((connection ? "KILL CONNECTION" : "KILL QUERY") + " from connection " + issuer);
         }

@@ -48,6 +48,8 @@ final class LocalStatements {
     private boolean localRunning;
     /** The running pipeline statement's cancellation (null between statements); read by KILLs on other loops. */
     private volatile CompletableFuture<Void> running;
+    /** Whether a KILL accepted through a proxy stopped the running statement (set from other connections' loops). */
+    private volatile boolean killedThroughProxy;
     /** Warnings the proxy raises while it runs a statement itself; added to from model-call threads. */
     private volatile ProxyWarnings statementWarnings;
     /** The last statement's proxy warnings, for SHOW WARNINGS; null when there are none, so plain SQL pays nothing. */
@@ -110,6 +112,7 @@ final class LocalStatements {
     /** Runs a flagged statement (or a SHOW WARNINGS reading the last one's proxy warnings); the backend is idle. */
     void run(CommandRelay.PendingStatement statement) {
         localRunning = true;
+        killedThroughProxy = false;
         running = new CompletableFuture<>();
         binaryRows = statement.binaryRows();
         CompletableFuture<PipelineResult> result;
@@ -180,7 +183,7 @@ final class LocalStatements {
         }
         if (cancellation != null && cancellation.isDone() && !(result instanceof PipelineResult.Reply)) {
             // Killed: a statement not sent yet is not sent; a plan that stopped midway reports what it wrote.
-            error = interrupted(error);
+            error = connection.backendLost() ? lost(error) : interrupted(error);
             result = null;
         }
         if (result instanceof PipelineResult.Reply reply && binary != null && error == null) {
@@ -397,6 +400,11 @@ final class LocalStatements {
         }
     }
 
+    /** Whether the running (or last) statement was stopped by a KILL accepted through a proxy. */
+    boolean killedThroughProxy() {
+        return killedThroughProxy;
+    }
+
     CompletableFuture<Void> cancellation() {
         CompletableFuture<Void> statement = running;
         return statement != null ? statement : new CompletableFuture<>();
@@ -409,6 +417,7 @@ final class LocalStatements {
     void interruptRunning(String by) {
         CompletableFuture<Void> statement = running;
         if (statement != null) {
+            killedThroughProxy = true;
             client.eventLoop().execute(() -> interrupt(statement, by));
         }
     }
@@ -425,6 +434,20 @@ final class LocalStatements {
                     connection.user(), by);
             statement.complete(null);
         }
+    }
+
+    /**
+     * The error of a statement whose backend connection was lost: the plan's own 2013 (a backfill names the rows it
+     * committed), else a 2013 saying the statement itself never reached the backend.
+     */
+    private static Throwable lost(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof ProxyException pe && pe.code() == ProxyError.BACKEND_LOST.code()) {
+            return pe;
+        }
+        return new ProxyException(ProxyError.BACKEND_LOST, "Lost connection to the backend while ragproxy prepared the"
+                + " statement (its model calls or lookups); the statement itself was not sent, so nothing of it was"
+                + " written. Reconnect and run it again");
     }
 
     /**

@@ -567,4 +567,9 @@ final class ProxyConnection implements StatementSession {
     public void progress(long rowsDone, long rowsExpected) {
         local.progress(rowsDone, rowsExpected);
     }
+
+    @Override
+    public boolean backendLost() {
+        return backendGone && !local.killedThroughProxy();
+    }
 }
