@@ -95,7 +95,8 @@ public final class Packets {
 
     /**
      * An OK packet frame; with CLIENT_SESSION_TRACK negotiated the info text is length-encoded, as the client then
-     * expects (and no session-state changes follow).
+     * expects (and no session-state changes follow, so SERVER_SESSION_STATE_CHANGED, which the backend's last packet
+     * may have carried, is cleared).
      */
     public static ByteBuf ok(ByteBufAllocator alloc, int sequenceId, long affectedRows, long lastInsertId,
             int statusFlags, int warnings, String info, boolean sessionTrack) {
@@ -103,7 +104,8 @@ public final class Packets {
         payload.writeByte(0x00);
         writeLengthEncodedInt(payload, affectedRows);
         writeLengthEncodedInt(payload, lastInsertId);
-        payload.writeShortLE(statusFlags).writeShortLE(warnings);
+        payload.writeShortLE(statusFlags & ~io.ragproxy.server.protocol.ServerStatus.SESSION_STATE_CHANGED)
+                .writeShortLE(warnings);
         byte[] text = info == null ? new byte[0] : info.getBytes(StandardCharsets.UTF_8);
         if (sessionTrack) {
             writeLengthEncodedString(payload, text);
