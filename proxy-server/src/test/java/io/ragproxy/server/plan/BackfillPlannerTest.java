@@ -318,7 +318,8 @@ class BackfillPlannerTest {
                 return resultOf(List.of(List.of("id")));
             }
             if (sql.startsWith("SELECT COUNT(DISTINCT content)")) {
-                return resultOf(List.of(List.of(Integer.toString(rows))));
+                // distinct texts, and rows to update (for progress)
+                return resultOf(List.of(List.of(Integer.toString(rows), Integer.toString(rows))));
             }
             if (sql.startsWith("SELECT `id`, content FROM docs")) {
                 Matcher m = AFTER.matcher(sql);
