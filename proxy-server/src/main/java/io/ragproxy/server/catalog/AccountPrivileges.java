@@ -130,7 +130,7 @@ public final class AccountPrivileges {
     /** Whether the account has any privilege beyond USAGE on database {@code db} or on something in it. */
     public boolean seesDatabase(String db) {
         for (Grant g : grants) {
-            boolean real = !(g.privileges().size() == 1 && g.privileges().contains("USAGE"));
+            boolean real = !g.routine() && !(g.privileges().size() == 1 && g.privileges().contains("USAGE"));
             if (real && (g.db() == null || dbMatches(g.db(), db) || g.table() != null && g.db().equals(db))) {
                 return true;
             }
