@@ -26,6 +26,7 @@ import java.util.stream.Stream;
  */
 public final class ProxyProcess implements AutoCloseable {
     private static final Pattern READY = Pattern.compile("ragproxy is ready\\. Connect with:\\s+mysql -h(\\S+) -P(\\d+)");
+    private static final Pattern ADMIN = Pattern.compile("ragproxy admin endpoint: http://(\\S+):(\\d+)/");
     private static final int KEPT_LINES = 400;
 
     private final Process process;
@@ -34,6 +35,7 @@ public final class ProxyProcess implements AutoCloseable {
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile String host;
     private volatile int port;
+    private volatile int adminPort;
     private volatile boolean sawOutOfMemory;
 
     private ProxyProcess(Process process, Path home) {
@@ -66,7 +68,8 @@ public final class ProxyProcess implements AutoCloseable {
         command.add(java);
         command.addAll(jvmFlags);
         command.addAll(List.of("-cp", classPath, "io.ragproxy.server.RagProxyMain",
-                "--config", home.resolve("ragproxy.toml").toString(), "--listen", "127.0.0.1:0"));
+                "--config", home.resolve("ragproxy.toml").toString(), "--listen", "127.0.0.1:0",
+                "--admin-listen", "127.0.0.1:0"));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).directory(home.toFile());
         pb.environment().put("RAGPROXY_HOME", home.toString());
         pb.environment().putAll(env);
@@ -103,6 +106,10 @@ public final class ProxyProcess implements AutoCloseable {
                         lines.removeFirst();
                     }
                 }
+                Matcher admin = ADMIN.matcher(line);
+                if (admin.find()) {
+                    adminPort = Integer.parseInt(admin.group(2));
+                }
                 Matcher m = READY.matcher(line);
                 if (m.find()) {
                     host = m.group(1);
@@ -121,6 +128,21 @@ public final class ProxyProcess implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The port of its admin HTTP endpoint (on 127.0.0.1, a free port picked at start). */
+    public int adminPort() {
+        return adminPort;
+    }
+
+    /** The child's process id (to send it signals). */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Waits up to {@code timeout} for the child to exit; its exit code, or null when it still runs. */
+    public Integer awaitExit(java.time.Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
     }
 
     /** Whether the child JVM still runs. */

@@ -2,9 +2,13 @@ package io.ragproxy.server;
 
 import io.ragproxy.server.config.ConfigLoader;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.ops.AdminEndpoint;
+import io.ragproxy.server.ops.BackendProbe;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.pipeline.RagPipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -30,6 +34,16 @@ public final class RagProxyMain implements Callable<Integer> {
             description = "the TiDB or MariaDB backend (default 127.0.0.1:3307, the local backend)")
     private String backend;
 
+    @Option(names = "--admin-listen", paramLabel = "HOST:PORT",
+            description = "address of the admin HTTP endpoint (/metrics, /health, /ready; default 127.0.0.1:4380),"
+                    + " or 'off'")
+    private String adminListen;
+
+    /** Time between two backend health checks. */
+    private static final Duration PROBE_INTERVAL = Duration.ofSeconds(3);
+    /** Connect and read timeout of one health check. */
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+
     @Override
     public Integer call() throws Exception {
         Path file = config;
@@ -38,30 +52,49 @@ public final class RagProxyMain implements Callable<Integer> {
         }
         ProxyConfig resolved;
         try {
-            resolved = new ConfigLoader(System.getenv()).load(file, listen, backend);
+            resolved = new ConfigLoader(System.getenv()).load(file, listen, backend, adminListen);
         } catch (IllegalArgumentException e) {
             System.err.println("ragproxy: " + e.getMessage());
             return 2;
         }
+        ProxyMetrics metrics = new ProxyMetrics();
         RagPipeline pipeline;
         try {
-            pipeline = RagPipeline.create(resolved);
+            pipeline = RagPipeline.create(resolved, metrics);
         } catch (IllegalArgumentException e) {
             System.err.println("ragproxy: " + e.getMessage());
             return 2;
         }
-        RagProxyServer server = new RagProxyServer(resolved, pipeline);
+        metrics.watch(pipeline.invoker());
+        BackendProbe probe = new BackendProbe(resolved.backendHost(), resolved.backendPort(), PROBE_INTERVAL,
+                PROBE_TIMEOUT);
+        metrics.watchBackend(probe.address(), probe::up);
+        RagProxyServer server = new RagProxyServer(resolved, pipeline, metrics);
+        AdminEndpoint admin = null;
         try {
             server.start();
+            if (resolved.adminEnabled()) {
+                admin = new AdminEndpoint(resolved.adminHost(), resolved.adminPort(), metrics,
+                        () -> AdminEndpoint.Readiness.of(probe, pipeline.catalog()::read));
+                System.out.println("ragproxy admin endpoint: http://" + resolved.adminHost() + ":" + admin.port()
+                        + "/ (/metrics, /health, /ready)");
+            }
         } catch (IllegalStateException e) {
             System.err.println("ragproxy: " + e.getMessage());
+            server.close();
+            probe.close();
             pipeline.close();
             return 1;
         }
+        AdminEndpoint adminEndpoint = admin;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutting down");
+            if (adminEndpoint != null) {
+                adminEndpoint.close();
+            }
             server.close();
+            probe.close();
             pipeline.close();
             stopped.countDown();
         }, "ragproxy-shutdown"));

@@ -15,6 +15,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.pipeline.UnavailablePipeline;
 import io.ragproxy.server.session.ConnectionLimiter;
 import io.ragproxy.server.session.ConnectionRegistry;
@@ -27,16 +28,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The proxy as an object: binds the listen address, accepts MySQL clients and gives each one its own backend
- * connection. {@link #start()} binds; {@link #close()} stops accepting, waits up to the configured grace period
- * for open connections to finish, then closes them.
+ * connection. {@link #start()} binds; {@link #close()} drains: it stops accepting, lets running statements finish
+ * for up to {@code proxy.drain_timeout_s} while new commands are refused with error 7060, stops what still runs (a
+ * backfill then reports its committed rows, as for KILL QUERY), then closes every connection.
  *
  * <p>Used by {@code RagProxyMain} and, in-JVM, by the integration tests and benchmarks.
  */
 public final class RagProxyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RagProxyServer.class);
 
+    /** How long stopped statements get to report (a backfill's committed rows) before their connections close. */
+    private static final long INTERRUPT_GRACE_NANOS = 5_000_000_000L;
+
     private final ProxyConfig config;
     private final StatementPipeline pipeline;
+    private final ProxyMetrics metrics;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     /** Authenticated connections by the id their clients see, so a KILL on one reaches another's AI statement. */
     private final ConnectionRegistry connections = new ConnectionRegistry();
@@ -49,8 +55,18 @@ public final class RagProxyServer implements AutoCloseable {
      * @param pipeline what handles statements the scan flags (AI functions, proxy statements)
      */
     public RagProxyServer(ProxyConfig config, StatementPipeline pipeline) {
+        this(config, pipeline, new ProxyMetrics());
+    }
+
+    /**
+     * @param config the resolved configuration
+     * @param pipeline what handles statements the scan flags (AI functions, proxy statements)
+     * @param metrics where the connections count themselves and their statements
+     */
+    public RagProxyServer(ProxyConfig config, StatementPipeline pipeline, ProxyMetrics metrics) {
         this.config = config;
         this.pipeline = pipeline;
+        this.metrics = metrics;
     }
 
     /** A server whose pipeline answers every flagged statement with "not available" (the proxy core alone). */
@@ -70,7 +86,7 @@ public final class RagProxyServer implements AutoCloseable {
         ioGroup = new NioEventLoopGroup(threads);
         ConnectionLimiter limiter = new ConnectionLimiter(config.maxConnections());
         FrontendInitializer initializer = new FrontendInitializer(config, clientTls, backendTls, pipeline, limiter,
-                connections);
+                connections, metrics);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, ioGroup)
                 .channel(NioServerSocketChannel.class)
@@ -105,6 +121,11 @@ public final class RagProxyServer implements AutoCloseable {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
+    /** The metrics its connections count themselves in. */
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
     /** The configuration this server runs with. */
     public ProxyConfig config() {
         return config;
@@ -121,8 +142,30 @@ public final class RagProxyServer implements AutoCloseable {
             return;
         }
         serverChannel.close().awaitUninterruptibly();
-        long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
-        while (!clients.isEmpty() && System.nanoTime() < deadline) {
+        // The drain: nothing new is accepted; running statements get the drain timeout to finish while a new
+        // command on any connection is refused with 7060; then what still runs is stopped as KILL QUERY would.
+        connections.drainAll();
+        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+        int busy = awaitIdle(deadline);
+        if (busy > 0) {
+            log.info("stopping {} statement(s) still running after the drain timeout of {} s (proxy.drain_timeout_s)",
+                    busy, config.drainTimeout().toSeconds());
+            connections.interruptAll("the proxy is shutting down and proxy.drain_timeout_s ran out");
+            awaitIdle(System.nanoTime() + INTERRUPT_GRACE_NANOS);
+        }
+        if (!clients.isEmpty()) {
+            log.info("closing {} connection(s)", clients.size());
+        }
+        clients.close().awaitUninterruptibly();
+        shutdownGroups();
+        serverChannel = null;
+        log.info("ragproxy stopped");
+    }
+
+    /** Waits until no connection runs a statement, or {@code deadline}; returns how many still do. */
+    private int awaitIdle(long deadline) {
+        int busy;
+        while ((busy = connections.busy()) > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
@@ -130,13 +173,7 @@ public final class RagProxyServer implements AutoCloseable {
                 break;
             }
         }
-        if (!clients.isEmpty()) {
-            log.info("closing {} open connection(s) after the shutdown grace period", clients.size());
-        }
-        clients.close().awaitUninterruptibly();
-        shutdownGroups();
-        serverChannel = null;
-        log.info("ragproxy stopped");
+        return busy;
     }
 
     private void shutdownGroups() {

@@ -257,7 +257,9 @@ class ModelInvokerTest {
     void aFailedRequestLeavesTheSharedLimiterToTheStatement() {
         env.emulator.setLatency(Duration.ofMillis(20));
         AsyncLimiter statement = new AsyncLimiter(2);
-        env.emulator.failNext(1, EmulatedError.VALIDATION);
+        // By marker, not failNext: a request another test left in flight (answered after its latency) would take a
+        // queued failure, and this request would then succeed.
+        env.emulator.failWhenInputContains("fails a", EmulatedError.VALIDATION);
         CompletableFuture<List<float[]>> failing = inv.embedAll("titan-v2", List.of("fails a", "fails b", "fails c"), null,
                 inv.defaults().withMaxConcurrency(2), statement);
         assertThrows(CompletionException.class, failing::join);

@@ -12,6 +12,8 @@ import io.ragproxy.it.Driver;
 import io.ragproxy.it.LocalBackend;
 import io.ragproxy.server.RagProxyServer;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.ops.AdminEndpoint;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.pipeline.RagPipeline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -99,9 +101,11 @@ final class AiProxy implements AutoCloseable {
                 .shutdownGrace(Duration.ofMillis(500))
                 .ai(ai)
                 .build();
-        RagPipeline pipeline = RagPipeline.create(config);
+        ProxyMetrics metrics = new ProxyMetrics();
+        RagPipeline pipeline = RagPipeline.create(config, metrics);
+        metrics.watch(pipeline.invoker());
         try {
-            RagProxyServer server = new RagProxyServer(config, pipeline).start();
+            RagProxyServer server = new RagProxyServer(config, pipeline, metrics).start();
             return new AiProxy(server, pipeline, dir, awsCredentials);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -115,6 +119,19 @@ final class AiProxy implements AutoCloseable {
 
     RagPipeline pipeline() {
         return pipeline;
+    }
+
+    /** The proxy's metrics (model requests included). */
+    ProxyMetrics metrics() {
+        return server.metrics();
+    }
+
+    /**
+     * An admin endpoint for this proxy's metrics on a free loopback port, ready when {@code readiness} says so; the
+     * caller closes it.
+     */
+    AdminEndpoint startAdmin(java.util.function.Supplier<AdminEndpoint.Readiness> readiness) {
+        return new AdminEndpoint("127.0.0.1", 0, server.metrics(), readiness);
     }
 
     /** Client connections the proxy holds open right now. */
@@ -135,8 +152,8 @@ final class AiProxy implements AutoCloseable {
         return connect(Driver.MARIADB_CJ, db);
     }
 
-    Connection connect(Driver driver, String db) throws SQLException {
-        return driver.connect(host(), port(), db, LocalBackend.USER, LocalBackend.PASSWORD, false);
+    Connection connect(Driver driver, String db, String... options) throws SQLException {
+        return driver.connect(host(), port(), db, LocalBackend.USER, LocalBackend.PASSWORD, false, options);
     }
 
     @Override

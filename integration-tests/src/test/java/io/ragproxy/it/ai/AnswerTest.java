@@ -14,6 +14,7 @@ import io.ragproxy.emulator.RecordedRequest;
 import io.ragproxy.it.LocalBackend;
 import java.sql.Connection;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,6 +79,20 @@ class AnswerTest {
             for (JsonNode n : node.get("sources")) {
                 assertTrue(n.asInt() >= 1 && n.asInt() <= 3, json);
             }
+        }
+    }
+
+    @Test
+    void explainRagShowsTheAnswerPlanWithoutCallingAModel() throws Exception {
+        try (Connection c = local.connect(DB)) {
+            Map<String, Number> before = local.pipeline().invoker().snapshot();
+            List<List<String>> plan = rows(c, "EXPLAIN RAG " + RAG_QUERY);
+            assertEquals(1, plan.size());
+            assertEquals("answer", plan.get(0).get(0));
+            assertTrue(plan.get(0).get(1).startsWith("1 + ?"), plan.toString());
+            assertTrue(plan.get(0).get(3).contains("JSON_ARRAYAGG("), plan.toString());
+            assertEquals(before.get("Rag_ml_requests"), local.pipeline().invoker().snapshot().get("Rag_ml_requests"),
+                    "no model call");
         }
     }
 

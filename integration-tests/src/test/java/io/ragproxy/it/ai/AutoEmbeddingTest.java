@@ -275,6 +275,39 @@ class AutoEmbeddingTest {
     }
 
     @Test
+    void aTextChangedWhileTheRefreshMakesItsVectorStaysPending() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB); Connection direct = LocalBackend.get().connect(DB)) {
+            exec(c, "CREATE TABLE drafts (id INT PRIMARY KEY, body TEXT, v VECTOR(1024) GENERATED ALWAYS AS"
+                    + " (EMBED_TEXT('titan-v2', body)) STORED)");
+            update(c, "INSERT INTO drafts (id, body) VALUES (1, 'first draft'), (2, 'second draft')");
+            exec(direct, "UPDATE drafts SET body = CONCAT(body, ', revised')");
+            String refresh = pending(c, "drafts").get(5);
+            WORLD.emulator().setLatency(Duration.ofMillis(1500));
+            java.util.concurrent.CompletableFuture<Integer> refreshed = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> {
+                        try {
+                            return update(c, refresh);
+                        } catch (SQLException e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                    });
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (WORLD.emulator().inFlight() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(WORLD.emulator().inFlight() > 0, "the refresh is making its vectors");
+            // Another session edits row 1 after the refresh read it and before its vector is written.
+            exec(direct, "UPDATE drafts SET body = 'third draft' WHERE id = 1");
+            assertEquals(1, refreshed.get(30, java.util.concurrent.TimeUnit.SECONDS), "only row 2 is refreshed");
+            WORLD.emulator().setLatency(Duration.ZERO);
+            assertEquals(List.of("0", "1"), pending(c, "drafts").subList(3, 5), "row 1 is still stale");
+            update(c, refresh);
+            assertEquals(List.of("0", "0"), pending(c, "drafts").subList(3, 5));
+            assertVectorsMatchTheirText(c, "drafts", "body", "v");
+        }
+    }
+
+    @Test
     void tablesWithoutTheHashColumnCountMissingVectorsOnly() throws Exception {
         try (Connection c = WORLD.proxy().connect(DB)) {
             exec(c, "CREATE TABLE legacy (id INT PRIMARY KEY, body TEXT, v VECTOR(1024) GENERATED ALWAYS AS"

@@ -54,7 +54,7 @@ class CatalogPersistenceTest {
             // The first statement of the new proxy's first session already knows them: the session start read them.
             assertEquals(expected("after a restart"), ask(c, "kept", "after a restart"));
             List<String> names = rows(c, "SHOW RAG FUNCTIONS").stream().map(r -> r.get(0)).toList();
-            assertTrue(names.containsAll(List.of("kept", "kept_model", DB + ".kept_docs.v")), names.toString());
+            assertTrue(names.containsAll(List.of(DB + ".kept", "kept_model", DB + ".kept_docs.v")), names.toString());
             assertNotNull(scalar(c, "SELECT answer FROM kept_model WHERE question = 'still there?'"));
             update(c, "INSERT INTO kept_docs (id, content) VALUES (1, 'filled after a restart')");
             assertEquals("1", scalar(c, "SELECT COUNT(*) FROM kept_docs WHERE v IS NOT NULL"));
@@ -76,7 +76,7 @@ class CatalogPersistenceTest {
             }
             Thread.sleep(1100);
             // A statement with an AI call makes the open session look again; then the function is known there too.
-            assertTrue(rows(b, "SHOW RAG FUNCTIONS").stream().anyMatch(r -> r.get(0).equals("shared_fn")));
+            assertTrue(rows(b, "SHOW RAG FUNCTIONS").stream().anyMatch(r -> r.get(0).equals(DB + ".shared_fn")));
             assertEquals(expected("from the second proxy"), ask(b, "shared_fn", "from the second proxy"));
 
             try (Connection a = WORLD.proxy().connect(DB)) {
@@ -110,7 +110,7 @@ class CatalogPersistenceTest {
         // Same version counter (1) as the cached catalog, another epoch: the proxy reads it again.
         try (Connection c = WORLD.proxy().connect(DB)) {
             List<String> names = rows(c, "SHOW RAG FUNCTIONS").stream().map(r -> r.get(0)).toList();
-            assertTrue(names.contains("second_fn") && !names.contains("first_fn"), names.toString());
+            assertTrue(names.contains(DB + ".second_fn") && !names.contains(DB + ".first_fn"), names.toString());
             exec(c, "DROP FUNCTION second_fn");
         }
     }

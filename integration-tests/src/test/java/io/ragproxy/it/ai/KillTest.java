@@ -178,6 +178,30 @@ class KillTest {
     }
 
     @Test
+    void aBackendConnectionLostMidBackfillIsALostConnectionNamingTheCommittedRows() throws Exception {
+        WORLD.emulator().setLatency(LATENCY);
+        try (Connection a = WORLD.proxy().connect(DB); Connection direct = LocalBackend.get().connect(DB);
+                Connection b = WORLD.proxy().connect(DB)) {
+            // Sent to the backend directly, the KILL never passes a proxy: to ragproxy the backend connection is lost.
+            Killed killed = killMidBackfill(a, direct, "KILL CONNECTION");
+            SQLException e = failure(killed.run());
+            assertEquals(2013, e.getErrorCode(), e.getMessage());
+            assertEquals("08S01", e.getSQLState(), e.getMessage());
+            assertTrue(e.getMessage().contains("Lost connection to the backend during the backfill;"), e.getMessage());
+            assertFalse(e.getMessage().contains("interrupted") || e.getMessage().contains("nothing was written"),
+                    e.getMessage());
+            long committed = committed(e);
+            assertTrue(committed >= 1000, e.getMessage());
+            long stored = assertNoFurtherWrites();
+            Matcher inDoubt = Pattern.compile("and perhaps the (\\d+) rows of the page being written").matcher(e.getMessage());
+            assertTrue(stored == committed || (inDoubt.find() && stored == committed + Long.parseLong(inDoubt.group(1))),
+                    "stored " + stored + " for: " + e.getMessage());
+            WORLD.emulator().setLatency(Duration.ZERO);
+            assertSelect1(b);
+        }
+    }
+
+    @Test
     void aClientThatGoesAwayStopsItsBackfillAndNoOtherSession() throws Exception {
         WORLD.emulator().setLatency(LATENCY);
         try (Connection a = WORLD.proxy().connect(DB); Connection b = WORLD.proxy().connect(DB)) {

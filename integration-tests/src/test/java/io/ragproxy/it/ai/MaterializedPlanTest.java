@@ -271,6 +271,74 @@ class MaterializedPlanTest {
         }
     }
 
+    /** A table of 40 numbers: 40 distinct model inputs, more than the inline CASE takes. */
+    private static void createForty() throws Exception {
+        try (Connection c = WORLD.proxy().connect(WORLD.database())) {
+            exec(c, "CREATE TABLE IF NOT EXISTS forty (n INT PRIMARY KEY)");
+            exec(c, "INSERT IGNORE INTO forty SELECT seq FROM seq_1_to_40");
+        }
+    }
+
+    /**
+     * Runs {@code sql} on {@code raw} and reads its result set: rows, and the warning count of its final EOF, as the
+     * mariadb CLI prints "N rows in set, W warnings".
+     */
+    private static int[] resultOf(io.ragproxy.it.RawMysqlClient raw, String sql) throws Exception {
+        byte[] first = raw.command(io.ragproxy.it.RawMysqlClient.COM_QUERY, sql);
+        assertTrue((first[0] & 0xff) != 0xff && (first[0] & 0xff) != 0x00, io.ragproxy.it.RawMysqlClient.describe(first));
+        for (int i = 0; i < (first[0] & 0xff); i++) {
+            raw.readPacket();
+        }
+        raw.readPacket();
+        int rows = 0;
+        while (true) {
+            byte[] p = raw.readPacket();
+            if ((p[0] & 0xff) == 0xfe && p.length < 9) {
+                return new int[] {rows, (p[1] & 0xff) | (p[2] & 0xff) << 8};
+            }
+            assertTrue((p[0] & 0xff) != 0xff, io.ragproxy.it.RawMysqlClient.describe(p));
+            rows++;
+        }
+    }
+
+    @Test
+    void theWarningsAReplyCountsAreTheOnesShowWarningsListsPastTheInlineLimit() throws Exception {
+        createForty();
+        try (io.ragproxy.it.RawMysqlClient raw = io.ragproxy.it.RawMysqlClient.login(WORLD.proxy().host(),
+                WORLD.proxy().port(), io.ragproxy.it.LocalBackend.USER, io.ragproxy.it.LocalBackend.PASSWORD,
+                WORLD.database())) {
+            // Each answer ("echo: …") cast to a number is a backend warning: 40 of them, 40 distinct results.
+            int[] reply = resultOf(raw, "SELECT SUM(CAST(GENERATE(CONCAT('w=', n)) AS SIGNED)) FROM forty");
+            assertEquals(1, reply[0]);
+            assertEquals(40, reply[1], "the reply's warning count");
+            assertEquals(40, resultOf(raw, "SHOW WARNINGS")[0], "SHOW WARNINGS lists them");
+            assertEquals("40", raw.queryFirstValue("SELECT @@warning_count"));
+            assertEquals("40", raw.queryFirstValue("SHOW COUNT(*) WARNINGS"));
+            assertEquals(0, resultOf(raw, "SELECT 1")[1], "the next statement clears them");
+            assertEquals(0, resultOf(raw, "SHOW WARNINGS")[0]);
+        }
+    }
+
+    @Test
+    void aSelectOnlyAccountWithoutADefaultDatabaseGetsPastTheInlineLimit() throws Exception {
+        createForty();
+        try (Connection root = io.ragproxy.it.LocalBackend.get().connect(WORLD.database())) {
+            exec(root, "CREATE USER IF NOT EXISTS 'ragproxy_it_reader'@'%' IDENTIFIED BY 'reader-pw'");
+            exec(root, "GRANT SELECT ON `" + WORLD.database() + "`.* TO 'ragproxy_it_reader'@'%'");
+        }
+        try (Connection c = io.ragproxy.it.Driver.MARIADB_CJ.connect(WORLD.proxy().host(), WORLD.proxy().port(), "",
+                "ragproxy_it_reader", "reader-pw", false)) {
+            assertEquals("40", scalar(c, "SELECT COUNT(*) FROM `" + WORLD.database() + "`.forty"
+                    + " WHERE GENERATE(CONCAT('r=', n)) LIKE 'echo%'"));
+            exec(c, "USE `" + WORLD.database() + "`"); // a database, but no CREATE TEMPORARY TABLES on it
+            assertEquals("40", scalar(c, "SELECT COUNT(*) FROM forty WHERE GENERATE(CONCAT('s=', n)) LIKE 'echo%'"));
+        } finally {
+            try (Connection root = io.ragproxy.it.LocalBackend.get().connect(WORLD.database())) {
+                exec(root, "DROP USER IF EXISTS 'ragproxy_it_reader'@'%'");
+            }
+        }
+    }
+
     @Test
     void aFailedModelCallWritesNothingAndTheCostGuardRefusesBeforeAnyCall() throws Exception {
         try (Connection c = WORLD.proxy().connect(WORLD.database())) {

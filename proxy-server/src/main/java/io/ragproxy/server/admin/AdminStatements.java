@@ -2,7 +2,9 @@ package io.ragproxy.server.admin;
 
 import io.netty.buffer.ByteBuf;
 import io.ragproxy.catalog.invoke.ModelInvoker;
+import io.ragproxy.catalog.registry.ModelPolicy;
 import io.ragproxy.catalog.registry.ModelDescription;
+import io.ragproxy.server.catalog.AccountPrivileges;
 import io.ragproxy.server.catalog.CatalogRewriter;
 import io.ragproxy.server.catalog.CatalogSnapshot;
 import io.ragproxy.server.catalog.CatalogStatements;
@@ -13,6 +15,7 @@ import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.AiFunction;
+import io.ragproxy.server.plan.AnswerPlanner;
 import io.ragproxy.server.plan.BackfillPlanner;
 import io.ragproxy.server.plan.MaterializedPlanner;
 import io.ragproxy.server.plan.LiteralPlanner;
@@ -40,6 +43,7 @@ public final class AdminStatements {
     private final BackfillPlanner backfill;
     private final StreamedPlanner streamed;
     private final MaterializedPlanner materialized;
+    private final AnswerPlanner answers;
     private final RagSettings defaults;
     private final CatalogStatements catalog;
     private final CatalogRewriter rewriter;
@@ -54,6 +58,7 @@ public final class AdminStatements {
             StreamedPlanner streamed, MaterializedPlanner materialized, RagSettings defaults,
             CatalogStatements catalog, CatalogRewriter rewriter) {
         this.materialized = materialized;
+        this.answers = new AnswerPlanner(planner);
         this.invoker = invoker;
         this.planner = planner;
         this.backfill = backfill;
@@ -95,14 +100,22 @@ public final class AdminStatements {
             case "MODELS" -> done(table(session, List.of("Name", "Kind", "Provider", "Model_id", "Dimensions",
                     "Aliases", "Default"), models()));
             case "STATUS" -> done(table(session, List.of("Variable_name", "Value"), status()));
-            case "FUNCTIONS" -> done(table(session, List.of("Name", "Kind", "Returns", "Signature", "Definition",
-                    "Owner", "Created"), functions(snapshot)));
+            case "FUNCTIONS" -> privileges(session).thenApply(account -> table(session, List.of("Name", "Kind",
+                    "Returns", "Signature", "Definition", "Owner", "Created"), functions(snapshot, account)));
             case "SETTINGS" -> done(table(session, List.of("Variable_name", "Value"), rows(session.settings().asMap())));
             case "PENDING" -> catalog == null ? done(table(session, PENDING, List.of()))
-                    : catalog.pending(session, snapshot).thenApply(rows -> table(session, PENDING, rows));
+                    : privileges(session).thenCompose(account -> catalog.pending(session, snapshot, account))
+                            .thenApply(rows -> table(session, PENDING, rows));
             default -> throw new ProxyException(ProxyError.PARSE_ERROR, "SHOW RAG takes MODELS, STATUS, FUNCTIONS,"
                     + " SETTINGS or PENDING, not " + what.text());
         };
+    }
+
+    /** The session account's privileges; none are read without a catalog (nothing to filter). */
+    private CompletableFuture<AccountPrivileges> privileges(StatementSession session) {
+        return catalog == null || catalog.catalog().snapshot().isEmpty()
+                ? CompletableFuture.completedFuture(AccountPrivileges.parse("", List.of()))
+                : AccountPrivileges.of(session);
     }
 
     private static final List<String> PENDING = List.of("Table", "Column", "Model", "Rows_missing", "Rows_stale",
@@ -132,8 +145,8 @@ public final class AdminStatements {
         return rows;
     }
 
-    /** The built-in AI functions, then the catalog's objects with their definitions. */
-    private static List<List<String>> functions(CatalogSnapshot snapshot) {
+    /** The built-in AI functions, then the catalog's objects the account may see. */
+    private static List<List<String>> functions(CatalogSnapshot snapshot, AccountPrivileges account) {
         List<List<String>> rows = new ArrayList<>();
         for (AiFunction f : AiFunction.values()) {
             String returns = switch (f) {
@@ -144,7 +157,7 @@ public final class AdminStatements {
             rows.add(Arrays.asList(f.name(), f == AiFunction.ANSWER ? "built-in aggregate" : "built-in", returns,
                     f.signature(), "", "", ""));
         }
-        rows.addAll(CatalogStatements.functionRows(snapshot));
+        rows.addAll(CatalogStatements.functionRows(snapshot, account));
         return rows;
     }
 
@@ -189,6 +202,8 @@ public final class AdminStatements {
             }
             Tokens.Token value = t.take();
             settings = settings.with(n, value.text(), defaults);
+            ModelPolicy policy = invoker.registry().config().policy();
+            settings.requireWithin(policy.maxCallsCeiling(), policy.concurrencyCeiling());
         } while (t.accept(","));
         if (!t.atEnd()) {
             throw t.error("unexpected text");
@@ -217,6 +232,10 @@ public final class AdminStatements {
 
     private CompletableFuture<PipelineResult> explain(StatementSession session, StatementAnalysis analysis,
             Dialect dialect) {
+        if (AnswerPlanner.applies(analysis)) {
+            return answers.explain(session, analysis, dialect, session.settings())
+                    .thenApply(row -> explained(session, row));
+        }
         if (BackfillPlanner.applies(analysis)) {
             return backfill.explain(session, analysis, session.settings())
                     .thenApply(row -> explained(session, row));

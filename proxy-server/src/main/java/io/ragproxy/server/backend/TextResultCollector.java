@@ -2,6 +2,7 @@ package io.ragproxy.server.backend;
 
 import io.netty.buffer.ByteBuf;
 import io.ragproxy.server.protocol.ServerStatus;
+import io.ragproxy.server.text.ClientCharset;
 import io.ragproxy.server.wire.Packets;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -11,8 +12,8 @@ import java.util.List;
  * Decodes the backend's response to a COM_QUERY the proxy sent itself into a {@link QueryResult}, frame by frame.
  * Frames are read, never retained: the caller releases them.
  *
- * <p>Values are decoded as UTF-8: the proxy's own queries run on the client's session, whose character set is
- * utf8mb4 for every client we support.
+ * <p>Values are decoded in the character set their column definition names (the session's
+ * {@code character_set_results}, or with results NULL or binary the column's own); column names as UTF-8.
  */
 public final class TextResultCollector {
     private enum State { FIRST, COLUMNS, COLUMNS_EOF, ROWS, DONE }
@@ -23,6 +24,7 @@ public final class TextResultCollector {
     private State state = State.FIRST;
     private long columnsLeft;
     private List<String> columns;
+    private List<ClientCharset> charsets;
     private List<List<String>> rows;
     private long affectedRows;
     private long lastInsertId;
@@ -91,12 +93,14 @@ public final class TextResultCollector {
                 } else {
                     columnsLeft = Packets.getLengthEncodedInt(frame, p);
                     columns = new ArrayList<>();
+                    charsets = new ArrayList<>();
                     rows = new ArrayList<>();
                     state = State.COLUMNS;
                 }
             }
             case COLUMNS -> {
                 columns.add(columnName(frame, p));
+                charsets.add(ClientCharset.ofCollation(Packets.columnCollationId(frame, p, length)));
                 if (--columnsLeft == 0) {
                     state = deprecateEof ? State.ROWS : State.COLUMNS_EOF;
                 }
@@ -199,7 +203,9 @@ public final class TextResultCollector {
             }
             long len = Packets.getLengthEncodedInt(buf, i);
             i += Packets.lengthEncodedIntSize(buf, i);
-            values.add(buf.toString(i, (int) len, StandardCharsets.UTF_8));
+            byte[] value = new byte[(int) len];
+            buf.getBytes(i, value);
+            values.add(charsets.get(values.size()).decodeValue(value, 0, value.length));
             i += (int) len;
         }
         rows.add(values);

@@ -9,8 +9,9 @@ import java.util.Objects;
  * '…'}: {@code f(body)} sends {@code body} to the model with InvokeModel and returns the raw response body. ragproxy
  * runs a call as the built-in {@code INVOKE_MODEL('<model id>', body, '<content type>', '<accept>')}.
  *
- * @param name the function's name (lower case); calls are unqualified
- * @param schema the database it was created in (recorded for DROP FUNCTION db.f and SHOW; calls do not need it)
+ * @param name the function's name (lower case)
+ * @param schema the database it belongs to: called {@code f(…)} there and {@code schema.f(…)} anywhere (null only
+ *     for a function created by an older ragproxy without a database: it is not callable)
  * @param parameter the parameter's name
  * @param parameterType the parameter's type as written, e.g. {@code TEXT}
  * @param returns the return type as written
@@ -38,6 +39,21 @@ public record AliasFunction(String name, String schema, String parameter, String
     @Override
     public Kind kind() {
         return Kind.FUNCTION;
+    }
+
+    @Override
+    public String schemaName() {
+        return schema == null ? "" : schema;
+    }
+
+    @Override
+    public String qualifiedKey() {
+        return key(schemaName(), name);
+    }
+
+    /** The key of function {@code name} of database {@code schema} (any case). */
+    public static String key(String schema, String name) {
+        return CatalogObject.key(schema == null ? "" : schema) + "." + CatalogObject.key(name);
     }
 
     @Override

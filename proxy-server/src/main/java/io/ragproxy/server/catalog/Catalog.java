@@ -12,12 +12,12 @@ import java.util.function.LongSupplier;
 /**
  * The proxy's cached view of the catalog and when to refresh it. One instance per proxy (owned by the pipeline).
  *
- * <p>The proxy has no connection of its own, so a refresh runs on a client's session: one cheap query
- * ({@code SELECT version, epoch FROM ragproxy.catalog_version}), and only when that changed, one query reading every
- * object. It is due at most once per {@code interval} across all sessions (before a flagged statement, or when a
- * session starts), and always until the first read succeeded; plain statements never pay for it. A session that may
- * not read schema {@code ragproxy} leaves the cached view as it is. After a change made through this proxy the view
- * is re-read at once. Thread-safe.
+ * <p>A refresh runs on the proxy's own {@link CatalogConnection}: one cheap query ({@code SELECT version, epoch FROM
+ * ragproxy.catalog_version}), and only when that changed, one query reading every object. It is due at most once per
+ * {@code interval} across all sessions (before a flagged statement, or when a session starts), and always until the
+ * first read succeeded; plain statements never pay for it. A read that fails leaves the cached view as it is. After
+ * a change made through this proxy the view is re-read at once. The futures complete on the session's event loop.
+ * Thread-safe.
  */
 public final class Catalog {
     private final CatalogStore store;
@@ -25,17 +25,21 @@ public final class Catalog {
     private final long intervalNanos;
     private final Consumer<CatalogSnapshot> onChange;
     private final AtomicLong nextCheck = new AtomicLong();
+    /** Whether a check was ever started: the first is due at once, whatever the clock says. */
+    private volatile boolean started;
     private volatile CatalogSnapshot snapshot = CatalogSnapshot.EMPTY;
-    /** Whether some session has read the version: until then every session start and flagged statement checks. */
+    /** Whether the catalog's version was ever read. */
     private volatile boolean known;
 
     /**
+     * @param connection the catalog's own connection (the {@code [catalog]} account)
      * @param nanoTime the clock ({@code System::nanoTime})
      * @param interval the least time between two version checks
      * @param onChange told (under this catalog's lock, in order) about every new snapshot
      */
-    public Catalog(LongSupplier nanoTime, Duration interval, Consumer<CatalogSnapshot> onChange) {
-        this(new CatalogStore(), nanoTime, interval, onChange);
+    public Catalog(CatalogConnection connection, LongSupplier nanoTime, Duration interval,
+            Consumer<CatalogSnapshot> onChange) {
+        this(new CatalogStore(connection), nanoTime, interval, onChange);
     }
 
     Catalog(CatalogStore store, LongSupplier nanoTime, Duration interval, Consumer<CatalogSnapshot> onChange) {
@@ -50,6 +54,11 @@ public final class Catalog {
         return snapshot;
     }
 
+    /** Whether the catalog's version was read at least once (through the catalog's own account). */
+    public boolean read() {
+        return known;
+    }
+
     /** The storage, for the DDL statements. */
     CatalogStore store() {
         return store;
@@ -62,18 +71,23 @@ public final class Catalog {
     public CompletableFuture<CatalogSnapshot> refreshIfDue(StatementSession session) {
         long now = nanoTime.getAsLong();
         long next = nextCheck.get();
-        if (known && now - next < 0) {
+        if (started && now - next < 0) {
             return CompletableFuture.completedFuture(snapshot);
         }
-        if (!nextCheck.compareAndSet(next, now + intervalNanos) && known) {
+        started = true;
+        if (!nextCheck.compareAndSet(next, now + intervalNanos)) {
             return CompletableFuture.completedFuture(snapshot); // another session is checking
         }
         return refresh(session);
     }
 
-    /** Checks the version on {@code session} now and reloads on a change. Never fails. */
+    /** Checks the version now and reloads on a change; completes on {@code session}'s event loop. Never fails. */
     public CompletableFuture<CatalogSnapshot> refresh(StatementSession session) {
-        return store.version(session).thenCompose(v -> {
+        return onLoop(session, refresh());
+    }
+
+    private CompletableFuture<CatalogSnapshot> refresh() {
+        return store.version().thenCompose(v -> {
             if (v == null) {
                 return CompletableFuture.completedFuture(snapshot);
             }
@@ -85,8 +99,40 @@ public final class Catalog {
             if (v.equals(CatalogStore.Version.NONE)) {
                 return CompletableFuture.completedFuture(install(new CatalogSnapshot(0, "", List.of())));
             }
-            return store.load(session, v).thenApply(s -> s == null ? snapshot : install(s));
+            return store.load(v).thenApply(s -> s == null ? snapshot : install(s));
         }).exceptionally(e -> snapshot);
+    }
+
+    /**
+     * Writes {@code changes} through the catalog's connection and re-reads the view; completes on {@code session}'s
+     * event loop.
+     */
+    CompletableFuture<CatalogSnapshot> write(StatementSession session, List<CatalogStore.Change> changes) {
+        return onLoop(session, store.write(changes).thenCompose(v -> refresh()));
+    }
+
+    /** {@code future}'s outcome, delivered on {@code session}'s event loop (the thread its callbacks must run on). */
+    static <T> CompletableFuture<T> onLoop(StatementSession session, CompletableFuture<T> future) {
+        io.netty.channel.EventLoop loop = session.eventLoop();
+        if (loop == null) {
+            return future;
+        }
+        CompletableFuture<T> out = new CompletableFuture<>();
+        future.whenComplete((v, e) -> {
+            Runnable deliver = () -> {
+                if (e != null) {
+                    out.completeExceptionally(e);
+                } else {
+                    out.complete(v);
+                }
+            };
+            if (loop.inEventLoop()) {
+                deliver.run();
+            } else {
+                loop.execute(deliver);
+            }
+        });
+        return out;
     }
 
     private synchronized CatalogSnapshot install(CatalogSnapshot fresh) {

@@ -67,8 +67,21 @@ public sealed interface CatalogObject permits AliasFunction, MindsModel, MlEngin
 
     Kind kind();
 
-    /** The key of the object within its kind, lower case. */
+    /** The key of the object within its kind and schema, lower case. */
     String name();
+
+    /**
+     * The database the object belongs to: an Aurora function's or an auto-embedding column's; empty for MindsDB
+     * models and ML engines (their names are global, as in MindsDB's {@code mindsdb} project). Never null.
+     */
+    default String schemaName() {
+        return "";
+    }
+
+    /** The object's key within its kind: {@code schema.name} for an Aurora function, else the name. */
+    default String qualifiedKey() {
+        return name();
+    }
 
     /** The definition as stored in the catalog. */
     ObjectNode definition();

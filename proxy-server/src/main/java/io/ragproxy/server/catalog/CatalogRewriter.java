@@ -83,6 +83,14 @@ public final class CatalogRewriter {
         for (Table t : tables) {
             needDatabase |= t.getSchemaName() == null && snapshot.hasRulesForTableName(Sql.unquote(t.getName()));
         }
+        if (!needDatabase && !snapshot.functionNames().isEmpty()) {
+            for (net.sf.jsqlparser.expression.Function f : FunctionCollector.collect(statement)) {
+                List<String> parts = f.getMultipartName();
+                // An unqualified call of a name some database has a function of resolves in the current database.
+                needDatabase |= parts != null && parts.size() == 1 && !f.getName().startsWith("`")
+                        && snapshot.functionNames().contains(CatalogObject.key(Sql.unquote(f.getName())));
+            }
+        }
         CompletableFuture<String> database = needDatabase ? CatalogStore.currentDatabase(session)
                 : CompletableFuture.completedFuture(null);
         return database.thenCompose(db -> {
@@ -126,11 +134,20 @@ public final class CatalogRewriter {
             Map<net.sf.jsqlparser.expression.Function, Runnable> rewrites = new IdentityHashMap<>();
             for (net.sf.jsqlparser.expression.Function f : FunctionCollector.collect(statement)) {
                 List<String> parts = f.getMultipartName();
-                if (parts == null || parts.size() != 1) {
+                if (parts == null || parts.isEmpty() || parts.size() > 2) {
+                    continue;
+                }
+                if (parts.size() == 2) {
+                    // db.fn(…): the Aurora function fn of database db, from anywhere.
+                    AliasFunction alias = parts.get(1).startsWith("`") ? null
+                            : snapshot.function(Sql.unquote(parts.get(0)), Sql.unquote(parts.get(1)));
+                    if (alias != null) {
+                        rewrites.put(f, () -> invokeModel(f, alias));
+                    }
                     continue;
                 }
                 String name = Sql.unquote(f.getName());
-                AliasFunction alias = f.getName().startsWith("`") ? null : snapshot.function(name);
+                AliasFunction alias = f.getName().startsWith("`") ? null : snapshot.function(database, name);
                 if (alias != null) {
                     rewrites.put(f, () -> invokeModel(f, alias));
                     continue;

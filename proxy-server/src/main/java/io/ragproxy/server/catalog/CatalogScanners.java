@@ -14,7 +14,8 @@ import java.util.List;
  *
  * @param tidb the scanner for a TiDB backend
  * @param mariadb the scanner for a MariaDB backend
- * @param residue flags what must never reach the backend: a call of an AI function, built-in or the user's
+ * @param residue flags what must never reach the backend: a call of a built-in AI function (a user function's name
+ *     left after the rewrite is not one of the catalog's in that database, so the backend's own)
  */
 public record CatalogScanners(StatementScanner tidb, StatementScanner mariadb, StatementScanner residue) {
 
@@ -26,9 +27,11 @@ public record CatalogScanners(StatementScanner tidb, StatementScanner mariadb, S
         FunctionNames written = FunctionNames.of(identifiers(snapshot.embeddingTableNames()));
         List<String> withTranslations = new ArrayList<>(calls);
         withTranslations.addAll(Dialect.MARIADB.translatedFunctionNames());
-        return new CatalogScanners(new StatementScanner(FunctionNames.of(calls), models, written),
-                new StatementScanner(FunctionNames.of(withTranslations), models, written),
-                new StatementScanner(FunctionNames.of(calls)));
+        // db.fn( calls a database's Aurora function from anywhere.
+        FunctionNames qualified = FunctionNames.of(identifiers(snapshot.functionNames()));
+        return new CatalogScanners(new StatementScanner(FunctionNames.of(calls), models, written, qualified),
+                new StatementScanner(FunctionNames.of(withTranslations), models, written, qualified),
+                new StatementScanner(FunctionNames.of(builtIns)));
     }
 
     /** The names the scanner can look for (the DDL only makes such names; a hand-edited row may not). */

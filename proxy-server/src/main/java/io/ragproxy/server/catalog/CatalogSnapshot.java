@@ -36,7 +36,7 @@ public final class CatalogSnapshot {
         this.entries = List.copyOf(entries);
         Map<String, CatalogEntry> m = new LinkedHashMap<>();
         for (CatalogEntry e : this.entries) {
-            m.put(e.object().kind().name() + ":" + e.object().name(), e);
+            m.put(e.object().kind().name() + ":" + e.object().qualifiedKey(), e);
         }
         this.index = Collections.unmodifiableMap(m);
         this.functionNames = names(CatalogObject.Kind.FUNCTION);
@@ -68,7 +68,10 @@ public final class CatalogSnapshot {
         return entries;
     }
 
-    /** The object of {@code kind} named {@code name} (any case), or null. */
+    /**
+     * The object of {@code kind} named {@code name} (any case), or null. For an Aurora function {@code name} is
+     * {@code schema.name} (see {@link #function(String, String)}).
+     */
     public CatalogObject find(CatalogObject.Kind kind, String name) {
         CatalogEntry e = index.get(kind.name() + ":" + CatalogObject.key(name));
         return e == null ? null : e.object();
@@ -79,9 +82,9 @@ public final class CatalogSnapshot {
         return index.get(kind.name() + ":" + CatalogObject.key(name));
     }
 
-    /** The Aurora function called {@code name}, or null. */
-    public AliasFunction function(String name) {
-        return (AliasFunction) find(CatalogObject.Kind.FUNCTION, name);
+    /** The Aurora function {@code name} of database {@code schema} (any case), or null; null schema: none. */
+    public AliasFunction function(String schema, String name) {
+        return schema == null ? null : (AliasFunction) find(CatalogObject.Kind.FUNCTION, AliasFunction.key(schema, name));
     }
 
     /** The MindsDB model called {@code name}, or null. */
@@ -122,7 +125,7 @@ public final class CatalogSnapshot {
         return false;
     }
 
-    /** Names the scanner flags when called: the Aurora functions (lower case). */
+    /** Names the scanner flags when called: the Aurora functions of every database (lower case, unqualified). */
     public Set<String> functionNames() {
         return functionNames;
     }

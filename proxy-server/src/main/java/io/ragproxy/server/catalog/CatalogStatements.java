@@ -31,7 +31,8 @@ import java.util.concurrent.CompletableFuture;
  * Runs the catalog's statements: Aurora's {@code CREATE FUNCTION … ALIAS} / {@code DROP FUNCTION}, MindsDB's
  * {@code CREATE/DROP MODEL} and {@code CREATE/DROP ML_ENGINE}, TiDB Cloud's auto-embedding {@code CREATE TABLE}
  * (and the {@code DROP TABLE} and {@code LOAD DATA} of such tables: a load fills the vectors in its transaction), and the catalog's rows of
- * {@code SHOW RAG FUNCTIONS} and {@code SHOW RAG PENDING}. Every write goes through the user's session.
+ * {@code SHOW RAG FUNCTIONS} and {@code SHOW RAG PENDING}. Privileges are checked through the user's session; the
+ * catalog is written through the proxy's own account.
  */
 public final class CatalogStatements {
     /** MySQL's notes for CREATE … IF NOT EXISTS of an existing object and DROP … IF EXISTS of a missing one. */
@@ -46,11 +47,14 @@ public final class CatalogStatements {
     private final Catalog catalog;
     private final ModelInvoker invoker;
     private final StatementRunner statements;
+    private final BuiltinNames builtins;
 
     /**
      * @param statements runs the proxy's own AI statements through the pipeline (the refresh after a LOAD DATA)
+     * @param builtins the backend functions' names, refused as names of functions and models
      */
-    public CatalogStatements(Catalog catalog, ModelInvoker invoker, StatementRunner statements) {
+    public CatalogStatements(Catalog catalog, ModelInvoker invoker, StatementRunner statements, BuiltinNames builtins) {
+        this.builtins = Objects.requireNonNull(builtins, "builtins");
         this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.invoker = Objects.requireNonNull(invoker, "invoker");
         this.statements = Objects.requireNonNull(statements, "statements");
@@ -61,50 +65,84 @@ public final class CatalogStatements {
         return catalog;
     }
 
-    /** Runs a CREATE or DROP of a FUNCTION (ALIAS), MODEL or ML_ENGINE. */
+    /**
+     * Runs a CREATE or DROP of a FUNCTION (ALIAS), MODEL or ML_ENGINE, after checking the account's privileges
+     * through its own session ({@link AccountPrivileges}): an Aurora function is created with CREATE ROUTINE on its
+     * database (as on Aurora); replacing or dropping an object takes its ownership, or ALTER ROUTINE on the function's
+     * database (globally, for a model or ML engine). The owner recorded is the session's {@code CURRENT_USER()}.
+     */
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql) {
         DdlParser.Ddl ddl = DdlParser.parse(sql);
-        return catalog.refresh(session).thenCompose(snapshot -> {
+        if (ddl instanceof CreateFunction c) {
+            refuseBuiltinName(c.function().name(), "function");
+        } else if (ddl instanceof CreateModel c) {
+            refuseBuiltinName(c.model().name(), "model");
+        }
+        return AccountPrivileges.of(session).thenCompose(account -> catalog.refresh(session).thenCompose(snapshot -> {
             if (ddl instanceof CreateFunction c) {
-                return createFunction(session, snapshot, c);
+                return createFunction(session, account, snapshot, c);
             }
             if (ddl instanceof CreateModel c) {
-                return createModel(session, snapshot, c);
+                return createModel(session, account, snapshot, c);
             }
             if (ddl instanceof CreateMlEngine c) {
-                return create(session, snapshot, c.engine(), false, c.ifNotExists());
+                return create(session, account, snapshot, c.engine(), false, c.ifNotExists());
             }
-            return drop(session, sql, snapshot, (Drop) ddl);
-        });
+            return drop(session, account, sql, snapshot, (Drop) ddl);
+        }));
     }
 
-    private CompletableFuture<PipelineResult> createFunction(StatementSession session, CatalogSnapshot snapshot,
-            CreateFunction c) {
-        AliasFunction f = c.function();
-        if (c.ifNotExists() && !c.orReplace() && snapshot.function(f.name()) != null) {
-            return create(session, snapshot, f, false, true); // a note, nothing checked or written
+    private void refuseBuiltinName(String name, String what) {
+        if (builtins.contains(name)) {
+            throw new ProxyException(ProxyError.RESERVED_NAME, name.toUpperCase(java.util.Locale.ROOT) + " is a built-in"
+                    + " function of MySQL, MariaDB or TiDB, so ragproxy does not take it as the name of a " + what
+                    + ": calls written for the built-in would go to a model. Choose another name");
         }
+    }
+
+    private CompletableFuture<PipelineResult> createFunction(StatementSession session, AccountPrivileges account,
+            CatalogSnapshot snapshot, CreateFunction c) {
+        AliasFunction f = c.function();
         if (AiFunction.named(f.name()) != null) {
             throw new ProxyException(ProxyError.OBJECT_EXISTS, f.name().toUpperCase() + " is a built-in AI function"
                     + " of ragproxy; give the function another name");
         }
-        try {
-            invoker.registry().rawModel(f.modelId());
-        } catch (UnknownModelException e) {
-            throw new ProxyException(ProxyError.UNKNOWN_MODEL, e.getMessage());
-        }
         CompletableFuture<String> schema = f.schema() != null ? CompletableFuture.completedFuture(f.schema())
                 : CatalogStore.currentDatabase(session);
-        return schema.thenCompose(db -> create(session, snapshot, new AliasFunction(f.name(), db, f.parameter(),
-                f.parameterType(), f.returns(), f.modelId(), f.contentType(), f.accept(), f.timeoutMs(), f.definer(),
-                f.sqlSecurity()), c.orReplace(), c.ifNotExists()));
+        return schema.thenCompose(db -> {
+            if (db == null) {
+                throw new ProxyException(1046, "3D000", "No database selected: an Aurora function belongs to a"
+                        + " database; write CREATE FUNCTION db." + f.name() + " … or USE db first", null);
+            }
+            AliasFunction function = new AliasFunction(f.name(), db, f.parameter(), f.parameterType(), f.returns(),
+                    f.modelId(), f.contentType(), f.accept(), f.timeoutMs(), f.definer(), f.sqlSecurity());
+            CatalogEntry existing = snapshot.entry(CatalogObject.Kind.FUNCTION, function.qualifiedKey());
+            if (existing != null && c.ifNotExists() && !c.orReplace()) {
+                return create(session, account, snapshot, function, false, true); // a note, nothing written
+            }
+            if (!account.hasOnDatabase("CREATE ROUTINE", db)) {
+                throw denied("CREATE FUNCTION " + db + "." + f.name() + " needs the CREATE ROUTINE privilege on"
+                        + " database " + db + ", as on Aurora", account, "GRANT CREATE ROUTINE ON " + Sql.ident(db)
+                        + ".*");
+            }
+            if (existing != null && c.orReplace()) {
+                requireOwner(account, existing, account.hasOnDatabase(AccountPrivileges.ADMIN_PRIVILEGE, db),
+                        "ALTER ROUTINE on database " + db);
+            }
+            try {
+                invoker.registry().rawModel(f.modelId());
+            } catch (UnknownModelException e) {
+                throw new ProxyException(ProxyError.UNKNOWN_MODEL, e.getMessage());
+            }
+            return create(session, account, snapshot, function, c.orReplace(), c.ifNotExists());
+        });
     }
 
-    private CompletableFuture<PipelineResult> createModel(StatementSession session, CatalogSnapshot snapshot,
-            CreateModel c) {
+    private CompletableFuture<PipelineResult> createModel(StatementSession session, AccountPrivileges account,
+            CatalogSnapshot snapshot, CreateModel c) {
         MindsModel m = c.model();
         if (c.ifNotExists() && !c.orReplace() && snapshot.model(m.name()) != null) {
-            return create(session, snapshot, m, false, true);
+            return create(session, account, snapshot, m, false, true);
         }
         if (!m.engine().equalsIgnoreCase("bedrock") && snapshot.find(CatalogObject.Kind.ML_ENGINE, m.engine()) == null) {
             throw new ProxyException(ProxyError.UNKNOWN_OBJECT, c.enginePosition() + ": there is no ML engine '"
@@ -118,42 +156,69 @@ public final class CatalogStatements {
                 throw new ProxyException(ProxyError.UNKNOWN_MODEL, e.getMessage());
             }
         }
-        return create(session, snapshot, m, c.orReplace(), c.ifNotExists());
+        return create(session, account, snapshot, m, c.orReplace(), c.ifNotExists());
     }
 
-    private CompletableFuture<PipelineResult> create(StatementSession session, CatalogSnapshot snapshot,
-            CatalogObject object, boolean orReplace, boolean ifNotExists) {
-        CatalogObject existing = snapshot.find(object.kind(), object.name());
+    private CompletableFuture<PipelineResult> create(StatementSession session, AccountPrivileges account,
+            CatalogSnapshot snapshot, CatalogObject object, boolean orReplace, boolean ifNotExists) {
+        CatalogEntry existing = snapshot.entry(object.kind(), object.qualifiedKey());
+        String what = object.kind().keyword() + " " + (object.kind() == CatalogObject.Kind.FUNCTION
+                ? object.schemaName() + "." : "") + object.name();
         if (existing != null && !orReplace) {
-            String what = object.kind().keyword() + " " + object.name();
             if (ifNotExists) {
                 session.warn(NOTE_EXISTS, what + " already exists");
                 return CompletableFuture.completedFuture(ok(session));
             }
-            throw new ProxyException(ProxyError.OBJECT_EXISTS, what + " already exists (" + existing.signature()
+            throw new ProxyException(ProxyError.OBJECT_EXISTS, what + " already exists (" + existing.object().signature()
                     + "); drop it first or use CREATE OR REPLACE " + object.kind().keyword());
         }
-        Change change = orReplace ? Change.replace(object) : Change.create(object);
-        return catalog.store().write(session, List.of(change)).thenCompose(v -> catalog.refresh(session))
-                .thenApply(s -> ok(session));
+        if (existing != null && object.kind() != CatalogObject.Kind.FUNCTION) {
+            requireOwner(account, existing, account.isCatalogAdmin(), "the global ALTER ROUTINE privilege");
+        }
+        Change change = orReplace ? Change.replace(object, account.user()) : Change.create(object, account.user());
+        return catalog.write(session, List.of(change)).thenApply(s -> ok(session));
     }
 
-    private CompletableFuture<PipelineResult> drop(StatementSession session, String sql, CatalogSnapshot snapshot,
-            Drop d) {
-        CatalogObject object = snapshot.find(d.kind(), d.name());
-        if (d.kind() == CatalogObject.Kind.FUNCTION) {
-            AliasFunction f = (AliasFunction) object;
-            if (f == null || (d.qualifier() != null && !d.qualifier().equalsIgnoreCase(f.schema()))) {
-                // Not ours: a stored function of the backend, which answers (or says it does not exist).
-                return CompletableFuture.completedFuture(PipelineResult.forward(sql));
-            }
+    /** Refuses a change of {@code existing} unless the account owns it or {@code admin} holds. */
+    private static void requireOwner(AccountPrivileges account, CatalogEntry existing, boolean admin, String privilege) {
+        if (!account.owns(existing.owner()) && !admin) {
+            CatalogObject o = existing.object();
+            throw new ProxyException(ProxyError.CATALOG_ACCESS_DENIED, o.kind().keyword() + " "
+                    + (o.schemaName().isEmpty() || o.kind() != CatalogObject.Kind.FUNCTION ? "" : o.schemaName() + ".")
+                    + o.name() + " belongs to " + existing.owner() + "; only its owner or an account with " + privilege
+                    + " may replace or drop it (you are " + account.user() + "). Create yours under another name");
         }
+    }
+
+    private static ProxyException denied(String what, AccountPrivileges account, String grant) {
+        return new ProxyException(ProxyError.CATALOG_ACCESS_DENIED, what + ", which " + account.user() + " does not"
+                + " have; ask an administrator for " + grant + " TO " + account.user());
+    }
+
+    private CompletableFuture<PipelineResult> drop(StatementSession session, AccountPrivileges account, String sql,
+            CatalogSnapshot snapshot, Drop d) {
+        if (d.kind() == CatalogObject.Kind.FUNCTION) {
+            CompletableFuture<String> schema = d.qualifier() != null ? CompletableFuture.completedFuture(d.qualifier())
+                    : CatalogStore.currentDatabase(session);
+            return schema.thenCompose(db -> {
+                CatalogEntry entry = db == null ? null
+                        : snapshot.entry(CatalogObject.Kind.FUNCTION, AliasFunction.key(db, d.name()));
+                if (entry == null) {
+                    // Not ours: a stored function of the backend, which answers (or says it does not exist).
+                    return CompletableFuture.completedFuture(PipelineResult.forward(sql));
+                }
+                requireOwner(account, entry, account.hasOnDatabase(AccountPrivileges.ADMIN_PRIVILEGE, db),
+                        "ALTER ROUTINE on database " + db);
+                return catalog.write(session, List.of(Change.delete(entry.object()))).thenApply(s -> ok(session));
+            });
+        }
+        CatalogEntry entry = snapshot.entry(d.kind(), d.name());
         if (d.kind() == CatalogObject.Kind.MODEL && d.qualifier() != null
                 && !d.qualifier().equalsIgnoreCase(DdlParser.MINDSDB_PROJECT)) {
-            object = null;
+            entry = null;
         }
         String what = d.kind().keyword() + " " + (d.qualifier() == null ? "" : d.qualifier() + ".") + d.name();
-        if (object == null) {
+        if (entry == null) {
             if (d.ifExists()) {
                 session.warn(NOTE_MISSING, what + " does not exist");
                 return CompletableFuture.completedFuture(ok(session));
@@ -161,6 +226,7 @@ public final class CatalogStatements {
             throw new ProxyException(ProxyError.UNKNOWN_OBJECT, what + " does not exist"
                     + existing(snapshot, d.kind()));
         }
+        requireOwner(account, entry, account.isCatalogAdmin(), "the global ALTER ROUTINE privilege");
         if (d.kind() == CatalogObject.Kind.ML_ENGINE) {
             List<String> users = new ArrayList<>();
             for (CatalogEntry e : snapshot.entries()) {
@@ -173,8 +239,7 @@ public final class CatalogStatements {
                         + String.join(", ", users) + "; drop those first");
             }
         }
-        return catalog.store().write(session, List.of(Change.delete(d.kind(), d.name())))
-                .thenCompose(v -> catalog.refresh(session)).thenApply(s -> ok(session));
+        return catalog.write(session, List.of(Change.delete(entry.object()))).thenApply(s -> ok(session));
     }
 
     private static String existing(CatalogSnapshot snapshot, CatalogObject.Kind kind) {
@@ -298,6 +363,21 @@ public final class CatalogStatements {
             if (schema == null) {
                 throw new ProxyException(1046, "3D000", "No database selected", null);
             }
+            return AccountPrivileges.of(session).thenCompose(account -> {
+                if (!account.hasOnTable("ALTER", schema, p.table())) {
+                    throw denied("an auto-embedding column of " + schema + "." + p.table() + " needs the ALTER"
+                            + " privilege on that table (ragproxy alters the table's writes)", account,
+                            "GRANT ALTER ON " + Sql.table(schema, p.table()));
+                }
+                return createTable(session, p, snapshot, rewritten, schema, dimensions, hashColumns, account);
+            });
+        });
+    }
+
+    private CompletableFuture<PipelineResult> createTable(StatementSession session, AutoEmbeddingTable.Parsed p,
+            CatalogSnapshot snapshot, String rewritten, String schema, List<Integer> dimensions,
+            List<String> hashColumns, AccountPrivileges account) {
+        {
             CompletableFuture<Boolean> existed = !p.ifNotExists() ? CompletableFuture.completedFuture(false)
                     : session.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
                             + CatalogStore.literal(schema) + " AND TABLE_NAME = " + CatalogStore.literal(p.table()))
@@ -309,21 +389,20 @@ public final class CatalogStatements {
                 }
                 List<Change> changes = new ArrayList<>();
                 for (EmbeddingRule old : snapshot.rules(schema, p.table())) {
-                    changes.add(Change.delete(CatalogObject.Kind.EMBEDDING, old.name()));
+                    changes.add(Change.delete(old));
                 }
                 for (int i = 0; i < p.columns().size(); i++) {
                     AutoEmbeddingTable.Column c = p.columns().get(i);
                     changes.add(Change.replace(new EmbeddingRule(schema, p.table(), c.name(), dimensions.get(i),
-                            c.model(), c.source(), c.options(), hashColumns.get(i))));
+                            c.model(), c.source(), c.options(), hashColumns.get(i)), account.user()));
                 }
-                return catalog.store().write(session, changes)
-                        .thenCompose(v -> catalog.refresh(session))
+                return catalog.write(session, changes)
                         .thenApply(s -> ok(session, result.warnings()))
                         .exceptionallyCompose(e -> session.query("DROP TABLE " + Sql.table(schema, p.table()))
                                 .handle((r, ignored) -> null)
                                 .thenCompose(v -> CompletableFuture.failedFuture(e)));
             }));
-        });
+        }
     }
 
     /** The vector's dimensions: as declared, checked against the model's; the model's when none is declared. */
@@ -356,9 +435,8 @@ public final class CatalogStatements {
             }
             return session.query(sql).thenCompose(result -> {
                 List<Change> changes = new ArrayList<>();
-                rules.forEach(r -> changes.add(Change.delete(CatalogObject.Kind.EMBEDDING, r.name())));
-                return catalog.store().write(session, changes).thenCompose(v -> catalog.refresh(session))
-                        .handle((s, e) -> {
+                rules.forEach(r -> changes.add(Change.delete(r)));
+                return catalog.write(session, changes).handle((s, e) -> {
                             if (e != null) {
                                 session.warn(1142, "the table was dropped but its auto-embedding columns stay in the"
                                         + " catalog: " + CatalogStore.describe(e));
@@ -446,10 +524,36 @@ public final class CatalogStatements {
 
     // ---------------------------------------------------------------------------------------- SHOW RAG
 
-    /** SHOW RAG FUNCTIONS' rows of the user's objects: Name, Kind, Returns, Signature, Definition, Owner, Created. */
-    public static List<List<String>> functionRows(CatalogSnapshot snapshot) {
+    /**
+     * Whether {@code account} may see {@code entry} in SHOW RAG FUNCTIONS and PENDING: its own objects; MindsDB models
+     * and ML engines (their names are global and anyone may call them); functions and auto-embedding columns of a
+     * database the account has some privilege on; everything for a catalog administrator.
+     */
+    public static boolean visible(CatalogEntry entry, AccountPrivileges account) {
+        CatalogObject o = entry.object();
+        return account.owns(entry.owner()) || account.isCatalogAdmin() || o.schemaName().isEmpty()
+                || account.seesDatabase(o.schemaName());
+    }
+
+    /** Whether {@code account} may read {@code entry}'s definition (a prompt template, a model id): owner or admin. */
+    public static boolean definitionVisible(CatalogEntry entry, AccountPrivileges account) {
+        CatalogObject o = entry.object();
+        return account.owns(entry.owner()) || account.isCatalogAdmin() || o.kind() != CatalogObject.Kind.MODEL
+                && o.kind() != CatalogObject.Kind.ML_ENGINE
+                && account.hasOnDatabase(AccountPrivileges.ADMIN_PRIVILEGE, o.schemaName());
+    }
+
+    /**
+     * SHOW RAG FUNCTIONS' rows of the catalog's objects {@code account} may see ({@link #visible}): Name (an Aurora
+     * function's as {@code db.name}), Kind, Returns, Signature, Definition (NULL unless {@link #definitionVisible}),
+     * Owner, Created.
+     */
+    public static List<List<String>> functionRows(CatalogSnapshot snapshot, AccountPrivileges account) {
         List<List<String>> rows = new ArrayList<>();
         for (CatalogEntry e : snapshot.entries()) {
+            if (!visible(e, account)) {
+                continue;
+            }
             CatalogObject o = e.object();
             String returns = switch (o.kind()) {
                 case FUNCTION -> ((AliasFunction) o).returns();
@@ -457,8 +561,9 @@ public final class CatalogStatements {
                 case ML_ENGINE -> "";
                 case EMBEDDING -> "vector";
             };
-            rows.add(Arrays.asList(o.name(), o.kind().label(), returns, o.signature(), o.definition().toString(),
-                    e.owner(), e.created()));
+            String name = o.kind() == CatalogObject.Kind.FUNCTION ? o.schemaName() + "." + o.name() : o.name();
+            rows.add(Arrays.asList(name, o.kind().label(), returns, o.signature(),
+                    definitionVisible(e, account) ? o.definition().toString() : null, e.owner(), e.created()));
         }
         return rows;
     }
@@ -467,12 +572,17 @@ public final class CatalogStatements {
      * SHOW RAG PENDING: for each auto-embedding column, the rows whose vector is missing (NULL while the source has
      * text), the rows whose vector is stale (when the table has the source-hash column: the text changed behind the
      * proxy's back; NULL when it has none, so not tracked), and the one statement that refreshes both (run by the
-     * backfill plan, in committed pages). Columns: Table, Column, Model, Rows_missing, Rows_stale, Refresh.
+     * backfill plan, in committed pages). Columns: Table, Column, Model, Rows_missing, Rows_stale, Refresh. Only
+     * the columns {@code account} may see ({@link #visible}) are listed.
      */
-    public CompletableFuture<List<List<String>>> pending(StatementSession session, CatalogSnapshot snapshot) {
+    public CompletableFuture<List<List<String>>> pending(StatementSession session, CatalogSnapshot snapshot,
+            AccountPrivileges account) {
         List<List<String>> rows = new ArrayList<>();
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-        for (EmbeddingRule r : snapshot.rules()) {
+        for (CatalogEntry entry : snapshot.entries()) {
+            if (!(entry.object() instanceof EmbeddingRule r) || !visible(entry, account)) {
+                continue;
+            }
             String count = "SELECT COUNT(CASE WHEN " + r.missingCondition() + " THEN 1 END), "
                     + (r.tracksStaleness() ? "COUNT(CASE WHEN " + r.staleCondition() + " THEN 1 END)" : "NULL")
                     + " FROM " + Sql.table(r.schema(), r.table());

@@ -17,13 +17,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The catalog's storage: schema {@code ragproxy} in the backend, read and written through the user's own session
- * (the proxy has no credentials), so the backend's grants on that schema decide who may create and drop objects.
+ * The catalog's storage: schema {@code ragproxy} in the backend, read and written through the proxy's own
+ * {@link CatalogConnection} (the {@code [catalog]} account). Users need no grant on that schema: they change the
+ * catalog only through the proxy's DDL, which checks their privileges through their own session first.
  *
- * <p>One table per kind ({@code functions}, {@code models}, {@code ml_engines}, {@code embedding_rules}: name,
- * definition JSON, owner, created) and {@code catalog_version}, one row whose counter every change bumps in the same
- * transaction, with an epoch drawn when the schema is set up (so a dropped and re-created catalog is never mistaken
- * for the cached one). The schema and tables are created on the first write.
+ * <p>One table per kind ({@code functions}, {@code models}, {@code ml_engines}, {@code embedding_rules}: schema_name,
+ * name, definition JSON, owner, created; keyed by schema_name and name) and {@code catalog_version}, one row whose
+ * counter every change bumps in the same transaction, with an epoch drawn when the schema is set up (so a dropped and
+ * re-created catalog is never mistaken for the cached one). The schema and tables are created on the first write;
+ * tables of an older ragproxy (without {@code schema_name}) are migrated on the first read.
  */
 final class CatalogStore {
     static final String SCHEMA = "ragproxy";
@@ -32,14 +34,15 @@ final class CatalogStore {
     /** MySQL's ER_BAD_DB_ERROR and ER_NO_SUCH_TABLE: the catalog was never set up. */
     private static final int NO_DATABASE = 1049;
     private static final int NO_TABLE = 1146;
-
-    /** Whether the version table was seen to exist; shared by the proxy's sessions, a hint only. */
-    private volatile boolean tableSeen;
-    /** ER_DBACCESS_DENIED_ERROR, ER_TABLEACCESS_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR. */
-    private static final int DB_DENIED = 1044;
-    private static final int TABLE_DENIED = 1142;
-    private static final int PRIVILEGE_NEEDED = 1227;
     private static final int DUPLICATE_KEY = 1062;
+
+    private final CatalogConnection connection;
+    /** Whether this process has seen the tables in the current layout (migrated them if needed). */
+    private volatile boolean migrated;
+
+    CatalogStore(CatalogConnection connection) {
+        this.connection = connection;
+    }
 
     /** What a version read found. */
     record Version(long counter, String epoch) {
@@ -47,68 +50,60 @@ final class CatalogStore {
         static final Version NONE = new Version(0, "");
     }
 
-    /** A change to write: create, replace or delete one object. */
-    record Change(CatalogObject.Kind kind, String name, CatalogObject object, boolean replace) {
+    /**
+     * A change to write: create, replace or delete one object.
+     *
+     * @param owner the account recorded as the object's owner ({@code CURRENT_USER()} of the session that ran the
+     *     DDL); null for a delete
+     */
+    record Change(CatalogObject.Kind kind, String schemaName, String name, CatalogObject object, boolean replace,
+            String owner) {
         /** Creates {@code object}; fails with {@link ProxyError#OBJECT_EXISTS} if its name is taken meanwhile. */
-        static Change create(CatalogObject object) {
-            return new Change(object.kind(), object.name(), object, false);
+        static Change create(CatalogObject object, String owner) {
+            return new Change(object.kind(), object.schemaName(), object.name(), object, false, owner);
         }
 
         /** Creates or replaces {@code object}. */
-        static Change replace(CatalogObject object) {
-            return new Change(object.kind(), object.name(), object, true);
+        static Change replace(CatalogObject object, String owner) {
+            return new Change(object.kind(), object.schemaName(), object.name(), object, true, owner);
         }
 
-        static Change delete(CatalogObject.Kind kind, String name) {
-            return new Change(kind, CatalogObject.key(name), null, false);
+        static Change delete(CatalogObject object) {
+            return new Change(object.kind(), object.schemaName(), object.name(), null, false, null);
         }
     }
 
     /**
-     * Reads the version: {@link Version#NONE} when the schema or table does not exist, null when this session may
-     * not read it (the caller keeps what it has).
+     * Reads the version: {@link Version#NONE} when the schema or table does not exist, null when the catalog cannot
+     * be read (the caller keeps what it has).
      */
-    CompletableFuture<Version> version(StatementSession session) {
-        if (!tableSeen) {
-            // Until the table exists, ask information_schema first: a failed query would stay in the session's
-            // diagnostics area, and SHOW WARNINGS after a statement that uses no table would list its 1146.
-            return session.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + SCHEMA
-                    + "' AND TABLE_NAME = 'catalog_version'").thenCompose(r -> {
-                        if ("0".equals(r.first().rows().get(0).get(0))) {
-                            return CompletableFuture.completedFuture(Version.NONE);
-                        }
-                        tableSeen = true;
-                        return version(session);
-                    }).exceptionally(e -> {
-                        log.debug("cannot look for the ragproxy catalog as {}: {}", session.user(), describe(e));
-                        return null;
-                    });
-        }
-        return session.query("SELECT version, epoch FROM " + SCHEMA + ".catalog_version WHERE id = 1")
-                .thenApply(r -> {
+    CompletableFuture<Version> version() {
+        return connection.query("SELECT version, epoch FROM " + SCHEMA + ".catalog_version WHERE id = 1")
+                .thenCompose(r -> {
                     List<List<String>> rows = r.first().rows();
-                    return rows.isEmpty() ? Version.NONE : new Version(Long.parseLong(rows.get(0).get(0)),
+                    Version v = rows.isEmpty() ? Version.NONE : new Version(Long.parseLong(rows.get(0).get(0)),
                             rows.get(0).get(1));
+                    return migrated ? CompletableFuture.completedFuture(v) : migrate().thenApply(x -> v);
                 })
                 .exceptionally(e -> {
                     BackendException be = backendError(e);
                     if (be != null && (be.code() == NO_DATABASE || be.code() == NO_TABLE)) {
-                        tableSeen = false; // dropped behind our back
+                        migrated = false; // dropped behind our back
                         return Version.NONE;
                     }
-                    log.debug("cannot read the ragproxy catalog's version as {}: {}", session.user(), describe(e));
+                    log.warn("cannot read the ragproxy catalog's version as {}: {}", connection.account(), describe(e));
                     return null;
                 });
     }
 
-    /** Reads every object; completes with null when this session may not read them. */
-    CompletableFuture<CatalogSnapshot> load(StatementSession session, Version version) {
+    /** Reads every object; completes with null when the catalog cannot be read. */
+    CompletableFuture<CatalogSnapshot> load(Version version) {
         StringBuilder sql = new StringBuilder();
         for (CatalogObject.Kind kind : CatalogObject.Kind.values()) {
             sql.append(sql.length() == 0 ? "" : " UNION ALL ").append("SELECT '").append(kind.tag())
                     .append("', name, definition, owner, created FROM ").append(SCHEMA).append('.').append(kind.table());
         }
-        return session.query(sql.toString()).thenApply(r -> {
+        return connection.query(sql.toString()).thenApply(r -> {
             List<CatalogEntry> entries = new ArrayList<>();
             for (List<String> row : r.first().rows()) {
                 try {
@@ -127,57 +122,55 @@ final class CatalogStore {
             if (be != null && (be.code() == NO_DATABASE || be.code() == NO_TABLE)) {
                 return new CatalogSnapshot(0, "", List.of());
             }
-            log.debug("cannot read the ragproxy catalog as {}: {}", session.user(), describe(e));
+            log.warn("cannot read the ragproxy catalog as {}: {}", connection.account(), describe(e));
             return null;
         });
     }
 
     /**
-     * Writes {@code changes} in one transaction with the version bump; sets the schema up when it is missing. Like
-     * DDL, this commits a transaction the session has open. Fails with the backend's access-denied error re-worded
-     * to name the grant needed, or {@link ProxyError#OBJECT_EXISTS} when a put collides with a concurrent create.
+     * Writes {@code changes} in one transaction with the version bump; sets the schema up when it is missing. Fails
+     * with {@link ProxyError#OBJECT_EXISTS} when a create collides with a concurrent one, or
+     * {@link ProxyError#CATALOG_UNAVAILABLE} when the catalog's account cannot write.
      *
      * @return the number of rows each change touched
      */
-    CompletableFuture<List<Long>> write(StatementSession session, List<Change> changes) {
-        return transaction(session, changes).exceptionallyCompose(e -> {
+    CompletableFuture<List<Long>> write(List<Change> changes) {
+        return transaction(changes).exceptionallyCompose(e -> {
             BackendException be = backendError(e);
             if (be != null && (be.code() == NO_DATABASE || be.code() == NO_TABLE)) {
-                return setUp(session).thenCompose(v -> transaction(session, changes));
+                return setUp().thenCompose(v -> transaction(changes));
             }
             return CompletableFuture.failedFuture(e);
         }).exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e)));
     }
 
-    private CompletableFuture<List<Long>> transaction(StatementSession session, List<Change> changes) {
-        List<Long> counts = new ArrayList<>();
-        CompletableFuture<QueryResult> chain = session.query("START TRANSACTION");
-        for (Change c : changes) {
-            chain = chain.thenCompose(r -> session.query(statement(c))).thenApply(r -> {
-                counts.add(r.affectedRows());
-                return r;
-            });
-        }
-        return chain
-                .thenCompose(r -> session.query("UPDATE " + SCHEMA + ".catalog_version SET version = version + 1,"
-                        + " changed = CURRENT_TIMESTAMP(6) WHERE id = 1"))
-                .thenCompose(r -> session.query("COMMIT"))
-                .thenApply(r -> counts)
-                .exceptionallyCompose(e -> session.query("ROLLBACK").handle((r, ignored) -> null)
-                        .thenCompose(v -> CompletableFuture.failedFuture(e)));
+    private CompletableFuture<List<Long>> transaction(List<Change> changes) {
+        List<String> statements = new ArrayList<>();
+        changes.forEach(c -> statements.add(statement(c)));
+        statements.add("UPDATE " + SCHEMA + ".catalog_version SET version = version + 1,"
+                + " changed = CURRENT_TIMESTAMP(6) WHERE id = 1");
+        return connection.transaction(statements).thenApply(results -> {
+            List<Long> counts = new ArrayList<>();
+            for (int i = 0; i < changes.size(); i++) {
+                counts.add(results.get(i).affectedRows());
+            }
+            return counts;
+        });
     }
 
     private static String statement(Change c) {
         String table = SCHEMA + "." + c.kind().table();
         if (c.object() == null) {
-            return "DELETE FROM " + table + " WHERE name = " + literal(c.name());
+            return "DELETE FROM " + table + " WHERE schema_name = " + literal(c.schemaName()) + " AND name = "
+                    + literal(c.name());
         }
-        return "INSERT INTO " + table + " (name, definition, owner) VALUES (" + literal(c.name()) + ", "
-                + literal(c.object().definition().toString()) + ", CURRENT_USER())" + (c.replace() ? " ON DUPLICATE KEY"
-                + " UPDATE definition = VALUES(definition), owner = VALUES(owner), created = CURRENT_TIMESTAMP(6)" : "");
+        return "INSERT INTO " + table + " (schema_name, name, definition, owner) VALUES (" + literal(c.schemaName())
+                + ", " + literal(c.name()) + ", " + literal(c.object().definition().toString()) + ", "
+                + literal(c.owner()) + ")" + (c.replace() ? " ON DUPLICATE KEY UPDATE definition = VALUES(definition),"
+                + " owner = VALUES(owner), created = CURRENT_TIMESTAMP(6)" : "");
     }
 
-    private CompletableFuture<Void> setUp(StatementSession session) {
+    private CompletableFuture<Void> setUp() {
         List<String> ddl = new ArrayList<>();
         ddl.add("CREATE DATABASE IF NOT EXISTS " + SCHEMA + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
         ddl.add("CREATE TABLE IF NOT EXISTS " + SCHEMA + ".catalog_version (id TINYINT NOT NULL PRIMARY KEY,"
@@ -185,13 +178,47 @@ final class CatalogStore {
                 + " DEFAULT CURRENT_TIMESTAMP(6)) COMMENT 'ragproxy: bumped on every catalog change'");
         ddl.add("INSERT IGNORE INTO " + SCHEMA + ".catalog_version (id, version, epoch) VALUES (1, 0, UUID())");
         for (CatalogObject.Kind kind : CatalogObject.Kind.values()) {
-            ddl.add("CREATE TABLE IF NOT EXISTS " + SCHEMA + "." + kind.table() + " (name VARCHAR(255) NOT NULL"
-                    + " PRIMARY KEY, definition JSON NOT NULL, owner VARCHAR(300) NOT NULL, created TIMESTAMP(6) NOT"
-                    + " NULL DEFAULT CURRENT_TIMESTAMP(6)) COMMENT 'ragproxy: " + kind.label() + "s'");
+            ddl.add("CREATE TABLE IF NOT EXISTS " + SCHEMA + "." + kind.table() + " (schema_name VARCHAR(64) NOT NULL"
+                    + " DEFAULT '', name VARCHAR(255) NOT NULL, definition JSON NOT NULL, owner VARCHAR(300) NOT NULL,"
+                    + " created TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (schema_name, name))"
+                    + " COMMENT 'ragproxy: " + kind.label() + "s'");
         }
+        return run(ddl).thenCompose(v -> migrate());
+    }
+
+    /**
+     * Brings tables of an older ragproxy to the current layout, once per process: each gets {@code schema_name}
+     * (filled from the definition's {@code schema}, empty where it has none) and the key (schema_name, name).
+     */
+    private CompletableFuture<Void> migrate() {
+        return connection.query("SELECT TABLE_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '" + SCHEMA
+                + "' AND COLUMN_NAME = 'schema_name'").thenCompose(r -> {
+                    List<String> done = new ArrayList<>();
+                    r.first().rows().forEach(row -> done.add(row.get(0)));
+                    List<String> ddl = new ArrayList<>();
+                    for (CatalogObject.Kind kind : CatalogObject.Kind.values()) {
+                        if (done.contains(kind.table())) {
+                            continue;
+                        }
+                        String table = SCHEMA + "." + kind.table();
+                        log.info("migrating the ragproxy catalog table {}: adding schema_name", table);
+                        ddl.add("ALTER TABLE " + table + " ADD COLUMN schema_name VARCHAR(64) NOT NULL DEFAULT ''"
+                                + " FIRST, DROP PRIMARY KEY, ADD PRIMARY KEY (schema_name, name)");
+                        ddl.add("UPDATE " + table + " SET schema_name = CASE WHEN JSON_TYPE(JSON_EXTRACT(definition,"
+                                + " '$.schema')) = 'STRING' THEN JSON_UNQUOTE(JSON_EXTRACT(definition, '$.schema'))"
+                                + " ELSE '' END");
+                    }
+                    return run(ddl);
+                }).thenApply(v -> {
+                    migrated = true;
+                    return null;
+                });
+    }
+
+    private CompletableFuture<Void> run(List<String> statements) {
         CompletableFuture<QueryResult> chain = CompletableFuture.completedFuture(null);
-        for (String statement : ddl) {
-            chain = chain.thenCompose(r -> session.query(statement));
+        for (String statement : statements) {
+            chain = chain.thenCompose(r -> connection.query(statement));
         }
         return chain.thenApply(r -> null);
     }
@@ -201,23 +228,20 @@ final class CatalogStore {
         return "CONVERT(X'" + HexFormat.of().formatHex(text.getBytes(StandardCharsets.UTF_8)) + "' USING utf8mb4)";
     }
 
-    /** The backend's refusal, re-worded to say which grant on schema ragproxy the user needs. */
-    private static Throwable translate(Throwable e) {
+    /** A failed write as the user should see it. */
+    private Throwable translate(Throwable e) {
         BackendException be = backendError(e);
         if (be == null) {
             return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        }
-        if (be.code() == DB_DENIED || be.code() == TABLE_DENIED || be.code() == PRIVILEGE_NEEDED) {
-            return new ProxyException(be.code(), be.sqlState(), be.getMessage() + ". ragproxy keeps AI functions, models"
-                    + " and auto-embedding columns in schema " + SCHEMA + " and writes it as you: creating or dropping"
-                    + " them needs GRANT SELECT, INSERT, UPDATE, DELETE ON " + SCHEMA + ".* (and CREATE ON " + SCHEMA
-                    + ".* while the schema does not exist yet)", null);
         }
         if (be.code() == DUPLICATE_KEY) {
             return new ProxyException(ProxyError.OBJECT_EXISTS, "another session created an object of that name"
                     + " meanwhile; drop it first or use CREATE OR REPLACE");
         }
-        return be;
+        return new ProxyException(ProxyError.CATALOG_UNAVAILABLE, "ragproxy could not write its catalog (schema "
+                + SCHEMA + ") as '" + connection.account() + "': " + be.getMessage() + ". Give that account ALL ON "
+                + SCHEMA + ".* or set [catalog] user and password (RAGPROXY_CATALOG_USER / RAGPROXY_CATALOG_PASSWORD)"
+                + " to one that has it");
     }
 
     static BackendException backendError(Throwable e) {

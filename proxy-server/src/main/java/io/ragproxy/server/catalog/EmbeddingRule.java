@@ -202,6 +202,11 @@ public record EmbeddingRule(String schema, String table, String column, Integer 
         return Kind.EMBEDDING;
     }
 
+    @Override
+    public String schemaName() {
+        return schema;
+    }
+
     /** {@code schema.table.column}, lower case. */
     @Override
     public String name() {

@@ -13,6 +13,11 @@ public enum ProxyError {
     INTERNAL(7000, "HY000"),
     /** The backend cannot be reached. */
     BACKEND_UNREACHABLE(2003, "08S01"),
+    /**
+     * The backend connection ended under a statement the proxy was running (a backend restart, a KILL sent to the
+     * backend directly); MySQL's CR_SERVER_LOST. The message says what was committed.
+     */
+    BACKEND_LOST(2013, "08S01"),
     /** The proxy's connection limit is reached. */
     TOO_MANY_CONNECTIONS(1040, "08004"),
     /** The connection is in a state in which the proxy cannot run its own statements. */
@@ -39,6 +44,39 @@ public enum ProxyError {
     CREDENTIALS_IN_SQL(7022, "42000"),
     /** A query of a MindsDB model in a form the proxy does not answer (the message shows the forms it takes). */
     MODEL_QUERY(7023, "42000"),
+    /**
+     * The account lacks the backend privilege (or the ownership) a catalog statement needs; the message names the
+     * privilege and the GRANT that gives it.
+     */
+    CATALOG_ACCESS_DENIED(7024, "42000"),
+    /** A function or model named like a built-in function of MySQL, MariaDB or TiDB: refused. */
+    RESERVED_NAME(7025, "42000"),
+    /** The proxy cannot reach its catalog through its own account ({@code [catalog] user}). */
+    CATALOG_UNAVAILABLE(7026, "HY000"),
+    /** A statement nested deeper than the proxy reads (parentheses), refused before it is parsed. */
+    STATEMENT_TOO_DEEP(7030, "54001"),
+    /** A statement with an AI call longer than proxy.max_ai_statement_bytes, refused as its first frame arrives. */
+    STATEMENT_TOO_LARGE(7031, "54000"),
+    /** The parse of a statement took longer than proxy.parse_timeout_ms and was stopped. */
+    PARSE_TIMEOUT(7032, "54001"),
+    /** The account has too many statements waiting to be planned; retry when its earlier ones finish. */
+    PLANNER_BUSY(7033, "53000"),
+    /** A login packet larger than the proxy accepts (64 kB); the connection is closed. */
+    LOGIN_PACKET_TOO_LARGE(7034, "08S01"),
+    /** A login not finished within proxy.login_timeout_s; the connection is closed. */
+    LOGIN_TIMEOUT(7035, "08S01"),
+    /** An AI statement in a session whose character_set_client or character_set_results ragproxy does not handle. */
+    UNSUPPORTED_CHARSET(7040, "HY000"),
+    /** A prepared statement's execute got parameters that do not fit it; MySQL's ER_WRONG_ARGUMENTS. */
+    WRONG_ARGUMENTS(1210, "HY000"),
+    /** A COM_STMT_* command names a statement the connection has not prepared; MySQL's ER_UNKNOWN_STMT_HANDLER. */
+    UNKNOWN_STATEMENT(1243, "HY000"),
+    /** A MariaDB bulk execute of an AI statement that is not an INSERT or REPLACE with one VALUES row. */
+    BULK_NOT_SUPPORTED(7050, "0A000"),
+    /** COM_STMT_FETCH on an AI prepared statement: its execute returned every row, no cursor is open. */
+    NO_OPEN_CURSOR(7051, "HY000"),
+    /** The proxy is draining for shutdown: the connection takes no new command and closes. */
+    SHUTTING_DOWN(7060, "08S01"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

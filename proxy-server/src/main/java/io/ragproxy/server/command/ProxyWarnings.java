@@ -35,6 +35,12 @@ public final class ProxyWarnings {
 
     private final List<List<String>> listed = new ArrayList<>();
     private long total;
+    /**
+     * The backend's own warnings of the statement, read before the proxy ran statements of its own after it (which
+     * reset the backend's diagnostics area); null while the backend still holds them.
+     */
+    private List<List<String>> backendRows;
+    private long backendCount;
 
     /** Adds a warning (Level {@code Warning}). */
     public synchronized void add(int code, String message) {
@@ -44,14 +50,24 @@ public final class ProxyWarnings {
         }
     }
 
+    /**
+     * Keeps the backend's own warnings of the statement ({@code SHOW WARNINGS}' rows and the count its reply carried),
+     * read before the proxy's clean-up reset the backend's diagnostics area: SHOW WARNINGS and {@code
+     * @@warning_count} then answer from these.
+     */
+    public synchronized void backendWarnings(QueryResult shown, long count) {
+        backendRows = backendRows(shown);
+        backendCount = Math.max(count, backendRows.size());
+    }
+
     /** How many warnings were raised, as a reply's 2-byte warning count carries it (at most 65535). */
     public synchronized int count() {
         return (int) Math.min(total, 0xFFFF);
     }
 
-    /** Whether no warning was raised. */
+    /** Whether no warning was raised (by the proxy, or kept from the backend). */
     public synchronized boolean isEmpty() {
-        return total == 0;
+        return total == 0 && backendCount == 0;
     }
 
     /** SHOW WARNINGS' rows (Level, Code, Message): the first ones, and a last one counting those not listed. */
@@ -123,6 +139,19 @@ public final class ProxyWarnings {
      * proxy ran last), then these.
      */
     public CompletableFuture<PipelineResult> answer(StatementSession session, Read read) {
+        List<List<String>> kept;
+        long keptCount;
+        synchronized (this) {
+            kept = backendRows;
+            keptCount = backendCount;
+        }
+        if (kept != null) {
+            if (read.kind() == Kind.COUNT) {
+                return CompletableFuture.completedFuture(reply(session, List.of(read.label()),
+                        List.of(List.of(Long.toString(keptCount + count())))));
+            }
+            return CompletableFuture.completedFuture(list(session, read, kept));
+        }
         if (read.kind() == Kind.COUNT) {
             return session.query("SELECT @@warning_count").thenApply(r -> {
                 String theirs = r.first().rows().get(0).get(0);
@@ -130,13 +159,15 @@ public final class ProxyWarnings {
                 return reply(session, List.of(read.label()), List.of(List.of(Long.toString(n))));
             });
         }
-        return session.query("SHOW WARNINGS").thenApply(r -> {
-            List<List<String>> all = new ArrayList<>(backendRows(r));
-            all.addAll(rows());
-            int from = (int) Math.min(all.size(), read.offset());
-            int to = (int) Math.min(all.size(), from + Math.min(read.limit(), Integer.MAX_VALUE));
-            return reply(session, List.of("Level", "Code", "Message"), all.subList(from, to));
-        });
+        return session.query("SHOW WARNINGS").thenApply(r -> list(session, read, backendRows(r)));
+    }
+
+    private PipelineResult list(StatementSession session, Read read, List<List<String>> backend) {
+        List<List<String>> all = new ArrayList<>(backend);
+        all.addAll(rows());
+        int from = (int) Math.min(all.size(), read.offset());
+        int to = (int) Math.min(all.size(), from + Math.min(read.limit(), Integer.MAX_VALUE));
+        return reply(session, List.of("Level", "Code", "Message"), all.subList(from, to));
     }
 
     private static List<List<String>> backendRows(QueryResult r) {

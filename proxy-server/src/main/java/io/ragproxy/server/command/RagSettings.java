@@ -70,6 +70,25 @@ public record RagSettings(String embeddingModel, String textModel, InvocationSet
         }
     }
 
+    /**
+     * Checks the settings that multiply spending against the configured ceilings, which no session can raise.
+     *
+     * @throws ProxyException BAD_SETTING naming the setting, its ceiling and the key that sets it
+     */
+    public void requireWithin(int maxCallsCeiling, int concurrencyCeiling) {
+        if (maxCalls > maxCallsCeiling) {
+            throw new ProxyException(ProxyError.BAD_SETTING, "rag_max_calls = " + maxCalls + " is above this proxy's"
+                    + " ceiling of " + maxCallsCeiling + " model inputs per statement; set at most " + maxCallsCeiling
+                    + " (an administrator sets the ceiling with [models] rag_max_calls_ceiling in ragproxy.toml)");
+        }
+        if (invocation.maxConcurrency() > concurrencyCeiling) {
+            throw new ProxyException(ProxyError.BAD_SETTING, "rag_concurrency = " + invocation.maxConcurrency()
+                    + " is above this proxy's ceiling of " + concurrencyCeiling + " model calls in flight per"
+                    + " statement; set at most " + concurrencyCeiling + " (an administrator sets the ceiling with"
+                    + " [models] rag_concurrency_ceiling in ragproxy.toml)");
+        }
+    }
+
     private RagSettings withInvocation(InvocationSettings s) {
         return new RagSettings(embeddingModel, textModel, s, maxCalls, onError);
     }

@@ -26,6 +26,12 @@ public interface StatementSession {
     /** A writer for result sets in this connection's protocol flavour. */
     ResultSetWriter resultSetWriter();
 
+    /**
+     * The session's character sets and sql_mode as read before the statement being run (the pipeline's statement
+     * text is already decoded with them; the proxy's own queries are encoded with them).
+     */
+    io.ragproxy.server.text.SessionText sessionText();
+
     /** Whether CLIENT_SESSION_TRACK was negotiated (OK packets then carry length-encoded info). */
     boolean sessionTrack();
 
@@ -80,4 +86,24 @@ public interface StatementSession {
      * Each statement gets a fresh future; it never fails.
      */
     CompletableFuture<Void> cancellation();
+
+    /**
+     * Reports how far the statement being run has come, for metrics, {@code SHOW RAG PROCESSLIST} and MariaDB
+     * progress reports: a backfill calls it once with {@code rowsDone} 0 and the rows it expects, then after every
+     * page it commits.
+     *
+     * @param rowsDone rows done (written and, outside a transaction, committed) so far
+     * @param rowsExpected rows the statement expects to do in all; -1 keeps the last value given
+     */
+    default void progress(long rowsDone, long rowsExpected) {
+    }
+
+    /**
+     * Whether the backend connection ended under the running statement without a KILL sent through the proxy (a
+     * backend restart or crash, a KILL sent to the backend directly): plans then report a lost connection (2013),
+     * not an interruption.
+     */
+    default boolean backendLost() {
+        return false;
+    }
 }

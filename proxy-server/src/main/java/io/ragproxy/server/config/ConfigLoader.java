@@ -20,7 +20,7 @@ import java.util.Map;
  */
 public final class ConfigLoader {
     private static final List<String> AI_TABLES = List.of("models");
-    private static final List<String> TABLES = List.of("proxy", "backend", "tls", "models");
+    private static final List<String> TABLES = List.of("proxy", "backend", "tls", "catalog", "admin", "models");
 
     private final Map<String, String> env;
 
@@ -37,6 +37,18 @@ public final class ConfigLoader {
      * @param backend a {@code HOST:PORT} override from the command line, or null
      */
     public ProxyConfig load(Path file, String listen, String backend) {
+        return load(file, listen, backend, null);
+    }
+
+    /**
+     * Loads the configuration.
+     *
+     * @param file the TOML file, or null for none
+     * @param listen a {@code HOST:PORT} override from the command line, or null
+     * @param backend a {@code HOST:PORT} override from the command line, or null
+     * @param adminListen a {@code HOST:PORT} override of the admin endpoint's address from the command line, or null
+     */
+    public ProxyConfig load(Path file, String listen, String backend, String adminListen) {
         ProxyConfig.Builder b = ProxyConfig.builder();
         String home = env.get("RAGPROXY_HOME");
         b.stateDir(home != null && !home.isBlank()
@@ -53,6 +65,9 @@ public final class ConfigLoader {
         if (backend != null) {
             HostPort hp = HostPort.parse(backend, "--backend");
             b.backend(hp.host(), hp.port());
+        }
+        if (adminListen != null) {
+            applyAdminListen(b, adminListen, "--admin-listen");
         }
         return b.build();
     }
@@ -74,7 +89,8 @@ public final class ConfigLoader {
             }
         });
         TomlTable proxy = new TomlTable(root, "proxy");
-        proxy.keys("listen", "max_connections", "idle_timeout_s", "io_threads", "shutdown_grace_s", "state_dir");
+        proxy.keys("listen", "max_connections", "idle_timeout_s", "io_threads", "drain_timeout_s", "shutdown_grace_s",
+                "state_dir", "parse_timeout_ms", "max_ai_statement_bytes", "login_timeout_s", "planner_threads");
         if (proxy.has("listen")) {
             HostPort hp = HostPort.parse(proxy.text("listen"), "proxy.listen");
             b.listen(hp.host(), hp.port());
@@ -88,12 +104,29 @@ public final class ConfigLoader {
         if (proxy.has("io_threads")) {
             b.ioThreads(proxy.integer("io_threads"));
         }
-        if (proxy.has("shutdown_grace_s")) {
-            b.shutdownGrace(Duration.ofSeconds(proxy.integer("shutdown_grace_s")));
+        if (proxy.has("shutdown_grace_s")) { // the older name of drain_timeout_s
+            b.drainTimeout(Duration.ofSeconds(proxy.integer("shutdown_grace_s")));
+        }
+        if (proxy.has("drain_timeout_s")) {
+            b.drainTimeout(Duration.ofSeconds(proxy.integer("drain_timeout_s")));
         }
         if (proxy.has("state_dir") && !proxy.text("state_dir").isBlank()) {
             b.stateDir(Path.of(expandHome(proxy.text("state_dir"))));
         }
+        SessionLimits limits = SessionLimits.DEFAULT;
+        if (proxy.has("parse_timeout_ms")) {
+            limits = limits.withParseTimeout(Duration.ofMillis(proxy.integer("parse_timeout_ms")));
+        }
+        if (proxy.has("max_ai_statement_bytes")) {
+            limits = limits.withMaxAiStatementBytes(proxy.integer("max_ai_statement_bytes"));
+        }
+        if (proxy.has("login_timeout_s")) {
+            limits = limits.withLoginTimeout(Duration.ofSeconds(proxy.integer("login_timeout_s")));
+        }
+        if (proxy.has("planner_threads")) {
+            limits = limits.withPlannerThreads(proxy.integer("planner_threads"));
+        }
+        b.limits(limits);
 
         TomlTable backend = new TomlTable(root, "backend");
         backend.keys("address", "tls", "tls_verify", "connect_timeout_ms", "dialect");
@@ -127,6 +160,19 @@ public final class ConfigLoader {
             b.clientTlsFiles(base.resolve(expandHome(cert)), base.resolve(expandHome(key)));
         }
 
+        TomlTable catalog = new TomlTable(root, "catalog");
+        catalog.keys("user", "password");
+        ProxyConfig current = b.build();
+        b.catalogAccount(catalog.has("user") ? catalog.text("user") : current.catalogUser(),
+                catalog.has("password") ? catalog.text("password") : current.catalogPassword());
+        TomlTable admin = new TomlTable(root, "admin");
+        admin.keys("enabled", "listen");
+        current = b.build();
+        boolean adminEnabled = admin.has("enabled") ? admin.bool("enabled") : current.adminEnabled();
+        HostPort adminAddress = admin.has("listen") ? HostPort.parse(admin.text("listen"), "admin.listen")
+                : new HostPort(current.adminHost(), current.adminPort());
+        b.admin(adminEnabled, adminAddress.host(), adminAddress.port());
+
         ObjectNode ai = JsonNodeFactory.instance.objectNode();
         for (String table : AI_TABLES) {
             if (root.has(table)) {
@@ -147,6 +193,10 @@ public final class ConfigLoader {
             HostPort hp = HostPort.parse(backend, "RAGPROXY_BACKEND");
             b.backend(hp.host(), hp.port());
         }
+        String adminListen = env.get("RAGPROXY_ADMIN_LISTEN");
+        if (adminListen != null && !adminListen.isBlank()) {
+            applyAdminListen(b, adminListen, "RAGPROXY_ADMIN_LISTEN");
+        }
         String maxConnections = env.get("RAGPROXY_MAX_CONNECTIONS");
         if (maxConnections != null && !maxConnections.isBlank()) {
             try {
@@ -162,6 +212,21 @@ public final class ConfigLoader {
         boolean tlsVerify = verify == null || verify.isBlank() ? current.backendTlsVerify()
                 : bool("RAGPROXY_BACKEND_TLS_VERIFY", verify);
         b.backendTls(tls, tlsVerify);
+        String catalogUser = env.get("RAGPROXY_CATALOG_USER");
+        String catalogPassword = env.get("RAGPROXY_CATALOG_PASSWORD");
+        b.catalogAccount(catalogUser == null || catalogUser.isBlank() ? current.catalogUser() : catalogUser.trim(),
+                catalogPassword == null ? current.catalogPassword() : catalogPassword);
+    }
+
+    /** {@code HOST:PORT} turns the admin endpoint on at that address; {@code off} turns it off. */
+    private static void applyAdminListen(ProxyConfig.Builder b, String value, String what) {
+        ProxyConfig current = b.build();
+        if (value.trim().equalsIgnoreCase("off")) {
+            b.admin(false, current.adminHost(), current.adminPort());
+            return;
+        }
+        HostPort hp = HostPort.parse(value, what);
+        b.admin(true, hp.host(), hp.port());
     }
 
     private static boolean bool(String name, String value) {

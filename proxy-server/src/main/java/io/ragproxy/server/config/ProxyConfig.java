@@ -26,10 +26,18 @@ import java.util.Objects;
  * @param maxConnections client connections accepted at once; further ones get error 1040
  * @param idleTimeout a client connection idle this long is closed; zero disables
  * @param connectTimeout how long to wait for the backend's TCP connect
- * @param shutdownGrace how long a graceful shutdown waits for open connections to finish
+ * @param shutdownGrace the drain timeout ({@code proxy.drain_timeout_s}): on shutdown, how long running statements get
+ *     to finish before the proxy stops them and closes every connection
  * @param ioThreads Netty event-loop threads; 0 means twice the number of cores
  * @param dialect {@code auto}, {@code tidb} or {@code mariadb}: how vectors are written to the backend
  * @param ai the raw {@code [models]} table (models, cache, invocation policy, Bedrock), handed to udf-catalog
+ * @param limits what one session may cost: parse time, AI statement size, login time, planner threads
+ * @param catalogUser the backend account the proxy keeps its catalog (schema {@code ragproxy}) through
+ * @param catalogPassword that account's password (empty for none); never logged
+ * @param adminEnabled whether {@code RagProxyMain} serves the admin HTTP endpoint ({@code /metrics}, {@code /health},
+ *     {@code /ready})
+ * @param adminHost address the admin endpoint binds, loopback by default
+ * @param adminPort port the admin endpoint binds; 0 picks a free one (tests)
  */
 public record ProxyConfig(
         String listenHost,
@@ -48,7 +56,13 @@ public record ProxyConfig(
         Duration shutdownGrace,
         int ioThreads,
         String dialect,
-        JsonNode ai) {
+        JsonNode ai,
+        SessionLimits limits,
+        String catalogUser,
+        String catalogPassword,
+        boolean adminEnabled,
+        String adminHost,
+        int adminPort) {
 
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
@@ -59,7 +73,15 @@ public record ProxyConfig(
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(dialect, "dialect");
         Objects.requireNonNull(ai, "ai");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(catalogUser, "catalogUser");
+        Objects.requireNonNull(catalogPassword, "catalogPassword");
+        if (catalogUser.isBlank()) {
+            throw new IllegalArgumentException("catalog.user must name a backend account");
+        }
+        Objects.requireNonNull(adminHost, "adminHost");
         checkPort("listen port", listenPort, true);
+        checkPort("admin port", adminPort, true);
         checkPort("backend port", backendPort, false);
         if (idleTimeout.isNegative() || connectTimeout.isNegative() || shutdownGrace.isNegative()) {
             throw new IllegalArgumentException("idle_timeout_s, connect_timeout_ms and shutdown_grace_s must not be"
@@ -85,9 +107,26 @@ public record ProxyConfig(
         }
     }
 
+    /** Like the record's, with the catalog password left out. */
+    @Override
+    public String toString() {
+        return "ProxyConfig[listen=" + listenAddress() + ", backend=" + backendAddress() + ", dialect=" + dialect
+                + ", catalogUser=" + catalogUser + ", admin=" + (adminEnabled ? adminAddress() : "off") + "]";
+    }
+
+    /** The drain timeout: how long running statements get to finish on shutdown (same as {@link #shutdownGrace()}). */
+    public Duration drainTimeout() {
+        return shutdownGrace;
+    }
+
     /** The listen address as {@code host:port}. */
     public String listenAddress() {
         return listenHost + ":" + listenPort;
+    }
+
+    /** The admin endpoint's address as {@code host:port}. */
+    public String adminAddress() {
+        return adminHost + ":" + adminPort;
     }
 
     /** The backend address as {@code host:port}. */
@@ -120,6 +159,12 @@ public record ProxyConfig(
         b.ioThreads = ioThreads;
         b.dialect = dialect;
         b.ai = ai;
+        b.limits = limits;
+        b.catalogUser = catalogUser;
+        b.catalogPassword = catalogPassword;
+        b.adminEnabled = adminEnabled;
+        b.adminHost = adminHost;
+        b.adminPort = adminPort;
         return b;
     }
 
@@ -138,10 +183,16 @@ public record ProxyConfig(
         private int maxConnections = 1024;
         private Duration idleTimeout = Duration.ofHours(8);
         private Duration connectTimeout = Duration.ofSeconds(10);
-        private Duration shutdownGrace = Duration.ofSeconds(10);
+        private Duration shutdownGrace = Duration.ofSeconds(30);
         private int ioThreads;
         private String dialect = "auto";
         private JsonNode ai = JsonNodeFactory.instance.objectNode();
+        private SessionLimits limits = SessionLimits.DEFAULT;
+        private String catalogUser = "root";
+        private String catalogPassword = "";
+        private boolean adminEnabled = true;
+        private String adminHost = "127.0.0.1";
+        private int adminPort = 4380;
 
         private Builder() {}
 
@@ -199,6 +250,12 @@ public record ProxyConfig(
             return this;
         }
 
+        /** The drain timeout; the same setting as {@link #shutdownGrace}. */
+        public Builder drainTimeout(Duration d) {
+            this.shutdownGrace = d;
+            return this;
+        }
+
         public Builder ioThreads(int n) {
             this.ioThreads = n;
             return this;
@@ -214,10 +271,30 @@ public record ProxyConfig(
             return this;
         }
 
+        public Builder limits(SessionLimits l) {
+            this.limits = l;
+            return this;
+        }
+
+        /** The account the proxy keeps its catalog through ({@code root} with no password by default). */
+        public Builder catalogAccount(String user, String password) {
+            this.catalogUser = user;
+            this.catalogPassword = password;
+            return this;
+        }
+
+        public Builder admin(boolean enabled, String host, int port) {
+            this.adminEnabled = enabled;
+            this.adminHost = host;
+            this.adminPort = port;
+            return this;
+        }
+
         public ProxyConfig build() {
             return new ProxyConfig(listenHost, listenPort, backendHost, backendPort, backendTls, backendTlsVerify,
                     clientTls, clientTlsCert, clientTlsKey, stateDir, maxConnections, idleTimeout, connectTimeout,
-                    shutdownGrace, ioThreads, dialect, ai);
+                    shutdownGrace, ioThreads, dialect, ai, limits, catalogUser, catalogPassword, adminEnabled, adminHost,
+                    adminPort);
         }
     }
 }

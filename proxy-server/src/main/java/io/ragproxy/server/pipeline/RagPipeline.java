@@ -1,11 +1,15 @@
 package io.ragproxy.server.pipeline;
 
+import io.ragproxy.catalog.invoke.InvocationListener;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.local.LocalModels;
 import io.ragproxy.catalog.registry.ModelRegistry;
 import io.ragproxy.catalog.registry.ModelsConfig;
 import io.ragproxy.server.admin.AdminStatements;
+import io.ragproxy.server.catalog.BuiltinNames;
 import io.ragproxy.server.catalog.Catalog;
+import io.ragproxy.server.catalog.CatalogConnection;
+import io.ragproxy.server.catalog.JdbcCatalogConnection;
 import io.ragproxy.server.catalog.CatalogRewriter;
 import io.ragproxy.server.catalog.CatalogScanners;
 import io.ragproxy.server.catalog.CatalogSnapshot;
@@ -17,10 +21,12 @@ import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.config.SessionLimits;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.AiFunction;
 import io.ragproxy.server.plan.AnswerPlanner;
 import io.ragproxy.server.plan.BackfillPlanner;
+import io.ragproxy.server.plan.BoundedParser;
 import io.ragproxy.server.plan.LiteralPlanner;
 import io.ragproxy.server.plan.MaterializedPlanner;
 import io.ragproxy.server.plan.StatementAnalysis;
@@ -31,8 +37,6 @@ import io.ragproxy.server.scan.StatementScanner;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The statement pipeline with the AI functions: proxy statements go to {@link AdminStatements}; statements with
@@ -45,7 +49,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private final ModelInvoker invoker;
     /** The configured dialect, or null for {@code auto} (from the backend's version). */
     private final Dialect fixedDialect;
-    private final ExecutorService parserExecutor;
+    private final BoundedParser parser;
+    /** Parses and plans statements off the event loops, one lane per account. */
+    private final PlannerPool planners;
     private final LiteralPlanner planner;
     private final BackfillPlanner backfill;
     private final AnswerPlanner answers;
@@ -59,37 +65,58 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     /** The scanners of the current catalog; replaced (never mutated) when it changes. */
     private volatile CatalogScanners scanners;
 
+    /** The catalog's own connection, closed with the pipeline. */
+    private final CatalogConnection catalogConnection;
+
+    /** A pipeline with the default {@link SessionLimits}. */
+    public RagPipeline(ModelInvoker invoker, String configuredDialect, CatalogConnection catalogConnection) {
+        this(invoker, configuredDialect, SessionLimits.DEFAULT, catalogConnection);
+    }
+
     /**
      * @param invoker the model invocation policy (owned by the caller)
      * @param configuredDialect {@code auto}, {@code tidb} or {@code mariadb}
+     * @param limits the parse deadline and the number of planner threads
+     * @param catalogConnection the connection the catalog is kept through (owned by the pipeline from now on)
      */
-    public RagPipeline(ModelInvoker invoker, String configuredDialect) {
+    public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
+            CatalogConnection catalogConnection) {
+        this.catalogConnection = catalogConnection;
         this.invoker = invoker;
         this.fixedDialect = configuredDialect.equalsIgnoreCase("auto") ? null : Dialect.of(configuredDialect, null);
-        this.parserExecutor = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "ragproxy-sql-parser");
-            t.setDaemon(true);
-            return t;
-        });
-        this.planner = new LiteralPlanner(invoker, parserExecutor);
+        this.parser = new BoundedParser(limits.parseTimeout());
+        this.planners = new PlannerPool(limits.plannerThreadCount(), PlannerPool.DEFAULT_LANE_CAPACITY);
+        this.planner = new LiteralPlanner(invoker, parser);
         this.backfill = new BackfillPlanner(planner);
         this.answers = new AnswerPlanner(planner);
         this.streamed = new StreamedPlanner(planner);
         this.materialized = new MaterializedPlanner(planner);
         this.initialSettings = RagSettings.defaults(invoker.defaults());
         this.scanners = CatalogScanners.of(CatalogSnapshot.EMPTY, AiFunction.names());
-        this.catalog = new Catalog(System::nanoTime, Duration.ofSeconds(1),
+        this.catalog = new Catalog(catalogConnection, System::nanoTime, Duration.ofSeconds(1),
                 snapshot -> scanners = CatalogScanners.of(snapshot, AiFunction.names()));
-        this.catalogStatements = new CatalogStatements(catalog, invoker, this::runOwn);
+        this.catalogStatements = new CatalogStatements(catalog, invoker, this::runOwn, BuiltinNames.load());
         this.admin = new AdminStatements(invoker, planner, backfill, streamed, materialized, initialSettings,
                 catalogStatements, rewriter);
     }
 
-    /** A pipeline with models from {@code config}'s {@code [models]} tables and the local models built in. */
+    /**
+     * A pipeline with models from {@code config}'s {@code [models]} tables and the local models built in, keeping its
+     * catalog through the {@code [catalog]} account.
+     */
     public static RagPipeline create(ProxyConfig config) {
+        return create(config, InvocationListener.NONE);
+    }
+
+    /** Like {@link #create(ProxyConfig)}, telling {@code listener} about every model request. */
+    public static RagPipeline create(ProxyConfig config, InvocationListener listener) {
         ModelsConfig models = ModelsConfig.fromJson(config.ai());
         ModelRegistry registry = new ModelRegistry(models, new LocalModels());
-        return new RagPipeline(ModelInvoker.create(registry), config.dialect());
+        return new RagPipeline(ModelInvoker.create(registry, listener), config.dialect(), config.limits(),
+                new JdbcCatalogConnection(
+                config.backendHost(), config.backendPort(), config.catalogUser(), config.catalogPassword(),
+                config.backendTls(), config.backendTlsVerify(), (int) Math.min(Integer.MAX_VALUE,
+                        config.connectTimeout().toMillis())));
     }
 
     /** The invocation policy, for counters and tests. */
@@ -119,19 +146,22 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     @Override
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan) {
-        return catalog.refreshIfDue(session).thenCompose(snapshot -> execute(session, sql, scan, snapshot));
+        // Parsing and planning run in the account's planner lane, never on the event loop.
+        return catalog.refreshIfDue(session).thenCompose(snapshot ->
+                planners.supply(session.user(), () -> execute(session, sql, scan, snapshot)));
     }
 
-    private CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan,
+    private CompletableFuture<PipelineResult> execute(StatementSession session, String clientSql, ScanResult scan,
             CatalogSnapshot snapshot) {
         Dialect dialect = dialect(session);
         if (scan.kind() == ScanResult.Kind.PROXY_STATEMENT) {
-            return admin.execute(session, sql, scan, dialect);
+            return admin.execute(session, clientSql, scan, dialect);
         }
         if (scan.multiStatement()) {
             throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "send a statement that calls an AI function"
                     + " (or uses TiDB vector functions on MariaDB) on its own, not in a multi-statement string");
         }
+        String sql = planner.neutral(clientSql, session.sessionText());
         CompletableFuture<PipelineResult> table = catalogStatements.tableStatement(session, sql, snapshot, dialect);
         if (table != null) {
             return table;
@@ -140,13 +170,14 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
             return CompletableFuture.completedFuture(PipelineResult.forward(sql));
         }
         StatementAnalysis parsed = planner.parse(sql);
-        return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> {
-            StatementAnalysis analysis = rewritten == null ? parsed : planner.parse(rewritten);
-            if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
-                return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a catalog table only
-            }
-            return plan(session, analysis, dialect);
-        });
+        return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
+                session.user(), () -> {
+                    StatementAnalysis analysis = rewritten == null ? parsed : planner.parse(rewritten);
+                    if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
+                        return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a table only
+                    }
+                    return plan(session, analysis, dialect);
+                }));
     }
 
     /**
@@ -194,11 +225,11 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      */
     private CompletableFuture<Void> runOwn(StatementSession session, String sql) {
         Dialect dialect = dialect(session);
-        return catalog.refreshIfDue(session).thenCompose(snapshot -> {
+        return catalog.refreshIfDue(session).thenCompose(snapshot -> planners.supply(session.user(), () -> {
             StatementAnalysis parsed = planner.parse(sql);
-            return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten ->
-                    plan(session, rewritten == null ? parsed : planner.parse(rewritten), dialect));
-        }).thenCompose(result -> {
+            return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
+                    session.user(), () -> plan(session, rewritten == null ? parsed : planner.parse(rewritten), dialect)));
+        })).thenCompose(result -> {
             if (result instanceof PipelineResult.Reply reply) {
                 reply.frames().release();
                 return CompletableFuture.completedFuture(null);
@@ -237,7 +268,15 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     @Override
     public void close() {
-        parserExecutor.shutdownNow();
+        planners.close();
+        parser.close();
+        if (catalogConnection instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                // closing: nothing left to tell
+            }
+        }
         invoker.close();
         invoker.registry().close();
     }

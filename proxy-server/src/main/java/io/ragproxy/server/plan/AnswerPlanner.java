@@ -76,9 +76,38 @@ public final class AnswerPlanner {
     /** The answer rows: the original select list's labels, and the values with answers filled in. */
     public record Answers(List<String> columns, List<List<String>> rows, int modelInputs) {}
 
+    /**
+     * EXPLAIN RAG's row for an ANSWER statement: plan, model inputs (the constant calls' and one per group, which
+     * only the backend's run counts), models, and the grouping query the backend runs (other calls' results elided).
+     * Calls no model and runs nothing.
+     */
+    public CompletableFuture<List<String>> explain(StatementSession session, StatementAnalysis analysis,
+            Dialect dialect, RagSettings settings) {
+        Prepared prepared = prepare(analysis, settings);
+        Set<String> models = new LinkedHashSet<>();
+        return literals.plan(session, analysis.statement().toString(), dialect, settings, true).thenApply(plan -> {
+            models.addAll(plan.models());
+            prepared.calls().forEach(c -> models.add(c.input().modelId()));
+            return List.of("answer", plan.modelInputs() + " + ? (one per group and ANSWER call)",
+                    String.join(", ", models), plan.backendSql());
+        });
+    }
+
+    /** The statement's select list rewritten for the backend: what each original item reads, and the ANSWER calls. */
+    private record Prepared(List<String> labels, List<int[]> sourceColumns, List<AnswerCall> calls) {}
+
     /** Runs the statement and answers each group. */
     public CompletableFuture<Answers> run(StatementSession session, StatementAnalysis analysis, Dialect dialect,
             RagSettings settings) {
+        Prepared prepared = prepare(analysis, settings);
+        return literals.plan(session, analysis.statement().toString(), dialect, settings, false)
+                .thenCompose(plan -> session.query(plan.backendSql()))
+                .thenCompose(result -> answer(result.first().rows(), prepared.labels(), prepared.sourceColumns(),
+                        prepared.calls(), settings, session.cancellation()));
+    }
+
+    /** Rewrites the select list (each ANSWER call becomes its question and a JSON_ARRAYAGG of its contexts). */
+    private Prepared prepare(StatementAnalysis analysis, RagSettings settings) {
         PlainSelect select = (PlainSelect) analysis.statement();
         List<String> labels = new ArrayList<>();
         List<int[]> sourceColumns = new ArrayList<>(); // per original item: {column} or {question, contexts}
@@ -108,10 +137,7 @@ public final class AnswerPlanner {
             rewritten.add(SelectItem.from(gather));
         }
         select.setSelectItems(rewritten);
-        return literals.plan(session, analysis.statement().toString(), dialect, settings, false)
-                .thenCompose(plan -> session.query(plan.backendSql()))
-                .thenCompose(result -> answer(result.first().rows(), labels, sourceColumns, answerCalls, settings,
-                        session.cancellation()));
+        return new Prepared(labels, sourceColumns, answerCalls);
     }
 
     private CompletableFuture<Answers> answer(List<List<String>> rows, List<String> labels, List<int[]> sourceColumns,

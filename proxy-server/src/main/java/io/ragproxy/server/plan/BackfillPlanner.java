@@ -113,7 +113,7 @@ public final class BackfillPlanner {
         Update u = (Update) analysis.statement();
         return pageQuery(u, analysis, primaryKey, "<last key>") + "; UPDATE " + u.getTable() + " SET … = CASE "
                 + primaryKey + " WHEN … END WHERE " + primaryKey + " IN (…)" + (u.getWhere() == null ? ""
-                : " AND (" + u.getWhere() + ")") + "  -- pages of " + PAGE_ROWS + " rows, each committed in autocommit"
+                : " AND (" + u.getWhere() + ")") + " AND <the row's texts are those read>  -- pages of " + PAGE_ROWS + " rows, each committed in autocommit"
                 + " mode; a page's model calls run while the page before it is written";
     }
 
@@ -167,9 +167,22 @@ public final class BackfillPlanner {
             boolean cancelled) {
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
-        ProxyException pe = cancelled ? new ProxyException(ProxyError.QUERY_INTERRUPTED, "Query execution was interrupted")
+        boolean lost = session.backendLost();
+        ProxyException pe = lost ? new ProxyException(ProxyError.BACKEND_LOST, "Lost connection to the backend during"
+                        + " the backfill")
+                : cancelled ? new ProxyException(ProxyError.QUERY_INTERRUPTED, "Query execution was interrupted")
                 : cause instanceof ProxyException p ? p
                 : new ProxyException(ProxyError.INTERNAL, "the backfill failed: " + cause.getMessage(), cause);
+        if (lost && (!progress.started || (progress.changed == 0 && progress.writing == 0))) {
+            return CompletableFuture.failedFuture(new ProxyException(ProxyError.BACKEND_LOST, "Lost connection to the"
+                    + " backend during the backfill, before it wrote anything; reconnect and run the statement again"));
+        }
+        if (lost && progress.atomic) {
+            // The backend rolls back the transaction of a connection that ends: no savepoint to return to.
+            return CompletableFuture.failedFuture(new ProxyException(ProxyError.BACKEND_LOST, "Lost connection to the"
+                    + " backend during the backfill; it ran inside a transaction, which the backend rolled back with"
+                    + " the connection (its " + progress.changed + " changed rows included); reconnect and run it again"));
+        }
         if (!progress.started) {
             // failed before writing anything
             return CompletableFuture.failedFuture(cancelled ? new ProxyException(ProxyError.QUERY_INTERRUPTED,
@@ -179,7 +192,7 @@ public final class BackfillPlanner {
                 ? " The UPDATE ran inside a transaction: its " + progress.changed + " changed rows were rolled back."
                 : " " + progress.changed + " rows were already written and committed" + (progress.writing == 0 ? ""
                         : " (and perhaps the " + progress.writing + " rows of the page being written when the connection"
-                        + " ended)") + "; run the statement again to continue (its WHERE should select only unfinished"
+                        + " ended)") + "; " + (lost ? "reconnect and " : "") + "run the statement again to continue (its WHERE should select only unfinished"
                         + " rows, e.g. WHERE v IS NULL).";
         ProxyException reported = new ProxyException(pe.code(), pe.sqlState(), pe.getMessage() + ";" + what, pe);
         if (!progress.atomic || !progress.savepointSet) {
@@ -216,6 +229,8 @@ public final class BackfillPlanner {
         return session.query(countQuery(u, analysis)).thenApply(r -> {
             String v = r.first().rows().get(0).get(0);
             long count = v == null ? 0 : Long.parseLong(v);
+            String rows = r.first().rows().get(0).get(1);
+            session.progress(0, rows == null ? 0 : Long.parseLong(rows));
             if (count > settings.maxCalls()) {
                 throw new ProxyException(ProxyError.TOO_MANY_CALLS, "the statement needs " + count
                         + " distinct model inputs, more than rag_max_calls = " + settings.maxCalls()
@@ -231,6 +246,7 @@ public final class BackfillPlanner {
         for (int i = 0; i < calls.size(); i++) {
             sql.append(i == 0 ? "" : " + ").append("COUNT(DISTINCT ").append(calls.get(i).text()).append(')');
         }
+        sql.append(", COUNT(*)"); // the rows to update, for progress reports
         sql.append(" FROM ").append(u.getTable());
         if (u.getWhere() != null) {
             sql.append(" WHERE ").append(u.getWhere());
@@ -369,7 +385,7 @@ public final class BackfillPlanner {
                                     }
                                 })
                                 .thenCompose(written -> {
-                                    count(progress, written);
+                                    count(progress, written, rows.size(), session);
                                     // A page whose calls already failed stops the run: read no further page.
                                     boolean failed = following.values().stream()
                                             .anyMatch(CompletableFuture::isCompletedExceptionally);
@@ -419,23 +435,41 @@ public final class BackfillPlanner {
         if (u.getWhere() != null) {
             sql.append(" AND (").append(u.getWhere()).append(')');
         }
-        return sql.toString();
+        // Only rows whose texts are still the ones the results were made from: a text changed since the page was
+        // read keeps its old values (a refresh finds it stale and makes it again) rather than getting a vector of
+        // its old text beside a source hash of its new one.
+        sql.append(" AND CASE ").append(pk);
+        for (List<String> row : rows) {
+            sql.append(" WHEN ").append(ConstantValues.quote(row.get(0))).append(" THEN ");
+            for (int c = 0; c < calls.size(); c++) {
+                String text = row.get(c + 1);
+                String argument = calls.get(c).call().text().toString();
+                sql.append(c == 0 ? "" : " AND ").append(text == null ? "(" + argument + ") IS NULL"
+                        : "SHA2(CONVERT((" + argument + ") USING utf8mb4), 256) = '" + MaterializedPlanner.sha256(text)
+                                + "'");
+            }
+        }
+        return sql.append(" END").toString();
     }
 
     private static Throwable unwrap(Throwable t) {
         return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
-    private static void count(Progress progress, QueryResult written) {
+    private static void count(Progress progress, QueryResult written, int pageRows, StatementSession session) {
         progress.changed += written.affectedRows();
         Matcher m = ROWS_MATCHED.matcher(written.info());
         progress.matched += m.find() ? Long.parseLong(m.group(1)) : written.affectedRows();
+        progress.done += pageRows;
+        session.progress(progress.done, -1);
     }
 
     /** Counters of a running backfill (touched on one thread at a time, in the future chain's order). */
     private static final class Progress {
         volatile long matched;
         volatile long changed;
+        /** Rows of the pages written so far (whether or not the UPDATE changed them). */
+        volatile long done;
         volatile boolean atomic;
         volatile boolean savepointSet;
         volatile boolean started;

@@ -85,13 +85,18 @@ final class ConstantValues {
     }
 
     /**
-     * A SQL string literal for {@code text} that reads the same under every sql_mode: single quotes doubled, and
-     * text with a backslash or NUL (whose meaning depends on NO_BACKSLASH_ESCAPES) written as a hex literal.
+     * A SQL string literal for {@code text} that reads the same under every sql_mode and character set: plain ASCII
+     * in quotes (single quotes doubled), and text with anything else (a backslash or NUL, whose meaning depends on
+     * NO_BACKSLASH_ESCAPES, or characters above ASCII, whose bytes depend on character_set_client) as a utf8mb4 hex
+     * literal.
      */
     static String quote(String text) {
-        if (text.indexOf('\\') >= 0 || text.indexOf('\0') >= 0) {
-            return "_utf8mb4 X'" + java.util.HexFormat.of().formatHex(
-                    text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "'";
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\\' || c == '\0' || c >= 0x80) {
+                return "_utf8mb4 X'" + java.util.HexFormat.of().formatHex(
+                        text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "'";
+            }
         }
         return "'" + text.replace("'", "''") + "'";
     }

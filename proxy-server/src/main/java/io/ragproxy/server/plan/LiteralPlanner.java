@@ -23,7 +23,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.Function;
 
@@ -36,11 +35,12 @@ import net.sf.jsqlparser.expression.Function;
 public final class LiteralPlanner {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final ModelInvoker invoker;
-    private final ExecutorService parserExecutor;
+    private final BoundedParser parser;
 
-    public LiteralPlanner(ModelInvoker invoker, ExecutorService parserExecutor) {
+    /** @param parser parses statements with a deadline, on the calling (planner) thread */
+    public LiteralPlanner(ModelInvoker invoker, BoundedParser parser) {
         this.invoker = invoker;
-        this.parserExecutor = parserExecutor;
+        this.parser = parser;
     }
 
     /**
@@ -54,9 +54,17 @@ public final class LiteralPlanner {
         return plan(session, parse(sql), dialect, settings, dryRun);
     }
 
-    /** Parses {@code sql} with this planner's parser executor. */
+    /**
+     * {@code sql} spelled so that the parser and the backend read the same values whatever the session's sql_mode
+     * and character set (see {@link NeutralSql}); parse the result.
+     */
+    public String neutral(String sql, io.ragproxy.server.text.SessionText text) {
+        return NeutralSql.of(sql, text);
+    }
+
+    /** Parses {@code sql} with this planner's bounded parser, on the calling thread (a planner thread). */
     public StatementAnalysis parse(String sql) {
-        return StatementAnalysis.parse(sql, parserExecutor);
+        return StatementAnalysis.parse(sql, parser);
     }
 
     /** Plans an already parsed statement (which the plan then owns and mutates). */
@@ -264,7 +272,7 @@ public final class LiteralPlanner {
     CompletableFuture<List<String>> results(ModelInput head, List<String> texts, RagSettings settings,
             ModelWarnings warnings, CompletableFuture<Void> cancellation, AsyncLimiter statementLimiter) {
         // A stopped statement starts none of its queued calls, whichever request they belong to.
-        cancellation.thenRunAsync(statementLimiter::close, parserExecutor);
+        cancellation.thenRunAsync(statementLimiter::close);
         if (head.raw() != null) {
             return cancelledBy(cancellation, rawResults(head, texts, settings, statementLimiter));
         }
@@ -299,7 +307,7 @@ public final class LiteralPlanner {
      * that completes it, often an event loop, as cancelling hundreds of queued calls takes a while.
      */
     private <T> CompletableFuture<T> cancelledBy(CompletableFuture<Void> cancellation, CompletableFuture<T> calls) {
-        cancellation.thenRunAsync(() -> calls.cancel(true), parserExecutor);
+        cancellation.thenRunAsync(() -> calls.cancel(true));
         return calls;
     }
 

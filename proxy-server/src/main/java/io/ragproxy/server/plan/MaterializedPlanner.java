@@ -351,19 +351,45 @@ public final class MaterializedPlanner {
             return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenCompose(v -> writeTables());
         }
 
-        private final List<List<String>> tablesToWrite = new ArrayList<>();
+        private final List<TableWrite> tablesToWrite = new ArrayList<>();
 
+        /**
+         * Writes the round's temporary tables. Where the session may not create one (no default database, or no
+         * CREATE TEMPORARY TABLES privilege on it: a read-only account), the call's results are written inline
+         * instead, which works for any account at a cost that grows with rows × results.
+         */
         private CompletableFuture<Void> writeTables() {
             CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-            List<List<String>> writes;
+            List<TableWrite> writes;
             synchronized (tablesToWrite) {
                 writes = new ArrayList<>(tablesToWrite);
                 tablesToWrite.clear();
             }
-            for (List<String> statements : writes) {
-                for (String sql : statements) {
-                    chain = chain.thenCompose(v -> session.query(sql)).thenApply(r -> null);
-                }
+            for (TableWrite write : writes) {
+                chain = chain.thenCompose(v -> write.statements().isEmpty() ? CompletableFuture.<Void>completedFuture(null)
+                        : session.query(write.statements().get(0)).thenApply(r -> (Void) null)
+                                .thenCompose(x -> rest(write.statements()))
+                                .exceptionally(error -> {
+                                    Throwable cause = error instanceof java.util.concurrent.CompletionException
+                                            && error.getCause() != null ? error.getCause() : error;
+                                    if (!(cause instanceof BackendException be) || !NO_TEMPORARY_TABLE.contains(be.code())) {
+                                        throw error instanceof RuntimeException re ? re
+                                                : new java.util.concurrent.CompletionException(error);
+                                    }
+                                    resolved.put(write.call(), write.inline());
+                                    synchronized (cleanup) {
+                                        cleanup.remove(write.drop());
+                                    }
+                                    return null;
+                                }));
+            }
+            return chain;
+        }
+
+        private CompletableFuture<Void> rest(List<String> statements) {
+            CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+            for (String sql : statements.subList(1, statements.size())) {
+                chain = chain.thenCompose(v -> session.query(sql)).thenApply(r -> null);
             }
             return chain;
         }
@@ -388,21 +414,29 @@ public final class MaterializedPlanner {
             }
             // The statement's own argument (in an UPDATE the backend itself reads earlier SET columns' new values).
             String key = "SHA2(CONVERT(" + call.text() + " USING utf8mb4), 256)";
-            String lookup;
             if (byHash.isEmpty()) {
-                lookup = "NULL";
-            } else if (byHash.size() <= INLINE_MAX_VALUES && chars <= INLINE_MAX_CHARS) {
-                StringBuilder b = new StringBuilder("CASE ").append(key);
-                byHash.forEach((h, r) -> b.append(" WHEN '").append(h).append("' THEN ").append(ConstantValues.quote(r)));
-                lookup = b.append(" END").toString();
-            } else {
-                String table = RESULTS_TABLE + analysis.calls().indexOf(call);
-                synchronized (tablesToWrite) {
-                    tablesToWrite.add(tableStatements(table, byHash));
-                }
-                cleanup.add("DROP TEMPORARY TABLE IF EXISTS " + table);
-                lookup = "(SELECT r FROM " + table + " WHERE h = " + key + ")";
+                return value(call, "NULL");
             }
+            StringBuilder inline = new StringBuilder("CASE ").append(key);
+            byHash.forEach((h, r) -> inline.append(" WHEN '").append(h).append("' THEN ").append(ConstantValues.quote(r)));
+            String cases = inline.append(" END").toString();
+            if (byHash.size() <= INLINE_MAX_VALUES && chars <= INLINE_MAX_CHARS) {
+                return value(call, cases);
+            }
+            String table = RESULTS_TABLE + analysis.calls().indexOf(call);
+            String drop = "DROP TEMPORARY TABLE IF EXISTS " + table;
+            synchronized (tablesToWrite) {
+                tablesToWrite.add(new TableWrite(call, tableStatements(table, byHash), drop, value(call, cases)));
+            }
+            synchronized (cleanup) {
+                cleanup.add(drop);
+            }
+            return value(call, "(SELECT r FROM " + table + " WHERE h = " + key + ")");
+        }
+
+        /** What stands for {@code call} given the SQL of its result (text, or a vector's text). */
+        private String value(AiCall call, String lookup) {
+            boolean embeds = call.function().embeds();
             String value = embeds ? dialect.vectorFromText(lookup) : lookup;
             if (embeds && call.function().vectorArg() < 0 && dialect == Dialect.MARIADB && isCreateTableAsSelect()) {
                 // MariaDB ≥ 11.8.9 types VEC_FromText(<expression>) as VECTOR(<a bound from the text's length>), so a
@@ -529,6 +563,18 @@ public final class MaterializedPlanner {
             return kept.isEmpty() ? "" : " WHERE " + String.join(" AND ", kept);
         }
     }
+
+    /**
+     * A temporary table of one call's results: the statements that create and fill it, the clean-up statement that
+     * drops it, and the call's replacement with its results inline, for a session that may not create the table.
+     */
+    private record TableWrite(AiCall call, List<String> statements, String drop, String inline) {}
+
+    /**
+     * Backend errors that mean the session may not create a temporary table here: no database selected (1046),
+     * access denied to the database (1044), CREATE TEMPORARY TABLES not granted (1142), read-only (1290, 1792).
+     */
+    private static final Set<Integer> NO_TEMPORARY_TABLE = Set.of(1044, 1046, 1142, 1290, 1792);
 
     /** A call's gathering query and the distinct texts it returned. */
     private record Gather(AiCall call, String text, String query, String countQuery, boolean constant,

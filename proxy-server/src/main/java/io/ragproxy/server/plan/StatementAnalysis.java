@@ -5,12 +5,10 @@ import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.dialect.Dialect;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.ExpressionVisitorAdapter;
 import net.sf.jsqlparser.expression.Function;
-import net.sf.jsqlparser.parser.CCJSqlParserUtil;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.Statement;
 import net.sf.jsqlparser.statement.insert.Insert;
@@ -50,10 +48,11 @@ public final class StatementAnalysis {
     /**
      * Parses {@code sql}.
      *
-     * @param parserExecutor runs the parser (JSqlParser bounds parse time with it)
-     * @throws ProxyException PARSE_ERROR with the parser's position, or BAD_ARGUMENTS for a wrong argument count
+     * @param parser runs JSqlParser with the statement's deadline, after the nesting check
+     * @throws ProxyException PARSE_ERROR with the parser's position, BAD_ARGUMENTS for a wrong argument count,
+     *     STATEMENT_TOO_DEEP or PARSE_TIMEOUT
      */
-    public static StatementAnalysis parse(String sql, ExecutorService parserExecutor) {
+    public static StatementAnalysis parse(String sql, BoundedParser parser) {
         Statement statement;
         String suffix = "";
         java.util.regex.Matcher into = INTO_VARIABLES.matcher(sql);
@@ -62,8 +61,7 @@ public final class StatementAnalysis {
             sql = sql.substring(0, into.start());
         }
         try {
-            // MySQL reads backslash escapes in string literals unless NO_BACKSLASH_ESCAPES is set.
-            statement = CCJSqlParserUtil.parse(sql, parserExecutor, parser -> parser.withBackslashEscapeCharacter(true));
+            statement = parser.parse(sql);
         } catch (JSQLParserException e) {
             throw new ProxyException(ProxyError.PARSE_ERROR, "ragproxy cannot parse this statement, which it must"
                     + " rewrite because it calls an AI function: " + parserMessage(e)

@@ -11,6 +11,7 @@ import io.ragproxy.server.command.ReplyStream;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.wire.Packets;
 import io.ragproxy.server.wire.ResultSetWriter;
+import io.ragproxy.server.text.ClientCharset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -67,6 +68,8 @@ final class StreamedRows implements RowStream {
 
     private Reads reads;
     private int[] streamedIndex;
+    /** The character set of each column's values, from its definition. */
+    private ClientCharset[] charsets;
     private Batch filling = new Batch();
     private boolean paused;
     private boolean ended;
@@ -115,6 +118,10 @@ final class StreamedRows implements RowStream {
             return;
         }
         streamedIndex = new int[definitions.size()];
+        charsets = new ClientCharset[definitions.size()];
+        for (int c = 0; c < definitions.size(); c++) {
+            charsets[c] = ClientCharset.ofCollation(Packets.columnCollationId(definitions.get(c)));
+        }
         Arrays.fill(streamedIndex, -1);
         int found = 0;
         for (int c = 0; c < definitions.size(); c++) {
@@ -149,7 +156,7 @@ final class StreamedRows implements RowStream {
         if (failure != null) {
             return; // reading the rest of the response to its end, so the connection is idle again
         }
-        filling.rows.add(PendingRow.of(payload, streamedIndex, streamed.size()));
+        filling.rows.add(PendingRow.of(payload, streamedIndex, streamed.size(), charsets));
         if (filling.rows.size() >= batchSize) {
             dispatchIfRoom();
         }
@@ -307,7 +314,7 @@ final class StreamedRows implements RowStream {
             if (value == null) {
                 p.writeByte(0xFB);
             } else {
-                Packets.writeLengthEncodedString(p, value.getBytes(StandardCharsets.UTF_8));
+                Packets.writeLengthEncodedString(p, writer.encode(value));
             }
         }
         return p;
@@ -336,7 +343,7 @@ final class StreamedRows implements RowStream {
      * included; the last entry is the end), and the streamed columns' texts.
      */
     private record PendingRow(byte[] bytes, int[] bounds, String[] texts) {
-        static PendingRow of(ByteBuf payload, int[] streamedIndex, int streamedCount) {
+        static PendingRow of(ByteBuf payload, int[] streamedIndex, int streamedCount, ClientCharset[] charsets) {
             int base = payload.readerIndex();
             int end = payload.writerIndex();
             int[] bounds = new int[streamedIndex.length + 1];
@@ -354,13 +361,21 @@ final class StreamedRows implements RowStream {
                 int size = Packets.lengthEncodedIntSize(payload, i);
                 int length = (int) Packets.getLengthEncodedInt(payload, i);
                 if (streamedIndex[c] >= 0) {
-                    texts[streamedIndex[c]] = payload.toString(i + size, length, StandardCharsets.UTF_8);
+                    texts[streamedIndex[c]] = ""; // decoded below, in the column's character set
                 }
                 i += size + length;
             }
             bounds[streamedIndex.length] = i - base;
             byte[] bytes = new byte[i - base];
             payload.getBytes(base, bytes);
+            for (int c = 0; c < streamedIndex.length; c++) {
+                int s = streamedIndex[c];
+                if (s >= 0 && texts[s] != null) {
+                    int size = Packets.lengthEncodedIntSize(payload, base + bounds[c]);
+                    int length = bounds[c + 1] - bounds[c] - size;
+                    texts[s] = charsets[c].decodeValue(bytes, bounds[c] + size, length);
+                }
+            }
             return new PendingRow(bytes, bounds, texts);
         }
     }

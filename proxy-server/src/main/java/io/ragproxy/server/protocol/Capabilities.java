@@ -32,6 +32,8 @@ public final class Capabilities {
     public static final long MARIADB_CLIENT_STMT_BULK_OPERATIONS = 1L << 2;
     public static final long MARIADB_CLIENT_EXTENDED_METADATA = 1L << 3;
     public static final long MARIADB_CLIENT_CACHE_METADATA = 1L << 4;
+    /** MariaDB 11.5+: a bulk execute may ask for one result row per parameter row (SEND_UNIT_RESULTS). */
+    public static final long MARIADB_CLIENT_BULK_UNIT_RESULTS = 1L << 6;
 
     /**
      * Capabilities the proxy never offers: compression (frames would be opaque), optional result-set metadata
@@ -43,9 +45,11 @@ public final class Capabilities {
 
     /**
      * MariaDB extended capabilities the proxy never offers: COM_MULTI (obsolete, batches commands into one
-     * packet) and metadata caching (result sets without column definitions).
+     * packet), metadata caching (result sets without column definitions) and bulk unit results (a bulk execute of
+     * an AI INSERT runs as one multi-row INSERT, whose answer is one OK packet).
      */
-    public static final long MARIADB_UNSUPPORTED = MARIADB_CLIENT_COM_MULTI | MARIADB_CLIENT_CACHE_METADATA;
+    public static final long MARIADB_UNSUPPORTED = MARIADB_CLIENT_COM_MULTI | MARIADB_CLIENT_CACHE_METADATA
+            | MARIADB_CLIENT_BULK_UNIT_RESULTS;
 
     private Capabilities() {}
 

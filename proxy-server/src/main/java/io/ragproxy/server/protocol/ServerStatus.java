@@ -7,6 +7,8 @@ public final class ServerStatus {
     public static final int MORE_RESULTS_EXISTS = 0x0008;
     public static final int CURSOR_EXISTS = 0x0040;
     public static final int LAST_ROW_SENT = 0x0080;
+    /** SERVER_SESSION_STATE_CHANGED: session-state changes follow the OK packet's info. */
+    public static final int SESSION_STATE_CHANGED = 0x4000;
 
     private ServerStatus() {}
 }

@@ -2,6 +2,7 @@ package io.ragproxy.server.scan;
 
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.text.SqlMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -10,7 +11,8 @@ import java.util.Locale;
  * A small MySQL lexer for the statements JSqlParser does not read (the proxy's own {@code SHOW RAG …}, {@code SET
  * rag_…}, {@code EXPLAIN RAG …}; Aurora's {@code CREATE FUNCTION … ALIAS}, MindsDB's {@code CREATE MODEL}, TiDB's
  * auto-embedding column): words, quoted identifiers, strings (MySQL's escapes
- * resolved), numbers and one-character symbols, each with its offsets and its 1-based line and column, so that
+ * resolved, unless the session's {@link SqlMode} says {@code NO_BACKSLASH_ESCAPES}; under {@code ANSI_QUOTES}
+ * {@code "…"} is a quoted identifier), numbers and one-character symbols, each with its offsets and its 1-based line and column, so that
  * errors can name the exact position. Comments are skipped; executable comments ({@code /*! … *}{@code /}) are code.
  */
 public final class SqlLexer {
@@ -91,8 +93,14 @@ public final class SqlLexer {
         return "";
     }
 
-    /** The tokens of {@code sql}, ending with one END token. */
+    /** The tokens of {@code sql} read under the default sql_mode, ending with one END token. */
     public static List<Token> tokenize(String sql) {
+        return tokenize(sql, SqlMode.DEFAULT);
+    }
+
+    /** The tokens of {@code sql} read as the backend reads them under {@code mode}, ending with one END token. */
+    public static List<Token> tokenize(String sql, SqlMode mode) {
+        boolean backslashEscapes = !mode.noBackslashEscapes();
         List<Token> out = new ArrayList<>();
         int n = sql.length();
         int i = 0;
@@ -148,6 +156,7 @@ public final class SqlLexer {
                 continue;
             }
             if (c == '\'' || c == '"' || c == '`') {
+                boolean identifier = c == '`' || (c == '"' && mode.ansiQuotes());
                 StringBuilder b = new StringBuilder();
                 i++;
                 boolean closed = false;
@@ -160,7 +169,7 @@ public final class SqlLexer {
                         i++;
                         closed = true;
                         break;
-                    } else if (d == '\\' && c != '`' && i + 1 < n) {
+                    } else if (d == '\\' && !identifier && backslashEscapes && i + 1 < n) {
                         b.append(unescape(sql.charAt(i + 1)));
                         i += 2;
                     } else {
@@ -173,10 +182,10 @@ public final class SqlLexer {
                     }
                 }
                 if (!closed) {
-                    throw error(tokenLine, column, (c == '`' ? "unterminated quoted identifier" : "unterminated string")
+                    throw error(tokenLine, column, (identifier ? "unterminated quoted identifier" : "unterminated string")
                             + " starting here");
                 }
-                out.add(new Token(c == '`' ? Type.QUOTED_IDENT : Type.STRING, b.toString(), start, i, tokenLine,
+                out.add(new Token(identifier ? Type.QUOTED_IDENT : Type.STRING, b.toString(), start, i, tokenLine,
                         column));
                 continue;
             }

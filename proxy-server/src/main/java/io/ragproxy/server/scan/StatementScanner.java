@@ -42,7 +42,8 @@ import java.util.Objects;
  * A hit is an unquoted identifier equal (ignoring ASCII case) to a {@link FunctionNames} entry, followed by
  * optional whitespace and comments and then {@code (}. Identifier bytes are ASCII letters, digits, {@code _},
  * {@code $} and bytes ≥ 0x80, so {@code my_embed(} and {@code embedding} are other words. A name after {@code .}
- * ({@code db.embed(}, a stored function in {@code db}) or after {@code @} (a variable) is not a hit; a {@code .}
+ * ({@code db.embed(}, a stored function in {@code db}) or after {@code @} (a variable) is not a hit, except for the
+ * names a scanner is given as qualified calls (the catalog's Aurora functions, {@code db.fn(}); a {@code .}
  * directly after an all-digit word is a decimal point and does not qualify what follows. The name being defined
  * by {@code CREATE FUNCTION name (} is not a call. Other look-alikes, such as a table named like a catalog
  * function in {@code INSERT INTO embed (a) …}, are hits: the pipeline's parser sorts them out, and a false hit
@@ -191,6 +192,8 @@ public final class StatementScanner {
     private final FunctionNames readTables;
     private final FunctionNames writeTables;
     private final boolean hasTables;
+    /** Names that are also hits after a qualifier ({@code db.fn(}): the catalog's schema-scoped functions. */
+    private final FunctionNames qualifiedCalls;
 
     /** Creates a scanner that looks for calls of {@code functionNames} and for proxy statements. */
     public StatementScanner(FunctionNames functionNames) {
@@ -202,6 +205,16 @@ public final class StatementScanner {
      * {@code writeTables} after INTO, UPDATE, INSERT, REPLACE or TABLE (tables with auto-embedding columns).
      */
     public StatementScanner(FunctionNames functionNames, FunctionNames readTables, FunctionNames writeTables) {
+        this(functionNames, readTables, writeTables, FunctionNames.empty());
+    }
+
+    /**
+     * Creates a scanner that also flags calls of {@code qualifiedCalls} after a qualifier ({@code db.fn(}): the
+     * catalog's Aurora functions, which belong to a database.
+     */
+    public StatementScanner(FunctionNames functionNames, FunctionNames readTables, FunctionNames writeTables,
+            FunctionNames qualifiedCalls) {
+        this.qualifiedCalls = Objects.requireNonNull(qualifiedCalls, "qualifiedCalls");
         this.functionNames = Objects.requireNonNull(functionNames, "functionNames");
         this.readTables = Objects.requireNonNull(readTables, "readTables");
         this.writeTables = Objects.requireNonNull(writeTables, "writeTables");
@@ -263,6 +276,8 @@ public final class StatementScanner {
         // A catalog name waiting for the next significant token to be '('.
         int pendingName = -1;
         int pendingOffset = -1;
+        boolean pendingQualified = false;
+        boolean functionQualified = false;
 
         // Catalog tables: the context a keyword set up, and the one a qualifier carries over its '.'.
         int tableContext = CTX_NONE;
@@ -374,6 +389,7 @@ public final class StatementScanner {
                 if (type == '(' && functionName < 0) {
                     functionName = pendingName;
                     functionOffset = pendingOffset;
+                    functionQualified = pendingQualified;
                 }
                 pendingName = -1;
             }
@@ -446,6 +462,14 @@ public final class StatementScanner {
                     if (index >= 0) {
                         pendingName = index;
                         pendingOffset = tokenStart - delta;
+                        pendingQualified = false;
+                    }
+                } else if (prev == PREV_QUALIFIER && functionName < 0 && proxyKind < 0 && qualifiedCalls.size() > 0) {
+                    int index = qualifiedCalls.indexOf(a, b, tokenStart, pos);
+                    if (index >= 0) {
+                        pendingName = index;
+                        pendingOffset = tokenStart - delta;
+                        pendingQualified = true;
                     }
                 }
                 prev = PREV_OTHER;
@@ -466,7 +490,8 @@ public final class StatementScanner {
             return ScanResult.proxyStatement(PROXY_KINDS[proxyKind], proxyOffset - delta, multiStatement);
         }
         if (functionName >= 0) {
-            return ScanResult.functionCall(names.name(functionName), functionOffset, multiStatement);
+            return ScanResult.functionCall((functionQualified ? qualifiedCalls : names).name(functionName),
+                    functionOffset, multiStatement);
         }
         if (tableName != null) {
             return ScanResult.functionCall(tableName, tableOffset, multiStatement);

@@ -94,7 +94,7 @@ final class BackendQueries {
         collected = new CompletableFuture<>();
         infileRequestAllowed = relayInfile;
         CompletableFuture<QueryResult> result = collected;
-        connection.backend().writeAndFlush(queryFrame(connection.backend().alloc(), sql));
+        connection.backend().writeAndFlush(queryFrame(connection.backend().alloc(), connection.statementBytes(sql)));
         return result;
     }
 
@@ -113,12 +113,16 @@ final class BackendQueries {
         }
         streaming = new RowStreamReader(connection.deprecateEof(), rows);
         rows.start(streamReads);
-        connection.backend().writeAndFlush(queryFrame(connection.backend().alloc(), sql));
+        connection.backend().writeAndFlush(queryFrame(connection.backend().alloc(), connection.statementBytes(sql)));
     }
 
     /** A COM_QUERY frame (sequence id 0) carrying {@code sql} in UTF-8. */
     static ByteBuf queryFrame(ByteBufAllocator alloc, String sql) {
-        byte[] text = sql.getBytes(StandardCharsets.UTF_8);
+        return queryFrame(alloc, sql.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A COM_QUERY frame (sequence id 0) carrying {@code text}. */
+    static ByteBuf queryFrame(ByteBufAllocator alloc, byte[] text) {
         ByteBuf payload = alloc.buffer(1 + text.length);
         payload.writeByte(Commands.COM_QUERY).writeBytes(text);
         return Packets.frame(alloc, 0, payload);
@@ -212,7 +216,8 @@ final class BackendQueries {
             collector = null;
             collected = null;
             c.discard();
-            f.completeExceptionally(new ProxyException(ProxyError.INTERNAL, "the connection closed"));
+            f.completeExceptionally(new ProxyException(ProxyError.BACKEND_LOST, "Lost connection to the backend"
+                    + " during a query of ragproxy's own"));
         }
     }
 

@@ -1,6 +1,10 @@
 package io.ragproxy.server.session;
 
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The live client connections of one server, by the connection id their client saw in the handshake (the
@@ -30,9 +34,45 @@ public final class ConnectionRegistry {
      */
     void killed(long target, boolean connection, long issuer) {
         ProxyConnection c = live.get(target);
+        if (c == null && target > 0xFFFFFFFFL) {
+            // TiDB with 64-bit connection ids (enable-32bits-connection-id = false) puts only the id's low 32 bits in
+            // the handshake, while CONNECTION_ID() and KILL use the whole id (read in TiDB's source, not run here).
+            c = live.get(target & 0xFFFFFFFFL);
+        }
         if (c != null) {
             c.interruptRunning((connection ? "KILL CONNECTION" : "KILL QUERY") + " from connection " + issuer);
         }
+    }
+
+    /**
+     * Starts a drain: from now on every connection answers a new command with error 7060 and closes; what runs now
+     * runs on. Returns at once.
+     */
+    public void drainAll() {
+        live.values().forEach(ProxyConnection::drain);
+    }
+
+    /** How many connections run a statement now (a relayed response open, or a statement of the proxy's own). */
+    public int busy() {
+        int n = 0;
+        for (ProxyConnection c : List.copyOf(live.values())) {
+            try {
+                if (c.busy().get(1, TimeUnit.SECONDS)) {
+                    n++;
+                }
+            } catch (ExecutionException | TimeoutException e) {
+                n++; // its event loop is stuck or gone: count it, the deadline decides
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return n + 1;
+            }
+        }
+        return n;
+    }
+
+    /** Stops every running pipeline statement, as a KILL QUERY would (a backfill reports its committed rows). */
+    public void interruptAll(String by) {
+        live.values().forEach(c -> c.interruptRunning(by));
     }
 
     /** The number of authenticated connections. */

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.ragproxy.server.wire.FrameDecoder;
 
 /** The client channel's last handler: hands frames and channel events to its {@link ProxyConnection}. */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
@@ -20,7 +21,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        connection.fromClient((ByteBuf) msg);
+        if (msg instanceof ByteBuf frame) {
+            connection.fromClient(frame);
+        } else if (msg instanceof FrameDecoder.Oversize oversize) {
+            connection.clientFrameTooLong(oversize);
+        } else if (msg instanceof FrameDecoder.Skipped skipped) {
+            connection.commands().packetSkipped(skipped);
+        }
     }
 
     @Override

@@ -5,6 +5,8 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.config.SessionLimits;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.wire.FrameDecoder;
 import java.util.concurrent.TimeUnit;
 
@@ -19,13 +21,16 @@ public final class FrontendInitializer {
     private final StatementPipeline pipeline;
     private final ConnectionLimiter limiter;
     private final ConnectionRegistry registry;
+    private final ProxyMetrics metrics;
 
     /**
      * @param limiter the server's connection count
      * @param registry the server's live connections, by the connection id their clients see (for KILL)
+     * @param metrics where connections count themselves and their statements
      */
     public FrontendInitializer(ProxyConfig config, SslContext clientTls, SslContext backendTls,
-            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry) {
+            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry, ProxyMetrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.clientTls = clientTls;
         this.backendTls = backendTls;
@@ -40,8 +45,10 @@ public final class FrontendInitializer {
         if (idleSeconds > 0) {
             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS));
         }
-        ch.pipeline().addLast(FRAMES, new FrameDecoder());
+        // Login packets are limited until the backend accepts the login (ProxyConnection.authenticated).
+        ch.pipeline().addLast(FRAMES, new FrameDecoder(SessionLimits.MAX_LOGIN_PACKET_BYTES));
         ch.pipeline().addLast("connection", new FrontendHandler(
-                new ProxyConnection(ch, config, clientTls, backendTls, pipeline, limiter, registry)));
+                new ProxyConnection(ch, config, clientTls, backendTls, pipeline, limiter, registry,
+                        ProxyConnection.tcpConnector(config), metrics)));
     }
 }

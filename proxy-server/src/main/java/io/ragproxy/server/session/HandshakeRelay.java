@@ -9,6 +9,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.config.SessionLimits;
 import io.ragproxy.server.protocol.Capabilities;
 import io.ragproxy.server.protocol.HandshakeResponse;
 import io.ragproxy.server.protocol.ServerHandshake;
@@ -107,7 +108,7 @@ final class HandshakeRelay {
 
     /**
      * GREETED or CLIENT_TLS: the client's SSLRequest or its handshake response, passed on with the capabilities
-     * both legs can use. Extension point: a login packet size limit belongs here (the frame is the whole response).
+     * both legs can use. The frame is the whole response: the client's frame decoder refuses one over 64 kB.
      */
     void clientResponse(ByteBuf frame, ProxyConnection.Phase phase) {
         if (phase == ProxyConnection.Phase.GREETED && HandshakeResponse.isSslRequest(frame)) {
@@ -150,7 +151,7 @@ final class HandshakeRelay {
 
     /**
      * AUTHENTICATING: a client frame of the auth exchange (auth switch, more data), to the backend renumbered.
-     * Extension point: a login timeout or per-packet size limit in this phase belongs here.
+     * Frames over 64 kB never get here (the frame decoder's login limit); the login timeout is ProxyConnection's.
      */
     void clientAuth(ByteBuf frame) {
         Channel backend = connection.backend();
@@ -177,7 +178,7 @@ final class HandshakeRelay {
         SslHandler ssl = clientTls.newHandler(client.alloc());
         ChannelPipeline p = client.pipeline();
         // Bytes already read past the SSLRequest are TLS records: replace() hands them to the SslHandler.
-        p.addAfter(FrontendInitializer.FRAMES, "frames-tls", new FrameDecoder());
+        p.addAfter(FrontendInitializer.FRAMES, "frames-tls", new FrameDecoder(SessionLimits.MAX_LOGIN_PACKET_BYTES));
         p.replace(FrontendInitializer.FRAMES, "tls", ssl);
         ssl.handshakeFuture().addListener(f -> {
             if (!f.isSuccess()) {

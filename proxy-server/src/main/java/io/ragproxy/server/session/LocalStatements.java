@@ -11,6 +11,8 @@ import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.ProxyWarnings;
 import io.ragproxy.server.command.ReplyStream;
 import io.ragproxy.server.command.StatementPipeline;
+import io.ragproxy.server.wire.BinaryRows;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.wire.Packets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -36,11 +38,18 @@ final class LocalStatements {
     private final ProxyConnection connection;
     private final Channel client;
     private final StatementPipeline pipeline;
+    private final ProxyMetrics metrics;
+    /** When the running pipeline statement started ({@link System#nanoTime()}); 0 for none or a warnings read. */
+    private long startedNanos;
+    /** Rows the running statement reported done (a backfill's), so metrics count each row once. */
+    private volatile long rowsDone;
 
     /** A pipeline statement (or the session's start, or a plan's clean-up) owns the backend and holds the client. */
     private boolean localRunning;
     /** The running pipeline statement's cancellation (null between statements); read by KILLs on other loops. */
     private volatile CompletableFuture<Void> running;
+    /** Whether a KILL accepted through a proxy stopped the running statement (set from other connections' loops). */
+    private volatile boolean killedThroughProxy;
     /** Warnings the proxy raises while it runs a statement itself; added to from model-call threads. */
     private volatile ProxyWarnings statementWarnings;
     /** The last statement's proxy warnings, for SHOW WARNINGS; null when there are none, so plain SQL pays nothing. */
@@ -51,8 +60,11 @@ final class LocalStatements {
     private boolean uploadContinues;
     /** Sequence id of the pipeline statement's reply to the client: 1, or after a relayed upload, what follows it. */
     private int replySequence = 1;
+    /** The running statement answers a prepared statement's execute: its rows go out as binary rows. */
+    private boolean binaryRows;
 
-    LocalStatements(ProxyConnection connection, Channel client, StatementPipeline pipeline) {
+    LocalStatements(ProxyConnection connection, Channel client, StatementPipeline pipeline, ProxyMetrics metrics) {
+        this.metrics = metrics;
         this.connection = connection;
         this.client = client;
         this.pipeline = pipeline;
@@ -100,17 +112,33 @@ final class LocalStatements {
     /** Runs a flagged statement (or a SHOW WARNINGS reading the last one's proxy warnings); the backend is idle. */
     void run(CommandRelay.PendingStatement statement) {
         localRunning = true;
+        killedThroughProxy = false;
         running = new CompletableFuture<>();
+        binaryRows = statement.binaryRows();
         CompletableFuture<PipelineResult> result;
         try {
-            if (statement.read() != null) {
+            if (statement.answer() != null) {
+                result = statement.answer().get();
+            } else if (statement.read() != null) {
                 ProxyWarnings last = lastWarnings;
                 result = last != null ? last.answer(connection, statement.read())
-                        : CompletableFuture.completedFuture(PipelineResult.forward(statement.sql()));
+                        : CompletableFuture.completedFuture(PipelineResult.forward(
+                                connection.textTracker().current().supported()
+                                        ? connection.textTracker().current().client().decodeStatement(statement.sql())
+                                        : new String(statement.sql(), java.nio.charset.StandardCharsets.UTF_8)));
             } else {
                 lastWarnings = null;
                 statementWarnings = new ProxyWarnings();
-                result = pipeline.execute(connection, statement.sql(), statement.scan());
+                // The session's character sets and sql_mode first: the statement's text is read with them.
+                SessionTextTracker tracker = connection.textTracker();
+                startedNanos = System.nanoTime();
+                rowsDone = 0;
+                result = tracker.refresh(connection::query).thenCompose(text -> {
+                    String sql = text.client().decodeStatement(statement.sql());
+                    text.results(); // refused before any work when the results cannot be written
+                    tracker.statement(sql); // the statement may change them itself (SET rag_…, NAMES …)
+                    return pipeline.execute(connection, sql, statement.scan());
+                });
             }
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
@@ -129,10 +157,16 @@ final class LocalStatements {
 
     private void finish(PipelineResult result, Throwable error) {
         localRunning = false;
+        if (startedNanos != 0) {
+            metrics.statementRewritten(System.nanoTime() - startedNanos);
+            startedNanos = 0;
+        }
         CompletableFuture<Void> cancellation = running;
         running = null;
         int sequence = replySequence;
         replySequence = 1;
+        BinaryRows binary = binaryRows ? binaryRows() : null;
+        binaryRows = false;
         connection.queries().statementEnded();
         if (sequence != 1 && error == null && !(result instanceof PipelineResult.Reply)) {
             // The backend's answer to a forwarded statement would restart at 1, after the client's upload.
@@ -149,8 +183,16 @@ final class LocalStatements {
         }
         if (cancellation != null && cancellation.isDone() && !(result instanceof PipelineResult.Reply)) {
             // Killed: a statement not sent yet is not sent; a plan that stopped midway reports what it wrote.
-            error = interrupted(error);
+            error = connection.backendLost() ? lost(error) : interrupted(error);
             result = null;
+        }
+        if (result instanceof PipelineResult.Reply reply && binary != null && error == null) {
+            try {
+                result = PipelineResult.reply(binary.frames(reply.frames(), client.alloc()));
+            } catch (RuntimeException e) {
+                error = e;
+                result = null;
+            }
         }
         if (result instanceof PipelineResult.Reply reply && sequence != 1) {
             Packets.renumber(reply.frames(), sequence);
@@ -172,23 +214,44 @@ final class LocalStatements {
             client.writeAndFlush(reply.frames());
         } else if (result instanceof PipelineResult.Forward forward) {
             // The rewritten statement takes the client's place; its response is relayed like any other.
-            connection.commands().forward(forward.sql(), warningCount, forward.afterwards());
+            connection.commands().forward(forward.sql(), warningCount, forward.afterwards(), binary);
         } else if (result instanceof PipelineResult.Streamed streamed) {
-            startStreamed(streamed);
+            startStreamed(streamed, binary);
             return;
         }
         endStatement();
         connection.commands().drainHeld();
     }
 
+    /** The running statement's progress ({@link io.ragproxy.server.command.StatementSession#progress}). */
+    void progress(long done, long expected) {
+        long delta = done - rowsDone;
+        if (delta > 0) {
+            rowsDone = done;
+            metrics.backfillRows(delta);
+        }
+    }
+
     /**
      * The plan's own statements after a forwarded statement's response (dropping its temporary tables): run
-     * before the client's next command, which is held meanwhile; their outcome is not the client's business.
+     * before the client's next command, which is held meanwhile; their outcome is not the client's business. When
+     * the response carried {@code backendWarnings} of the backend's own, they are read first and kept for SHOW
+     * WARNINGS, since the clean-up resets the backend's diagnostics area.
      */
-    void runAfterwards(List<String> statements) {
+    void runAfterwards(List<String> statements, int backendWarnings) {
         localRunning = true;
         connection.flushClient();
         CompletableFuture<QueryResult> chain = CompletableFuture.completedFuture(null);
+        if (backendWarnings > 0) {
+            chain = connection.query("SHOW WARNINGS").thenApply(shown -> {
+                client.eventLoop().execute(() -> {
+                    ProxyWarnings kept = lastWarnings != null ? lastWarnings : new ProxyWarnings();
+                    kept.backendWarnings(shown, backendWarnings);
+                    lastWarnings = kept;
+                });
+                return shown;
+            });
+        }
         for (String sql : statements) {
             chain = chain.handle((r, e) -> null).thenCompose(v -> connection.query(sql));
         }
@@ -223,9 +286,14 @@ final class LocalStatements {
 
     // ---- streamed replies ---------------------------------------------------------------------------------
 
-    private void startStreamed(PipelineResult.Streamed streamed) {
+    /** A transcoder of this connection's text results into binary rows. */
+    private BinaryRows binaryRows() {
+        return new BinaryRows(connection.deprecateEof(), connection.extendedMetadata());
+    }
+
+    private void startStreamed(PipelineResult.Streamed streamed, BinaryRows binary) {
         localRunning = true;
-        ClientReply out = new ClientReply();
+        ClientReply out = new ClientReply(binary);
         CompletableFuture<Void> done;
         try {
             done = streamed.reply().start(out);
@@ -251,13 +319,22 @@ final class LocalStatements {
 
     /** The client's side of a streamed reply: frames each packet with the next sequence id. Event loop only. */
     private final class ClientReply implements ReplyStream {
+        /** Turns text rows into binary rows when the reply answers a prepared statement's execute; else null. */
+        private final BinaryRows binary;
         private int sequence = 1;
+
+        ClientReply(BinaryRows binary) {
+            this.binary = binary;
+        }
 
         @Override
         public void packet(ByteBuf payload) {
             if (!connection.inCommandPhase()) {
                 payload.release();
                 return;
+            }
+            if (binary != null) {
+                payload = binary.packet(payload);
             }
             int frames = 1 + payload.readableBytes() / Packets.MAX_FRAME_PAYLOAD;
             client.write(Packets.frame(client.alloc(), sequence, payload), client.voidPromise());
@@ -323,6 +400,11 @@ final class LocalStatements {
         }
     }
 
+    /** Whether the running (or last) statement was stopped by a KILL accepted through a proxy. */
+    boolean killedThroughProxy() {
+        return killedThroughProxy;
+    }
+
     CompletableFuture<Void> cancellation() {
         CompletableFuture<Void> statement = running;
         return statement != null ? statement : new CompletableFuture<>();
@@ -335,6 +417,7 @@ final class LocalStatements {
     void interruptRunning(String by) {
         CompletableFuture<Void> statement = running;
         if (statement != null) {
+            killedThroughProxy = true;
             client.eventLoop().execute(() -> interrupt(statement, by));
         }
     }
@@ -351,6 +434,20 @@ final class LocalStatements {
                     connection.user(), by);
             statement.complete(null);
         }
+    }
+
+    /**
+     * The error of a statement whose backend connection was lost: the plan's own 2013 (a backfill names the rows it
+     * committed), else a 2013 saying the statement itself never reached the backend.
+     */
+    private static Throwable lost(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof ProxyException pe && pe.code() == ProxyError.BACKEND_LOST.code()) {
+            return pe;
+        }
+        return new ProxyException(ProxyError.BACKEND_LOST, "Lost connection to the backend while ragproxy prepared the"
+                + " statement (its model calls or lookups); the statement itself was not sent, so nothing of it was"
+                + " written. Reconnect and run it again");
     }
 
     /**

@@ -21,13 +21,18 @@ import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.config.SessionLimits;
+import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.protocol.Capabilities;
 import io.ragproxy.server.wire.FrameDecoder;
 import io.ragproxy.server.wire.Packets;
+import io.ragproxy.server.text.ClientCharset;
+import io.ragproxy.server.text.SessionText;
 import io.ragproxy.server.wire.ResultSetWriter;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,11 +72,13 @@ final class ProxyConnection implements StatementSession {
     private final ConnectionLimiter limiter;
     private final ConnectionRegistry registry;
     private final BackendConnector connector;
+    private final ProxyMetrics metrics;
     private final long openedNanos = System.nanoTime();
     private final HandshakeRelay handshake;
     private final LocalStatements local;
     private final CommandRelay commands;
     private final BackendQueries queries;
+    private final SessionTextTracker textTracker = new SessionTextTracker();
 
     private Phase phase = Phase.CONNECTING;
     private Channel backend;
@@ -81,25 +88,38 @@ final class ProxyConnection implements StatementSession {
     /** The backend connection ended while a pipeline statement ran; the client is closed once it has reported. */
     private boolean backendGone;
     private RagSettings settings;
+    /** Closes the connection if the login is not over in time; cancelled by {@link #authenticated()}. */
+    private ScheduledFuture<?> loginTimer;
 
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry) {
         this(client, config, clientTls, backendTls, pipeline, limiter, registry, tcpConnector(config));
     }
+    /** The server is draining: the next command gets error 7060 and the connection closes. */
+    private volatile boolean draining;
 
     /** With {@code connector} opening the backend channel (tests pass an {@code EmbeddedChannel}'s). */
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry,
             BackendConnector connector) {
+        this(client, config, clientTls, backendTls, pipeline, limiter, registry, connector, new ProxyMetrics());
+    }
+
+    /** With {@code connector} opening the backend channel, counting itself in {@code metrics}. */
+    ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
+            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry,
+            BackendConnector connector, ProxyMetrics metrics) {
         this.connector = connector;
+        this.metrics = metrics;
         this.client = client;
         this.config = config;
         this.pipeline = pipeline;
         this.limiter = limiter;
         this.registry = registry;
         this.handshake = new HandshakeRelay(this, client, config, clientTls, backendTls);
-        this.local = new LocalStatements(this, client, pipeline);
-        this.commands = new CommandRelay(this, client, pipeline, local, registry);
+        this.local = new LocalStatements(this, client, pipeline, metrics);
+        this.commands = new CommandRelay(this, client, pipeline, local, registry,
+                config.limits().maxAiStatementBytes(), metrics);
         this.queries = new BackendQueries(this, client);
     }
 
@@ -108,11 +128,15 @@ final class ProxyConnection implements StatementSession {
     void clientActive() {
         client.config().setAutoRead(false);
         if (!limiter.tryAcquire()) {
+            metrics.connectionRefused(ProxyMetrics.Refusal.TOO_MANY_CONNECTIONS);
             failClient(0, new ProxyException(ProxyError.TOO_MANY_CONNECTIONS, "Too many connections: ragproxy accepts "
                     + limiter.max() + " at once (raise proxy.max_connections in ragproxy.toml)"));
             return;
         }
         slotTaken = true;
+        long loginSeconds = config.limits().loginTimeout().toSeconds();
+        loginTimer = client.eventLoop().schedule(this::loginTimedOut, loginSeconds, TimeUnit.SECONDS);
+        metrics.connectionOpened();
         var connect = connector.connect(client.eventLoop(), new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -123,6 +147,7 @@ final class ProxyConnection implements StatementSession {
         backend = connect.channel();
         connect.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess() && phase != Phase.CLOSED) {
+                metrics.connectionRefused(ProxyMetrics.Refusal.BACKEND_UNREACHABLE);
                 failClient(0, new ProxyException(ProxyError.BACKEND_UNREACHABLE, "ragproxy cannot reach the backend at "
                         + config.backendAddress() + " (" + describe(f.cause()) + "); start it with"
                         + " 'bin/local-backend start' or point --backend at a running TiDB or MariaDB"));
@@ -131,7 +156,7 @@ final class ProxyConnection implements StatementSession {
     }
 
     /** A TCP connection to the configured backend. */
-    private static BackendConnector tcpConnector(ProxyConfig config) {
+    static BackendConnector tcpConnector(ProxyConfig config) {
         return (loop, handler) -> new Bootstrap()
                 .group(loop)
                 .channel(NioSocketChannel.class)
@@ -146,6 +171,11 @@ final class ProxyConnection implements StatementSession {
     /** The backend accepted the login: the command phase starts. */
     void authenticated() {
         phase = Phase.COMMAND;
+        loginTimer.cancel(false);
+        FrameDecoder frames = client.pipeline().get(FrameDecoder.class);
+        if (frames != null) {
+            frames.unlimit();
+        }
         commands.start(handshake.deprecateEof());
         settings = pipeline.initialSettings();
         loggedOpen = true;
@@ -155,6 +185,29 @@ final class ProxyConnection implements StatementSession {
                 config.backendAddress());
         // The pipeline may check its catalog on this session first; the client's commands wait for it.
         local.awaitSessionStart(pipeline.sessionStarted(this));
+    }
+
+    /** The login did not finish within proxy.login_timeout_s. */
+    private void loginTimedOut() {
+        String reason = "the login did not finish within " + config.limits().loginTimeout().toSeconds()
+                + " s (proxy.login_timeout_s)";
+        if (phase == Phase.CONNECTING) {
+            failClient(0, new ProxyException(ProxyError.LOGIN_TIMEOUT, "ragproxy closed the connection: " + reason
+                    + "; the backend at " + config.backendAddress() + " did not greet in time"));
+        } else if (phase != Phase.COMMAND && phase != Phase.CLOSED) {
+            // Mid-exchange the client waits for the backend's packets, not an ERR of the proxy's own: just close.
+            closeBoth(reason);
+        }
+    }
+
+    /** A client frame longer than the frame decoder accepts: only logins are limited (64 kB per packet). */
+    void clientFrameTooLong(FrameDecoder.Oversize oversize) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        failClient(oversize.sequenceId() + 1, new ProxyException(ProxyError.LOGIN_PACKET_TOO_LARGE, "ragproxy closed"
+                + " the connection: a login packet of " + oversize.payloadLength() + " bytes is larger than the "
+                + SessionLimits.MAX_LOGIN_PACKET_BYTES + " bytes a login may send"));
     }
 
     // ---- routing ------------------------------------------------------------------------------------------
@@ -331,6 +384,9 @@ final class ProxyConnection implements StatementSession {
             return;
         }
         cleanedUp = true;
+        if (loginTimer != null) {
+            loginTimer.cancel(false);
+        }
         queries.abortStream();
         if (loggedOpen) {
             registry.unregister(connectionId(), this);
@@ -339,6 +395,7 @@ final class ProxyConnection implements StatementSession {
         commands.releaseHeld();
         if (slotTaken) {
             limiter.release();
+            metrics.connectionClosed();
         }
         long millis = (System.nanoTime() - openedNanos) / 1_000_000;
         if (loggedOpen) {
@@ -348,6 +405,36 @@ final class ProxyConnection implements StatementSession {
             log.info("close user={} client={} duration={}ms (not authenticated)", user(),
                     address(client.remoteAddress()), millis);
         }
+    }
+
+    /** From any thread: the server drains; what runs now runs on, the next command is refused. */
+    void drain() {
+        draining = true;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    /** From any thread: whether a statement runs now (completes on the event loop; false once closed). */
+    io.netty.util.concurrent.Future<Boolean> busy() {
+        return client.eventLoop().submit(() -> phase == Phase.COMMAND && !commands.idle());
+    }
+
+    /** A command arrived while the server drains: error 7060, then the connection closes. */
+    void refuseWhileDraining(ByteBuf frame) {
+        frame.release();
+        metrics.connectionRefused(ProxyMetrics.Refusal.DRAINING);
+        phase = Phase.CLOSED;
+        client.writeAndFlush(Packets.err(client.alloc(), 1, ProxyError.SHUTTING_DOWN.code(),
+                ProxyError.SHUTTING_DOWN.sqlState(), "ragproxy is shutting down and takes no new statements on this"
+                        + " connection; reconnect (through your load balancer, to another proxy) and run it again"))
+                .addListener(ChannelFutureListener.CLOSE);
+        if (backend != null) {
+            backend.close();
+        }
+        log.info("closing conn={} user={} client={}: a command arrived while the proxy drains", connectionId(),
+                user(), address(client.remoteAddress()));
     }
 
     /**
@@ -394,8 +481,31 @@ final class ProxyConnection implements StatementSession {
 
     @Override
     public ResultSetWriter resultSetWriter() {
-        return new ResultSetWriter(deprecateEof(),
-                Capabilities.has(handshake.negotiatedMariadb(), Capabilities.MARIADB_CLIENT_EXTENDED_METADATA));
+        SessionText text = textTracker.current();
+        return new ResultSetWriter(deprecateEof(), extendedMetadata(),
+                text.supported() ? text.results() : ClientCharset.UTF8MB4);
+    }
+
+    /** Whether MariaDB's MARIADB_CLIENT_EXTENDED_METADATA was negotiated (column definitions carry one more field). */
+    boolean extendedMetadata() {
+        return Capabilities.has(handshake.negotiatedMariadb(), Capabilities.MARIADB_CLIENT_EXTENDED_METADATA);
+    }
+
+    @Override
+    public SessionText sessionText() {
+        return textTracker.current();
+    }
+
+    /** Follows the session's character sets and sql_mode. */
+    SessionTextTracker textTracker() {
+        return textTracker;
+    }
+
+    /** Statement text the proxy sends for this session, in the bytes its {@code character_set_client} reads. */
+    byte[] statementBytes(String sql) {
+        SessionText text = textTracker.current();
+        return text.supported() ? text.client().encodeStatement(sql)
+                : sql.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Override
@@ -451,5 +561,15 @@ final class ProxyConnection implements StatementSession {
     @Override
     public CompletableFuture<Void> cancellation() {
         return local.cancellation();
+    }
+
+    @Override
+    public void progress(long rowsDone, long rowsExpected) {
+        local.progress(rowsDone, rowsExpected);
+    }
+
+    @Override
+    public boolean backendLost() {
+        return backendGone && !local.killedThroughProxy();
     }
 }

@@ -95,7 +95,8 @@ public final class Packets {
 
     /**
      * An OK packet frame; with CLIENT_SESSION_TRACK negotiated the info text is length-encoded, as the client then
-     * expects (and no session-state changes follow).
+     * expects (and no session-state changes follow, so SERVER_SESSION_STATE_CHANGED, which the backend's last packet
+     * may have carried, is cleared).
      */
     public static ByteBuf ok(ByteBufAllocator alloc, int sequenceId, long affectedRows, long lastInsertId,
             int statusFlags, int warnings, String info, boolean sessionTrack) {
@@ -103,7 +104,8 @@ public final class Packets {
         payload.writeByte(0x00);
         writeLengthEncodedInt(payload, affectedRows);
         writeLengthEncodedInt(payload, lastInsertId);
-        payload.writeShortLE(statusFlags).writeShortLE(warnings);
+        payload.writeShortLE(statusFlags & ~io.ragproxy.server.protocol.ServerStatus.SESSION_STATE_CHANGED)
+                .writeShortLE(warnings);
         byte[] text = info == null ? new byte[0] : info.getBytes(StandardCharsets.UTF_8);
         if (sessionTrack) {
             writeLengthEncodedString(payload, text);
@@ -244,5 +246,19 @@ public final class Packets {
             case 0xFE -> 9;
             default -> 1;
         };
+    }
+
+    /**
+     * The collation id of a text-protocol column definition payload (readable bytes): its values are in that
+     * collation's character set. The definition ends with 0x0C and twelve fixed bytes, the first two the id,
+     * whatever extended metadata comes before them.
+     */
+    public static int columnCollationId(ByteBuf definition) {
+        return definition.getUnsignedShortLE(definition.writerIndex() - 12);
+    }
+
+    /** Like {@link #columnCollationId(ByteBuf)} for a definition at {@code p}, {@code length} bytes long. */
+    public static int columnCollationId(ByteBuf frame, int p, int length) {
+        return frame.getUnsignedShortLE(p + length - 12);
     }
 }

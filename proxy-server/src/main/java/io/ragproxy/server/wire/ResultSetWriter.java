@@ -2,30 +2,44 @@ package io.ragproxy.server.wire;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.ragproxy.server.text.ClientCharset;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
  * Encodes a result set the proxy composes itself (SHOW RAG …, EXPLAIN RAG …) in the text protocol, honouring the
- * connection's CLIENT_DEPRECATE_EOF and MariaDB's extended metadata. Every column is sent as a utf8mb4 string
- * (VAR_STRING); clients convert numbers from text as they do for {@code SHOW STATUS}.
+ * connection's CLIENT_DEPRECATE_EOF and MariaDB's extended metadata. Every column is sent as a string (VAR_STRING)
+ * in the session's {@code character_set_results} (the column definitions say which); clients convert numbers from
+ * text as they do for {@code SHOW STATUS}.
  */
 public final class ResultSetWriter {
-    private static final int UTF8MB4_GENERAL_CI = 45;
     private static final int TYPE_VAR_STRING = 0xFD;
     private static final int TYPE_BLOB = 0xFC;
     private static final int FLAG_BLOB = 0x10;
 
     private final boolean deprecateEof;
     private final boolean extendedMetadata;
+    private final ClientCharset results;
+
+    /** A writer of utf8mb4 results. */
+    public ResultSetWriter(boolean deprecateEof, boolean extendedMetadata) {
+        this(deprecateEof, extendedMetadata, ClientCharset.UTF8MB4);
+    }
 
     /**
      * @param deprecateEof whether CLIENT_DEPRECATE_EOF was negotiated
      * @param extendedMetadata whether MariaDB's MARIADB_CLIENT_EXTENDED_METADATA was negotiated
+     * @param results the session's character_set_results, which values and column names are written in
      */
-    public ResultSetWriter(boolean deprecateEof, boolean extendedMetadata) {
+    public ResultSetWriter(boolean deprecateEof, boolean extendedMetadata, ClientCharset results) {
         this.deprecateEof = deprecateEof;
         this.extendedMetadata = extendedMetadata;
+        this.results = results;
+    }
+
+    /** {@code value} in the bytes of the session's character_set_results (characters it lacks as {@code ?}). */
+    public byte[] encode(String value) {
+        return results.encodeValue(value);
     }
 
     /**
@@ -56,7 +70,7 @@ public final class ResultSetWriter {
                 if (value == null) {
                     p.writeByte(0xFB);
                 } else {
-                    Packets.writeLengthEncodedString(p, value.getBytes(StandardCharsets.UTF_8));
+                    Packets.writeLengthEncodedString(p, results.encodeValue(value));
                 }
             }
             seq = append(out, alloc, seq, p);
@@ -81,17 +95,17 @@ public final class ResultSetWriter {
     }
 
     /**
-     * The definition of a computed LONGTEXT utf8mb4 column named {@code label} (no table), as the backend describes
+     * The definition of a computed LONGTEXT column (in character_set_results) named {@code label} (no table), as the backend describes
      * a text expression of unknown length: clients read it as a character column (JDBC LONGVARCHAR).
      */
     public ByteBuf longTextColumn(ByteBufAllocator alloc, String label) {
         return column(alloc, label, -1, TYPE_BLOB, FLAG_BLOB, 0); // length 2^32 - 1: LONGTEXT
     }
 
-    /** A utf8mb4 column definition named {@code label}, of no table. */
+    /** A column definition named {@code label}, of no table, in character_set_results. */
     private ByteBuf column(ByteBufAllocator alloc, String label, int length, int type, int flags, int decimals) {
         ByteBuf p = alloc.buffer();
-        byte[] name = label.getBytes(StandardCharsets.UTF_8);
+        byte[] name = results.encodeValue(label);
         Packets.writeLengthEncodedString(p, "def".getBytes(StandardCharsets.US_ASCII));
         p.writeByte(0).writeByte(0).writeByte(0); // schema, table, org_table
         Packets.writeLengthEncodedString(p, name);
@@ -99,7 +113,7 @@ public final class ResultSetWriter {
         if (extendedMetadata) {
             p.writeByte(0); // no extended type information
         }
-        p.writeByte(0x0C).writeShortLE(UTF8MB4_GENERAL_CI).writeIntLE(length).writeByte(type).writeShortLE(flags)
+        p.writeByte(0x0C).writeShortLE(results.resultCollationId()).writeIntLE(length).writeByte(type).writeShortLE(flags)
                 .writeByte(decimals).writeShortLE(0);
         return p;
     }

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class CatalogRewriterTest {
-    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
     static final AliasFunction HAIKU = new AliasFunction("claude3_haiku", "db", "request_body", "TEXT", "TEXT",
             "anthropic.claude-3-haiku-20240307-v1:0", null, null, null, null, null);
     static final AliasFunction QUICK = new AliasFunction("quick", "db", "b", "TEXT", "TEXT", "m.x-v1", "text/plain",
@@ -71,13 +71,26 @@ class CatalogRewriterTest {
                 rewrite("SELECT json_unquote(json_extract(claude3_haiku('{\"a\":1}'), '$.content[0].text')) AS r"));
         assertEquals("SELECT INVOKE_MODEL('m.x-v1', body, 'text/plain', '*/*', '{\"timeout_ms\":200}') AS `QUICK(body)`"
                 + " FROM t", rewrite("SELECT QUICK(body) FROM t"));
-        // A backquoted or qualified name is a stored function of the backend.
-        assertNull(rewrite("SELECT `claude3_haiku`('x'), db.claude3_haiku('y')"));
+        // A backquoted name is a stored function of the backend; db.f(…) is function f of database db, from anywhere.
+        assertEquals("SELECT `claude3_haiku`('x'), INVOKE_MODEL('anthropic.claude-3-haiku-20240307-v1:0', 'y',"
+                + " 'application/json', 'application/json') AS `db.claude3_haiku('y')`",
+                rewrite("SELECT `claude3_haiku`('x'), db.claude3_haiku('y')"));
+        assertNull(rewrite("SELECT other.claude3_haiku('y')"), "no function of that name in database other");
         assertNull(rewrite("SELECT 1"));
         ProxyException e = assertThrows(ProxyException.class, () -> rewrite("SELECT claude3_haiku('a', 'b')"));
         assertEquals(7010, e.code());
         assertTrue(e.getMessage().startsWith("claude3_haiku() takes one argument (request_body TEXT), the request body"
                 + " for anthropic.claude-3-haiku-20240307-v1:0; got 2"), e.getMessage());
+    }
+
+    @Test
+    void anUnqualifiedCallResolvesInTheCurrentDatabaseOnly() {
+        session.answer("SELECT DATABASE()", "other");
+        assertNull(rewrite("SELECT claude3_haiku('x')"), "db's function is not other's");
+        session.answer("SELECT DATABASE()", (String) null);
+        assertNull(rewrite("SELECT claude3_haiku('x')"), "no database selected: only db.claude3_haiku(…) reaches it");
+        assertEquals("SELECT INVOKE_MODEL('m.x-v1', 'x', 'text/plain', '*/*', '{\"timeout_ms\":200}') AS `db.quick('x')`",
+                rewrite("SELECT db.quick('x')"));
     }
 
     @Test

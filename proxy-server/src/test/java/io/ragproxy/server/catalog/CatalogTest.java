@@ -12,8 +12,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class CatalogTest {
-    static final String EXISTS = "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ragproxy' AND"
-            + " TABLE_NAME = 'catalog_version'";
+    static final String MIGRATED = "SELECT TABLE_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'ragproxy'"
+            + " AND COLUMN_NAME = 'schema_name'";
     static final String VERSION = "SELECT version, epoch FROM ragproxy.catalog_version WHERE id = 1";
     static final String LOAD = "SELECT 'function', name, definition, owner, created FROM ragproxy.functions UNION ALL"
             + " SELECT 'model', name, definition, owner, created FROM ragproxy.models UNION ALL SELECT 'ml_engine', name,"
@@ -23,6 +23,9 @@ class CatalogTest {
             + "\"returns\":\"TEXT\",\"model_id\":\"anthropic.claude-3-haiku-20240307-v1:0\"}";
 
     long now;
+    /** The catalog's own connection (the [catalog] account). */
+    FakeSession backend;
+    /** A client session, whose event loop the results are delivered on. */
     FakeSession session;
     List<CatalogSnapshot> installed;
     Catalog catalog;
@@ -31,9 +34,11 @@ class CatalogTest {
     void setUp() {
         now = 1_000_000_000L;
         session = new FakeSession("5.5.5-11.8.6-MariaDB", true, null);
+        backend = new FakeSession("5.5.5-11.8.6-MariaDB", true, null);
         installed = new ArrayList<>();
-        catalog = new Catalog(() -> now, Duration.ofSeconds(1), installed::add);
-        session.rows(EXISTS, List.of("1"));
+        catalog = new Catalog(backend::query, () -> now, Duration.ofSeconds(1), installed::add);
+        backend.rows(MIGRATED, List.of("functions"), List.of("models"), List.of("ml_engines"),
+                List.of("embedding_rules"));
     }
 
     CatalogSnapshot due() {
@@ -42,23 +47,23 @@ class CatalogTest {
 
     @Test
     void versionIsCheckedAtMostOncePerIntervalAndObjectsReadOnlyWhenItChanges() {
-        session.rows(VERSION, List.of("1", "e1"));
-        session.rows(LOAD, List.of("function", "claude3_haiku", HAIKU_DEFINITION, "root@%", "2025-01-01 00:00:00"));
+        backend.rows(VERSION, List.of("1", "e1"));
+        backend.rows(LOAD, List.of("function", "claude3_haiku", HAIKU_DEFINITION, "root@%", "2025-01-01 00:00:00"));
         CatalogSnapshot first = due();
-        assertEquals(List.of(EXISTS, VERSION, LOAD), session.queries, "information_schema first, then the version");
+        assertEquals(List.of(VERSION, MIGRATED, LOAD), backend.queries, "the version, the layout once, the objects");
         assertEquals(1, first.version());
-        assertEquals("anthropic.claude-3-haiku-20240307-v1:0", first.function("CLAUDE3_HAIKU").modelId());
+        assertEquals("anthropic.claude-3-haiku-20240307-v1:0", first.function("DB", "CLAUDE3_HAIKU").modelId());
         assertEquals(List.of(first), installed);
 
         now += 999_000_000L;
         assertSame(first, due());
-        assertEquals(3, session.queries.size(), "no query within the interval");
+        assertEquals(3, backend.queries.size(), "no query within the interval");
         now += 2_000_000L;
         assertSame(first, due());
-        assertEquals(List.of(EXISTS, VERSION, LOAD, VERSION), session.queries, "same version: no reload");
+        assertEquals(List.of(VERSION, MIGRATED, LOAD, VERSION), backend.queries, "same version: no reload");
 
-        session.rows(VERSION, List.of("2", "e1"));
-        session.rows(LOAD);
+        backend.rows(VERSION, List.of("2", "e1"));
+        backend.rows(LOAD);
         assertSame(first, due(), "not due yet");
         now += 1_000_000_001L;
         CatalogSnapshot second = due();
@@ -68,50 +73,52 @@ class CatalogTest {
 
     @Test
     void anotherEpochWithTheSameCounterIsAnotherCatalog() {
-        session.rows(VERSION, List.of("1", "e1"));
-        session.rows(LOAD, List.of("function", "a", HAIKU_DEFINITION, "root@%", "2025-01-01 00:00:00"));
+        backend.rows(VERSION, List.of("1", "e1"));
+        backend.rows(LOAD, List.of("function", "a", HAIKU_DEFINITION, "root@%", "2025-01-01 00:00:00"));
         due();
-        session.rows(VERSION, List.of("1", "e2"));
-        session.rows(LOAD, List.of("function", "b", HAIKU_DEFINITION, "root@%", "2025-01-01 00:00:00"));
+        backend.rows(VERSION, List.of("1", "e2"));
+        backend.rows(LOAD, List.of("function", "b", HAIKU_DEFINITION, "root@%", "2025-01-01 00:00:00"));
         CatalogSnapshot other = catalog.refresh(session).join();
         assertEquals(List.of("b"), List.copyOf(other.functionNames()));
     }
 
     @Test
-    void sessionsThatMayNotReadTheCatalogKeepTheViewAndEveryoneChecksUntilOneCan() {
-        session.fail(VERSION, 1142, "SELECT command denied to user 'u'@'%' for table `ragproxy`.`catalog_version`");
+    void aCatalogThatCannotBeReadKeepsTheViewAndIsAskedAgainOnlyAfterTheInterval() {
+        backend.fail(VERSION, 1045, "Access denied for user 'ragproxy'@'localhost'");
         assertSame(CatalogSnapshot.EMPTY, due());
         assertSame(CatalogSnapshot.EMPTY, due());
-        assertEquals(List.of(EXISTS, VERSION, VERSION), session.queries, "not known yet: every session start checks");
+        assertEquals(List.of(VERSION), backend.queries, "rate limited even before a first success");
         assertEquals(List.of(), installed);
 
-        session.fail(VERSION, 1049, "Unknown database 'ragproxy'");
+        now += 1_000_000_001L;
+        backend.fail(VERSION, 1049, "Unknown database 'ragproxy'");
         CatalogSnapshot none = due();
         assertTrue(none.isEmpty());
         assertEquals(0, none.version());
-        assertEquals(4, session.queries.size());
-        due();
-        assertEquals(4, session.queries.size(), "known now: rate limited");
     }
 
     @Test
-    void withoutTheCatalogTableTheVersionQueryIsNotSentSoItsErrorCannotReachShowWarnings() {
-        session.rows(EXISTS, List.of("0"));
-        CatalogSnapshot none = due();
-        assertTrue(none.isEmpty());
-        assertEquals(List.of(EXISTS), session.queries);
+    void tablesOfAnOlderRagproxyAreMigratedOnceOnTheFirstRead() {
+        backend.rows(MIGRATED, List.of("models"));
+        backend.otherAnswers = sql -> sql.startsWith("ALTER TABLE ragproxy.") || sql.startsWith("UPDATE ragproxy.")
+                ? new io.ragproxy.server.backend.QueryResult(List.of(), 0, 0, 0, "") : null;
+        backend.rows(VERSION, List.of("1", "e1"));
+        backend.rows(LOAD, List.of("function", "a", HAIKU_DEFINITION, "root@%", "t"));
+        assertEquals("a", due().function("db", "a").name(), "the migrated function belongs to its definition's schema");
+        List<String> migration = backend.queries.stream().filter(q -> q.startsWith("ALTER") || q.startsWith("UPDATE"))
+                .toList();
+        assertEquals(6, migration.size(), "three tables, each altered and filled: " + migration);
+        assertTrue(migration.get(0).startsWith("ALTER TABLE ragproxy.functions ADD COLUMN schema_name"));
         now += 1_000_000_001L;
-        session.rows(EXISTS, List.of("1"));
-        session.rows(VERSION, List.of("1", "e1"));
-        session.rows(LOAD, List.of("function", "a", HAIKU_DEFINITION, "root@%", "2025-01-01 00:00:00"));
-        assertEquals(List.of("a"), List.copyOf(due().functionNames()), "created meanwhile: read once it exists");
-        assertEquals(List.of(EXISTS, EXISTS, VERSION, LOAD), session.queries);
+        int before = backend.queries.size();
+        due();
+        assertEquals(List.of(VERSION), backend.queries.subList(before, backend.queries.size()), "once per process");
     }
 
     @Test
     void aBadRowIsSkippedNotTheCatalog() {
-        session.rows(VERSION, List.of("4", "e"));
-        session.rows(LOAD, List.of("function", "good", HAIKU_DEFINITION, "root@%", "t"),
+        backend.rows(VERSION, List.of("4", "e"));
+        backend.rows(LOAD, List.of("function", "good", HAIKU_DEFINITION, "root@%", "t"),
                 List.of("function", "bad", "{not json", "root@%", "t"),
                 List.of("embedding", "db.t.v", "{\"schema\":\"db\",\"table\":\"t\",\"column\":\"v\",\"model\":\"m\","
                         + "\"source\":\"(SELECT password FROM secrets)\"}", "root@%", "t"));

@@ -76,7 +76,7 @@ class ConfigLoaderTest {
         assertEquals(1024, c.maxConnections());
         assertEquals(Duration.ofSeconds(28800), c.idleTimeout());
         assertEquals(0, c.ioThreads());
-        assertEquals(Duration.ofSeconds(10), c.shutdownGrace());
+        assertEquals(Duration.ofSeconds(30), c.shutdownGrace());
         assertEquals(Duration.ofMillis(10000), c.connectTimeout());
         assertFalse(c.backendTls());
         assertTrue(c.backendTlsVerify());

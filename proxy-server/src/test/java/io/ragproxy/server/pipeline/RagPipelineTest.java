@@ -19,11 +19,16 @@ import org.junit.jupiter.api.Test;
 class RagPipelineTest {
     FakeModels.Embedder embedder;
     RagPipeline pipeline;
+    /** The catalog's own connection: no catalog unless a test sets one up. */
+    FakeSession catalogBackend = new FakeSession("5.5.5-11.8.6-MariaDB", true, null);
 
     @BeforeEach
     void setUp() {
         embedder = new FakeModels.Embedder(FakeModels.EMBED_ID);
-        pipeline = new RagPipeline(FakeModels.invoker(embedder, new FakeModels.Generator(FakeModels.TEXT_ID)), "auto");
+        catalogBackend.fail("SELECT version, epoch FROM ragproxy.catalog_version WHERE id = 1", 1049,
+                "Unknown database 'ragproxy'");
+        pipeline = new RagPipeline(FakeModels.invoker(embedder, new FakeModels.Generator(FakeModels.TEXT_ID)), "auto",
+                sql -> catalogBackend.query(sql));
     }
 
     @AfterEach
@@ -76,10 +81,11 @@ class RagPipelineTest {
     /** A session whose backend's catalog has an auto-embedding column db.documents.embedding (fake-embed, content). */
     FakeSession withCatalog() {
         FakeSession s = session("5.5.5-11.8.6-MariaDB-0+deb13u1");
-        s.answer("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ragproxy' AND TABLE_NAME ="
-                + " 'catalog_version'", "1");
-        s.answer("SELECT version, epoch FROM ragproxy.catalog_version WHERE id = 1", "1", "e");
-        s.answers.put("SELECT 'function', name, definition, owner, created FROM ragproxy.functions UNION ALL"
+        catalogBackend.failures.clear();
+        catalogBackend.answer("SELECT version, epoch FROM ragproxy.catalog_version WHERE id = 1", "1", "e");
+        catalogBackend.answerRows("SELECT TABLE_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'ragproxy'"
+                + " AND COLUMN_NAME = 'schema_name'", "functions", "models", "ml_engines", "embedding_rules");
+        catalogBackend.answers.put("SELECT 'function', name, definition, owner, created FROM ragproxy.functions UNION ALL"
                 + " SELECT 'model', name, definition, owner, created FROM ragproxy.models UNION ALL SELECT 'ml_engine',"
                 + " name, definition, owner, created FROM ragproxy.ml_engines UNION ALL SELECT 'embedding', name,"
                 + " definition, owner, created FROM ragproxy.embedding_rules", new io.ragproxy.server.backend.QueryResult(

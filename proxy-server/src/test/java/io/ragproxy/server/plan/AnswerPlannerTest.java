@@ -9,7 +9,7 @@ import java.util.concurrent.ExecutorService;
 import org.junit.jupiter.api.Test;
 
 class AnswerPlannerTest {
-    private static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    private static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
 
 
     private static boolean applies(String sql) {

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * says what it committed.
  */
 class BackfillPlannerTest {
-    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
     static final String SQL = "UPDATE docs SET embedding = EMBED(content) WHERE embedding IS NULL";
     static final int ROWS = 1200; // pages of 500, 500 and 200
 
@@ -99,6 +99,8 @@ class BackfillPlannerTest {
 
     @Test
     void theNextPagesModelCallsStartBeforeThePreviousPageIsWritten() throws Exception {
+        // Page 1's last text answers only once a text of page 2 has been asked: the overlap, without a race.
+        embedder.holdUntilAskedAfter = 500;
         BackfillPlanner.BackfillResult result = start().get(10, TimeUnit.SECONDS);
         assertEquals(ROWS, result.changed());
         assertEquals(ROWS, result.matched());
@@ -112,6 +114,15 @@ class BackfillPlannerTest {
         for (int id = 1; id <= ROWS; id++) {
             assertEquals(vectorOf("row " + id), session.written.get(id), "row " + id);
         }
+    }
+
+    @Test
+    void aPageIsWrittenOnlyToRowsWhoseTextIsStillTheOneItsVectorWasMadeFrom() throws Exception {
+        session.changeTextBeforeUpdate = 7; // another session edits row 7 after page 1 was read
+        BackfillPlanner.BackfillResult result = start().get(10, TimeUnit.SECONDS);
+        assertEquals(ROWS - 1, result.changed());
+        assertEquals(null, session.written.get(7), "row 7's new text has no vector of its old one");
+        assertEquals(vectorOf("row 8"), session.written.get(8));
     }
 
     @Test
@@ -226,6 +237,9 @@ class BackfillPlannerTest {
         final List<CompletableFuture<Embeddings>> pending = Collections.synchronizedList(new ArrayList<>());
         volatile int openUpTo = Integer.MAX_VALUE;
         volatile String failOn;
+        /** When set, "row N" (N this number) answers only after a later row's text has been asked. */
+        volatile int holdUntilAskedAfter = -1;
+        final CompletableFuture<Void> laterRowAsked = new CompletableFuture<>();
 
         @Override
         public String id() {
@@ -249,7 +263,15 @@ class BackfillPlannerTest {
             if (text.equals(failOn)) {
                 return CompletableFuture.failedFuture(new ModelException(ModelException.Kind.SERVER_ERROR, id(), "boom"));
             }
-            if (Integer.parseInt(text.substring(4)) > openUpTo) {
+            int row = Integer.parseInt(text.substring(4));
+            if (holdUntilAskedAfter >= 0 && row > holdUntilAskedAfter) {
+                laterRowAsked.complete(null);
+            }
+            if (row == holdUntilAskedAfter) {
+                return laterRowAsked.thenApply(v -> new Embeddings(List.of(new float[] {text.length(), 1, 2}),
+                        new Usage(1, 0)));
+            }
+            if (row > openUpTo) {
                 CompletableFuture<Embeddings> wait = new CompletableFuture<>();
                 pending.add(wait);
                 return wait;
@@ -273,6 +295,10 @@ class BackfillPlannerTest {
         volatile int interruptUpdateOf = -1;
         volatile int loseUpdateOf = -1;
         volatile int cancelWhileReadingAfter = -1;
+        /** A row whose text another session changes between the page's read and its write. */
+        volatile int changeTextBeforeUpdate = -1;
+        private final Pattern unchanged = Pattern.compile("WHEN '(\\d+)' THEN SHA2\\(CONVERT\\(\\(content\\) USING"
+                + " utf8mb4\\), 256\\) = '([0-9a-f]{64})'");
         TableSession(int rows, RagSettings settings) {
             super("5.5.5-11.8.6-MariaDB", true, settings);
             this.rows = rows;
@@ -292,7 +318,8 @@ class BackfillPlannerTest {
                 return resultOf(List.of(List.of("id")));
             }
             if (sql.startsWith("SELECT COUNT(DISTINCT content)")) {
-                return resultOf(List.of(List.of(Integer.toString(rows))));
+                // distinct texts, and rows to update (for progress)
+                return resultOf(List.of(List.of(Integer.toString(rows), Integer.toString(rows))));
             }
             if (sql.startsWith("SELECT `id`, content FROM docs")) {
                 Matcher m = AFTER.matcher(sql);
@@ -313,6 +340,19 @@ class BackfillPlannerTest {
                 while (m.find()) {
                     values.put(Integer.parseInt(m.group(1)), m.group(2));
                 }
+                // The write's condition on each row's text, evaluated against the table's current texts.
+                Matcher check = unchanged.matcher(sql);
+                int inPage = values.size();
+                int checked = 0;
+                while (check.find()) {
+                    int id = Integer.parseInt(check.group(1));
+                    String now = id == changeTextBeforeUpdate ? "row " + id + ", edited" : "row " + id;
+                    if (!MaterializedPlanner.sha256(now).equals(check.group(2))) {
+                        values.remove(id);
+                    }
+                    checked++;
+                }
+                assertEquals(inPage, checked, "every row's text is checked");
                 int first = ((java.util.TreeMap<Integer, String>) values).firstKey();
                 if (first == loseUpdateOf) {
                     return CompletableFuture.failedFuture(new ProxyException(ProxyError.INTERNAL, "the connection closed"));

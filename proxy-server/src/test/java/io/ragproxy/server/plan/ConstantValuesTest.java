@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class ConstantValuesTest {
-    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
 
 
     static Expression arg(String literal) {
@@ -76,8 +76,8 @@ class ConstantValuesTest {
     void quoteRoundTrips(String text) {
         String q = ConstantValues.quote(text);
         assertEquals(text, readBack(q), q);
-        if (text.indexOf('\\') >= 0 || text.indexOf('\0') >= 0) {
-            assertTrue(HEX.matcher(q).matches(), "backslash/NUL text must be written as a hex literal: " + q);
+        if (text.chars().anyMatch(c -> c == '\\' || c == 0 || c >= 0x80)) {
+            assertTrue(HEX.matcher(q).matches(), "backslash/NUL/non-ASCII text must be written as a hex literal: " + q);
         } else {
             assertTrue(q.startsWith("'") && q.endsWith("'"), q);
         }

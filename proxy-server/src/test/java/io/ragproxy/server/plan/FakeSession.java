@@ -98,6 +98,11 @@ public class FakeSession implements StatementSession {
     }
 
     @Override
+    public io.ragproxy.server.text.SessionText sessionText() {
+        return io.ragproxy.server.text.SessionText.DEFAULT;
+    }
+
+    @Override
     public boolean sessionTrack() {
         return false;
     }

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** INVOKE_MODEL's arguments, checked before any model call (the calls themselves run against the emulator in the ITs). */
 class InvokeModelTest {
-    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
     FakeModels.Rig rig;
     LiteralPlanner planner;
     FakeSession session;

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class LiteralPlannerTest {
-    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
     static final String MARIADB = "5.5.5-11.8.6-MariaDB-0+deb13u1";
     static final String TIDB = "8.0.11-TiDB-v8.5.0";
 
@@ -129,7 +129,10 @@ class LiteralPlannerTest {
 
     @Test
     void chineseText() {
-        assertEquals("SELECT '[7.0,20160.0,-0.5]', 'gen:什么是TiDB'",
+        // Non-ASCII model results go to the backend as utf8mb4 hex literals, whatever the session's character set.
+        assertEquals("SELECT '[7.0,20160.0,-0.5]', _utf8mb4 X'"
+                + java.util.HexFormat.of().formatHex("gen:什么是TiDB".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                + "'",
                 plan("SELECT EMBED('什么是TiDB'), GENERATE('什么是TiDB')", Dialect.TIDB).backendSql());
     }
 

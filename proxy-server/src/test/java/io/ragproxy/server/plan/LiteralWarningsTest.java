@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /** The literal plan's warnings under rag_on_error = 'null': one per failed distinct input, naming model and cause. */
 class LiteralWarningsTest {
-    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
 
     FakeModels.Rig rig;
     LiteralPlanner planner;

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** The SQL the materialized plan asks the backend and the statement it hands over, with a fake backend. */
 class MaterializedPlannerTest {
-    static final java.util.concurrent.ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
     FakeModels.Generator generator;
     ModelInvoker invoker;
     RagSettings settings;

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class StatementAnalysisTest {
-    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
 
 
     static StatementAnalysis parse(String sql) {

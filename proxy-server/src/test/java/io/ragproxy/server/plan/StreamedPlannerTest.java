@@ -46,7 +46,7 @@ import org.junit.jupiter.api.Test;
  * the test controls: which calls complete, which fail.
  */
 class StreamedPlannerTest {
-    static final ExecutorService PARSER = io.ragproxy.server.testing.ParserPool.EXECUTOR;
+    static final io.ragproxy.server.plan.BoundedParser PARSER = io.ragproxy.server.testing.ParserPool.PARSER;
     static final Pattern MARKER = Pattern.compile("AS (ragproxy_stream_[0-9a-f]+_\\d+)");
 
     /** Answers "gen:" + prompt; holds answers back while {@link #gate} is incomplete; fails prompts containing "bad". */

@@ -110,6 +110,13 @@ class ProxyConnectionTest {
 
         backend.writeInbound(FrameBuilder.ok(1, 2));
         readAndRelease(client);
+        assertEquals(SessionTextTracker.QUERY, queryText(backend.readOutbound()),
+                "once the backend is idle, the session's character sets and sql_mode are read first");
+        assertTrue(pipeline.statements.isEmpty());
+        backend.writeInbound(FrameBuilder.concat(FrameBuilder.columnCount(1, 3),
+                FrameBuilder.columnDef(2, "@@character_set_client"), FrameBuilder.columnDef(3, "@@character_set_results"),
+                FrameBuilder.columnDef(4, "@@sql_mode"), FrameBuilder.eof(5, 2),
+                FrameBuilder.textRow(6, "utf8mb4", "utf8mb4", "STRICT_TRANS_TABLES"), FrameBuilder.eof(7, 2)));
         assertEquals(List.of("SELECT embed('x')"), pipeline.statements, "runs once the backend is idle");
         assertEquals("SELECT 'rewritten'", queryText(backend.readOutbound()), "its rewrite takes its place");
         assertArrayEquals(pingBytes, readAndRelease(backend), "then the held ping goes, as sent");

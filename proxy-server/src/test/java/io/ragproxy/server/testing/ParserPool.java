@@ -1,16 +1,12 @@
 package io.ragproxy.server.testing;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import io.ragproxy.server.plan.BoundedParser;
+import java.time.Duration;
 
-/** Test support: the executor JSqlParser runs on in unit tests, shared by all of them (daemon threads). */
+/** Test support: the parser unit tests share (its deadline timer is a daemon thread). */
 public final class ParserPool {
-    /** Never shut down: its idle threads end by themselves, and they do not keep the JVM alive. */
-    public static final ExecutorService EXECUTOR = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "test-sql-parser");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Never closed: its timer thread does not keep the JVM alive. A generous deadline for loaded machines. */
+    public static final BoundedParser PARSER = new BoundedParser(Duration.ofSeconds(30));
 
     private ParserPool() {}
 }

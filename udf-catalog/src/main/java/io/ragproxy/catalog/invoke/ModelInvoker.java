@@ -74,6 +74,7 @@ public final class ModelInvoker implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final Executor callExecutor;
     private final List<ExecutorService> owned = new ArrayList<>();
+    private final InvocationListener listener;
 
     private final InvocationCounters total = new InvocationCounters();
     private final Map<String, InvocationCounters> perModel = new ConcurrentHashMap<>();
@@ -94,6 +95,16 @@ public final class ModelInvoker implements AutoCloseable {
      */
     public ModelInvoker(ModelRegistry registry, ResultCache cache, InvocationSettings defaults,
                         ScheduledExecutorService scheduler, Executor callExecutor) {
+        this(registry, cache, defaults, scheduler, callExecutor, InvocationListener.NONE);
+    }
+
+    /**
+     * An invoker using the given scheduler and call executor (null for either creates a private one) that tells
+     * {@code listener} about every attempt it sends.
+     */
+    public ModelInvoker(ModelRegistry registry, ResultCache cache, InvocationSettings defaults,
+                        ScheduledExecutorService scheduler, Executor callExecutor, InvocationListener listener) {
+        this.listener = Objects.requireNonNull(listener, "listener");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.cache = Objects.requireNonNull(cache, "cache");
         this.defaults = Objects.requireNonNull(defaults, "defaults");
@@ -114,7 +125,13 @@ public final class ModelInvoker implements AutoCloseable {
 
     /** An invoker with a cache and defaults from the registry's configuration. */
     public static ModelInvoker create(ModelRegistry registry) {
-        return new ModelInvoker(registry, new ResultCache(registry.config().cacheBytes()), registry.config().invocation());
+        return create(registry, InvocationListener.NONE);
+    }
+
+    /** An invoker with a cache and defaults from the registry's configuration, telling {@code listener} of attempts. */
+    public static ModelInvoker create(ModelRegistry registry, InvocationListener listener) {
+        return new ModelInvoker(registry, new ResultCache(registry.config().cacheBytes()), registry.config().invocation(),
+                null, null, listener);
     }
 
     public ModelRegistry registry() {
@@ -596,10 +613,16 @@ public final class ModelInvoker implements AutoCloseable {
             ModelException localTimeout = new ModelException(Kind.TIMEOUT, modelId, "model '" + modelId + "' did not answer within "
                     + s.timeoutMs() + " ms; raise the limit with SET rag_inference_timeout_ms = <ms>, or send smaller batches");
             ScheduledFuture<?> timer = scheduler.schedule(() -> attemptF.completeExceptionally(localTimeout), s.timeoutMs(), TimeUnit.MILLISECONDS);
+            long started = System.nanoTime();
             attemptF.whenComplete((r, t) -> {
                 timer.cancel(false);
-                releasePermits.accept(t == null ? AdaptiveLimiter.Outcome.SUCCESS
-                        : isThrottle(t) ? AdaptiveLimiter.Outcome.THROTTLED : AdaptiveLimiter.Outcome.IGNORED);
+                InvocationListener.Outcome outcome = outcome(t);
+                listener.attemptEnded(modelId, outcome, System.nanoTime() - started);
+                releasePermits.accept(switch (outcome) {
+                    case OK -> AdaptiveLimiter.Outcome.SUCCESS;
+                    case THROTTLED -> AdaptiveLimiter.Outcome.THROTTLED;
+                    default -> AdaptiveLimiter.Outcome.IGNORED;
+                });
                 CompletableFuture<T> mf = modelF.get();
                 if (t != null && mf != null) {
                     mf.cancel(true); // abort the HTTP request of a timed-out or cancelled attempt
@@ -636,9 +659,19 @@ public final class ModelInvoker implements AutoCloseable {
             }
         }
 
-        private boolean isThrottle(Throwable t) {
-            ModelException me = ModelException.find(unwrap(t));
-            return me != null && me.kind() == Kind.THROTTLED;
+        private InvocationListener.Outcome outcome(Throwable t) {
+            if (t == null) {
+                return InvocationListener.Outcome.OK;
+            }
+            if (result.isCancelled()) {
+                return InvocationListener.Outcome.CANCELLED;
+            }
+            return switch (toModelException(t, modelId).kind()) {
+                case THROTTLED -> InvocationListener.Outcome.THROTTLED;
+                case TIMEOUT -> InvocationListener.Outcome.TIMEOUT;
+                case CANCELLED -> InvocationListener.Outcome.CANCELLED;
+                default -> InvocationListener.Outcome.ERROR;
+            };
         }
 
         private void finish(T r, Throwable t, boolean timedOutLocally) {

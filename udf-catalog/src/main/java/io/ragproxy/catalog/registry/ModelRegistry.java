@@ -146,6 +146,7 @@ public final class ModelRegistry implements AutoCloseable {
             throw new UnknownModelException(modelId, "'" + modelId + "' is not a Bedrock model id; AWS_BEDROCK_INVOKE_MODEL "
                     + "functions need one, e.g. anthropic.claude-3-haiku-20240307-v1:0");
         }
+        requireConfigured(modelId, id);
         return rawModels.computeIfAbsent(id, k -> new BedrockRawModel(bedrock(), k));
     }
 
@@ -185,6 +186,7 @@ public final class ModelRegistry implements AutoCloseable {
             throw unknown(asked);
         }
         if (BedrockModelIds.looksLikeBedrockId(id)) {
+            requireConfigured(asked, id);
             TitanEmbeddingModel.Version v = TitanEmbeddingModel.versionOf(id);
             if (v != null) {
                 return new TitanEmbeddingModel(bedrock(), id, v);
@@ -217,6 +219,7 @@ public final class ModelRegistry implements AutoCloseable {
             throw unknown(asked);
         }
         if (BedrockModelIds.looksLikeBedrockId(id)) {
+            requireConfigured(asked, id);
             if (BedrockModelIds.isEmbedding(id) || "embedding".equals(config.model(id).kind())) {
                 throw wrongKind(asked, id, "embedding", "GENERATE");
             }
@@ -245,6 +248,19 @@ public final class ModelRegistry implements AutoCloseable {
             }
         }
         return c;
+    }
+
+    /**
+     * Refuses a Bedrock model id that is not configured, unless {@code [models] allow_any_model_id} is on: a session
+     * names only the models the operator chose to pay for.
+     */
+    private void requireConfigured(String asked, String id) {
+        if (!config.policy().allowAnyModelId() && !config.isConfigured(id)) {
+            throw new UnknownModelException(asked, "model '" + (asked == null ? id : asked) + "' is not configured;"
+                    + " ragproxy calls only configured models: " + configuredList() + ". An administrator can add it"
+                    + " under [models.aliases] or [models.model.\"" + id + "\"] in ragproxy.toml (or set [models]"
+                    + " allow_any_model_id = true)");
+        }
     }
 
     private UnknownModelException unknown(String asked) {

@@ -31,13 +31,14 @@ import java.util.Set;
  * @param invocation          default invocation settings (the session can override them)
  * @param modelMaxConcurrency calls in flight per model across all sessions, unless a model sets its own; the
  *                            ceiling of each model's adaptive limit
+ * @param policy              which model ids may be called, and the ceilings of the session settings that spend
  * @param maxInputChars       longest model input (text or prompt) in characters; longer ones are refused before
  *                            any call ({@code max_input_chars}; 0 = no limit)
  */
 public record ModelsConfig(String defaultEmbedding, String defaultText, Map<String, String> aliases,
                            Map<String, ModelConfig> models, Map<String, ModelPrice> prices, BedrockSettings bedrock,
                            long cacheBytes, InvocationSettings invocation, int modelMaxConcurrency,
-                           int maxInputChars) {
+                           ModelPolicy policy, int maxInputChars) {
 
     public static final String LOCAL_EMBEDDING = "local:all-minilm-l6-v2";
     public static final String LOCAL_EXTRACTIVE = "local:extractive";
@@ -77,10 +78,11 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
     /** The defaults, as if the file had no {@code [models]} table. */
     public static final ModelsConfig DEFAULT = new ModelsConfig(LOCAL_EMBEDDING, LOCAL_EXTRACTIVE, DEFAULT_ALIASES, Map.of(),
             DEFAULT_PRICES, BedrockSettings.DEFAULT, DEFAULT_CACHE_MB * 1024 * 1024, InvocationSettings.DEFAULT,
-            DEFAULT_MODEL_MAX_CONCURRENCY, DEFAULT_MAX_INPUT_CHARS);
+            DEFAULT_MODEL_MAX_CONCURRENCY, ModelPolicy.DEFAULT, DEFAULT_MAX_INPUT_CHARS);
 
     private static final Set<String> KNOWN_KEYS = Set.of("default_embedding", "default_text", "cache_mb",
-            "model_max_concurrency", "max_input_chars", "invocation", "bedrock", "aliases", "model", "prices");
+            "model_max_concurrency", "max_input_chars", "invocation", "bedrock", "aliases", "model", "prices",
+            "allow_any_model_id", "rag_max_calls_ceiling", "rag_concurrency_ceiling");
 
     public ModelsConfig {
         aliases = Collections.unmodifiableMap(new LinkedHashMap<>(aliases));
@@ -94,6 +96,11 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
         }
         if (cacheBytes < 0) {
             throw new IllegalArgumentException("[models] cache_mb must be >= 0");
+        }
+        java.util.Objects.requireNonNull(policy, "policy");
+        if (invocation.maxConcurrency() > policy.concurrencyCeiling()) {
+            throw new IllegalArgumentException("[models.invocation] max_concurrency = " + invocation.maxConcurrency()
+                    + " is above [models] rag_concurrency_ceiling = " + policy.concurrencyCeiling());
         }
     }
 
@@ -170,6 +177,9 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
         return new ModelsConfig(defEmbed == null ? LOCAL_EMBEDDING : defEmbed, defText == null ? LOCAL_EXTRACTIVE : defText,
                 aliases, models, prices, bedrock, m.path("cache_mb").asLong(DEFAULT_CACHE_MB) * 1024 * 1024, inv,
                 m.path("model_max_concurrency").asInt(DEFAULT_MODEL_MAX_CONCURRENCY),
+                new ModelPolicy(m.path("allow_any_model_id").asBoolean(ModelPolicy.DEFAULT.allowAnyModelId()),
+                        m.path("rag_max_calls_ceiling").asInt(ModelPolicy.DEFAULT.maxCallsCeiling()),
+                        m.path("rag_concurrency_ceiling").asInt(ModelPolicy.DEFAULT.concurrencyCeiling())),
                 m.path("max_input_chars").asInt(DEFAULT_MAX_INPUT_CHARS));
     }
 
@@ -209,18 +219,39 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
     }
 
     public ModelsConfig withBedrock(BedrockSettings b) {
-        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, b, cacheBytes, invocation, modelMaxConcurrency, maxInputChars);
+        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, b, cacheBytes, invocation, modelMaxConcurrency, policy, maxInputChars);
     }
 
     public ModelsConfig withDefaults(String embedding, String text) {
-        return new ModelsConfig(embedding, text, aliases, models, prices, bedrock, cacheBytes, invocation, modelMaxConcurrency, maxInputChars);
+        return new ModelsConfig(embedding, text, aliases, models, prices, bedrock, cacheBytes, invocation, modelMaxConcurrency, policy, maxInputChars);
     }
 
     public ModelsConfig withMaxInputChars(int chars) {
-        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, invocation, modelMaxConcurrency, chars);
+        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, invocation,
+                modelMaxConcurrency, policy, chars);
+    }
+
+    public ModelsConfig withPolicy(ModelPolicy p) {
+        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, invocation,
+                modelMaxConcurrency, p, maxInputChars);
+    }
+
+    /**
+     * Whether {@code modelId} is configured: a default model, an alias target or a {@code [models.model."…"]} table,
+     * compared without an inference-profile prefix ({@code us.}, an ARN), or a local model.
+     */
+    public boolean isConfigured(String modelId) {
+        if (modelId.startsWith("local:")) {
+            return true;
+        }
+        String base = BedrockModelIds.baseModelId(modelId);
+        java.util.function.Predicate<String> same = id -> id != null
+                && BedrockModelIds.baseModelId(aliases.getOrDefault(id, id)).equals(base);
+        return same.test(defaultEmbedding) || same.test(defaultText) || aliases.values().stream().anyMatch(same)
+                || models.keySet().stream().anyMatch(same);
     }
 
     public ModelsConfig withInvocation(InvocationSettings s) {
-        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, s, modelMaxConcurrency, maxInputChars);
+        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, s, modelMaxConcurrency, policy, maxInputChars);
     }
 }

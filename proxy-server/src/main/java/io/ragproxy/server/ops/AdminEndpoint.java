@@ -1,0 +1,99 @@
+package io.ragproxy.server.ops;
+
+import com.sun.net.httpserver.HttpExchange;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The admin HTTP endpoint, on the Prometheus client's built-in HTTP server: {@code /metrics} (Prometheus text format,
+ * or OpenMetrics/protobuf when the scraper asks), {@code /health} (200 while the process runs) and {@code /ready}
+ * (200 when the proxy should get traffic, else 503; the body says why). Runs on the server's own small thread pool,
+ * never on the proxy's event loops.
+ */
+public final class AdminEndpoint implements AutoCloseable {
+    /** Whether the proxy should get traffic, and a one-line explanation for the body of {@code /ready}. */
+    public record Readiness(boolean ready, String detail) {
+
+        /**
+         * Ready when {@code probe}'s backend answers its health check. Whether the catalog has been read is reported
+         * but not awaited: the proxy reads it through a client's session, so a proxy nobody connects to would
+         * otherwise never become ready.
+         */
+        public static Readiness of(BackendProbe probe, BooleanSupplier catalogRead) {
+            String catalog = catalogRead.getAsBoolean() ? "catalog read"
+                    : "catalog not read yet (the first client session reads it)";
+            if (!probe.checked()) {
+                return new Readiness(false, "backend " + probe.address() + " not checked yet");
+            }
+            if (!probe.up()) {
+                return new Readiness(false, "backend " + probe.address() + " is down: " + probe.lastProblem());
+            }
+            return new Readiness(true, "backend " + probe.address() + " up; " + catalog);
+        }
+    }
+
+    private final HTTPServer server;
+
+    /**
+     * Binds {@code host:port} (0 picks a free port) and starts serving.
+     *
+     * @param readiness asked on every {@code /ready}
+     * @throws IllegalStateException when the address cannot be bound
+     */
+    public AdminEndpoint(String host, int port, ProxyMetrics metrics, Supplier<Readiness> readiness) {
+        try {
+            server = HTTPServer.builder()
+                    .hostname(host)
+                    .port(port)
+                    .registry(metrics.registry())
+                    .defaultHandler(exchange -> route(exchange, readiness))
+                    .buildAndStart();
+        } catch (IOException | UncheckedIOException e) {
+            throw new IllegalStateException("cannot serve the admin endpoint on " + host + ":" + port + ": "
+                    + e.getMessage() + " (choose another address with --admin-listen HOST:PORT, or turn it off with"
+                    + " [admin] enabled = false)", e);
+        }
+    }
+
+    /** The bound port. */
+    public int port() {
+        return server.getPort();
+    }
+
+    private static void route(HttpExchange exchange, Supplier<Readiness> readiness) throws IOException {
+        String path = exchange.getRequestURI().getPath();
+        switch (path) {
+            case "/health" -> reply(exchange, 200, "ok\n");
+            case "/ready" -> {
+                Readiness r = readiness.get();
+                reply(exchange, r.ready() ? 200 : 503, (r.ready() ? "ready: " : "not ready: ") + r.detail() + "\n");
+            }
+            case "/" -> reply(exchange, 200, "ragproxy admin endpoint: /metrics, /health, /ready\n");
+            default -> reply(exchange, 404, "not found; try /metrics, /health or /ready\n");
+        }
+    }
+
+    private static void reply(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        if (exchange.getRequestMethod().equals("HEAD")) {
+            exchange.sendResponseHeaders(status, -1);
+        } else {
+            exchange.sendResponseHeaders(status, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+        exchange.close();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}

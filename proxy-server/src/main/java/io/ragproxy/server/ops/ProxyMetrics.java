@@ -1,0 +1,186 @@
+package io.ragproxy.server.ops;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+import io.ragproxy.catalog.invoke.InvocationCounters;
+import io.ragproxy.catalog.invoke.InvocationListener;
+import io.ragproxy.catalog.invoke.ModelInvoker;
+import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The proxy's Prometheus metrics (namespace {@code ragproxy_}), in a registry of their own that the admin endpoint
+ * exposes. The counters the relay bumps for every statement are {@link LongAdder}s read at scrape time, so the hot
+ * path pays one uncontended add and nothing else; model metrics come from the {@link ModelInvoker}'s listener and
+ * counters.
+ *
+ * <p>Thread-safe. One instance per proxy; a server built without one gets a private instance nobody scrapes.
+ */
+public final class ProxyMetrics implements InvocationListener {
+    /** Why a client connection was refused, the {@code reason} label of {@code ragproxy_client_connections_refused_total}. */
+    public enum Refusal { TOO_MANY_CONNECTIONS, BACKEND_UNREACHABLE, DRAINING }
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final LongAdder connectionsOpened = new LongAdder();
+    private final LongAdder connectionsClosed = new LongAdder();
+    private final LongAdder[] refused = new LongAdder[Refusal.values().length];
+    private final LongAdder statementsRelayed = new LongAdder();
+    private final LongAdder statementsRewritten = new LongAdder();
+    private final LongAdder backfillRows = new LongAdder();
+    private final Histogram proxySeconds;
+    private final Counter modelRequests;
+    private final Histogram modelSeconds;
+
+    public ProxyMetrics() {
+        for (int i = 0; i < refused.length; i++) {
+            refused[i] = new LongAdder();
+        }
+        GaugeWithCallback.builder().name("ragproxy_client_connections")
+                .help("Client connections open now")
+                .callback(cb -> cb.call(connectionsOpened.sum() - connectionsClosed.sum()))
+                .register(registry);
+        CounterWithCallback.builder().name("ragproxy_client_connections_opened")
+                .help("Client connections accepted (a backend connection was opened for each)")
+                .callback(cb -> cb.call(connectionsOpened.sum()))
+                .register(registry);
+        CounterWithCallback.builder().name("ragproxy_client_connections_refused")
+                .help("Client connections refused, by reason")
+                .labelNames("reason")
+                .callback(cb -> {
+                    for (Refusal r : Refusal.values()) {
+                        cb.call(refused[r.ordinal()].sum(), r.name().toLowerCase(Locale.ROOT));
+                    }
+                })
+                .register(registry);
+        CounterWithCallback.builder().name("ragproxy_statements_relayed")
+                .help("Statements (COM_QUERY, COM_STMT_EXECUTE) relayed to the backend unchanged")
+                .callback(cb -> cb.call(statementsRelayed.sum()))
+                .register(registry);
+        CounterWithCallback.builder().name("ragproxy_statements_rewritten")
+                .help("Statements the proxy ran through its AI pipeline (AI functions, proxy statements, TiDB"
+                        + " vector spellings on MariaDB)")
+                .callback(cb -> cb.call(statementsRewritten.sum()))
+                .register(registry);
+        proxySeconds = Histogram.builder().name("ragproxy_statement_proxy_seconds")
+                .help("The proxy's own time per rewritten statement: parse, plan, model calls and the proxy's own"
+                        + " backend queries, until the reply is composed or the rewritten statement is sent")
+                .unit(Unit.SECONDS)
+                .classicOnly()
+                .classicExponentialUpperBounds(0.0005, 2, 18)
+                .withoutExemplars()
+                .register(registry);
+        modelRequests = Counter.builder().name("ragproxy_model_requests")
+                .help("Requests (attempts, retries included) sent to a model, by model and outcome")
+                .labelNames("model", "outcome")
+                .withoutExemplars()
+                .register(registry);
+        modelSeconds = Histogram.builder().name("ragproxy_model_request_seconds")
+                .help("Latency of a model request, by model and outcome")
+                .labelNames("model", "outcome")
+                .unit(Unit.SECONDS)
+                .classicOnly()
+                .classicExponentialUpperBounds(0.005, 2, 14)
+                .withoutExemplars()
+                .register(registry);
+        CounterWithCallback.builder().name("ragproxy_backfill_rows")
+                .help("Rows written and committed by backfills (large UPDATE ... SET v = EMBED(c)) and ingestions")
+                .callback(cb -> cb.call(backfillRows.sum()))
+                .register(registry);
+    }
+
+    /** The registry the admin endpoint exposes. */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    /** Exposes {@code invoker}'s token, cost and cache counters (read at scrape time). Call once. */
+    public void watch(ModelInvoker invoker) {
+        CounterWithCallback.builder().name("ragproxy_model_input_tokens")
+                .help("Input tokens the models reported, by model")
+                .labelNames("model")
+                .callback(cb -> invoker.countersByModel().forEach((m, c) -> cb.call(c.inputTokens(), m)))
+                .register(registry);
+        CounterWithCallback.builder().name("ragproxy_model_output_tokens")
+                .help("Output tokens the models reported, by model")
+                .labelNames("model")
+                .callback(cb -> invoker.countersByModel().forEach((m, c) -> cb.call(c.outputTokens(), m)))
+                .register(registry);
+        CounterWithCallback.builder().name("ragproxy_model_estimated_cost_usd")
+                .help("Estimated cost in US dollars from the configured price table, by model")
+                .labelNames("model")
+                .callback(cb -> invoker.countersByModel().forEach((m, c) -> cb.call(c.estimatedCostUsd(), m)))
+                .register(registry);
+        InvocationCounters total = invoker.counters();
+        CounterWithCallback.builder().name("ragproxy_cache_hits")
+                .help("Model inputs answered by the result cache (or by a call already in flight)")
+                .callback(cb -> cb.call(total.cacheHits()))
+                .register(registry);
+        CounterWithCallback.builder().name("ragproxy_cache_misses")
+                .help("Model inputs the cache did not have")
+                .callback(cb -> cb.call(total.cacheMisses()))
+                .register(registry);
+        GaugeWithCallback.builder().name("ragproxy_cache_entries")
+                .help("Entries in the result cache")
+                .callback(cb -> cb.call(invoker.cache().size()))
+                .register(registry);
+        GaugeWithCallback.builder().name("ragproxy_cache_bytes")
+                .help("Estimated bytes held by the result cache")
+                .unit(Unit.BYTES)
+                .callback(cb -> cb.call(invoker.cache().weightedSize()))
+                .register(registry);
+    }
+
+    /** Exposes the backend's health: 1 while {@code up} says so, else 0. Call once per backend address. */
+    public void watchBackend(String address, BooleanSupplier up) {
+        GaugeWithCallback.builder().name("ragproxy_backend_up")
+                .help("1 when the backend answers the health check (connect and read its handshake), else 0")
+                .labelNames("address")
+                .callback(cb -> cb.call(up.getAsBoolean() ? 1 : 0, address))
+                .register(registry);
+    }
+
+    // ---- events -----------------------------------------------------------------------------------------
+
+    /** A client connection was accepted and given a slot. */
+    public void connectionOpened() {
+        connectionsOpened.increment();
+    }
+
+    /** A connection counted by {@link #connectionOpened()} closed. */
+    public void connectionClosed() {
+        connectionsClosed.increment();
+    }
+
+    /** A client connection was refused. */
+    public void connectionRefused(Refusal reason) {
+        refused[reason.ordinal()].increment();
+    }
+
+    /** A statement was relayed to the backend unchanged. */
+    public void statementRelayed() {
+        statementsRelayed.increment();
+    }
+
+    /** The pipeline finished a statement after {@code nanos} of the proxy's own time. */
+    public void statementRewritten(long nanos) {
+        statementsRewritten.increment();
+        proxySeconds.observe(nanos / 1e9);
+    }
+
+    /** A backfill or ingestion committed {@code rows} more rows. */
+    public void backfillRows(long rows) {
+        backfillRows.add(rows);
+    }
+
+    @Override
+    public void attemptEnded(String modelId, Outcome outcome, long nanos) {
+        String o = outcome.name().toLowerCase(Locale.ROOT);
+        modelRequests.labelValues(modelId, o).inc();
+        modelSeconds.labelValues(modelId, o).observe(nanos / 1e9);
+    }
+}
