@@ -167,6 +167,27 @@ class MindsdbModelsTest {
     }
 
     @Test
+    void aPromptTemplateWrittenUnderNoBackslashEscapesIsStoredAsTheBackendReadsIt() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "DROP MODEL IF EXISTS nbe_model");
+            exec(c, "SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')");
+            exec(c, "CREATE MODEL nbe_model PREDICT answer USING engine = 'bedrock',"
+                    + " prompt_template = 'Files in C:\\new\\: {{question}}'");
+            String template = scalar(c, "SELECT 'Files in C:\\new\\: '"); // the backend's reading
+            assertEquals("Files in C:\\new\\: ", template);
+            WORLD.emulator().clearRequests();
+            scalar(c, "SELECT answer FROM nbe_model WHERE question = 'nbe one'");
+            assertEquals(template + "nbe one", promptOf(WORLD.emulator().requests(LLAMA, "converse").get(0)));
+            // Stored as read: a session in the default mode gets the same prompt.
+            exec(c, "SET sql_mode = DEFAULT");
+            WORLD.emulator().clearRequests();
+            scalar(c, "SELECT answer FROM nbe_model WHERE question = 'nbe two'");
+            assertEquals(template + "nbe two", promptOf(WORLD.emulator().requests(LLAMA, "converse").get(0)));
+            exec(c, "DROP MODEL nbe_model");
+        }
+    }
+
+    @Test
     void questionColumnModelPassesMaxTokensAndTemperature() throws Exception {
         try (Connection c = WORLD.proxy().connect(DB)) {
             String a = scalar(c, "SELECT answer FROM bedrock_model WHERE question = 'Name three rivers.'");

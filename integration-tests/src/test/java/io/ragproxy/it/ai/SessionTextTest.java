@@ -150,6 +150,39 @@ class SessionTextTest {
     }
 
     @Test
+    void anAiCallAfterALiteralEndingInABackslashIsFoundUnderNoBackslashEscapes() throws Exception {
+        try (Connection c = WORLD.proxy().connect(WORLD.database())) {
+            exec(c, "SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')");
+            // Just after the SET the proxy has not read the mode yet; after an AI statement it has.
+            for (int i = 0; i < 2; i++) {
+                assertEquals(List.of(List.of("C:\\", "echo: after C:")),
+                        rows(c, "SELECT 'C:\\', GENERATE('after C:')"));
+            }
+            assertTrue(modelGot("after C:"), WORLD.emulator().requests().toString());
+        }
+    }
+
+    @Test
+    void anAiCallAfterADoubleQuotedNameEndingInABackslashIsFoundUnderAnsiQuotes() throws Exception {
+        try (Connection c = WORLD.proxy().connect(WORLD.database())) {
+            exec(c, "SET SESSION sql_mode = 'ANSI_QUOTES'");
+            for (int i = 0; i < 2; i++) {
+                assertEquals(List.of(List.of("1", "echo: y")), rows(c, "SELECT 1 AS \"a\\\", GENERATE('y')"));
+            }
+        }
+    }
+
+    @Test
+    void aStatementWithAnAiCallOnlyInAnotherSqlModeGoesToTheBackendAsWritten() throws Exception {
+        try (Connection c = WORLD.proxy().connect(WORLD.database())) {
+            // The default mode reads one string; under NO_BACKSLASH_ESCAPES it would call GENERATE. The proxy does
+            // not know the session's mode yet, so it reads it before deciding: no model call.
+            assertEquals(List.of(List.of("a', GENERATE(1), ")), rows(c, "SELECT 'a\\', GENERATE(1), '"));
+            assertEquals(0, WORLD.emulator().requests().size(), WORLD.emulator().requests().toString());
+        }
+    }
+
+    @Test
     void ansiQuotesDoubleQuotesNameAColumn() throws Exception {
         try (Connection c = WORLD.proxy().connect(WORLD.database())) {
             exec(c, "SET SESSION sql_mode = 'ANSI_QUOTES'");

@@ -72,8 +72,9 @@ public final class AdminStatements {
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan,
             Dialect dialect) {
         return switch (scan.proxyStatementKind()) {
-            case SHOW_RAG -> show(session, Tokens.of(sql));
-            case SET_RAG -> CompletableFuture.completedFuture(set(session, Tokens.of(sql)));
+            case SHOW_RAG -> show(session, Tokens.of(sql, session.sessionText().sqlMode()));
+            case SET_RAG -> CompletableFuture.completedFuture(set(session,
+                    Tokens.of(sql, session.sessionText().sqlMode())));
             case EXPLAIN_RAG -> explain(session, sql, dialect);
             case CREATE_FUNCTION_ALIAS, DROP_FUNCTION, CREATE_MODEL, DROP_MODEL, CREATE_ML_ENGINE, DROP_ML_ENGINE -> {
                 if (catalog != null) {
@@ -214,7 +215,7 @@ public final class AdminStatements {
     }
 
     private CompletableFuture<PipelineResult> explain(StatementSession session, String sql, Dialect dialect) {
-        Tokens t = Tokens.of(sql);
+        Tokens t = Tokens.of(sql, session.sessionText().sqlMode());
         t.expect("EXPLAIN");
         t.expect("RAG");
         String inner = t.rest();
@@ -224,6 +225,7 @@ public final class AdminStatements {
         if (inner.isEmpty()) {
             throw t.error("EXPLAIN RAG needs a statement");
         }
+        inner = planner.neutral(inner, session.sessionText()); // read as the session's sql_mode reads it
         StatementAnalysis parsed = planner.parse(inner);
         CompletableFuture<String> rewritten = rewriter == null ? CompletableFuture.completedFuture(null)
                 : rewriter.rewrite(session, inner, parsed, catalog.catalog().snapshot());

@@ -3,6 +3,7 @@ package io.ragproxy.server.admin;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.scan.SqlLexer;
+import io.ragproxy.server.text.SqlMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -33,8 +34,14 @@ final class Tokens {
         this.tokens = tokens;
     }
 
+    /** The tokens of {@code sql} read under the default sql_mode. */
     static Tokens of(String sql) {
-        List<SqlLexer.Token> lexed = SqlLexer.tokenize(sql);
+        return of(sql, SqlMode.DEFAULT);
+    }
+
+    /** The tokens of {@code sql} read as the backend reads them under {@code mode}. */
+    static Tokens of(String sql, SqlMode mode) {
+        List<SqlLexer.Token> lexed = SqlLexer.tokenize(sql, mode);
         List<Token> out = new ArrayList<>();
         for (int k = 0; k < lexed.size() && lexed.get(k).type() != SqlLexer.Type.END; ) {
             SqlLexer.Token t = lexed.get(k);

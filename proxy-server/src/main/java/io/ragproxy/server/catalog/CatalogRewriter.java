@@ -810,7 +810,7 @@ public final class CatalogRewriter {
     }
 
     private static StringValue string(String value) {
-        return new StringValue(Sql.quote(value));
+        return new StringValue(Sql.escaped(value)); // a model input: read by the proxy, never sent as written
     }
 
     private static SelectItem<Expression> item(Expression e, String label) {

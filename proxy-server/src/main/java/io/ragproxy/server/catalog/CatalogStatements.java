@@ -72,7 +72,7 @@ public final class CatalogStatements {
      * database (globally, for a model or ML engine). The owner recorded is the session's {@code CURRENT_USER()}.
      */
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql) {
-        DdlParser.Ddl ddl = DdlParser.parse(sql);
+        DdlParser.Ddl ddl = DdlParser.parse(sql, session.sessionText().sqlMode());
         if (ddl instanceof CreateFunction c) {
             refuseBuiltinName(c.function().name(), "function");
         } else if (ddl instanceof CreateModel c) {

@@ -1,6 +1,7 @@
 package io.ragproxy.server.catalog;
 
 import io.ragproxy.server.scan.SqlLexer;
+import io.ragproxy.server.text.SqlMode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.ragproxy.server.scan.SqlLexer.Token;
@@ -62,14 +63,23 @@ final class DdlParser {
     private final String sql;
     private final TokenCursor t;
 
-    private DdlParser(String sql) {
+    private DdlParser(String sql, SqlMode mode) {
         this.sql = sql;
-        this.t = new TokenCursor(sql);
+        this.t = new TokenCursor(sql, mode);
     }
 
     /** Parses one catalog statement. */
     static Ddl parse(String sql) {
-        return new DdlParser(sql).statement();
+        return parse(sql, SqlMode.DEFAULT);
+    }
+
+    /**
+     * Parses one catalog statement whose strings and {@code "…"} read as the backend reads them under the session's
+     * {@code mode}: under NO_BACKSLASH_ESCAPES {@code 'C:\new'} is five characters, under ANSI_QUOTES {@code "x"}
+     * is a name, not a string.
+     */
+    static Ddl parse(String sql, SqlMode mode) {
+        return new DdlParser(sql, mode).statement();
     }
 
     private Ddl statement() {

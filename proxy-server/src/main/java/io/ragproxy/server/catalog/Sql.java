@@ -5,13 +5,26 @@ final class Sql {
     private Sql() {}
 
     /**
-     * A string literal for {@code text} as the parser and the backend read it with backslash escapes on (the server
-     * default): quotes doubled, backslashes escaped. Null gives {@code NULL}.
+     * A string literal for {@code text} that the parser and the backend read alike under every sql_mode: quotes
+     * doubled, and text with a backslash or NUL (whose spelling depends on NO_BACKSLASH_ESCAPES) as
+     * {@code CONVERT(X'…' USING utf8mb4)}, evaluated by the backend like any constant argument. Null gives
+     * {@code NULL}.
      */
     static String quote(String text) {
         if (text == null) {
             return "NULL";
         }
+        if (text.indexOf('\\') >= 0 || text.indexOf('\0') >= 0) {
+            return CatalogStore.literal(text);
+        }
+        return "'" + text.replace("'", "''") + "'";
+    }
+
+    /**
+     * A string literal's inside as the parser reads it with backslash escapes on (the server default): quotes
+     * doubled, backslashes escaped; for a {@code StringValue} whose value the proxy reads itself.
+     */
+    static String escaped(String text) {
         return "'" + text.replace("\\", "\\\\").replace("'", "''").replace("\0", "\\0") + "'";
     }
 

@@ -4,6 +4,7 @@ import io.ragproxy.server.scan.SqlLexer;
 import io.ragproxy.server.scan.SqlLexer.Token;
 import io.ragproxy.server.scan.SqlLexer.Type;
 import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.text.SqlMode;
 import java.util.List;
 
 /** Reads tokens for the recursive-descent parsers; every expectation that fails names the exact position. */
@@ -11,8 +12,9 @@ final class TokenCursor {
     private final List<Token> tokens;
     private int next;
 
-    TokenCursor(String sql) {
-        this.tokens = SqlLexer.tokenize(sql);
+    /** The tokens of {@code sql} as the backend reads them under {@code mode}. */
+    TokenCursor(String sql, SqlMode mode) {
+        this.tokens = SqlLexer.tokenize(sql, mode);
     }
 
     Token peek() {

@@ -7,6 +7,7 @@ import static io.ragproxy.server.scan.SqlBytes.keyword;
 import static io.ragproxy.server.scan.SqlBytes.startsWithIgnoreCase;
 
 import io.netty.buffer.ByteBuf;
+import io.ragproxy.server.text.SqlMode;
 import java.util.Objects;
 
 /**
@@ -21,11 +22,10 @@ import java.util.Objects;
  *
  * <h2>What the lexer skips</h2>
  * <ul>
- *   <li>string literals in {@code '…'} and {@code "…"}, with doubled quotes and backslash escapes. Backslash is
- *       always an escape, as if {@code NO_BACKSLASH_ESCAPES} were off (the server default). Under
- *       {@code NO_BACKSLASH_ESCAPES} a literal ending in a backslash, such as {@code 'C:\'}, makes the scanner
- *       believe the string goes on; the effect is a missed hit after it, never a change to the bytes relayed.
- *       {@code "…"} is skipped the same way whether it is a string or, under {@code ANSI_QUOTES}, an identifier;
+ *   <li>string literals in {@code '…'} and {@code "…"}, with doubled quotes and, unless the session's
+ *       {@link SqlMode} says {@code NO_BACKSLASH_ESCAPES}, backslash escapes. Under {@code ANSI_QUOTES}
+ *       {@code "…"} is a quoted identifier instead (doubled {@code "}, no backslash escapes), read like
+ *       {@code `…`} below;
  *   <li>quoted identifiers in {@code `…`} (doubled backtick). A backquoted catalog name followed by {@code (} is
  *       <em>not</em> a hit: MySQL resolves {@code `embed`(x)} to a stored function, and backquoting is how a user
  *       reaches a backend function that shares a name with the catalog;
@@ -81,6 +81,15 @@ import java.util.Objects;
  * If any statement is a proxy statement, the first one wins ({@code PROXY_STATEMENT}); otherwise the first
  * function call anywhere in the input gives {@code FUNCTION_CALL}; otherwise a lone KILL gives {@code KILL};
  * otherwise {@link ScanResult#PLAIN}.
+ *
+ * <h2>sql_mode</h2>
+ * The scan methods that take a {@link SqlMode} read strings and {@code "…"} as the backend does in that mode; the
+ * others read them in the server's default mode. A null mode means the session's mode is not known (it may have
+ * changed since the proxy last read it): the result is then a hit if the statement has one in <em>any</em> mode. A
+ * statement without a backslash or {@code "} reads alike in every mode and costs one pass; otherwise a plain result
+ * costs up to two more passes (the readings that differ: {@code ANSI_QUOTES}, and {@code NO_BACKSLASH_ESCAPES} with
+ * {@code ANSI_QUOTES}, which finds every hit {@code NO_BACKSLASH_ESCAPES} alone finds). Such a hit may be a false
+ * one in the session's real mode; whoever acts on it scans again once the mode is known.
  *
  * <p>Instances are immutable and thread-safe; build a new one when the catalog's {@link FunctionNames} change.
  */
@@ -233,8 +242,18 @@ public final class StatementScanner {
      * @throws IndexOutOfBoundsException if the range is not within {@code sql}
      */
     public ScanResult scan(byte[] sql, int offset, int length) {
+        return scan(sql, offset, length, SqlMode.DEFAULT);
+    }
+
+    /**
+     * Like {@link #scan(byte[], int, int)}, reading strings and {@code "…"} as {@code mode} does; a null mode means
+     * the session's mode is not known (a hit in any mode is a hit).
+     *
+     * @throws IndexOutOfBoundsException if the range is not within {@code sql}
+     */
+    public ScanResult scan(byte[] sql, int offset, int length, SqlMode mode) {
         Objects.checkFromIndexSize(offset, length, sql.length);
-        return scan(sql, null, offset, offset + length, 0);
+        return scan(sql, null, offset, offset + length, 0, mode);
     }
 
     /**
@@ -245,19 +264,71 @@ public final class StatementScanner {
      * @throws IndexOutOfBoundsException if the range is not within the buffer's capacity
      */
     public ScanResult scan(ByteBuf buf, int index, int length) {
+        return scan(buf, index, length, SqlMode.DEFAULT);
+    }
+
+    /**
+     * Like {@link #scan(ByteBuf, int, int)}, reading strings and {@code "…"} as {@code mode} does; a null mode means
+     * the session's mode is not known (a hit in any mode is a hit).
+     *
+     * @throws IndexOutOfBoundsException if the range is not within the buffer's capacity
+     */
+    public ScanResult scan(ByteBuf buf, int index, int length, SqlMode mode) {
         Objects.checkFromIndexSize(index, length, buf.capacity());
         if (buf.hasArray()) {
             int arrayOffset = buf.arrayOffset();
-            return scan(buf.array(), null, arrayOffset + index, arrayOffset + index + length, arrayOffset);
+            return scan(buf.array(), null, arrayOffset + index, arrayOffset + index + length, arrayOffset, mode);
         }
-        return scan(null, buf, index, index + length, 0);
+        return scan(null, buf, index, index + length, 0, mode);
+    }
+
+    /** Scans in {@code mode}, or for a null mode in every reading that can differ (see the class comment). */
+    private ScanResult scan(byte[] a, ByteBuf b, int start, int end, int delta, SqlMode mode) {
+        if (mode != null) {
+            return scan(a, b, start, end, delta, !mode.noBackslashEscapes(), mode.ansiQuotes());
+        }
+        ScanResult result = scan(a, b, start, end, delta, true, false);
+        if (!result.isPlain()) {
+            return result;
+        }
+        int sensitive = modeSensitive(a, b, start, end);
+        if (sensitive == 0) {
+            return result; // no backslash, no double quote: every mode reads it alike
+        }
+        // ANSI_QUOTES: "…" ends at its first lone '"' and may name a table. It finds every hit the default reading
+        // of a statement without backslashes finds.
+        result = scan(a, b, start, end, delta, true, true);
+        if (result.isPlain() && (sensitive & HAS_BACKSLASH) != 0) {
+            // NO_BACKSLASH_ESCAPES: strings end at their first lone quote; with ANSI_QUOTES it finds every hit of
+            // NO_BACKSLASH_ESCAPES alone ("…" ends at the same byte and may also name a table).
+            result = scan(a, b, start, end, delta, false, true);
+        }
+        return result;
+    }
+
+    private static final int HAS_DOUBLE_QUOTE = 1;
+    private static final int HAS_BACKSLASH = 2;
+
+    /** Which of the bytes whose reading depends on sql_mode occur in {@code [start, end)}. */
+    private static int modeSensitive(byte[] a, ByteBuf b, int start, int end) {
+        int found = 0;
+        for (int i = start; i < end; i++) {
+            int c = at(a, b, i);
+            if (c == '"') {
+                found |= HAS_DOUBLE_QUOTE;
+            } else if (c == '\\') {
+                found |= HAS_BACKSLASH;
+            }
+        }
+        return found;
     }
 
     /**
      * The lexer. Exactly one of {@code a} and {@code b} is non-null; positions are in their coordinates and
      * {@code delta} is subtracted from reported offsets (a heap buffer's array offset).
      */
-    private ScanResult scan(byte[] a, ByteBuf b, int start, int end, int delta) {
+    private ScanResult scan(byte[] a, ByteBuf b, int start, int end, int delta, boolean backslashEscapes,
+            boolean ansiQuotes) {
         FunctionNames names = functionNames;
         int pos = start;
         boolean inExecutableComment = false;
@@ -313,12 +384,19 @@ public final class StatementScanner {
                 type = T_WORD;
             } else {
                 switch (c) {
-                    case '\'', '"' -> {
-                        pos = skipQuoted(a, b, pos + 1, end, c, true);
+                    case '\'' -> {
+                        pos = skipQuoted(a, b, pos + 1, end, c, backslashEscapes);
                         if (pos < 0) {
                             break scan;
                         }
                         type = T_STRING;
+                    }
+                    case '"' -> {
+                        pos = skipQuoted(a, b, pos + 1, end, c, backslashEscapes && !ansiQuotes);
+                        if (pos < 0) {
+                            break scan;
+                        }
+                        type = ansiQuotes ? T_QUOTED_IDENT : T_STRING;
                     }
                     case '`' -> {
                         pos = skipQuoted(a, b, pos + 1, end, c, false);

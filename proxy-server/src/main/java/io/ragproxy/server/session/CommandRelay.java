@@ -251,7 +251,10 @@ final class CommandRelay {
             return;
         }
         int sqlLength = Packets.payloadLength(frame) - 1;
-        ScanResult head = pipeline.scanner(connection).scan(frame, Packets.payloadIndex(frame) + 1, sqlLength);
+        SessionTextTracker texts = connection.textTracker();
+        texts.statement(frame, Packets.payloadIndex(frame) + 1, sqlLength);
+        ScanResult head = pipeline.scanner(connection).scan(frame, Packets.payloadIndex(frame) + 1, sqlLength,
+                texts.scanMode());
         if (head.isPlain()) {
             local.clearLastWarnings();
             relayingQuery = true;
@@ -368,6 +371,7 @@ final class CommandRelay {
 
     /** A command of several frames the proxy does not intercept after all: each to the backend as it is. */
     void relayAll(List<ByteBuf> frames, int command) {
+        executesPrepared(command);
         local.commandRelayed(command);
         tracker.onCommand(command);
         Channel backend = connection.backend();
@@ -382,11 +386,19 @@ final class CommandRelay {
         if (command == Commands.COM_STMT_EXECUTE) {
             metrics.statementRelayed();
         }
+        executesPrepared(command);
         local.commandRelayed(command);
         tracker.onCommand(command);
         tracker.onClientFrame(frame);
         Channel backend = connection.backend();
         backend.write(frame, backend.voidPromise());
+    }
+
+    /** A relayed execute of a statement the backend prepared may run SET NAMES or SET sql_mode. */
+    private void executesPrepared(int command) {
+        if (command == Commands.COM_STMT_EXECUTE || command == Commands.COM_STMT_BULK_EXECUTE) {
+            connection.textTracker().executed();
+        }
     }
 
     /** A whole COM_QUERY: relayed unless the scan flags it; a flagged one waits for the backend to be idle. */
@@ -405,8 +417,11 @@ final class CommandRelay {
             sql = all;
         }
         try {
+            // First the tracker: a statement that may change sql_mode itself is scanned in every mode.
+            SessionTextTracker texts = connection.textTracker();
+            texts.statement(sql, sql.readerIndex(), sql.readableBytes());
             // The pipeline's current scanner: the catalog's names change while a session lives.
-            scan = pipeline.scanner(connection).scan(sql, sql.readerIndex(), sql.readableBytes());
+            scan = pipeline.scanner(connection).scan(sql, sql.readerIndex(), sql.readableBytes(), texts.scanMode());
             ProxyWarnings.Read read = null;
             ProxyWarnings lastWarnings = local.lastWarnings();
             if (lastWarnings != null) {
@@ -416,7 +431,6 @@ final class CommandRelay {
                     local.clearLastWarnings(); // any other statement clears them
                 }
             }
-            connection.textTracker().statement(sql, sql.readerIndex(), sql.readableBytes());
             boolean kill = scan.kind() == ScanResult.Kind.KILL;
             if ((scan.isPlain() && read == null) || (kill && (tracker.isIdle() || tracker.isOpaque()))) {
                 if (kill && tracker.isIdle()) {

@@ -11,6 +11,7 @@ import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.ProxyWarnings;
 import io.ragproxy.server.command.ReplyStream;
 import io.ragproxy.server.command.StatementPipeline;
+import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.wire.BinaryRows;
 import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.wire.Packets;
@@ -134,10 +135,19 @@ final class LocalStatements {
                 startedNanos = System.nanoTime();
                 rowsDone = 0;
                 result = tracker.refresh(connection::query).thenCompose(text -> {
-                    String sql = text.client().decodeStatement(statement.sql());
+                    // Scanned again in the session's sql_mode, now known: the scan that flagged it may have read
+                    // it in every mode. Flagged in another mode only, it goes to the backend as written.
+                    byte[] bytes = statement.sql();
+                    ScanResult scan = pipeline.scanner(connection).scan(bytes, 0, bytes.length, text.sqlMode());
+                    if (scan.isPlain()) {
+                        return CompletableFuture.completedFuture(PipelineResult.forward(text.supported()
+                                ? text.client().decodeStatement(bytes)
+                                : new String(bytes, java.nio.charset.StandardCharsets.UTF_8)));
+                    }
+                    String sql = text.client().decodeStatement(bytes);
                     text.results(); // refused before any work when the results cannot be written
                     tracker.statement(sql); // the statement may change them itself (SET rag_…, NAMES …)
-                    return pipeline.execute(connection, sql, statement.scan());
+                    return pipeline.execute(connection, sql, scan);
                 });
             }
         } catch (RuntimeException e) {

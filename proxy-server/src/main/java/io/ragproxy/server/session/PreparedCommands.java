@@ -51,9 +51,11 @@ final class PreparedCommands {
 
     /** A COM_STMT_PREPARE, whole ({@code payload} from its command byte; the frames are consumed). */
     void prepare(List<ByteBuf> frames, ByteBuf payload) {
+        SessionTextTracker texts = connection.textTracker();
         ScanResult scan = pipeline.scanner(connection).scan(payload, payload.readerIndex() + 1,
-                payload.readableBytes() - 1);
+                payload.readableBytes() - 1, texts.scanMode());
         if (scan.isPlain()) {
+            texts.prepared(payload, payload.readerIndex() + 1, payload.readableBytes() - 1);
             statements.relayedPrepare();
             commands.relayAll(frames, Commands.COM_STMT_PREPARE);
             return;
@@ -261,7 +263,8 @@ final class PreparedCommands {
     /** Runs the bound statement through the pipeline once the backend is idle; its rows go out as binary rows. */
     private void run(String sql) {
         byte[] bytes = connection.statementBytes(sql);
-        ScanResult scan = pipeline.scanner(connection).scan(bytes, 0, bytes.length);
+        ScanResult scan = pipeline.scanner(connection).scan(bytes, 0, bytes.length,
+                connection.textTracker().scanMode());
         commands.runWhenIdle(scan.isPlain() ? CommandRelay.PendingStatement.forwardBinary(sql)
                 : CommandRelay.PendingStatement.execute(bytes, scan));
     }

@@ -14,6 +14,9 @@ import java.util.function.Function;
  * with a keyword known not to, a multi-statement, an executable comment, COM_CHANGE_USER, COM_RESET_CONNECTION) marks
  * it stale, and the next AI statement first asks the backend for the three variables, on the session's own
  * connection. Plain traffic pays one short byte scan per query; a session that never changes them pays one query.
+ * {@code SET STATEMENT … FOR …} starts with SET, so it marks them stale too (the statement's own sql_mode is not
+ * read: it is scanned in every mode, see {@link #scanMode}). A relayed prepared statement is judged by its text
+ * when it is prepared, and every execute marks the variables stale once one such statement was prepared.
  *
  * <p>Event loop only.
  */
@@ -35,15 +38,45 @@ final class SessionTextTracker {
     private SessionText current = SessionText.DEFAULT;
     /** Whether {@link #current} may be out of date; true until the first refresh. */
     private boolean stale = true;
+    /** Whether a statement the backend prepared may change the variables when it is executed. */
+    private boolean preparedMayChangeText;
 
     /** The session's text as last read (before the first AI statement: utf8mb4 and the default sql_mode). */
     SessionText current() {
         return current;
     }
 
+    /**
+     * The sql_mode to scan a statement in: the one last read, or null (any mode) while it may be out of date. Call
+     * it after {@link #statement} so that a statement that changes the mode itself is scanned in any mode.
+     * Allocates nothing.
+     */
+    SqlMode scanMode() {
+        return stale ? null : current.sqlMode();
+    }
+
     /** The backend reset or replaced the session (COM_CHANGE_USER, COM_RESET_CONNECTION). */
     void sessionReset() {
         stale = true;
+        preparedMayChangeText = false; // the backend closed the session's prepared statements
+    }
+
+    /**
+     * A COM_STMT_PREPARE relayed to the backend ({@code sql} its text, from {@code index}): once the session has
+     * prepared a statement that may change the tracked variables ({@code SET NAMES …} through a prepared
+     * statement), every relayed COM_STMT_EXECUTE marks them stale.
+     */
+    void prepared(ByteBuf sql, int index, int length) {
+        if (!preparedMayChangeText && mayChangeText(sql, index, length)) {
+            preparedMayChangeText = true;
+        }
+    }
+
+    /** A COM_STMT_EXECUTE relayed to the backend. */
+    void executed() {
+        if (preparedMayChangeText) {
+            stale = true;
+        }
     }
 
     /** A COM_QUERY's text (its payload after the command byte, from {@code index}) on its way to the backend. */

@@ -12,6 +12,7 @@ import io.ragproxy.server.catalog.DdlParser.CreateMlEngine;
 import io.ragproxy.server.catalog.DdlParser.CreateModel;
 import io.ragproxy.server.catalog.DdlParser.Drop;
 import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.text.SqlMode;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -213,5 +214,25 @@ class DdlParserTest {
                 ok.engine().definition().toString());
         assertEquals(7001, error("CREATE ML_ENGINE e FROM openai").code());
         assertEquals(7001, error("CREATE MODEL m FROM files (SELECT * FROM t) PREDICT a USING engine = 'e'").code());
+    }
+
+    @Test
+    void literalsReadAsTheSessionsSqlModeReadsThem() {
+        String sql = "CREATE MODEL m PREDICT answer USING engine = 'bedrock', prompt_template = 'C:\\new {{q}}'";
+        // Under NO_BACKSLASH_ESCAPES the backend reads 'C:\new' as six characters; by default \n is a newline.
+        assertEquals("C:\\new {{q}}", ((CreateModel) DdlParser.parse(sql, new SqlMode(true, false))).model()
+                .promptTemplate());
+        assertEquals("C:\new {{q}}", ((CreateModel) DdlParser.parse(sql)).model().promptTemplate());
+        // The stored template goes back into SQL in a spelling every mode reads alike.
+        MindsModel m = ((CreateModel) DdlParser.parse(sql, new SqlMode(true, false))).model();
+        assertEquals("CONCAT(" + CatalogStore.literal("C:\\new ") + ", d.q)", m.promptSql(col -> "d." + col));
+    }
+
+    @Test
+    void doubleQuotesAreNamesUnderAnsiQuotes() {
+        String sql = "CREATE MODEL m PREDICT answer USING engine = \"bedrock\", prompt_template = 'x {{q}}'";
+        assertEquals("bedrock", ((CreateModel) DdlParser.parse(sql)).model().engine());
+        ProxyException e = assertThrows(ProxyException.class, () -> DdlParser.parse(sql, new SqlMode(false, true)));
+        assertTrue(e.getMessage().contains("quoted string"), e.getMessage());
     }
 }
