@@ -286,8 +286,13 @@ public final class MaterializedPlanner {
 
         /** Runs {@code g}'s query: the distinct values (bounded by what the cost guard allows), or their count. */
         private CompletableFuture<Void> fetch(Gather g) {
+            // CHUNK_TEXT calls no model: its values are listed whole and cost nothing against rag_max_calls.
+            boolean local = g.call().function().local();
             if (g.query() == null) { // a literal argument
-                modelInputs += g.texts().stream().filter(t -> t != null && !t.isEmpty()).count();
+                modelInputs += local ? 0 : g.texts().stream().filter(t -> t != null && !t.isEmpty()).count();
+                return CompletableFuture.completedFuture(null);
+            }
+            if (dryRun && !g.constant() && local) {
                 return CompletableFuture.completedFuture(null);
             }
             if (dryRun && !g.constant()) {
@@ -300,13 +305,16 @@ public final class MaterializedPlanner {
                 });
             }
             long budget = Math.max(0, settings.maxCalls() - modelInputs);
-            String sql = g.constant() ? g.query() : g.query() + " LIMIT " + (budget + 3); // + NULL and ''
+            String sql = g.constant() || local ? g.query() : g.query() + " LIMIT " + (budget + 3); // + NULL and ''
             return ask(g, sql).thenCompose(r -> {
                 for (List<String> row : r.first().rows()) {
                     String v = row.get(0);
                     if (g.constant() || (v != null && !v.isEmpty())) {
                         g.texts().add(v);
                     }
+                }
+                if (local) {
+                    return CompletableFuture.completedFuture(null);
                 }
                 long distinct = g.texts().stream().filter(t -> t != null && !t.isEmpty()).count();
                 if (modelInputs + distinct <= settings.maxCalls()) {
