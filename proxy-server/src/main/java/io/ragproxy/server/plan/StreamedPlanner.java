@@ -204,7 +204,7 @@ public final class StreamedPlanner {
                 items.set(positions.get(c), text);
                 columns.add(new StreamedColumn(marker, label, call.function(), input));
             }
-            return new Prepared(select.toString(), List.copyOf(columns), rowLimit);
+            return new Prepared(analysis.restoreHidden(select.toString()), List.copyOf(columns), rowLimit);
         });
     }
 
