@@ -50,7 +50,7 @@ final class JsonTables {
                 int[] comma = open < n && sql.charAt(open) == '(' ? arguments(sql, open) : null;
                 if (comma != null) {
                     String placeholder = "'" + token + hidden.size() + "'";
-                    hidden.put(placeholder, sql.substring(comma[0] + 1, comma[1]));
+                    hidden.put(placeholder, sql.substring(comma[0] + 1, comma[1]).strip());
                     out.append(sql, copied, comma[0] + 1).append(' ').append(placeholder);
                     copied = comma[1];
                     i = comma[1];
