@@ -154,8 +154,10 @@ public final class AdminStatements {
                 case EMBED, EMBED_TEXT -> "vector";
                 case VEC_EMBED_COSINE_DISTANCE, VEC_EMBED_L2_DISTANCE -> "double";
                 case GENERATE, ANSWER, INVOKE_MODEL -> "text";
+                case CHUNK_TEXT -> "json";
             };
-            rows.add(Arrays.asList(f.name(), f == AiFunction.ANSWER ? "built-in aggregate" : "built-in", returns,
+            rows.add(Arrays.asList(f.name(), f == AiFunction.ANSWER ? "built-in aggregate"
+                    : f.local() ? "built-in, computed by the proxy" : "built-in", returns,
                     f.signature(), "", "", ""));
         }
         rows.addAll(CatalogStatements.functionRows(snapshot, account));

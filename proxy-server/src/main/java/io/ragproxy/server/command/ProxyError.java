@@ -77,6 +77,8 @@ public enum ProxyError {
     NO_OPEN_CURSOR(7051, "HY000"),
     /** The proxy is draining for shutdown: the connection takes no new command and closes. */
     SHUTTING_DOWN(7060, "08S01"),
+    /** CHUNK_TEXT() options_json that is not valid (unknown key, size or overlap out of range, bad unit). */
+    BAD_CHUNK_OPTIONS(7070, "22023"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

@@ -24,7 +24,12 @@ public enum AiFunction {
      * {@code INVOKE_MODEL(model_id, body [, content_type [, accept [, options_json]]])} → the raw response body as
      * text: InvokeModel with a body written in the model's own format (what Aurora's alias functions run as).
      */
-    INVOKE_MODEL(2, 5, 1, 0, 4, -1);
+    INVOKE_MODEL(2, 5, 1, 0, 4, -1),
+    /**
+     * {@code CHUNK_TEXT(text [, options_json])} → the text's chunks as a JSON array of strings; computed by the proxy
+     * itself (no model call, not counted by rag_max_calls).
+     */
+    CHUNK_TEXT(1, 2, 0, -1, 1, -1);
 
     /** Position of INVOKE_MODEL's content type and accept arguments (string literals). */
     public static final int CONTENT_TYPE_ARG = 2;
@@ -90,7 +95,12 @@ public enum AiFunction {
 
     /** Whether the model is an embedding model (else a text model, or a raw one). */
     public boolean embeds() {
-        return this != GENERATE && this != ANSWER && this != INVOKE_MODEL;
+        return this != GENERATE && this != ANSWER && this != INVOKE_MODEL && this != CHUNK_TEXT;
+    }
+
+    /** Whether the proxy computes the result itself, calling no model (CHUNK_TEXT). */
+    public boolean local() {
+        return this == CHUNK_TEXT;
     }
 
     /** Whether the model gets a raw body (INVOKE_MODEL): body in, body out. */
@@ -108,6 +118,7 @@ public enum AiFunction {
             case GENERATE -> "GENERATE(prompt [, model [, options_json]])";
             case ANSWER -> "ANSWER(question, context [, model [, options_json]])";
             case INVOKE_MODEL -> "INVOKE_MODEL(model_id, body [, content_type [, accept [, options_json]]])";
+            case CHUNK_TEXT -> "CHUNK_TEXT(text [, options_json])";
         };
     }
 }

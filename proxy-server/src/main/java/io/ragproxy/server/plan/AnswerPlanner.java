@@ -85,7 +85,7 @@ public final class AnswerPlanner {
             Dialect dialect, RagSettings settings) {
         Prepared prepared = prepare(analysis, settings);
         Set<String> models = new LinkedHashSet<>();
-        return literals.plan(session, analysis.statement().toString(), dialect, settings, true).thenApply(plan -> {
+        return literals.plan(session, analysis.restoreHidden(analysis.statement().toString()), dialect, settings, true).thenApply(plan -> {
             models.addAll(plan.models());
             prepared.calls().forEach(c -> models.add(c.input().modelId()));
             return List.of("answer", plan.modelInputs() + " + ? (one per group and ANSWER call)",
@@ -100,7 +100,7 @@ public final class AnswerPlanner {
     public CompletableFuture<Answers> run(StatementSession session, StatementAnalysis analysis, Dialect dialect,
             RagSettings settings) {
         Prepared prepared = prepare(analysis, settings);
-        return literals.plan(session, analysis.statement().toString(), dialect, settings, false)
+        return literals.plan(session, analysis.restoreHidden(analysis.statement().toString()), dialect, settings, false)
                 .thenCompose(plan -> session.query(plan.backendSql()))
                 .thenCompose(result -> answer(result.first().rows(), prepared.labels(), prepared.sourceColumns(),
                         prepared.calls(), settings, session.cancellation()));

@@ -3,11 +3,14 @@ package io.ragproxy.server.plan;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ragproxy.catalog.chunk.ChunkOptions;
+import io.ragproxy.catalog.chunk.TextChunker;
 import io.ragproxy.catalog.invoke.AsyncLimiter;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.model.EmbedOptions;
 import io.ragproxy.catalog.model.GenerateOptions;
 import io.ragproxy.catalog.model.ModelException;
+import io.ragproxy.catalog.local.MiniLmTokenCounter;
 import io.ragproxy.catalog.registry.UnknownModelException;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
@@ -23,6 +26,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.Function;
 
@@ -34,13 +39,33 @@ import net.sf.jsqlparser.expression.Function;
  */
 public final class LiteralPlanner {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The model id CHUNK_TEXT's inputs carry: EXPLAIN RAG and plans name it among the models "called". */
+    static final String CHUNK_TEXT_ID = "ragproxy:chunk_text";
     private final ModelInvoker invoker;
     private final BoundedParser parser;
+    private final TextChunker chunker;
+    private final Executor chunkExecutor;
 
-    /** @param parser parses statements with a deadline, on the calling (planner) thread */
+    /**
+     * A planner whose CHUNK_TEXT counts tokens with the local model's WordPiece tokenizer and chunks on the common
+     * fork-join pool (off the event loops).
+     *
+     * @param parser parses statements with a deadline, on the calling (planner) thread
+     */
     public LiteralPlanner(ModelInvoker invoker, BoundedParser parser) {
+        this(invoker, parser, new TextChunker(new MiniLmTokenCounter()), ForkJoinPool.commonPool());
+    }
+
+    /**
+     * @param parser parses statements with a deadline, on the calling (planner) thread
+     * @param chunker computes CHUNK_TEXT
+     * @param chunkExecutor runs CHUNK_TEXT's chunking (never an event loop: a long text takes milliseconds)
+     */
+    public LiteralPlanner(ModelInvoker invoker, BoundedParser parser, TextChunker chunker, Executor chunkExecutor) {
         this.invoker = invoker;
         this.parser = parser;
+        this.chunker = chunker;
+        this.chunkExecutor = chunkExecutor;
     }
 
     /**
@@ -132,6 +157,14 @@ public final class LiteralPlanner {
 
     /** Resolves a call's model and options (evaluated to text) for {@code text}. */
     ModelInput resolve(AiCall call, String text, String model, String options, RagSettings settings, boolean stored) {
+        if (call.function().local()) {
+            try {
+                ChunkOptions chunk = ChunkOptions.fromJson(options);
+                return new ModelInput(call, CHUNK_TEXT_ID, CHUNK_TEXT_ID, text, null, null, null, chunk);
+            } catch (IllegalArgumentException e) {
+                throw new ProxyException(ProxyError.BAD_CHUNK_OPTIONS, "CHUNK_TEXT() options: " + e.getMessage());
+            }
+        }
         try {
             if (call.function().raw()) {
                 return raw(call, text, model, options);
@@ -210,7 +243,7 @@ public final class LiteralPlanner {
     private static int countDistinct(List<ModelInput> inputs) {
         Set<String> keys = new LinkedHashSet<>();
         for (ModelInput in : inputs) {
-            if (in.text() != null && !in.text().isEmpty()) {
+            if (in.chunk() == null && in.text() != null && !in.text().isEmpty()) {
                 keys.add(in.groupKey() + "\u0000" + in.text());
             }
         }
@@ -276,6 +309,9 @@ public final class LiteralPlanner {
         if (head.raw() != null) {
             return cancelledBy(cancellation, rawResults(head, texts, settings, statementLimiter));
         }
+        if (head.chunk() != null) {
+            return chunks(head.chunk(), texts);
+        }
         String model = head.modelName();
         if (head.embedOptions() != null) {
             EmbedOptions opts = head.embedOptions();
@@ -309,6 +345,22 @@ public final class LiteralPlanner {
     private <T> CompletableFuture<T> cancelledBy(CompletableFuture<Void> cancellation, CompletableFuture<T> calls) {
         cancellation.thenRunAsync(() -> calls.cancel(true));
         return calls;
+    }
+
+    /**
+     * CHUNK_TEXT's results, computed here: each distinct text's chunks as a JSON array; NULL for NULL or empty text
+     * (as the model functions answer).
+     */
+    private CompletableFuture<List<String>> chunks(ChunkOptions options, List<String> texts) {
+        return CompletableFuture.supplyAsync(() -> {
+            Map<String, String> done = new java.util.HashMap<>();
+            List<String> out = new ArrayList<>(texts.size());
+            for (String text : texts) {
+                out.add(text == null || text.isEmpty() ? null
+                        : done.computeIfAbsent(text, t -> chunker.chunksJson(t, options)));
+            }
+            return out;
+        }, chunkExecutor);
     }
 
     /**
@@ -448,6 +500,8 @@ public final class LiteralPlanner {
                         + "…]", dialect));
             } else if (in.raw() != null) {
                 replacements.put(in.call(), "'…response body from " + in.modelId() + "…'");
+            } else if (in.chunk() != null) {
+                replacements.put(in.call(), "'…chunks computed by the proxy…'");
             } else {
                 replacements.put(in.call(), "'…text from " + in.modelId() + "…'");
             }
@@ -459,16 +513,24 @@ public final class LiteralPlanner {
         return in.embedOptions() != null ? embeddingOfText(in.call(), null, dialect) : "NULL";
     }
 
-    /** One call's resolved model input: embedding options, generation options, or a raw request. */
+    /**
+     * One call's resolved model input: embedding options, generation options, a raw request, or chunking options
+     * (CHUNK_TEXT, computed by the proxy).
+     */
     record ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
-            GenerateOptions generateOptions, RawRequest raw) {
+            GenerateOptions generateOptions, RawRequest raw, ChunkOptions chunk) {
         ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
                 GenerateOptions generateOptions) {
-            this(call, modelId, modelName, text, embedOptions, generateOptions, null);
+            this(call, modelId, modelName, text, embedOptions, generateOptions, null, null);
+        }
+
+        ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
+                GenerateOptions generateOptions, RawRequest raw) {
+            this(call, modelId, modelName, text, embedOptions, generateOptions, raw, null);
         }
 
         String groupKey() {
-            String kind = raw != null ? "r:" + raw.contentType() + "|" + raw.accept() + "|" + raw.timeoutMs()
+            String kind = chunk != null ? "c:" + chunk : raw != null ? "r:" + raw.contentType() + "|" + raw.accept() + "|" + raw.timeoutMs()
                     : embedOptions != null ? "e:" + embedOptions.cacheKey() : "g:" + generateOptions.cacheKey();
             return kind + "@" + modelId.toLowerCase(Locale.ROOT);
         }

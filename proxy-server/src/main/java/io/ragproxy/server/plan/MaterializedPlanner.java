@@ -266,11 +266,12 @@ public final class MaterializedPlanner {
                 return new Gather(call, text, "SELECT " + distinct, null, true, new ArrayList<>());
             }
             Object scope = scopes.get(call.node());
-            String from = from(scope, call);
+            Set<String> ownTables = new java.util.HashSet<>();
+            String from = from(scope, call, ownTables);
             if (from == null) {
                 return null;
             }
-            String where = where(scope);
+            String where = where(scope, ownTables);
             String groupBy = "";
             if (scope instanceof PlainSelect select && select.getGroupBy() != null && hasAggregate(call.text())) {
                 groupBy = " " + renderer.expand(select.getGroupBy().toString(), resolved);
@@ -286,8 +287,13 @@ public final class MaterializedPlanner {
 
         /** Runs {@code g}'s query: the distinct values (bounded by what the cost guard allows), or their count. */
         private CompletableFuture<Void> fetch(Gather g) {
+            // CHUNK_TEXT calls no model: its values are listed whole and cost nothing against rag_max_calls.
+            boolean local = g.call().function().local();
             if (g.query() == null) { // a literal argument
-                modelInputs += g.texts().stream().filter(t -> t != null && !t.isEmpty()).count();
+                modelInputs += local ? 0 : g.texts().stream().filter(t -> t != null && !t.isEmpty()).count();
+                return CompletableFuture.completedFuture(null);
+            }
+            if (dryRun && !g.constant() && local) {
                 return CompletableFuture.completedFuture(null);
             }
             if (dryRun && !g.constant()) {
@@ -300,13 +306,16 @@ public final class MaterializedPlanner {
                 });
             }
             long budget = Math.max(0, settings.maxCalls() - modelInputs);
-            String sql = g.constant() ? g.query() : g.query() + " LIMIT " + (budget + 3); // + NULL and ''
+            String sql = g.constant() || local ? g.query() : g.query() + " LIMIT " + (budget + 3); // + NULL and ''
             return ask(g, sql).thenCompose(r -> {
                 for (List<String> row : r.first().rows()) {
                     String v = row.get(0);
                     if (g.constant() || (v != null && !v.isEmpty())) {
                         g.texts().add(v);
                     }
+                }
+                if (local) {
+                    return CompletableFuture.completedFuture(null);
                 }
                 long distinct = g.texts().stream().filter(t -> t != null && !t.isEmpty()).count();
                 if (modelInputs + distinct <= settings.maxCalls()) {
@@ -507,8 +516,12 @@ public final class MaterializedPlanner {
             }
         }
 
-        /** The FROM clause (with joins) of the call's query block, or null while it waits for other calls. */
-        private String from(Object scope, AiCall call) {
+        /**
+         * The FROM clause (with joins) of the call's query block, or null while it waits for other calls. A joined
+         * table function whose argument is the call itself ({@code JSON_TABLE(CHUNK_TEXT(d.body), …) j}) is left
+         * out, and its alias added to {@code ownTables}: the arguments come from the tables before it.
+         */
+        private String from(Object scope, AiCall call, Set<String> ownTables) {
             StringBuilder b = new StringBuilder();
             List<Join> joins;
             if (scope instanceof PlainSelect select && select.getFromItem() != null) {
@@ -528,6 +541,13 @@ public final class MaterializedPlanner {
             }
             if (joins != null) {
                 for (Join join : joins) {
+                    if (join.getFromItem() instanceof net.sf.jsqlparser.statement.select.TableFunction tf
+                            && FunctionCollector.collect(tf).contains(call.node())) {
+                        if (tf.getAlias() != null) {
+                            ownTables.add(normalized(tf.getAlias().getName()));
+                        }
+                        continue;
+                    }
                     String sql = renderer.expand(join.toString(), resolved);
                     if (!renderer.resolved(sql) && join.getOnExpressions() != null && !join.getOnExpressions().isEmpty()) {
                         // A join condition waiting for AI results: join every row (a superset) to list arguments.
@@ -546,8 +566,11 @@ public final class MaterializedPlanner {
             return renderer.resolved(from) ? from : null;
         }
 
-        /** The WHERE clause of the call's query block without the conditions that wait for AI results. */
-        private String where(Object scope) {
+        /**
+         * The WHERE clause of the call's query block without the conditions that wait for AI results or read the
+         * table functions {@link #from} left out ({@code ownTables}).
+         */
+        private String where(Object scope, Set<String> ownTables) {
             Expression where = scope instanceof PlainSelect s ? s.getWhere()
                     : scope instanceof Update u ? u.getWhere() : scope instanceof Delete d ? d.getWhere() : null;
             if (where == null) {
@@ -555,6 +578,11 @@ public final class MaterializedPlanner {
             }
             List<String> kept = new ArrayList<>();
             for (Expression conjunct : conjuncts(where)) {
+                if (!ownTables.isEmpty() && FunctionCollector.collect(conjunct, Column.class).stream().anyMatch(c ->
+                        c.getTable() != null && c.getTable().getName() != null
+                                && ownTables.contains(normalized(c.getTable().getName())))) {
+                    continue;
+                }
                 String sql = renderer.expand(conjunct.toString(), resolved);
                 if (renderer.resolved(sql)) {
                     kept.add("(" + sql + ")");

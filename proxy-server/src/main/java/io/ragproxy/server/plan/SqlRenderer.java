@@ -99,7 +99,7 @@ final class SqlRenderer {
                 break;
             }
         }
-        return sql;
+        return analysis.restoreHidden(sql);
     }
 
     /** Whether {@code expanded} (from {@link #expand}) holds no call placeholder any more. */

@@ -27,6 +27,7 @@ public final class StatementAnalysis {
     private final List<Function> vectorFunctions;
     private final String suffix;
     private final java.util.Set<Function> stored;
+    private JsonTables jsonTables;
 
     private StatementAnalysis(Statement statement, List<AiCall> calls, List<Function> vectorFunctions, String suffix) {
         this.statement = statement;
@@ -60,8 +61,9 @@ public final class StatementAnalysis {
             suffix = sql.substring(into.start()).trim().replaceFirst(";\\s*$", "");
             sql = sql.substring(0, into.start());
         }
+        JsonTables jsonTables = JsonTables.hide(sql);
         try {
-            statement = parser.parse(sql);
+            statement = parser.parse(jsonTables.parsed());
         } catch (JSQLParserException e) {
             throw new ProxyException(ProxyError.PARSE_ERROR, "ragproxy cannot parse this statement, which it must"
                     + " rewrite because it calls an AI function: " + parserMessage(e)
@@ -81,7 +83,17 @@ public final class StatementAnalysis {
                 vectorFunctions.add(function);
             }
         }
-        return new StatementAnalysis(statement, calls, vectorFunctions, suffix);
+        StatementAnalysis analysis = new StatementAnalysis(statement, calls, vectorFunctions, suffix);
+        analysis.jsonTables = jsonTables;
+        return analysis;
+    }
+
+    /**
+     * {@code sql} rendered from this statement's tree with the text the parser was not shown put back
+     * ({@code JSON_TABLE}'s path and COLUMNS clause, see {@link JsonTables}).
+     */
+    String restoreHidden(String sql) {
+        return jsonTables == null ? sql : jsonTables.restore(sql);
     }
 
     private static boolean isTidbVectorFunction(String name) {

@@ -204,7 +204,7 @@ public final class StreamedPlanner {
                 items.set(positions.get(c), text);
                 columns.add(new StreamedColumn(marker, label, call.function(), input));
             }
-            return new Prepared(select.toString(), List.copyOf(columns), rowLimit);
+            return new Prepared(analysis.restoreHidden(select.toString()), List.copyOf(columns), rowLimit);
         });
     }
 
@@ -227,13 +227,15 @@ public final class StreamedPlanner {
             String backendSql, RagSettings settings) {
         int max = settings.maxCalls();
         Long limit = prepared.rowLimit();
-        if (limit != null && constantInputs + limit * prepared.columns().size() <= max) {
+        // CHUNK_TEXT calls no model: its columns cost nothing against rag_max_calls.
+        List<StreamedColumn> called = prepared.columns().stream().filter(c -> !c.function().local()).toList();
+        if (called.isEmpty() || (limit != null && constantInputs + limit * called.size() <= max)) {
             return CompletableFuture.completedFuture(-1L);
         }
-        return count(session, backendSql, prepared.columns()).thenApply(streamed -> {
+        return count(session, backendSql, called).thenApply(streamed -> {
             long total = streamed + constantInputs;
             if (total > max) {
-                String function = prepared.columns().get(0).function().name();
+                String function = called.get(0).function().name();
                 throw new ProxyException(ProxyError.TOO_MANY_CALLS, "the statement needs " + total
                         + " distinct model inputs (" + streamed + " " + function + "() inputs over its rows, counted by"
                         + " the backend" + (constantInputs > 0 ? ", and " + constantInputs + " constant ones" : "")

@@ -156,7 +156,7 @@ class AdminStatementsTest {
     void showFunctions() {
         QueryResult.ResultSet rs = table("SHOW RAG FUNCTIONS");
         assertEquals(List.of("Name", "Kind", "Returns", "Signature", "Definition", "Owner", "Created"), rs.columns());
-        assertEquals(7, rs.rows().size());
+        assertEquals(8, rs.rows().size());
         assertEquals(List.of("EMBED", "built-in", "vector", "EMBED(text [, model [, options_json]])", "", "", ""),
                 rs.rows().get(0));
         assertEquals(List.of("ANSWER", "built-in aggregate", "text",
@@ -164,6 +164,8 @@ class AdminStatementsTest {
         assertEquals(List.of("INVOKE_MODEL", "built-in", "text",
                 "INVOKE_MODEL(model_id, body [, content_type [, accept [, options_json]]])", "", "", ""),
                 rs.rows().get(6));
+        assertEquals(List.of("CHUNK_TEXT", "built-in, computed by the proxy", "json", "CHUNK_TEXT(text [, options_json])",
+                "", "", ""), rs.rows().get(7));
     }
 
     @Test
