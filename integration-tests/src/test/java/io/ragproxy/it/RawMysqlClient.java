@@ -29,6 +29,9 @@ public final class RawMysqlClient implements AutoCloseable {
     public static final int CLIENT_MULTI_RESULTS = 0x20000;
     public static final int CLIENT_PLUGIN_AUTH = 0x80000;
 
+    /** MariaDB's extended capability for progress reports (bit 0 of the extended word, sent in the filler). */
+    public static final long MARIADB_CLIENT_PROGRESS = 0x1;
+
     public static final int COM_QUIT = 0x01;
     public static final int COM_INIT_DB = 0x02;
     public static final int COM_QUERY = 0x03;
@@ -63,10 +66,19 @@ public final class RawMysqlClient implements AutoCloseable {
 
     /** Opens and logs in; fails with the server's ERR text if the login is refused. */
     public static RawMysqlClient login(String host, int port, String user, String password, String db) throws IOException {
+        return login(host, port, user, password, db, 0);
+    }
+
+    /**
+     * Opens and logs in asking for MariaDB's extended capabilities {@code mariadbCapabilities} (e.g.
+     * {@link #MARIADB_CLIENT_PROGRESS}; 0 logs in as a MySQL client).
+     */
+    public static RawMysqlClient login(String host, int port, String user, String password, String db,
+            long mariadbCapabilities) throws IOException {
         RawMysqlClient c = open(host, port);
         try {
             c.readHandshake();
-            byte[] reply = c.authenticate(user, password, db);
+            byte[] reply = c.authenticate(user, password, db, mariadbCapabilities);
             if ((reply[0] & 0xff) != 0x00) {
                 throw new IOException("login refused: " + describe(reply));
             }
@@ -94,6 +106,11 @@ public final class RawMysqlClient implements AutoCloseable {
         byte[] payload = new byte[len];
         in.readFully(payload);
         return payload;
+    }
+
+    /** The sequence id of the packet {@link #readPacket} read last. */
+    public int lastSequenceId() {
+        return (seq - 1) & 0xff;
     }
 
     /** Writes one packet with the next sequence id. */
@@ -171,12 +188,24 @@ public final class RawMysqlClient implements AutoCloseable {
 
     /** Sends the handshake response and follows an auth switch to mysql_native_password; returns the final OK/ERR. */
     public byte[] authenticate(String user, String password, String db) throws IOException {
+        return authenticate(user, password, db, 0);
+    }
+
+    /**
+     * {@link #authenticate(String, String, String)} asking for MariaDB extended capabilities: CLIENT_MYSQL (bit 0) is
+     * then cleared and the extended word goes in the last 4 bytes of the 23-byte filler, as MariaDB clients send it.
+     */
+    public byte[] authenticate(String user, String password, String db, long mariadbCapabilities) throws IOException {
         int caps = clientCapabilities() | (db != null ? CLIENT_CONNECT_WITH_DB : 0);
+        if (mariadbCapabilities != 0) {
+            caps &= ~CLIENT_LONG_PASSWORD; // the same bit as CLIENT_MYSQL
+        }
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         writeInt4(b, caps);
         writeInt4(b, 16 * 1024 * 1024);
         b.write(45); // utf8mb4_general_ci
-        b.write(new byte[23], 0, 23);
+        b.write(new byte[19], 0, 19);
+        writeInt4(b, (int) mariadbCapabilities);
         writeNulString(b, user);
         byte[] auth = nativePassword(password, handshake.scramble());
         b.write(auth.length);

@@ -12,6 +12,7 @@ import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.RagSettings;
+import io.ragproxy.server.command.RunningStatement;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.AiFunction;
@@ -32,7 +33,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The proxy statements the proxy answers itself: {@code SHOW RAG MODELS|STATUS|FUNCTIONS|SETTINGS|PENDING},
+ * The proxy statements the proxy answers itself:
+ * {@code SHOW RAG MODELS|STATUS|FUNCTIONS|SETTINGS|PENDING|PROCESSLIST},
  * {@code SET rag_name = value [, …]}, {@code EXPLAIN RAG statement}, and the catalog's DDL (Aurora's
  * {@code CREATE FUNCTION … ALIAS}, {@code DROP FUNCTION}, MindsDB's {@code CREATE/DROP MODEL|ML_ENGINE}), which
  * {@link CatalogStatements} runs.
@@ -107,9 +109,45 @@ public final class AdminStatements {
             case "PENDING" -> catalog == null ? done(table(session, PENDING, List.of()))
                     : privileges(session).thenCompose(account -> catalog.pending(session, snapshot, account))
                             .thenApply(rows -> table(session, PENDING, rows));
+            case "PROCESSLIST" -> processlist(session);
             default -> throw new ProxyException(ProxyError.PARSE_ERROR, "SHOW RAG takes MODELS, STATUS, FUNCTIONS,"
-                    + " SETTINGS or PENDING, not " + what.text());
+                    + " SETTINGS, PENDING or PROCESSLIST, not " + what.text());
         };
+    }
+
+    static final List<String> PROCESSLIST = List.of("Id", "User", "Plan", "Rows_done", "Rows_expected", "Model_calls",
+            "Elapsed_s", "Estimated_left_s", "Info");
+
+    /**
+     * This proxy's running AI statements, by connection id: the session's user's own, or everyone's for an account
+     * with the global PROCESS privilege (as SHOW PROCESSLIST), which is read through the session only when another
+     * user's statement runs.
+     */
+    private CompletableFuture<PipelineResult> processlist(StatementSession session) {
+        List<RunningStatement> running = new ArrayList<>(session.runningStatements());
+        running.sort(java.util.Comparator.comparingLong(RunningStatement::connectionId));
+        boolean othersRun = running.stream().anyMatch(s -> !s.user().equals(session.user()));
+        CompletableFuture<Boolean> seesAll = othersRun
+                ? AccountPrivileges.of(session).thenApply(a -> a.hasGlobal("PROCESS"))
+                : CompletableFuture.completedFuture(false);
+        return seesAll.thenApply(all -> {
+            List<List<String>> rows = new ArrayList<>();
+            for (RunningStatement s : running) {
+                if (all || s.user().equals(session.user())) {
+                    java.time.Duration left = s.estimatedLeft();
+                    rows.add(Arrays.asList(Long.toString(s.connectionId()), s.user(), s.plan(),
+                            Long.toString(s.rowsDone()), s.rowsExpected() < 0 ? null : Long.toString(s.rowsExpected()),
+                            Long.toString(s.modelCalls()), seconds(s.elapsed()), left == null ? null : seconds(left),
+                            s.info()));
+                }
+            }
+            return table(session, PROCESSLIST, rows);
+        });
+    }
+
+    /** Seconds with one decimal, as a number a user can sort and compare. */
+    private static String seconds(java.time.Duration d) {
+        return BigDecimal.valueOf(d.toMillis(), 3).setScale(1, java.math.RoundingMode.HALF_UP).toPlainString();
     }
 
     /** The session account's privileges; none are read without a catalog (nothing to filter). */

@@ -99,6 +99,26 @@ public interface StatementSession {
     }
 
     /**
+     * Names the plan the statement being run got ({@code backfill}, {@code streamed}, …), for
+     * {@code SHOW RAG PROCESSLIST}; called once the pipeline chose it.
+     */
+    default void plan(String kind) {
+    }
+
+    /**
+     * A limiter, {@code width} wide, for every model call of the statement being run: the session counts the
+     * permits it grants as the statement's model calls ({@code SHOW RAG PROCESSLIST}). A plan asks for it once.
+     */
+    default io.ragproxy.catalog.invoke.AsyncLimiter statementLimiter(int width) {
+        return new io.ragproxy.catalog.invoke.AsyncLimiter(width);
+    }
+
+    /** The AI statements the connections of this proxy run now (this session's own included), in no order. */
+    default java.util.List<RunningStatement> runningStatements() {
+        return java.util.List.of();
+    }
+
+    /**
      * Whether the backend connection ended under the running statement without a KILL sent through the proxy (a
      * backend restart or crash, a KILL sent to the backend directly): plans then report a lost connection (2013),
      * not an interruption.

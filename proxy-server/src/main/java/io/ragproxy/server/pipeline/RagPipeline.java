@@ -198,22 +198,27 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,
             Dialect dialect) {
         if (AnswerPlanner.applies(analysis)) {
+            session.plan("answer");
             return answers.run(session, analysis, dialect, session.settings()).thenApply(a -> PipelineResult.reply(
                     session.resultSetWriter().write(session.alloc(), a.columns(), a.rows(), session.serverStatus())));
         }
         if (BackfillPlanner.applies(analysis)) {
+            session.plan("backfill");
             return backfill.run(session, analysis, dialect, session.settings()).thenApply(r -> PipelineResult.reply(
                     Packets.ok(session.alloc(), 1, r.changed(), 0, session.serverStatus(), 0,
                             "Rows matched: " + r.matched() + "  Changed: " + r.changed() + "  Warnings: 0",
                             session.sessionTrack())));
         }
         if (StreamedPlanner.applies(analysis)) {
+            session.plan("streamed");
             return streamed.run(session, analysis, dialect, session.settings(), this::checked);
         }
         if (MaterializedPlanner.applies(analysis)) {
+            session.plan("materialized");
             return materialized.plan(session, analysis, dialect, session.settings(), false)
                     .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql()), plan.cleanup()));
         }
+        session.plan("literal");
         return planner.plan(session, analysis, dialect, session.settings(), false)
                 .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql())));
     }

@@ -103,7 +103,7 @@ public final class AnswerPlanner {
         return literals.plan(session, analysis.restoreHidden(analysis.statement().toString()), dialect, settings, false)
                 .thenCompose(plan -> session.query(plan.backendSql()))
                 .thenCompose(result -> answer(result.first().rows(), prepared.labels(), prepared.sourceColumns(),
-                        prepared.calls(), settings, session.cancellation()));
+                        prepared.calls(), settings, session));
     }
 
     /** Rewrites the select list (each ANSWER call becomes its question and a JSON_ARRAYAGG of its contexts). */
@@ -141,7 +141,8 @@ public final class AnswerPlanner {
     }
 
     private CompletableFuture<Answers> answer(List<List<String>> rows, List<String> labels, List<int[]> sourceColumns,
-            List<AnswerCall> calls, RagSettings settings, CompletableFuture<Void> cancellation) {
+            List<AnswerCall> calls, RagSettings settings, StatementSession session) {
+        CompletableFuture<Void> cancellation = session.cancellation();
         if (rows.size() * (long) calls.size() > settings.maxCalls()) {
             throw new ProxyException(ProxyError.TOO_MANY_CALLS, "the statement has " + rows.size() + " groups to"
                     + " answer, more than rag_max_calls = " + settings.maxCalls() + "; raise it with SET rag_max_calls = "
@@ -149,7 +150,7 @@ public final class AnswerPlanner {
         }
         List<CompletableFuture<List<String>>> perCall = new ArrayList<>();
         List<List<List<String>>> sourcesPerCall = new ArrayList<>();
-        AsyncLimiter statementLimiter = LiteralPlanner.statementLimiter(settings);
+        AsyncLimiter statementLimiter = LiteralPlanner.statementLimiter(session, settings);
         for (AnswerCall call : calls) {
             int[] cols = sourceColumns.get(call.item());
             List<String> prompts = new ArrayList<>();

@@ -333,7 +333,7 @@ public final class BackfillPlanner {
             this.progress = progress;
             this.cancellation = cancellation;
             this.stop = stop;
-            this.statementLimiter = LiteralPlanner.statementLimiter(settings);
+            this.statementLimiter = LiteralPlanner.statementLimiter(session, settings);
         }
 
         /** Reads the page after key {@code after} (null: the first page) and starts its model calls. */

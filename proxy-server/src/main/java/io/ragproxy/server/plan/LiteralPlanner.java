@@ -131,7 +131,7 @@ public final class LiteralPlanner {
             CompletableFuture<Map<AiCall, String>> replacements = dryRun
                     ? CompletableFuture.completedFuture(elided(analysis, inputs, dialect))
                     : invoke(analysis, inputs, dialect, settings, (text, code, message) -> session.warn(code, message),
-                            session.cancellation());
+                            session.cancellation(), statementLimiter(session, settings));
             return replacements.thenApply(r -> new LiteralPlan(
                     SqlRenderer.render(analysis, r, dialect), distinct, inputs.stream().map(ModelInput::modelId)
                             .distinct().toList()));
@@ -251,14 +251,14 @@ public final class LiteralPlanner {
     }
 
     private CompletableFuture<Map<AiCall, String>> invoke(StatementAnalysis analysis, List<ModelInput> inputs,
-            Dialect dialect, RagSettings settings, ModelWarnings warnings, CompletableFuture<Void> cancellation) {
+            Dialect dialect, RagSettings settings, ModelWarnings warnings, CompletableFuture<Void> cancellation,
+            AsyncLimiter statementLimiter) {
         Map<String, List<ModelInput>> groups = new LinkedHashMap<>();
         for (ModelInput in : inputs) {
             groups.computeIfAbsent(in.groupKey(), k -> new ArrayList<>()).add(in);
         }
         Map<AiCall, String> replacements = new IdentityHashMap<>();
         List<CompletableFuture<Void>> all = new ArrayList<>();
-        AsyncLimiter statementLimiter = statementLimiter(settings);
         for (List<ModelInput> group : groups.values()) {
             ModelInput head = group.get(0);
             List<String> texts = group.stream().map(ModelInput::text).toList();
@@ -296,6 +296,11 @@ public final class LiteralPlanner {
      */
     static AsyncLimiter statementLimiter(RagSettings settings) {
         return new AsyncLimiter(settings.invocation().maxConcurrency());
+    }
+
+    /** {@link #statementLimiter(RagSettings)} from {@code session}, which counts its permits as the statement's calls. */
+    static AsyncLimiter statementLimiter(StatementSession session, RagSettings settings) {
+        return session.statementLimiter(settings.invocation().maxConcurrency());
     }
 
     /**

@@ -149,7 +149,7 @@ public final class MaterializedPlanner {
             this.analysis = analysis;
             this.dialect = dialect;
             this.settings = settings;
-            this.statementLimiter = LiteralPlanner.statementLimiter(settings);
+            this.statementLimiter = LiteralPlanner.statementLimiter(session, settings);
             this.dryRun = dryRun;
             // Scopes and dependencies are read before the renderer empties the calls' argument lists.
             Set<Function> nodes = Collections.newSetFromMap(new IdentityHashMap<>());

@@ -85,7 +85,7 @@ final class StreamedRows implements RowStream {
         this.literals = literals;
         this.streamed = streamed;
         this.settings = settings;
-        this.statementLimiter = LiteralPlanner.statementLimiter(settings);
+        this.statementLimiter = LiteralPlanner.statementLimiter(session, settings);
         this.batchSize = Math.max(1, Math.min(MAX_BATCH_ROWS, settings.invocation().batchSize()));
         this.writer = session.resultSetWriter();
         this.alloc = session.alloc();

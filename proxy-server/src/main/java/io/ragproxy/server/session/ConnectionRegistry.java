@@ -1,5 +1,6 @@
 package io.ragproxy.server.session;
 
+import io.ragproxy.server.command.RunningStatement;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -73,6 +74,18 @@ public final class ConnectionRegistry {
     /** Stops every running pipeline statement, as a KILL QUERY would (a backfill reports its committed rows). */
     public void interruptAll(String by) {
         live.values().forEach(c -> c.interruptRunning(by));
+    }
+
+    /** The AI statements the connections run now (SHOW RAG PROCESSLIST), in no order. Any thread. */
+    public List<RunningStatement> running() {
+        List<RunningStatement> out = new java.util.ArrayList<>();
+        for (ProxyConnection c : live.values()) {
+            RunningStatement s = c.runningStatement();
+            if (s != null) {
+                out.add(s);
+            }
+        }
+        return out;
     }
 
     /** The number of authenticated connections. */

@@ -10,6 +10,8 @@ import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.ProxyWarnings;
 import io.ragproxy.server.command.ReplyStream;
+import io.ragproxy.server.command.RunningStatement;
+import io.ragproxy.catalog.invoke.AsyncLimiter;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.wire.BinaryRows;
@@ -42,8 +44,12 @@ final class LocalStatements {
     private final ProxyMetrics metrics;
     /** When the running pipeline statement started ({@link System#nanoTime()}); 0 for none or a warnings read. */
     private long startedNanos;
-    /** Rows the running statement reported done (a backfill's), so metrics count each row once. */
-    private volatile long rowsDone;
+    /** The running pipeline statement as SHOW RAG PROCESSLIST sees it; null between statements. */
+    private volatile Tracked tracked;
+    /** When the last progress report went to the client ({@link System#nanoTime()}), or the statement started. */
+    private long lastReportNanos;
+    /** The shortest time between two progress reports to a client. */
+    private static final long REPORT_INTERVAL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
 
     /** A pipeline statement (or the session's start, or a plan's clean-up) owns the backend and holds the client. */
     private boolean localRunning;
@@ -133,7 +139,9 @@ final class LocalStatements {
                 // The session's character sets and sql_mode first: the statement's text is read with them.
                 SessionTextTracker tracker = connection.textTracker();
                 startedNanos = System.nanoTime();
-                rowsDone = 0;
+                lastReportNanos = startedNanos;
+                Tracked t = new Tracked(startedNanos);
+                tracked = t;
                 result = tracker.refresh(connection::query).thenCompose(text -> {
                     // Scanned again in the session's sql_mode, now known: the scan that flagged it may have read
                     // it in every mode. Flagged in another mode only, it goes to the backend as written.
@@ -145,6 +153,8 @@ final class LocalStatements {
                                 : new String(bytes, java.nio.charset.StandardCharsets.UTF_8)));
                     }
                     String sql = text.client().decodeStatement(bytes);
+                    t.info = sql.length() <= RunningStatement.INFO_LENGTH ? sql
+                            : sql.substring(0, RunningStatement.INFO_LENGTH);
                     text.results(); // refused before any work when the results cannot be written
                     tracker.statement(sql); // the statement may change them itself (SET rag_…, NAMES …)
                     return pipeline.execute(connection, sql, scan);
@@ -167,6 +177,8 @@ final class LocalStatements {
 
     private void finish(PipelineResult result, Throwable error) {
         localRunning = false;
+        Tracked statement = tracked;
+        tracked = null;
         if (startedNanos != 0) {
             metrics.statementRewritten(System.nanoTime() - startedNanos);
             startedNanos = 0;
@@ -226,6 +238,7 @@ final class LocalStatements {
             // The rewritten statement takes the client's place; its response is relayed like any other.
             connection.commands().forward(forward.sql(), warningCount, forward.afterwards(), binary);
         } else if (result instanceof PipelineResult.Streamed streamed) {
+            tracked = statement; // it runs on while its rows stream out
             startStreamed(streamed, binary);
             return;
         }
@@ -233,12 +246,99 @@ final class LocalStatements {
         connection.commands().drainHeld();
     }
 
-    /** The running statement's progress ({@link io.ragproxy.server.command.StatementSession#progress}). */
+    /**
+     * The running statement's progress ({@link io.ragproxy.server.command.StatementSession#progress}), from any
+     * thread: counted in the metrics, kept for SHOW RAG PROCESSLIST, and reported to a client that asked for MariaDB
+     * progress reports, at most once a second.
+     */
     void progress(long done, long expected) {
-        long delta = done - rowsDone;
+        Tracked t = tracked;
+        if (t == null) {
+            return;
+        }
+        long delta;
+        synchronized (t) {
+            if (expected >= 0) {
+                t.rowsExpected = expected;
+            }
+            delta = done - t.rowsDone;
+            if (delta > 0) {
+                t.rowsDone = done;
+            }
+        }
         if (delta > 0) {
-            rowsDone = done;
             metrics.backfillRows(delta);
+        }
+        if (delta > 0 && connection.progressReports()) {
+            onEventLoop(() -> report(t));
+        }
+    }
+
+    /** On the event loop: a progress report of {@code t} to the client, unless one went out less than a second ago. */
+    private void report(Tracked t) {
+        long now = System.nanoTime();
+        if (t != tracked || !localRunning || !"backfill".equals(t.plan) || t.rowsExpected <= 0
+                || now - lastReportNanos < REPORT_INTERVAL_NANOS || !connection.inCommandPhase()) {
+            return; // only a backfill's reply (one OK or ERR) can follow reports: it takes the next sequence id
+        }
+        lastReportNanos = now;
+        int thousandths = (int) Math.min(100_000, t.rowsDone * 100_000 / t.rowsExpected);
+        client.writeAndFlush(Packets.progress(client.alloc(), replySequence, 1, 1, thousandths, "backfill"),
+                client.voidPromise());
+        replySequence = (replySequence + 1) & 0xFF;
+    }
+
+    /** Names the running statement's plan. */
+    void plan(String kind) {
+        Tracked t = tracked;
+        if (t != null) {
+            t.plan = kind;
+        }
+    }
+
+    /** A limiter for the running statement's model calls, whose permits count as its calls. */
+    AsyncLimiter statementLimiter(int width) {
+        AsyncLimiter limiter = new AsyncLimiter(width);
+        Tracked t = tracked;
+        if (t != null) {
+            t.limiters.add(limiter);
+        }
+        return limiter;
+    }
+
+    /** The running AI statement (one with a plan), or null: a snapshot for SHOW RAG PROCESSLIST. Any thread. */
+    RunningStatement runningStatement() {
+        Tracked t = tracked;
+        if (t == null || t.plan == null) {
+            return null;
+        }
+        long calls = 0;
+        for (AsyncLimiter limiter : t.limiters) {
+            calls += limiter.granted();
+        }
+        long done;
+        long expected;
+        synchronized (t) {
+            done = t.rowsDone;
+            expected = t.rowsExpected;
+        }
+        return new RunningStatement(connection.connectionId(), connection.user(), t.plan, t.info, done, expected,
+                calls, java.time.Duration.ofNanos(System.nanoTime() - t.startedNanos));
+    }
+
+    /** What SHOW RAG PROCESSLIST reads of a running statement; written by the plan's threads, read by any. */
+    private static final class Tracked {
+        final long startedNanos;
+        final List<AsyncLimiter> limiters = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile String info = "";
+        volatile String plan;
+        /** Guarded by this. */
+        long rowsDone;
+        /** Guarded by this; -1 while unknown. */
+        long rowsExpected = -1;
+
+        Tracked(long startedNanos) {
+            this.startedNanos = startedNanos;
         }
     }
 
@@ -315,6 +415,7 @@ final class LocalStatements {
 
     private void finishStreamed(ClientReply out, Throwable error) {
         localRunning = false;
+        tracked = null;
         if (!connection.inCommandPhase()) {
             statementWarnings = null;
             return;

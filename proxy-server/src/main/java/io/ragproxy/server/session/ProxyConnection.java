@@ -486,6 +486,11 @@ final class ProxyConnection implements StatementSession {
                 text.supported() ? text.results() : ClientCharset.UTF8MB4);
     }
 
+    /** Whether the client asked for MariaDB progress reports (MARIADB_CLIENT_PROGRESS, passed on to the backend). */
+    boolean progressReports() {
+        return Capabilities.has(handshake.negotiatedMariadb(), Capabilities.MARIADB_CLIENT_PROGRESS);
+    }
+
     /** Whether MariaDB's MARIADB_CLIENT_EXTENDED_METADATA was negotiated (column definitions carry one more field). */
     boolean extendedMetadata() {
         return Capabilities.has(handshake.negotiatedMariadb(), Capabilities.MARIADB_CLIENT_EXTENDED_METADATA);
@@ -566,6 +571,26 @@ final class ProxyConnection implements StatementSession {
     @Override
     public void progress(long rowsDone, long rowsExpected) {
         local.progress(rowsDone, rowsExpected);
+    }
+
+    @Override
+    public void plan(String kind) {
+        local.plan(kind);
+    }
+
+    @Override
+    public io.ragproxy.catalog.invoke.AsyncLimiter statementLimiter(int width) {
+        return local.statementLimiter(width);
+    }
+
+    @Override
+    public java.util.List<io.ragproxy.server.command.RunningStatement> runningStatements() {
+        return registry.running();
+    }
+
+    /** The AI statement this connection runs now, or null. Any thread. */
+    io.ragproxy.server.command.RunningStatement runningStatement() {
+        return local.runningStatement();
     }
 
     @Override

@@ -87,6 +87,22 @@ public final class Packets {
         return frame(alloc, sequenceId, payload);
     }
 
+    /**
+     * A MariaDB progress report frame (for clients that negotiated MARIADB_CLIENT_PROGRESS): an ERR header with error
+     * code 0xFFFF, then, as MariaDB's server writes it, the number of strings (1), the stage and the number of stages
+     * (both 1-based), the progress within the stage in thousandths of a percent (0 to 100,000, 3 bytes) and the
+     * stage's name. Clients show it and read on; it does not end the command's response.
+     */
+    public static ByteBuf progress(ByteBufAllocator alloc, int sequenceId, int stage, int maxStage,
+            int thousandthsOfPercent, String stageName) {
+        byte[] name = stageName.getBytes(StandardCharsets.UTF_8);
+        ByteBuf payload = alloc.buffer(12 + name.length);
+        payload.writeByte(0xFF).writeShortLE(0xFFFF).writeByte(1).writeByte(stage).writeByte(maxStage)
+                .writeMediumLE(Math.max(0, Math.min(100_000, thousandthsOfPercent)));
+        writeLengthEncodedString(payload, name);
+        return frame(alloc, sequenceId, payload);
+    }
+
     /** An OK packet frame (protocol 4.1 layout, no session-state info), for a connection without CLIENT_SESSION_TRACK. */
     public static ByteBuf ok(ByteBufAllocator alloc, int sequenceId, long affectedRows, long lastInsertId,
             int statusFlags, int warnings, String info) {

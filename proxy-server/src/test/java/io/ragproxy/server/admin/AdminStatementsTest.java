@@ -297,4 +297,41 @@ class AdminStatementsTest {
         table("SHOW RAG SETTINGS");
         assertSame(before, session.settings());
     }
+
+    // ---- SHOW RAG PROCESSLIST -------------------------------------------------------------------------------
+
+    /** A session on a proxy where "tester" and "other" each run a backfill. */
+    FakeSession withRunning(String... grants) {
+        FakeSession s = new FakeSession("5.5.5-11.8.6-MariaDB", true, defaults) {
+            @Override
+            public List<io.ragproxy.server.command.RunningStatement> runningStatements() {
+                return List.of(
+                        new io.ragproxy.server.command.RunningStatement(9, "other", "backfill", "UPDATE b", 0, -1, 0,
+                                java.time.Duration.ofMillis(300)),
+                        new io.ragproxy.server.command.RunningStatement(7, "tester", "backfill", "UPDATE a", 250, 1000,
+                                260, java.time.Duration.ofMillis(2500)));
+            }
+        };
+        s.answer("SELECT CURRENT_USER()", "tester@%");
+        s.rows("SHOW GRANTS", java.util.Arrays.stream(grants).map(g -> List.of(g)).toArray(List[]::new));
+        return s;
+    }
+
+    @Test
+    void processlistShowsTheAccountsOwnStatementsWithoutProcess() {
+        session = withRunning("GRANT USAGE ON *.* TO `tester`@`%`", "GRANT ALL PRIVILEGES ON `db`.* TO `tester`@`%`");
+        QueryResult.ResultSet t = table("SHOW RAG PROCESSLIST");
+        assertEquals(AdminStatements.PROCESSLIST, t.columns());
+        assertEquals(List.of(java.util.Arrays.asList("7", "tester", "backfill", "250", "1000", "260", "2.5", "7.5",
+                "UPDATE a")), t.rows());
+    }
+
+    @Test
+    void processlistShowsEveryonesStatementsWithProcess() {
+        session = withRunning("GRANT PROCESS ON *.* TO `tester`@`%`");
+        QueryResult.ResultSet t = table("SHOW RAG PROCESSLIST");
+        assertEquals(List.of("7", "9"), t.rows().stream().map(r -> r.get(0)).toList());
+        assertEquals(java.util.Arrays.asList("9", "other", "backfill", "0", null, "0", "0.3", null, "UPDATE b"),
+                t.rows().get(1), "unknown rows expected and time left are NULL");
+    }
 }

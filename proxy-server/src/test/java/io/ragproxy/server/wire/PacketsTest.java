@@ -256,4 +256,24 @@ class PacketsTest {
         org.junit.jupiter.api.Assertions.assertEquals(0, Packets.sequenceId(Packets.lastFrame(frames)));
         frames.release();
     }
+
+    @Test
+    void aProgressReportIsAnErrHeaderWithCodeFfffAndMariadbsLayout() {
+        ByteBuf frame = Packets.progress(UnpooledByteBufAllocator.DEFAULT, 3, 1, 1, 42_500, "backfill");
+        assertEquals(3, Packets.sequenceId(frame));
+        int p = Packets.payloadIndex(frame);
+        assertEquals(0xFF, frame.getUnsignedByte(p));
+        assertEquals(0xFFFF, frame.getUnsignedShortLE(p + 1));
+        assertEquals(1, frame.getUnsignedByte(p + 3), "number of strings");
+        assertEquals(1, frame.getUnsignedByte(p + 4), "stage");
+        assertEquals(1, frame.getUnsignedByte(p + 5), "stages");
+        assertEquals(42_500, frame.getUnsignedMediumLE(p + 6));
+        assertEquals(8, frame.getUnsignedByte(p + 9));
+        assertEquals("backfill", frame.toString(p + 10, 8, StandardCharsets.UTF_8));
+        assertEquals(18, Packets.payloadLength(frame));
+        frame.release();
+        ByteBuf capped = Packets.progress(UnpooledByteBufAllocator.DEFAULT, 1, 1, 1, 250_000, "x");
+        assertEquals(100_000, capped.getUnsignedMediumLE(Packets.payloadIndex(capped) + 6), "at most 100 %");
+        capped.release();
+    }
 }

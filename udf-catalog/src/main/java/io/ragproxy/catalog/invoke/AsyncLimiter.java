@@ -25,6 +25,8 @@ public final class AsyncLimiter {
     private int available;
     private final ArrayDeque<CompletableFuture<Permit>> waiters = new ArrayDeque<>();
     private boolean closed;
+    /** Permits handed out so far (each model call of a statement's limiter takes one). */
+    private final java.util.concurrent.atomic.AtomicLong granted = new java.util.concurrent.atomic.AtomicLong();
 
     public AsyncLimiter(int limit) {
         if (limit < 1) {
@@ -75,8 +77,14 @@ public final class AsyncLimiter {
                 return f;
             }
         }
+        granted.incrementAndGet();
         f.complete(newPermit());
         return f;
+    }
+
+    /** How many permits this limiter has handed out since it was made (released ones included). */
+    public long granted() {
+        return granted.get();
     }
 
     /**
@@ -115,6 +123,7 @@ public final class AsyncLimiter {
             }
             // Completed outside the lock: the waiter's continuation runs here and may acquire again.
             if (next.complete(newPermit())) {
+                granted.incrementAndGet();
                 return;
             }
             // The waiter was cancelled meanwhile: offer the permit to the next one.
