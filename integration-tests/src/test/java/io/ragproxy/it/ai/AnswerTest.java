@@ -13,6 +13,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ragproxy.emulator.RecordedRequest;
 import io.ragproxy.it.LocalBackend;
 import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.Statement;
+import java.sql.Types;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -109,6 +113,27 @@ class AnswerTest {
             assertNull(scalar(c, "SELECT ANSWER('What is TiDB?', content) FROM docs WHERE id > 100"),
                     "no rows, no sources: NULL without a model call");
             assertSqlError(c, "SELECT id FROM docs ORDER BY ANSWER('q', content)", 7001, "0A000");
+        }
+    }
+
+    @Test
+    void theGroupByColumnsKeepTheBackendsTypesAndTheAnswerIsText() throws Exception {
+        try (Connection c = local.connect(DB); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT id, COUNT(*) AS n, ANSWER('What is it?', content) AS a"
+                        + " FROM docs WHERE id <= 2 GROUP BY id ORDER BY id")) {
+            ResultSetMetaData meta = rs.getMetaData();
+            assertEquals("id", meta.getColumnLabel(1));
+            assertEquals(Types.INTEGER, meta.getColumnType(1), "the INT column is INT: " + meta.getColumnTypeName(1));
+            assertEquals(Types.BIGINT, meta.getColumnType(2), "COUNT(*) is BIGINT: " + meta.getColumnTypeName(2));
+            assertEquals("a", meta.getColumnLabel(3));
+            assertEquals(Types.LONGVARCHAR, meta.getColumnType(3), "ANSWER is text: " + meta.getColumnTypeName(3));
+            assertTrue(rs.next());
+            assertEquals(1, rs.getInt(1));
+            assertEquals(1L, rs.getObject(2, Long.class));
+            assertEquals(Seeds.SENTENCES.get(0), rs.getString(3).trim());
+            assertTrue(rs.next());
+            assertEquals(2, rs.getObject(1, Integer.class));
+            assertTrue(!rs.next());
         }
     }
 

@@ -31,11 +31,19 @@ public record QueryResult(List<ResultSet> resultSets, long affectedRows, long la
      *
      * @param columns column names (labels)
      * @param rows the rows, each with one value per column
+     * @param definitions the backend's column definition payloads (no frame header), one per column, so a reply the
+     *     proxy composes from this result can describe the columns as the backend did; empty when not known
      */
-    public record ResultSet(List<String> columns, List<List<String>> rows) {
+    public record ResultSet(List<String> columns, List<List<String>> rows, List<byte[]> definitions) {
         public ResultSet {
             columns = List.copyOf(columns);
             rows = List.copyOf(rows);
+            definitions = List.copyOf(definitions);
+        }
+
+        /** A result set whose column definitions are not known. */
+        public ResultSet(List<String> columns, List<List<String>> rows) {
+            this(columns, rows, List.of());
         }
     }
 }

@@ -24,6 +24,7 @@ public final class TextResultCollector {
     private State state = State.FIRST;
     private long columnsLeft;
     private List<String> columns;
+    private List<byte[]> definitions;
     private List<ClientCharset> charsets;
     private List<List<String>> rows;
     private long affectedRows;
@@ -93,6 +94,7 @@ public final class TextResultCollector {
                 } else {
                     columnsLeft = Packets.getLengthEncodedInt(frame, p);
                     columns = new ArrayList<>();
+                    definitions = new ArrayList<>();
                     charsets = new ArrayList<>();
                     rows = new ArrayList<>();
                     state = State.COLUMNS;
@@ -100,6 +102,9 @@ public final class TextResultCollector {
             }
             case COLUMNS -> {
                 columns.add(columnName(frame, p));
+                byte[] definition = new byte[length];
+                frame.getBytes(p, definition);
+                definitions.add(definition);
                 charsets.add(ClientCharset.ofCollation(Packets.columnCollationId(frame, p, length)));
                 if (--columnsLeft == 0) {
                     state = deprecateEof ? State.ROWS : State.COLUMNS_EOF;
@@ -110,7 +115,7 @@ public final class TextResultCollector {
                 if (first == 0xFF) {
                     err(frame, p, length);
                 } else if (first == 0xFE && length < Packets.MAX_FRAME_PAYLOAD) {
-                    resultSets.add(new QueryResult.ResultSet(columns, rows));
+                    resultSets.add(new QueryResult.ResultSet(columns, rows, definitions));
                     if (deprecateEof) {
                         ok(frame, p, length);
                     } else {

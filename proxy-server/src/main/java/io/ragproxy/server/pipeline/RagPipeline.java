@@ -1,5 +1,6 @@
 package io.ragproxy.server.pipeline;
 
+import io.netty.buffer.ByteBuf;
 import io.ragproxy.catalog.invoke.InvocationListener;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.local.LocalModels;
@@ -32,10 +33,13 @@ import io.ragproxy.server.plan.MaterializedPlanner;
 import io.ragproxy.server.plan.StatementAnalysis;
 import io.ragproxy.server.plan.StreamedPlanner;
 import io.ragproxy.server.wire.Packets;
+import io.ragproxy.server.wire.ResultSetWriter;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.scan.StatementScanner;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -180,6 +184,20 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 }));
     }
 
+    /** ANSWER's reply: the backend's column definitions for the columns it computed, LONGTEXT for the answers. */
+    private static ByteBuf answerReply(StatementSession session, AnswerPlanner.Answers answers) {
+        ResultSetWriter writer = session.resultSetWriter();
+        if (answers.definitions().isEmpty()) {
+            return writer.write(session.alloc(), answers.columns(), answers.rows(), session.serverStatus());
+        }
+        List<byte[]> definitions = new ArrayList<>();
+        for (int i = 0; i < answers.columns().size(); i++) {
+            byte[] backend = answers.definitions().get(i);
+            definitions.add(backend != null ? backend : writer.longTextDefinition(answers.columns().get(i)));
+        }
+        return writer.writeDefined(session.alloc(), definitions, answers.rows(), session.serverStatus());
+    }
+
     /**
      * Whether the scan flagged only the name of a table with auto-embedding columns (function calls win over table
      * names in a scan result), in a statement that cannot write it (ALTER, TRUNCATE, SHOW CREATE TABLE …): relayed as
@@ -200,7 +218,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         if (AnswerPlanner.applies(analysis)) {
             session.plan("answer");
             return answers.run(session, analysis, dialect, session.settings()).thenApply(a -> PipelineResult.reply(
-                    session.resultSetWriter().write(session.alloc(), a.columns(), a.rows(), session.serverStatus())));
+                    answerReply(session, a)));
         }
         if (BackfillPlanner.applies(analysis)) {
             session.plan("backfill");

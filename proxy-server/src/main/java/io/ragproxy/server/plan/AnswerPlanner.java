@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragproxy.catalog.invoke.AsyncLimiter;
 import io.ragproxy.catalog.model.GroundedPrompt;
+import io.ragproxy.server.backend.QueryResult;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.RagSettings;
@@ -35,7 +36,8 @@ import net.sf.jsqlparser.statement.select.SelectItem;
  * ANSWER columns. With {@code {"citations": true}} an answer is JSON {@code {"answer": …, "sources": [1, 3]}}.
  *
  * <p>Taken when ANSWER calls are whole items of the outer SELECT's list (HAVING and ORDER BY cannot use them yet)
- * and every other AI call has constant arguments. The reply is composed by the proxy, all columns as text.
+ * and every other AI call has constant arguments. The reply is composed by the proxy: the other columns keep the
+ * backend's column definitions (type, length, flags, character set), and an ANSWER column is LONGTEXT.
  */
 public final class AnswerPlanner {
     /** The instruction that heads every grounded prompt; the local extractive model skips it. */
@@ -73,8 +75,16 @@ public final class AnswerPlanner {
         return any;
     }
 
-    /** The answer rows: the original select list's labels, and the values with answers filled in. */
-    public record Answers(List<String> columns, List<List<String>> rows, int modelInputs) {}
+    /**
+     * The answer rows.
+     *
+     * @param columns the original select list's labels
+     * @param definitions per column, the backend's column definition payload for a column the backend computed, or
+     *     null for an ANSWER column (text); empty when the backend's definitions are not known
+     * @param rows the values, answers filled in
+     * @param modelInputs the model inputs the answers took
+     */
+    public record Answers(List<String> columns, List<byte[]> definitions, List<List<String>> rows, int modelInputs) {}
 
     /**
      * EXPLAIN RAG's row for an ANSWER statement: plan, model inputs (the constant calls' and one per group, which
@@ -102,7 +112,7 @@ public final class AnswerPlanner {
         Prepared prepared = prepare(analysis, settings);
         return literals.plan(session, analysis.restoreHidden(analysis.statement().toString()), dialect, settings, false)
                 .thenCompose(plan -> session.query(plan.backendSql()))
-                .thenCompose(result -> answer(result.first().rows(), prepared.labels(), prepared.sourceColumns(),
+                .thenCompose(result -> answer(result.first(), prepared.labels(), prepared.sourceColumns(),
                         prepared.calls(), settings, session));
     }
 
@@ -140,9 +150,16 @@ public final class AnswerPlanner {
         return new Prepared(labels, sourceColumns, answerCalls);
     }
 
-    private CompletableFuture<Answers> answer(List<List<String>> rows, List<String> labels, List<int[]> sourceColumns,
-            List<AnswerCall> calls, RagSettings settings, StatementSession session) {
+    private CompletableFuture<Answers> answer(QueryResult.ResultSet result, List<String> labels,
+            List<int[]> sourceColumns, List<AnswerCall> calls, RagSettings settings, StatementSession session) {
         CompletableFuture<Void> cancellation = session.cancellation();
+        List<List<String>> rows = result.rows();
+        List<byte[]> definitions = new ArrayList<>();
+        if (!result.definitions().isEmpty()) {
+            for (int[] cols : sourceColumns) {
+                definitions.add(cols.length == 1 ? result.definitions().get(cols[0]) : null);
+            }
+        }
         if (rows.size() * (long) calls.size() > settings.maxCalls()) {
             throw new ProxyException(ProxyError.TOO_MANY_CALLS, "the statement has " + rows.size() + " groups to"
                     + " answer, more than rag_max_calls = " + settings.maxCalls() + "; raise it with SET rag_max_calls = "
@@ -184,7 +201,7 @@ public final class AnswerPlanner {
                 out.add(row);
             }
             int inputs = (int) perCall.stream().mapToLong(f -> f.join().stream().filter(x -> x != null).count()).sum();
-            return new Answers(labels, out, inputs);
+            return new Answers(labels, definitions, out, inputs);
         });
     }
 

@@ -2,6 +2,8 @@ package io.ragproxy.server.wire;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.ragproxy.server.text.ClientCharset;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -10,7 +12,8 @@ import java.util.List;
  * Encodes a result set the proxy composes itself (SHOW RAG …, EXPLAIN RAG …) in the text protocol, honouring the
  * connection's CLIENT_DEPRECATE_EOF and MariaDB's extended metadata. Every column is sent as a string (VAR_STRING)
  * in the session's {@code character_set_results} (the column definitions say which); clients convert numbers from
- * text as they do for {@code SHOW STATUS}.
+ * text as they do for {@code SHOW STATUS}. A reply built from a backend's result ({@link #writeDefined}) keeps the
+ * backend's column definitions instead.
  */
 public final class ResultSetWriter {
     private static final int TYPE_VAR_STRING = 0xFD;
@@ -77,6 +80,61 @@ public final class ResultSetWriter {
         }
         append(out, alloc, seq, endOfRows(alloc, status, 0));
         return out;
+    }
+
+    /**
+     * The whole response for columns described by {@code definitions} (column definition payloads: the backend's,
+     * relayed as it sent them, or {@link #longTextDefinition}'s), sequence ids from 1. Each value is written in the
+     * character set its column's definition names, so a column keeps the type and character set the backend gave it.
+     *
+     * @param rows rows of values (null is SQL NULL), each as long as {@code definitions}
+     * @param status server status flags for the terminator
+     */
+    public ByteBuf writeDefined(ByteBufAllocator alloc, List<byte[]> definitions, List<List<String>> rows, int status) {
+        ClientCharset[] charsets = new ClientCharset[definitions.size()];
+        for (int i = 0; i < charsets.length; i++) {
+            byte[] d = definitions.get(i);
+            int collation = (d[d.length - 12] & 0xFF) | (d[d.length - 11] & 0xFF) << 8;
+            charsets[i] = collation == results.resultCollationId() ? results : ClientCharset.ofCollation(collation);
+        }
+        for (List<String> row : rows) {
+            if (row.size() != charsets.length) {
+                throw new IllegalArgumentException("row has " + row.size() + " values for " + charsets.length + " columns");
+            }
+        }
+        ByteBuf out = alloc.buffer();
+        int seq = append(out, alloc, 1, columnCount(alloc, charsets.length));
+        for (byte[] definition : definitions) {
+            seq = append(out, alloc, seq, alloc.buffer(definition.length).writeBytes(definition));
+        }
+        ByteBuf endOfColumns = endOfColumns(alloc, status);
+        if (endOfColumns != null) {
+            seq = append(out, alloc, seq, endOfColumns);
+        }
+        for (List<String> row : rows) {
+            ByteBuf p = alloc.buffer();
+            for (int i = 0; i < charsets.length; i++) {
+                String value = row.get(i);
+                if (value == null) {
+                    p.writeByte(0xFB);
+                } else {
+                    Packets.writeLengthEncodedString(p, charsets[i].encodeValue(value));
+                }
+            }
+            seq = append(out, alloc, seq, p);
+        }
+        append(out, alloc, seq, endOfRows(alloc, status, 0));
+        return out;
+    }
+
+    /** {@link #longTextColumn}'s definition as bytes, for {@link #writeDefined}. */
+    public byte[] longTextDefinition(String label) {
+        ByteBuf p = column(UnpooledByteBufAllocator.DEFAULT, label, -1, TYPE_BLOB, FLAG_BLOB, 0);
+        try {
+            return ByteBufUtil.getBytes(p);
+        } finally {
+            p.release();
+        }
     }
 
     /** Whether result sets end with an OK packet (CLIENT_DEPRECATE_EOF) rather than EOF packets. */
