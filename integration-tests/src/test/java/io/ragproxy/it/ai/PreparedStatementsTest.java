@@ -167,6 +167,42 @@ class PreparedStatementsTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void killQueryStopsAPreparedExecuteWaitingOnTheModel(Driver driver) throws Exception {
+        WORLD.emulator().setLatency(java.time.Duration.ofSeconds(10));
+        java.util.concurrent.ExecutorService runner = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (Connection c = prepared(driver); Connection other = WORLD.proxy().connect(driver, DB);
+                PreparedStatement ps = c.prepareStatement("SELECT GENERATE(?) AS answer")) {
+            assertServerPrepared(driver, ps);
+            String id = AiProxy.scalar(c, "SELECT CONNECTION_ID()");
+            ps.setString(1, "a slow question for " + driver);
+            // A killed call of an earlier test may still be held by the emulator: count from what is in flight now.
+            int busy = WORLD.emulator().inFlight();
+            java.util.concurrent.Future<List<List<String>>> running = runner.submit(() -> read(ps));
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (WORLD.emulator().inFlight() == busy && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(busy + 1, WORLD.emulator().inFlight(), "the execute waits on its model call");
+            exec(other, "KILL QUERY " + id);
+            java.util.concurrent.ExecutionException failed = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> running.get(20, java.util.concurrent.TimeUnit.SECONDS));
+            SQLException e = (SQLException) failed.getCause();
+            assertEquals(1317, e.getErrorCode(), e.getMessage());
+            assertEquals("70100", e.getSQLState(), e.getMessage());
+
+            WORLD.emulator().setLatency(java.time.Duration.ZERO);
+            assertSelect1(c);
+            ps.setString(1, "after the kill");
+            assertEquals(rows(c, "SELECT GENERATE('after the kill') AS answer"), read(ps));
+            assertNoBackendPrepare(c);
+        } finally {
+            WORLD.emulator().setLatency(java.time.Duration.ZERO);
+            runner.shutdownNow();
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void mariadbDefaultBatchOfEmbedInsertsIsOneBulkWithEveryVectorFilled() throws Exception {
         int rows = 1000;

@@ -47,4 +47,16 @@ class BoundedParserTest {
             assertEquals(ProxyError.STATEMENT_TOO_DEEP.code(), e.code());
         }
     }
+
+    @Test
+    void aLongStatementsFastParseGetsTheTimeoutPerSixteenKilobytes() {
+        try (BoundedParser parser = new BoundedParser(Duration.ofMillis(2000))) {
+            long timeout = Duration.ofMillis(2000).toNanos();
+            assertEquals(timeout, parser.fastParseBudget(10));
+            assertEquals(timeout, parser.fastParseBudget(BoundedParser.FAST_PARSE_UNIT));
+            assertEquals(2 * timeout, parser.fastParseBudget(BoundedParser.FAST_PARSE_UNIT + 1));
+            // A MariaDB bulk batch of 1,000 rows of an AI INSERT, bound into one statement: about 50 KB.
+            assertEquals(4 * timeout, parser.fastParseBudget(50_000));
+        }
+    }
 }
