@@ -45,16 +45,33 @@ public record ModelAccess(Mode mode, Map<Account, Set<String>> grants) {
     }
 
     /**
-     * Whether {@code account} may call {@code modelId}.
+     * Whether {@code account} may call {@code modelId}: a grant to the account itself counts, and so does a grant to
+     * the same user at host {@code '%'} (so {@code GRANT … TO 'app'@'%'} covers a session {@code CURRENT_USER()}
+     * reports as {@code app@localhost}).
      *
      * @param modelId the resolved model id (aliases resolved, as grants store them)
      * @param local   whether it is a local model ({@code local:…})
      */
     public boolean allows(Account account, String modelId, boolean local) {
-        if (grants.getOrDefault(account, Set.of()).contains(modelId)) {
+        if (grants.getOrDefault(account, Set.of()).contains(modelId)
+                || grants.getOrDefault(new Account(account.user(), "%"), Set.of()).contains(modelId)) {
             return true;
         }
         return mode == Mode.ALLOW && (local || grants.isEmpty());
+    }
+
+    /** The decision of {@code mode} over the rows of {@code ragproxy.model_grants}. */
+    public static ModelAccess of(Mode mode, java.util.List<io.ragproxy.server.catalog.ModelGrantRow> rows) {
+        Map<Account, Set<String>> grants = new LinkedHashMap<>();
+        for (io.ragproxy.server.catalog.ModelGrantRow row : rows) {
+            grants.computeIfAbsent(new Account(row.user(), row.host()), a -> new TreeSet<>()).add(row.model());
+        }
+        return new ModelAccess(mode, grants);
+    }
+
+    /** Whether every call is allowed whatever the account: {@code allow} and no grant at all. */
+    public boolean open() {
+        return mode == Mode.ALLOW && grants.isEmpty();
     }
 
     /** The models granted to {@code account}, sorted. */

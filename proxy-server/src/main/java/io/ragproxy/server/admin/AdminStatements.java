@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.registry.ModelPolicy;
 import io.ragproxy.catalog.registry.ModelDescription;
+import io.ragproxy.server.access.ModelAccessStatements;
 import io.ragproxy.server.catalog.AccountPrivileges;
 import io.ragproxy.server.catalog.CatalogRewriter;
 import io.ragproxy.server.catalog.CatalogSnapshot;
@@ -34,7 +35,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The proxy statements the proxy answers itself:
- * {@code SHOW RAG MODELS|STATUS|FUNCTIONS|SETTINGS|PENDING|PROCESSLIST},
+ * {@code SHOW RAG MODELS|STATUS|FUNCTIONS|SETTINGS|PENDING|PROCESSLIST|GRANTS},
+ * {@code GRANT/REVOKE RAG MODEL} (run by {@link ModelAccessStatements}),
  * {@code SET rag_name = value [, …]}, {@code EXPLAIN RAG statement}, and the catalog's DDL (Aurora's
  * {@code CREATE FUNCTION … ALIAS}, {@code DROP FUNCTION}, MindsDB's {@code CREATE/DROP MODEL|ML_ENGINE}), which
  * {@link CatalogStatements} runs.
@@ -49,6 +51,8 @@ public final class AdminStatements {
     private final RagSettings defaults;
     private final CatalogStatements catalog;
     private final CatalogRewriter rewriter;
+    /** GRANT/REVOKE RAG MODEL and SHOW RAG GRANTS; null without a catalog. */
+    private final ModelAccessStatements modelAccess;
 
     /** Proxy statements without a catalog: DROP FUNCTION is always the backend's, the other DDL is refused. */
     public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill,
@@ -59,6 +63,14 @@ public final class AdminStatements {
     public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill,
             StreamedPlanner streamed, MaterializedPlanner materialized, RagSettings defaults,
             CatalogStatements catalog, CatalogRewriter rewriter) {
+        this(invoker, planner, backfill, streamed, materialized, defaults, catalog, rewriter, null);
+    }
+
+    /** @param modelAccess runs GRANT/REVOKE RAG MODEL and SHOW RAG GRANTS (null: refused as not available) */
+    public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill,
+            StreamedPlanner streamed, MaterializedPlanner materialized, RagSettings defaults,
+            CatalogStatements catalog, CatalogRewriter rewriter, ModelAccessStatements modelAccess) {
+        this.modelAccess = modelAccess;
         this.materialized = materialized;
         this.answers = new AnswerPlanner(planner);
         this.invoker = invoker;
@@ -74,10 +86,11 @@ public final class AdminStatements {
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan,
             Dialect dialect) {
         return switch (scan.proxyStatementKind()) {
-            case SHOW_RAG -> show(session, Tokens.of(sql, session.sessionText().sqlMode()));
+            case SHOW_RAG -> show(session, sql);
             case SET_RAG -> CompletableFuture.completedFuture(set(session,
                     Tokens.of(sql, session.sessionText().sqlMode())));
             case EXPLAIN_RAG -> explain(session, sql, dialect);
+            case GRANT_RAG_MODEL, REVOKE_RAG_MODEL -> modelAccess(session, sql);
             case CREATE_FUNCTION_ALIAS, DROP_FUNCTION, CREATE_MODEL, DROP_MODEL, CREATE_ML_ENGINE, DROP_ML_ENGINE -> {
                 if (catalog != null) {
                     yield catalog.execute(session, sql);
@@ -91,10 +104,22 @@ public final class AdminStatements {
         };
     }
 
-    private CompletableFuture<PipelineResult> show(StatementSession session, Tokens t) {
+    private CompletableFuture<PipelineResult> modelAccess(StatementSession session, String sql) {
+        if (modelAccess == null) {
+            throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "model access (GRANT RAG MODEL) needs the"
+                    + " ragproxy catalog, which this ragproxy build does not keep");
+        }
+        return modelAccess.execute(session, sql);
+    }
+
+    private CompletableFuture<PipelineResult> show(StatementSession session, String sql) {
+        Tokens t = Tokens.of(sql, session.sessionText().sqlMode());
         t.expect("SHOW");
         t.expect("RAG");
         Tokens.Token what = t.take();
+        if (what.is("GRANTS")) {
+            return modelAccess(session, sql);
+        }
         if (!t.atEnd()) {
             throw t.error("unexpected text after SHOW RAG " + what.upper());
         }
@@ -111,7 +136,7 @@ public final class AdminStatements {
                             .thenApply(rows -> table(session, PENDING, rows));
             case "PROCESSLIST" -> processlist(session);
             default -> throw new ProxyException(ProxyError.PARSE_ERROR, "SHOW RAG takes MODELS, STATUS, FUNCTIONS,"
-                    + " SETTINGS, PENDING or PROCESSLIST, not " + what.text());
+                    + " SETTINGS, PENDING, PROCESSLIST or GRANTS, not " + what.text());
         };
     }
 

@@ -23,6 +23,8 @@ public final class AccountPrivileges {
     private static final Pattern GRANT = Pattern.compile("^GRANT (.+?) ON (?:(?:FUNCTION|PROCEDURE|PACKAGE|PACKAGE BODY)"
             + " )?(\\*|`(?:[^`]|``)*`|[A-Za-z0-9_$]+)\\.(\\*|`(?:[^`]|``)*`|[A-Za-z0-9_$]+) TO ", Pattern.DOTALL);
     private static final Set<String> ALL = Set.of("ALL", "ALL PRIVILEGES");
+    /** Read from a row's {@code WITH GRANT OPTION}; {@code ALL PRIVILEGES} does not include it, as in MySQL. */
+    public static final String GRANT_OPTION = "GRANT OPTION";
 
     /** One grant row: its privileges on a target; {@code db} or {@code table} null for {@code *}. */
     private record Grant(Set<String> privileges, String db, String table, boolean routine) {}
@@ -55,7 +57,11 @@ public final class AccountPrivileges {
             }
             boolean routine = m.group(0).contains(" ON FUNCTION ") || m.group(0).contains(" ON PROCEDURE ")
                     || m.group(0).contains(" ON PACKAGE");
-            grants.add(new Grant(privileges(m.group(1)), name(m.group(2)), name(m.group(3)), routine));
+            Set<String> privileges = privileges(m.group(1));
+            if (row.trim().endsWith(" WITH GRANT OPTION") || row.contains(" WITH GRANT OPTION ")) {
+                privileges.add(GRANT_OPTION);
+            }
+            grants.add(new Grant(privileges, name(m.group(2)), name(m.group(3)), routine));
         }
         return new AccountPrivileges(currentUser, grants);
     }
@@ -148,9 +154,30 @@ public final class AccountPrivileges {
         return owner != null && owner.equals(user);
     }
 
+    /**
+     * Whether the account may manage who calls which model (GRANT/REVOKE RAG MODEL, SHOW RAG GRANTS FOR another):
+     * at one level, globally ({@code ON *.*}) or on database {@code db} ({@code ON `ragproxy`.*}), it holds
+     * {@code GRANT OPTION} together with a privilege other than {@code USAGE}, as {@code GRANT SELECT ON ragproxy.*
+     * TO … WITH GRANT OPTION} gives.
+     */
+    public boolean mayGrantOn(String db) {
+        for (Grant g : grants) {
+            if (g.routine() || g.table() != null || g.db() != null && !dbMatches(g.db(), db)
+                    || !g.privileges().contains(GRANT_OPTION)) {
+                continue;
+            }
+            for (String p : g.privileges()) {
+                if (!p.equals(GRANT_OPTION) && !p.equals("USAGE")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     private static boolean grants(Grant g, String privilege) {
         for (String p : g.privileges()) {
-            if (ALL.contains(p) || p.equals(privilege)) {
+            if (ALL.contains(p) && !privilege.equals(GRANT_OPTION) || p.equals(privilege)) {
                 return true;
             }
         }

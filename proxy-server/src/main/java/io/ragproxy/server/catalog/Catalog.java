@@ -111,6 +111,19 @@ public final class Catalog {
         return onLoop(session, store.write(changes).thenCompose(v -> refresh()));
     }
 
+    /**
+     * Grants {@code granted} to and revokes {@code revoked} from account {@code user@host} through the catalog's
+     * connection, then re-reads the view (so this proxy enforces the change at once, the others after their next
+     * version check); completes on {@code session}'s event loop with the rows inserted and deleted.
+     *
+     * @param grantedBy {@code CURRENT_USER()} of the session that ran the statement
+     */
+    public CompletableFuture<List<Long>> writeModelGrants(StatementSession session, String user, String host,
+            List<String> granted, List<String> revoked, String grantedBy) {
+        return onLoop(session, store.writeGrants(user, host, granted, revoked, grantedBy)
+                .thenCompose(counts -> refresh().thenApply(s -> counts)));
+    }
+
     /** {@code future}'s outcome, delivered on {@code session}'s event loop (the thread its callbacks must run on). */
     static <T> CompletableFuture<T> onLoop(StatementSession session, CompletableFuture<T> future) {
         io.netty.channel.EventLoop loop = session.eventLoop();

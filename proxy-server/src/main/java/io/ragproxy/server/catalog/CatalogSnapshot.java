@@ -24,6 +24,7 @@ public final class CatalogSnapshot {
     private final Set<String> functionNames;
     private final Set<String> modelNames;
     private final Set<String> embeddingTableNames;
+    private final List<ModelGrantRow> modelGrants;
 
     /**
      * @param version the catalog's version counter when the objects were read (0 before the first object is created)
@@ -31,6 +32,17 @@ public final class CatalogSnapshot {
      * @param entries the objects with their owners
      */
     public CatalogSnapshot(long version, String epoch, List<CatalogEntry> entries) {
+        this(version, epoch, entries, List.of());
+    }
+
+    /**
+     * @param version the catalog's version counter when the objects were read (0 before the first object is created)
+     * @param epoch drawn when the catalog's schema was set up (empty before): with the counter, identifies a state
+     * @param entries the objects with their owners
+     * @param modelGrants the rows of {@code ragproxy.model_grants}: who may call which model
+     */
+    public CatalogSnapshot(long version, String epoch, List<CatalogEntry> entries, List<ModelGrantRow> modelGrants) {
+        this.modelGrants = List.copyOf(modelGrants);
         this.version = version;
         this.epoch = epoch == null ? "" : epoch;
         this.entries = List.copyOf(entries);
@@ -61,6 +73,11 @@ public final class CatalogSnapshot {
     /** Whether this snapshot is the state {@code counter} of epoch {@code epoch}. */
     boolean isState(long counter, String epoch) {
         return version == counter && this.epoch.equals(epoch);
+    }
+
+    /** Who may call which model: the rows of {@code ragproxy.model_grants}. */
+    public List<ModelGrantRow> modelGrants() {
+        return modelGrants;
     }
 
     /** The objects with their owners. */

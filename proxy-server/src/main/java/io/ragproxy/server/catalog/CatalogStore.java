@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
  * <p>One table per kind ({@code functions}, {@code models}, {@code ml_engines}, {@code embedding_rules}: schema_name,
  * name, definition JSON, owner, created; keyed by schema_name and name) and {@code catalog_version}, one row whose
  * counter every change bumps in the same transaction, with an epoch drawn when the schema is set up (so a dropped and
- * re-created catalog is never mistaken for the cached one). The schema and tables are created on the first write;
- * tables of an older ragproxy (without {@code schema_name}) are migrated on the first read.
+ * re-created catalog is never mistaken for the cached one), and {@code model_grants} (user, host, model, granted_by,
+ * granted_at: GRANT RAG MODEL). The schema and tables are created on the first write; tables of an older ragproxy
+ * (without {@code schema_name}) are migrated on the first read; a catalog without {@code model_grants} reads as one
+ * without grants, and gets the table with the first GRANT RAG MODEL.
  */
 final class CatalogStore {
     static final String SCHEMA = "ragproxy";
@@ -35,6 +37,13 @@ final class CatalogStore {
     private static final int NO_DATABASE = 1049;
     private static final int NO_TABLE = 1146;
     private static final int DUPLICATE_KEY = 1062;
+
+    /** Who may call which model (GRANT RAG MODEL); read with the objects, changed with a version bump. */
+    static final String MODEL_GRANTS = "model_grants";
+    private static final String MODEL_GRANTS_DDL = "CREATE TABLE IF NOT EXISTS " + SCHEMA + "." + MODEL_GRANTS
+            + " (user VARCHAR(255) NOT NULL, host VARCHAR(255) NOT NULL, model VARCHAR(255) NOT NULL,"
+            + " granted_by VARCHAR(300) NOT NULL, granted_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),"
+            + " PRIMARY KEY (user, host, model)) COMMENT 'ragproxy: GRANT RAG MODEL'";
 
     private final CatalogConnection connection;
     /** Whether this process has seen the tables in the current layout (migrated them if needed). */
@@ -103,7 +112,7 @@ final class CatalogStore {
             sql.append(sql.length() == 0 ? "" : " UNION ALL ").append("SELECT '").append(kind.tag())
                     .append("', name, definition, owner, created FROM ").append(SCHEMA).append('.').append(kind.table());
         }
-        return connection.query(sql.toString()).thenApply(r -> {
+        return connection.query(sql.toString()).thenCombine(modelGrants(), (r, grants) -> {
             List<CatalogEntry> entries = new ArrayList<>();
             for (List<String> row : r.first().rows()) {
                 try {
@@ -116,7 +125,7 @@ final class CatalogStore {
                     log.warn("skipping ragproxy catalog entry {} {}: {}", row.get(0), row.get(1), describe(e));
                 }
             }
-            return new CatalogSnapshot(version.counter(), version.epoch(), entries);
+            return new CatalogSnapshot(version.counter(), version.epoch(), entries, grants);
         }).exceptionally(e -> {
             BackendException be = backendError(e);
             if (be != null && (be.code() == NO_DATABASE || be.code() == NO_TABLE)) {
@@ -125,6 +134,64 @@ final class CatalogStore {
             log.warn("cannot read the ragproxy catalog as {}: {}", connection.account(), describe(e));
             return null;
         });
+    }
+
+    /** The rows of {@code model_grants}; none when the table does not exist yet. */
+    private CompletableFuture<List<ModelGrantRow>> modelGrants() {
+        return connection.query("SELECT user, host, model, granted_by, granted_at FROM " + SCHEMA + "." + MODEL_GRANTS
+                + " ORDER BY user, host, model").thenApply(r -> {
+                    List<ModelGrantRow> rows = new ArrayList<>();
+                    for (List<String> row : r.first().rows()) {
+                        rows.add(new ModelGrantRow(row.get(0), row.get(1), row.get(2), row.get(3), row.get(4)));
+                    }
+                    return rows;
+                }).exceptionallyCompose(e -> {
+                    BackendException be = backendError(e);
+                    return be != null && be.code() == NO_TABLE ? CompletableFuture.completedFuture(List.of())
+                            : CompletableFuture.failedFuture(e);
+                });
+    }
+
+    /**
+     * Grants {@code models} to {@code user@host} (rows already there are kept as they are) and revokes
+     * {@code revoked} from it, in one transaction with the version bump; sets the schema up when it is missing.
+     *
+     * @return the number of rows inserted and the number deleted
+     */
+    CompletableFuture<List<Long>> writeGrants(String user, String host, List<String> granted, List<String> revoked,
+            String grantedBy) {
+        List<String> statements = new ArrayList<>();
+        for (String model : granted) {
+            statements.add("INSERT IGNORE INTO " + SCHEMA + "." + MODEL_GRANTS + " (user, host, model, granted_by)"
+                    + " VALUES (" + literal(user) + ", " + literal(host) + ", " + literal(model) + ", "
+                    + literal(grantedBy) + ")");
+        }
+        for (String model : revoked) {
+            statements.add("DELETE FROM " + SCHEMA + "." + MODEL_GRANTS + " WHERE user = " + literal(user)
+                    + " AND host = " + literal(host) + " AND model = " + literal(model));
+        }
+        statements.add("UPDATE " + SCHEMA + ".catalog_version SET version = version + 1,"
+                + " changed = CURRENT_TIMESTAMP(6) WHERE id = 1");
+        java.util.function.Supplier<CompletableFuture<List<Long>>> run = () -> connection.transaction(statements)
+                .thenApply(results -> {
+                    long inserted = 0;
+                    long deleted = 0;
+                    for (int i = 0; i < granted.size() + revoked.size(); i++) {
+                        if (i < granted.size()) {
+                            inserted += results.get(i).affectedRows();
+                        } else {
+                            deleted += results.get(i).affectedRows();
+                        }
+                    }
+                    return List.of(inserted, deleted);
+                });
+        return run.get().exceptionallyCompose(e -> {
+            BackendException be = backendError(e);
+            if (be != null && (be.code() == NO_DATABASE || be.code() == NO_TABLE)) {
+                return setUp().thenCompose(v -> run.get());
+            }
+            return CompletableFuture.failedFuture(e);
+        }).exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e)));
     }
 
     /**
@@ -183,6 +250,7 @@ final class CatalogStore {
                     + " created TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (schema_name, name))"
                     + " COMMENT 'ragproxy: " + kind.label() + "s'");
         }
+        ddl.add(MODEL_GRANTS_DDL);
         return run(ddl).thenCompose(v -> migrate());
     }
 

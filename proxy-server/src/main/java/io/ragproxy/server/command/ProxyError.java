@@ -90,7 +90,12 @@ public enum ProxyError {
     /** The model rejected the request (input too long, bad options). */
     MODEL_REJECTED(7104, "22023"),
     /** A model input is longer than [models] max_input_chars; refused before any model call. */
-    INPUT_TOO_LONG(7105, "22001");
+    INPUT_TOO_LONG(7105, "22001"),
+    /**
+     * The session's account has no GRANT RAG MODEL for a model the statement calls; refused before any model call.
+     * The message names the model and the account.
+     */
+    MODEL_NOT_GRANTED(7110, "42000");
 
     private final int code;
     private final String sqlState;

@@ -60,6 +60,18 @@ public interface StatementSession {
      */
     void queryStream(String sql, RowStream rows);
 
+    /**
+     * The session's account as {@code CURRENT_USER()} reported it ({@code user@host}), remembered by the pipeline
+     * for model access checks; null until set, and again after COM_CHANGE_USER or COM_RESET_CONNECTION.
+     */
+    default String currentUser() {
+        return null;
+    }
+
+    /** Remembers {@link #currentUser()}; a session that cannot remember it ignores this (then it is read again). */
+    default void currentUser(String account) {
+    }
+
     /** The session's {@code rag_} settings. */
     RagSettings settings();
 

@@ -19,8 +19,9 @@ import java.util.Map;
  * <p>Unknown keys in the proxy's own tables are errors, so a typo never silently falls back to a default.
  */
 public final class ConfigLoader {
-    private static final List<String> AI_TABLES = List.of("models");
-    private static final List<String> TABLES = List.of("proxy", "backend", "tls", "catalog", "admin", "models");
+    private static final List<String> AI_TABLES = List.of("models", "access");
+    private static final List<String> TABLES = List.of("proxy", "backend", "tls", "catalog", "admin", "models",
+            "access");
 
     private final Map<String, String> env;
 
@@ -172,6 +173,12 @@ public final class ConfigLoader {
         HostPort adminAddress = admin.has("listen") ? HostPort.parse(admin.text("listen"), "admin.listen")
                 : new HostPort(current.adminHost(), current.adminPort());
         b.admin(adminEnabled, adminAddress.host(), adminAddress.port());
+
+        TomlTable access = new TomlTable(root, "access");
+        access.keys("default");
+        if (access.has("default")) {
+            io.ragproxy.server.access.ModelAccess.Mode.parse(access.text("default")); // fails on a typo, at start
+        }
 
         ObjectNode ai = JsonNodeFactory.instance.objectNode();
         for (String table : AI_TABLES) {

@@ -6,6 +6,10 @@ import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.local.LocalModels;
 import io.ragproxy.catalog.registry.ModelRegistry;
 import io.ragproxy.catalog.registry.ModelsConfig;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ragproxy.server.access.ModelAccess;
+import io.ragproxy.server.access.ModelAccessCheck;
+import io.ragproxy.server.access.ModelAccessStatements;
 import io.ragproxy.server.admin.AdminStatements;
 import io.ragproxy.server.catalog.BuiltinNames;
 import io.ragproxy.server.catalog.Catalog;
@@ -72,6 +76,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     /** The catalog's own connection, closed with the pipeline. */
     private final CatalogConnection catalogConnection;
 
+    /** Who may call which model, checked before a statement's first model call. */
+    private final ModelAccessCheck access;
+
     /** A pipeline with the default {@link SessionLimits}. */
     public RagPipeline(ModelInvoker invoker, String configuredDialect, CatalogConnection catalogConnection) {
         this(invoker, configuredDialect, SessionLimits.DEFAULT, catalogConnection);
@@ -85,6 +92,19 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      */
     public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
             CatalogConnection catalogConnection) {
+        this(invoker, configuredDialect, limits, catalogConnection, ModelAccess.Mode.ALLOW);
+    }
+
+    /**
+     * @param invoker the model invocation policy (owned by the caller)
+     * @param configuredDialect {@code auto}, {@code tidb} or {@code mariadb}
+     * @param limits the parse deadline and the number of planner threads
+     * @param catalogConnection the connection the catalog is kept through (owned by the pipeline from now on)
+     * @param accessMode {@code [access] default}: whether a model without a grant may be called
+     */
+    public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
+            CatalogConnection catalogConnection, ModelAccess.Mode accessMode) {
+        this.access = new ModelAccessCheck(accessMode, invoker.registry());
         this.catalogConnection = catalogConnection;
         this.invoker = invoker;
         this.fixedDialect = configuredDialect.equalsIgnoreCase("auto") ? null : Dialect.of(configuredDialect, null);
@@ -101,7 +121,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 snapshot -> scanners = CatalogScanners.of(snapshot, AiFunction.names()));
         this.catalogStatements = new CatalogStatements(catalog, invoker, this::runOwn, BuiltinNames.load());
         this.admin = new AdminStatements(invoker, planner, backfill, streamed, materialized, initialSettings,
-                catalogStatements, rewriter);
+                catalogStatements, rewriter, new ModelAccessStatements(catalog, invoker.registry()));
     }
 
     /**
@@ -116,11 +136,14 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     public static RagPipeline create(ProxyConfig config, InvocationListener listener) {
         ModelsConfig models = ModelsConfig.fromJson(config.ai());
         ModelRegistry registry = new ModelRegistry(models, new LocalModels());
+        JsonNode accessDefault = config.ai().path("access").path("default");
+        ModelAccess.Mode accessMode = accessDefault.isTextual() ? ModelAccess.Mode.parse(accessDefault.asText())
+                : ModelAccess.Mode.ALLOW;
         return new RagPipeline(ModelInvoker.create(registry, listener), config.dialect(), config.limits(),
                 new JdbcCatalogConnection(
                 config.backendHost(), config.backendPort(), config.catalogUser(), config.catalogPassword(),
                 config.backendTls(), config.backendTlsVerify(), (int) Math.min(Integer.MAX_VALUE,
-                        config.connectTimeout().toMillis())));
+                        config.connectTimeout().toMillis())), accessMode);
     }
 
     /** The invocation policy, for counters and tests. */
@@ -213,7 +236,22 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         return !(first.equals("INSERT") || first.equals("REPLACE") || first.equals("UPDATE") || first.equals("WITH"));
     }
 
+    /**
+     * Plans and runs {@code analysis} once the session's account may call every model it names ({@link
+     * ModelAccessCheck}): a refusal comes before any model call.
+     */
     private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,
+            Dialect dialect) {
+        CompletableFuture<Void> allowed = access.check(session, catalog.snapshot(), analysis.calls(),
+                session.settings());
+        if (allowed.isDone() && !allowed.isCompletedExceptionally()) {
+            return run(session, analysis, dialect);
+        }
+        // The account was read from the backend: back to the account's planner lane, off the event loop.
+        return allowed.thenCompose(v -> planners.supply(session.user(), () -> run(session, analysis, dialect)));
+    }
+
+    private CompletableFuture<PipelineResult> run(StatementSession session, StatementAnalysis analysis,
             Dialect dialect) {
         if (AnswerPlanner.applies(analysis)) {
             session.plan("answer");

@@ -12,14 +12,14 @@ import net.sf.jsqlparser.schema.Column;
  * Values of literal expressions, computed without asking the backend; anything more (user variables, functions
  * of literals) is evaluated by the backend with one {@code SELECT}, so its semantics are exactly the backend's.
  */
-final class ConstantValues {
+public final class ConstantValues {
     /** Marks "not a plain literal" (as opposed to SQL NULL, which is null). */
-    static final Object NOT_LITERAL = new Object();
+    public static final Object NOT_LITERAL = new Object();
 
     private ConstantValues() {}
 
     /** The literal's value as text, null for SQL NULL, or {@link #NOT_LITERAL}. */
-    static Object literal(Expression e) {
+    public static Object literal(Expression e) {
         if (e instanceof NullValue) {
             return null;
         }
@@ -106,7 +106,7 @@ final class ConstantValues {
      * {@code SELECT} on the session's connection so they mean exactly what the backend says. Null entries of
      * {@code expressions} are skipped; the map is keyed by identity.
      */
-    static java.util.concurrent.CompletableFuture<java.util.Map<Expression, String>> evaluate(
+    public static java.util.concurrent.CompletableFuture<java.util.Map<Expression, String>> evaluate(
             io.ragproxy.server.command.StatementSession session, java.util.List<Expression> expressions) {
         java.util.Map<Expression, String> values = new java.util.IdentityHashMap<>();
         java.util.List<Expression> toAsk = new java.util.ArrayList<>();

@@ -8,7 +8,7 @@ package io.ragproxy.server.scan;
  * reject it (for example a {@link #DROP_FUNCTION} whose name is not a catalog function is relayed).
  */
 public enum ProxyStatementKind {
-    /** {@code SHOW RAG …} (models, functions, status). */
+    /** {@code SHOW RAG …} (models, functions, status, grants). */
     SHOW_RAG("show rag"),
     /** {@code EXPLAIN RAG <statement>}. */
     EXPLAIN_RAG("explain rag"),
@@ -25,7 +25,11 @@ public enum ProxyStatementKind {
     /** MindsDB {@code CREATE ML_ENGINE …}. */
     CREATE_ML_ENGINE("create ml_engine"),
     /** MindsDB {@code DROP ML_ENGINE …}. */
-    DROP_ML_ENGINE("drop ml_engine");
+    DROP_ML_ENGINE("drop ml_engine"),
+    /** {@code GRANT RAG MODEL … TO account}: model access (a plain {@code GRANT rag TO …} of a role is not this). */
+    GRANT_RAG_MODEL("grant rag model"),
+    /** {@code REVOKE RAG MODEL … FROM account}. */
+    REVOKE_RAG_MODEL("revoke rag model");
 
     private final String phrase;
 

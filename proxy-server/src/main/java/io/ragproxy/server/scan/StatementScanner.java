@@ -144,6 +144,11 @@ public final class StatementScanner {
     private static final int S_KILL_CONNECTION_ID = 25;
     /** After the id of a {@code KILL QUERY}: the statement must end here. */
     private static final int S_KILL_QUERY_ID = 26;
+    /** After {@code GRANT}, {@code GRANT RAG}, {@code REVOKE}, {@code REVOKE RAG}: {@code MODEL} makes it ours. */
+    private static final int S_GRANT = 27;
+    private static final int S_GRANT_RAG = 28;
+    private static final int S_REVOKE = 29;
+    private static final int S_REVOKE_RAG = 30;
     /** A recognizer step returns {@code HIT + kind.ordinal()} when it has recognized a proxy statement. */
     private static final int HIT = 1 << 16;
 
@@ -175,6 +180,8 @@ public final class StatementScanner {
     private static final byte[] KW_PERSIST_ONLY = keyword("persist_only");
     private static final byte[] PREFIX_RAG = keyword("rag_");
     private static final byte[] KW_KILL = keyword("kill");
+    private static final byte[] KW_GRANT = keyword("grant");
+    private static final byte[] KW_REVOKE = keyword("revoke");
     private static final byte[] KW_HARD = keyword("hard");
     private static final byte[] KW_SOFT = keyword("soft");
     private static final byte[] KW_TIDB = keyword("tidb");
@@ -622,8 +629,13 @@ public final class StatementScanner {
                     return S_KILL;
                 }
                 return equalsIgnoreCase(a, b, s, e, KW_DROP) ? S_DROP : S_NONE;
+            case 5:
+                return equalsIgnoreCase(a, b, s, e, KW_GRANT) ? S_GRANT : S_NONE;
             case 6:
-                return equalsIgnoreCase(a, b, s, e, KW_CREATE) ? S_CREATE : S_NONE;
+                if (equalsIgnoreCase(a, b, s, e, KW_CREATE)) {
+                    return S_CREATE;
+                }
+                return equalsIgnoreCase(a, b, s, e, KW_REVOKE) ? S_REVOKE : S_NONE;
             case 7:
                 return equalsIgnoreCase(a, b, s, e, KW_EXPLAIN) ? S_EXPLAIN : S_NONE;
             default:
@@ -642,6 +654,15 @@ public final class StatementScanner {
                 return word && equalsIgnoreCase(a, b, s, e, KW_RAG) ? hit(ProxyStatementKind.SHOW_RAG) : S_NONE;
             case S_EXPLAIN:
                 return word && equalsIgnoreCase(a, b, s, e, KW_RAG) ? hit(ProxyStatementKind.EXPLAIN_RAG) : S_NONE;
+            case S_GRANT:
+                return word && equalsIgnoreCase(a, b, s, e, KW_RAG) ? S_GRANT_RAG : S_NONE;
+            case S_GRANT_RAG:
+                return word && equalsIgnoreCase(a, b, s, e, KW_MODEL) ? hit(ProxyStatementKind.GRANT_RAG_MODEL) : S_NONE;
+            case S_REVOKE:
+                return word && equalsIgnoreCase(a, b, s, e, KW_RAG) ? S_REVOKE_RAG : S_NONE;
+            case S_REVOKE_RAG:
+                return word && equalsIgnoreCase(a, b, s, e, KW_MODEL) ? hit(ProxyStatementKind.REVOKE_RAG_MODEL)
+                        : S_NONE;
             case S_DROP:
                 if (word) {
                     if (equalsIgnoreCase(a, b, s, e, KW_FUNCTION)) {

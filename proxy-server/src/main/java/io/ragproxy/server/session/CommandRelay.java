@@ -365,6 +365,7 @@ final class CommandRelay {
      */
     private void sessionReset(ByteBuf frame, int command) {
         connection.textTracker().sessionReset();
+        connection.currentUser(null); // COM_CHANGE_USER: another account from now on
         prepared.sessionReset();
         relay(frame, command);
     }

@@ -88,6 +88,8 @@ final class ProxyConnection implements StatementSession {
     /** The backend connection ended while a pipeline statement ran; the client is closed once it has reported. */
     private boolean backendGone;
     private RagSettings settings;
+    /** CURRENT_USER() as the pipeline read it; cleared when the backend resets or replaces the session. */
+    private volatile String currentUser;
     /** Closes the connection if the login is not over in time; cancelled by {@link #authenticated()}. */
     private ScheduledFuture<?> loginTimer;
 
@@ -467,6 +469,16 @@ final class ProxyConnection implements StatementSession {
     @Override
     public String user() {
         return handshake.user();
+    }
+
+    @Override
+    public String currentUser() {
+        return currentUser;
+    }
+
+    @Override
+    public void currentUser(String account) {
+        currentUser = account;
     }
 
     @Override

@@ -80,4 +80,17 @@ class ModelAccessTest {
         assertEquals(ModelAccess.Mode.DENY, ModelAccess.Mode.parse(" Deny "));
         assertThrows(IllegalArgumentException.class, () -> ModelAccess.Mode.parse("maybe"));
     }
+
+    @Test
+    void aGrantToUserAtAnyHostCoversEveryHostOfThatUser() {
+        ModelAccess a = ModelAccess.of(ModelAccess.Mode.DENY, java.util.List.of(
+                new io.ragproxy.server.catalog.ModelGrantRow("app", "%", TITAN, "root@localhost", "t")));
+        assertTrue(a.allows(new Account("app", "localhost"), TITAN, false));
+        assertTrue(a.allows(new Account("app", "%"), TITAN, false));
+        assertFalse(a.allows(new Account("app2", "localhost"), TITAN, false));
+        ModelAccess local = ModelAccess.of(ModelAccess.Mode.DENY, java.util.List.of(
+                new io.ragproxy.server.catalog.ModelGrantRow("app", "localhost", TITAN, "root@localhost", "t")));
+        assertFalse(local.allows(new Account("app", "%"), TITAN, false), "a host's grant does not widen to %");
+        assertTrue(ModelAccess.of(ModelAccess.Mode.ALLOW, java.util.List.of()).open(), "allow, no grant: open");
+    }
 }

@@ -34,4 +34,22 @@ class AccountPrivilegesTest {
         assertTrue(root.isCatalogAdmin());
         assertTrue(root.hasOnTable("ALTER", "any", "t"));
     }
+
+    @Test
+    void managingModelAccessNeedsTheGrantOptionWithAPrivilegeOnRagproxyOrGlobally() {
+        assertTrue(AccountPrivileges.parse("root@localhost", List.of(
+                "GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION")).mayGrantOn("ragproxy"));
+        assertTrue(AccountPrivileges.parse("admin@%", List.of("GRANT USAGE ON *.* TO `admin`@`%`",
+                "GRANT SELECT ON `ragproxy`.* TO `admin`@`%` WITH GRANT OPTION")).mayGrantOn("ragproxy"));
+        assertFalse(AccountPrivileges.parse("app@%", List.of("GRANT ALL PRIVILEGES ON `ragproxy`.* TO `app`@`%`"))
+                .mayGrantOn("ragproxy"), "ALL PRIVILEGES does not include the GRANT OPTION");
+        assertFalse(AccountPrivileges.parse("app@%", List.of(
+                "GRANT USAGE ON `ragproxy`.* TO `app`@`%` WITH GRANT OPTION")).mayGrantOn("ragproxy"),
+                "the GRANT OPTION alone");
+        assertFalse(AccountPrivileges.parse("app@%", List.of(
+                "GRANT SELECT ON `app`.* TO `app`@`%` WITH GRANT OPTION")).mayGrantOn("ragproxy"),
+                "on another database");
+        assertFalse(AccountPrivileges.parse("app@%", List.of(
+                "GRANT SELECT ON `app`.* TO `app`@`%` WITH GRANT OPTION")).hasGlobal("GRANT OPTION"));
+    }
 }

@@ -19,6 +19,8 @@ class CatalogTest {
             + " SELECT 'model', name, definition, owner, created FROM ragproxy.models UNION ALL SELECT 'ml_engine', name,"
             + " definition, owner, created FROM ragproxy.ml_engines UNION ALL SELECT 'embedding', name, definition,"
             + " owner, created FROM ragproxy.embedding_rules";
+    static final String GRANTS = "SELECT user, host, model, granted_by, granted_at FROM ragproxy.model_grants ORDER BY"
+            + " user, host, model";
     static final String HAIKU_DEFINITION = "{\"schema\":\"db\",\"parameter\":\"b\",\"parameter_type\":\"TEXT\","
             + "\"returns\":\"TEXT\",\"model_id\":\"anthropic.claude-3-haiku-20240307-v1:0\"}";
 
@@ -39,6 +41,7 @@ class CatalogTest {
         catalog = new Catalog(backend::query, () -> now, Duration.ofSeconds(1), installed::add);
         backend.rows(MIGRATED, List.of("functions"), List.of("models"), List.of("ml_engines"),
                 List.of("embedding_rules"));
+        backend.rows(GRANTS);
     }
 
     CatalogSnapshot due() {
@@ -50,17 +53,18 @@ class CatalogTest {
         backend.rows(VERSION, List.of("1", "e1"));
         backend.rows(LOAD, List.of("function", "claude3_haiku", HAIKU_DEFINITION, "root@%", "2025-01-01 00:00:00"));
         CatalogSnapshot first = due();
-        assertEquals(List.of(VERSION, MIGRATED, LOAD), backend.queries, "the version, the layout once, the objects");
+        assertEquals(List.of(VERSION, MIGRATED, LOAD, GRANTS), backend.queries,
+                "the version, the layout once, the objects and the model grants");
         assertEquals(1, first.version());
         assertEquals("anthropic.claude-3-haiku-20240307-v1:0", first.function("DB", "CLAUDE3_HAIKU").modelId());
         assertEquals(List.of(first), installed);
 
         now += 999_000_000L;
         assertSame(first, due());
-        assertEquals(3, backend.queries.size(), "no query within the interval");
+        assertEquals(4, backend.queries.size(), "no query within the interval");
         now += 2_000_000L;
         assertSame(first, due());
-        assertEquals(List.of(VERSION, MIGRATED, LOAD, VERSION), backend.queries, "same version: no reload");
+        assertEquals(List.of(VERSION, MIGRATED, LOAD, GRANTS, VERSION), backend.queries, "same version: no reload");
 
         backend.rows(VERSION, List.of("2", "e1"));
         backend.rows(LOAD);

@@ -93,6 +93,8 @@ class RagPipelineTest {
                         "o", "c"), java.util.List.of(java.util.List.of("embedding", "db.documents.embedding",
                         "{\"schema\":\"db\",\"table\":\"documents\",\"column\":\"embedding\",\"model\":\""
                                 + FakeModels.EMBED_ID + "\",\"source\":\"content\"}", "root@%", "t")))), 0, 0, 0, ""));
+        catalogBackend.answerRows("SELECT user, host, model, granted_by, granted_at FROM ragproxy.model_grants ORDER BY"
+                + " user, host, model");
         s.answer("SELECT DATABASE()", "db");
         return s;
     }

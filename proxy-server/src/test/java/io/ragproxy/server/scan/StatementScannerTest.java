@@ -289,6 +289,17 @@ class StatementScannerTest {
         }
 
         @Test
+        void grantAndRevokeRagModelButNotARoleCalledRag() {
+            assertProxy("GRANT RAG MODEL 'titan-v2' TO 'app'@'%'", ProxyStatementKind.GRANT_RAG_MODEL);
+            assertProxy("revoke rag model 'titan-v2' from app", ProxyStatementKind.REVOKE_RAG_MODEL);
+            assertProxy("SHOW RAG GRANTS FOR 'app'@'%'", ProxyStatementKind.SHOW_RAG);
+            assertPlain("GRANT rag TO 'app'@'%'");
+            assertPlain("REVOKE rag FROM 'app'@'%'");
+            assertPlain("GRANT SELECT ON rag.* TO 'app'@'%'");
+            assertPlain("REVOKE ALL ON *.* FROM app");
+        }
+
+        @Test
         void leadingWhitespaceAndCommentsAreSkippedAndOffsetIsTheFirstKeyword() {
             ScanResult result = assertProxy("  /* hi */ -- x\n # y\n SHOW RAG STATUS", ProxyStatementKind.SHOW_RAG);
             assertEquals(22, result.offset());
