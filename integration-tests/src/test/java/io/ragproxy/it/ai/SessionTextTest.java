@@ -173,6 +173,22 @@ class SessionTextTest {
     }
 
     @Test
+    void aSetNamesRunAsAServerPreparedStatementIsFollowed() throws Exception {
+        try (RawMysqlClient raw = rawLogin()) {
+            assertEquals("echo: warm", raw.queryFirstValue("SELECT GENERATE('warm')")); // the session's sets are read
+            byte[] prepareOk = raw.command(0x16, "SET NAMES latin1"); // COM_STMT_PREPARE: no columns, no parameters
+            assertEquals(0, prepareOk[0], RawMysqlClient.describe(prepareOk));
+            byte[] execute = {prepareOk[1], prepareOk[2], prepareOk[3], prepareOk[4], 0, 1, 0, 0, 0};
+            byte[] ok = raw.command(0x17, execute); // COM_STMT_EXECUTE
+            assertEquals(0, ok[0], RawMysqlClient.describe(ok));
+            // The UTF-8 bytes of 'é' now read as latin1 'Ã©', for the backend and so for the model.
+            String answer = raw.queryFirstValue("SELECT GENERATE('é')");
+            assertTrue(answer.startsWith("echo: "), answer);
+            assertTrue(modelGot("\u00c3\u00a9"), WORLD.emulator().requests().toString());
+        }
+    }
+
+    @Test
     void aStatementWithAnAiCallOnlyInAnotherSqlModeGoesToTheBackendAsWritten() throws Exception {
         try (Connection c = WORLD.proxy().connect(WORLD.database())) {
             // The default mode reads one string; under NO_BACKSLASH_ESCAPES it would call GENERATE. The proxy does
