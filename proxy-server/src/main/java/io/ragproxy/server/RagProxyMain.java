@@ -69,13 +69,14 @@ public final class RagProxyMain implements Callable<Integer> {
         BackendProbe probe = new BackendProbe(resolved.backendHost(), resolved.backendPort(), PROBE_INTERVAL,
                 PROBE_TIMEOUT);
         metrics.watchBackend(probe.address(), probe::up);
+        pipeline.catalog().refreshIfDue(); // read at start, through the catalog's own account, for /ready
         RagProxyServer server = new RagProxyServer(resolved, pipeline, metrics);
         AdminEndpoint admin = null;
         try {
             server.start();
             if (resolved.adminEnabled()) {
                 admin = new AdminEndpoint(resolved.adminHost(), resolved.adminPort(), metrics,
-                        () -> AdminEndpoint.Readiness.of(probe, pipeline.catalog()::read));
+                        () -> AdminEndpoint.Readiness.of(probe, () -> catalogRead(pipeline)));
                 System.out.println("ragproxy admin endpoint: http://" + resolved.adminHost() + ":" + admin.port()
                         + "/ (/metrics, /health, /ready)");
             }
@@ -103,6 +104,14 @@ public final class RagProxyMain implements Callable<Integer> {
                 + address.getPort() + " -uroot");
         stopped.await();
         return 0;
+    }
+
+    /** Whether the catalog was read once; if not, reads it again when a check is due (no client session needed). */
+    private static boolean catalogRead(RagPipeline pipeline) {
+        if (!pipeline.catalog().read()) {
+            pipeline.catalog().refreshIfDue();
+        }
+        return pipeline.catalog().read();
     }
 
     public static void main(String[] args) {

@@ -179,6 +179,39 @@ class ProcesslistTest {
         }
     }
 
+    @Test
+    void theMariadbCliShowsProgressOnItsTerminal() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of(
+                "/usr/bin/script")), "needs script(1) to give the mariadb CLI a terminal");
+        List<String> cli = new ArrayList<>(io.ragproxy.it.MariadbCli.connectArgs(WORLD.proxy().host(),
+                WORLD.proxy().port(), LocalBackend.USER, LocalBackend.PASSWORD));
+        cli.add("--ssl=0");
+        cli.add(DB);
+        String command = LocalBackend.mariadbCommand(cli).stream()
+                .map(a -> "'" + a.replace("'", "'\\''") + "'").collect(java.util.stream.Collectors.joining(" "));
+        // script(1) runs the CLI on a pseudo-terminal, so it is interactive and asks for progress reports.
+        Process p = new ProcessBuilder("script", "-q", "-e", "-c", command, "/dev/null").redirectErrorStream(true)
+                .start();
+        try (var in = p.getOutputStream()) {
+            in.write(("SET rag_max_calls = 10000;\n" + BACKFILL + ";\nquit\n").getBytes(StandardCharsets.UTF_8));
+        }
+        CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, CLIENTS);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the CLI finished");
+        String out = output.get(10, TimeUnit.SECONDS);
+        java.util.regex.Matcher took = java.util.regex.Pattern.compile("Query OK, " + ROWS + " rows affected \\([^)]*\\)")
+                .matcher(out);
+        System.out.println("the mariadb CLI: " + (took.find() ? took.group() : "no Query OK line"));
+        assertTrue(out.contains("Stage: 1 of 1 'backfill'"), "the CLI shows progress lines: " + out);
+        assertTrue(out.contains("Query OK, " + ROWS + " rows affected"), out);
+        assertEquals(Integer.toString(ROWS), scalarDirect("SELECT COUNT(embedding) FROM docs"));
+    }
+
     // ------------------------------------------------------------------------------------------- helpers
 
     private static Connection as(String user, String db) throws SQLException {

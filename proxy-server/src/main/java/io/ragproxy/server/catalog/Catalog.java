@@ -69,16 +69,26 @@ public final class Catalog {
      * once with the current view. Never fails: a check that cannot run keeps the current view.
      */
     public CompletableFuture<CatalogSnapshot> refreshIfDue(StatementSession session) {
+        return due() ? refresh(session) : CompletableFuture.completedFuture(snapshot);
+    }
+
+    /**
+     * Like {@link #refreshIfDue(StatementSession)} without a session: at the proxy's start, and while {@code /ready}
+     * waits for the first read. The future completes on the catalog connection's thread. Never fails.
+     */
+    public CompletableFuture<CatalogSnapshot> refreshIfDue() {
+        return due() ? refresh() : CompletableFuture.completedFuture(snapshot);
+    }
+
+    /** Whether a check is due now; if so, this caller makes it (the next is due an interval later). */
+    private boolean due() {
         long now = nanoTime.getAsLong();
         long next = nextCheck.get();
         if (started && now - next < 0) {
-            return CompletableFuture.completedFuture(snapshot);
+            return false;
         }
         started = true;
-        if (!nextCheck.compareAndSet(next, now + intervalNanos)) {
-            return CompletableFuture.completedFuture(snapshot); // another session is checking
-        }
-        return refresh(session);
+        return nextCheck.compareAndSet(next, now + intervalNanos); // else another caller is checking
     }
 
     /** Checks the version now and reloads on a change; completes on {@code session}'s event loop. Never fails. */

@@ -20,20 +20,22 @@ public final class AdminEndpoint implements AutoCloseable {
     public record Readiness(boolean ready, String detail) {
 
         /**
-         * Ready when {@code probe}'s backend answers its health check. Whether the catalog has been read is reported
-         * but not awaited: the proxy reads it through a client's session, so a proxy nobody connects to would
-         * otherwise never become ready.
+         * Ready when {@code probe}'s backend answers its health check and the catalog has been read once (through the
+         * catalog's own account, at start; {@code catalogRead} may start another read when none succeeded yet), so
+         * the first statements after start see the catalog's functions and models.
          */
         public static Readiness of(BackendProbe probe, BooleanSupplier catalogRead) {
-            String catalog = catalogRead.getAsBoolean() ? "catalog read"
-                    : "catalog not read yet (the first client session reads it)";
             if (!probe.checked()) {
                 return new Readiness(false, "backend " + probe.address() + " not checked yet");
             }
             if (!probe.up()) {
                 return new Readiness(false, "backend " + probe.address() + " is down: " + probe.lastProblem());
             }
-            return new Readiness(true, "backend " + probe.address() + " up; " + catalog);
+            if (!catalogRead.getAsBoolean()) {
+                return new Readiness(false, "backend " + probe.address() + " up; catalog not read yet (the proxy reads"
+                        + " it through the [catalog] account; the log says why it cannot)");
+            }
+            return new Readiness(true, "backend " + probe.address() + " up; catalog read");
         }
     }
 
