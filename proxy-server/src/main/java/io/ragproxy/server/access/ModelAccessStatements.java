@@ -112,7 +112,10 @@ public final class ModelAccessStatements {
 
     /** The grants of {@code account}; with {@code effective}, also those of its user at host {@code %}. */
     private static List<List<String>> rows(CatalogSnapshot snapshot, Account account, boolean effective) {
-        Set<Account> accounts = effective ? Set.of(account, new Account(account.user(), "%")) : Set.of(account);
+        Set<Account> accounts = new java.util.HashSet<>(List.of(account));
+        if (effective) {
+            accounts.add(new Account(account.user(), "%"));
+        }
         List<List<String>> rows = new ArrayList<>();
         for (ModelGrantRow row : snapshot.modelGrants()) {
             Account a = new Account(row.user(), row.host());

@@ -53,6 +53,18 @@ class ConfigLoaderTest {
         }
     }
 
+    // ---- [access] ----
+
+    @Test
+    void accessDefaultReachesThePipelineAndATypoFailsAtStart() throws IOException {
+        ProxyConfig c = loader().load(toml("[access]\ndefault = \"deny\"\n"), null, null);
+        assertEquals("deny", c.ai().path("access").path("default").asText());
+        Path typo = toml("[access]\ndefault = \"maybe\"\n");
+        assertMentions(fails(() -> loader().load(typo, null, null)), "allow", "deny", "maybe");
+        Path unknownKey = toml("[access]\ndefaults = \"deny\"\n");
+        assertMentions(fails(() -> loader().load(unknownKey, null, null)), "defaults");
+    }
+
     // ---- the shipped file ----
 
     @Test
@@ -60,10 +72,11 @@ class ConfigLoaderTest {
         assertTrue(Files.isRegularFile(SHIPPED), "shipped config at " + SHIPPED.toAbsolutePath());
         ProxyConfig fromFile = loader().load(SHIPPED, null, null);
         ProxyConfig defaults = ProxyConfig.builder().build();
-        // [models] (with its sub-tables) is handed to udf-catalog as it is; everything else is the default
+        // [models] (with its sub-tables) and [access] are handed to the pipeline as they are; the rest is the default
         assertEquals(defaults, fromFile.toBuilder().ai(defaults.ai()).build());
         fromFile.ai().fieldNames().forEachRemaining(name -> assertTrue(
-                List.of("models").contains(name), "unexpected ai table " + name));
+                List.of("models", "access").contains(name), "unexpected ai table " + name));
+        assertEquals("allow", fromFile.ai().path("access").path("default").asText());
         assertEquals("local:all-minilm-l6-v2", fromFile.ai().path("models").path("default_embedding").asText());
         assertEquals(30000, fromFile.ai().path("models").path("invocation").path("timeout_ms").asInt());
     }
