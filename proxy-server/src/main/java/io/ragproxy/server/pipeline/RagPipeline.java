@@ -116,6 +116,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     public static RagPipeline create(ProxyConfig config, InvocationListener listener) {
         ModelsConfig models = ModelsConfig.fromJson(config.ai());
         ModelRegistry registry = new ModelRegistry(models, new LocalModels());
+        registry.warmUp(); // in the background: the first statement's model call keeps its deadline
         return new RagPipeline(ModelInvoker.create(registry, listener), config.dialect(), config.limits(),
                 new JdbcCatalogConnection(
                 config.backendHost(), config.backendPort(), config.catalogUser(), config.catalogPassword(),
