@@ -29,8 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A local HTTP server that speaks Amazon Bedrock Runtime's REST routes — {@code POST /model/{modelId}/invoke}
- * and {@code POST /model/{modelId}/converse} — so the real AWS SDK client can be tested offline (point its
- * {@code endpointOverride} at {@link #endpoint()}; any credentials are accepted, signatures are not checked).
+ * and {@code POST /model/{modelId}/converse}, and an empty {@code GET /async-invoke} — so the real AWS SDK client
+ * can be tested offline (point its {@code endpointOverride} at {@link #endpoint()}; any credentials are accepted,
+ * signatures are not checked).
  *
  * <p>Answers are deterministic per input (see {@link ModelResponder} for what each model family returns).
  * Faults can be injected: latency (fixed + jitter), throttling (a fraction of requests, a
@@ -57,6 +58,7 @@ public final class BedrockEmulator implements AutoCloseable {
     private final Map<String, EmulatedError> markers = Collections.synchronizedMap(new LinkedHashMap<>());
     private final Map<EmulatedError, Double> errorRates = Collections.synchronizedMap(new EnumMap<>(EmulatedError.class));
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger asyncInvokeListings = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private final AtomicLong served = new AtomicLong();
 
@@ -118,6 +120,14 @@ public final class BedrockEmulator implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * The ListAsyncInvokes requests ({@code GET /async-invoke}) received since the emulator started, which a client
+     * sends to warm up; they call no model, so {@link #requests()} leaves them out and {@link #reset()} keeps this.
+     */
+    public int asyncInvokeListings() {
+        return asyncInvokeListings.get();
     }
 
     /** Number of requests received so far. */
@@ -240,6 +250,11 @@ public final class BedrockEmulator implements AutoCloseable {
             String rawPath = ex.getRequestURI().getRawPath();
             String[] parts = rawPath.split("/");
             // "/model/{id}/{route}" splits into ["", "model", id, route]
+            if (rawPath.equals("/async-invoke") && ex.getRequestMethod().equals("GET")) {
+                asyncInvokeListings.incrementAndGet();
+                send(ex, 200, null, "{\"asyncInvokeSummaries\":[]}".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
             if (parts.length != 4 || !parts[1].equals("model")) {
                 record(null, rawPath, ex, body, 404);
                 send(ex, 404, "UnknownOperationException", ("{\"message\":\"Unknown route " + rawPath + "\"}").getBytes(StandardCharsets.UTF_8));

@@ -136,6 +136,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     public static RagPipeline create(ProxyConfig config, InvocationListener listener) {
         ModelsConfig models = ModelsConfig.fromJson(config.ai());
         ModelRegistry registry = new ModelRegistry(models, new LocalModels());
+        registry.warmUp(); // in the background: the first statement's model call keeps its deadline
         JsonNode accessDefault = config.ai().path("access").path("default");
         ModelAccess.Mode accessMode = accessDefault.isTextual() ? ModelAccess.Mode.parse(accessDefault.asText())
                 : ModelAccess.Mode.ALLOW;

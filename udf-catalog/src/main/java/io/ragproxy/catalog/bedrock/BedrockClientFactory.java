@@ -1,7 +1,9 @@
 package io.ragproxy.catalog.bedrock;
 
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.Protocol;
@@ -50,6 +52,25 @@ public final class BedrockClientFactory {
                 .httpClientBuilder(http)
                 // One attempt per call: ModelInvoker owns retries so that throttles and retries are counted
                 // and backoff is shared with the concurrency limit.
+                .overrideConfiguration(ClientOverrideConfiguration.builder()
+                        .retryStrategy(AwsRetryStrategy.doNotRetry())
+                        .build());
+        if (settings.endpointOverride() != null) {
+            b.endpointOverride(settings.endpointOverride());
+        }
+        return b.build();
+    }
+
+    /**
+     * A client like {@link #create(BedrockSettings)}'s (region, endpoint) that sends nothing: every call is answered by
+     * a {@link CannedHttpClient}, with fixed fake credentials. It runs the SDK's and the models' code on a call without
+     * a network or a cost, to load and warm that code at start. The caller closes it.
+     */
+    public static BedrockRuntimeAsyncClient createCanned(BedrockSettings settings) {
+        BedrockRuntimeAsyncClientBuilder b = BedrockRuntimeAsyncClient.builder()
+                .region(region(settings))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("warm-up", "warm-up")))
+                .httpClient(new CannedHttpClient())
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .retryStrategy(AwsRetryStrategy.doNotRetry())
                         .build());

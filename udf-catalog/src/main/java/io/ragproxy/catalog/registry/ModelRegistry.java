@@ -12,7 +12,10 @@ import io.ragproxy.catalog.model.GenerateOptions;
 import io.ragproxy.catalog.model.LocalModelFactory;
 import io.ragproxy.catalog.model.RawModel;
 import io.ragproxy.catalog.model.TextModel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeAsyncClient;
+import software.amazon.awssdk.services.bedrockruntime.model.ListAsyncInvokesRequest;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -35,12 +39,14 @@ import java.util.function.Supplier;
  * {@link #close()} closes the Bedrock client (if this registry created it) and local models that are closeable.
  */
 public final class ModelRegistry implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
 
     private final ModelsConfig config;
     private final LocalModelFactory local;
     private final Supplier<BedrockRuntimeAsyncClient> clientSupplier;
     private final boolean ownsClient;
     private volatile BedrockRuntimeAsyncClient client;
+    private boolean closed; // guarded by this: no client is built after close()
 
     private final Map<String, EmbeddingModel> embeddingModels = new ConcurrentHashMap<>();
     private final Map<String, TextModel> textModels = new ConcurrentHashMap<>();
@@ -236,11 +242,89 @@ public final class ModelRegistry implements AutoCloseable {
         return local;
     }
 
+    /**
+     * Whether a default model or a {@code [models.model."…"]} table names a Bedrock model, so that the proxy will call
+     * Bedrock (aliases alone do not count: the built-in ones name Bedrock models the offline defaults never call).
+     */
+    public boolean usesBedrock() {
+        return isBedrock(config.defaultEmbedding()) || isBedrock(config.defaultText())
+                || config.models().keySet().stream().anyMatch(this::isBedrock);
+    }
+
+    /** Whether {@code name} (a model id or an alias) names a Bedrock model. */
+    private boolean isBedrock(String name) {
+        String id = name == null ? null : config.aliases().getOrDefault(name, name);
+        return id != null && !id.isBlank() && !id.startsWith("local:");
+    }
+
+    /**
+     * Readies Bedrock calls on a background thread, when {@link #usesBedrock()}, so that the first statement's model
+     * call spends its {@code rag_inference_timeout_ms} on the call, not on about 2 s of SDK warm-up:
+     * <ul>
+     *   <li>runs the default embedding and text models' whole call path (body, marshalling, unmarshalling, parsing)
+     *       once on a client that sends nothing ({@link BedrockClientFactory#createCanned}), so no model is called;</li>
+     *   <li>then builds the Bedrock client (the SDK's classes, region, credential chain, HTTP client) and sends one free,
+     *       read-only request (ListAsyncInvokes, one result), which opens a pooled connection and runs signing and the
+     *       JSON protocol; its answer is ignored (an account without that permission gets 403, which warms as well).</li>
+     * </ul>
+     * An endpoint that cannot be reached is left for the first call to report.
+     *
+     * @return completes when the warm-up is over (never exceptionally); at once when Bedrock is not used
+     */
+    public CompletableFuture<Void> warmUp() {
+        if (!usesBedrock()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            long started = System.nanoTime();
+            try (BedrockRuntimeAsyncClient canned = BedrockClientFactory.createCanned(config.bedrock())) {
+                ModelRegistry offline = new ModelRegistry(config, null, canned);
+                if (isBedrock(config.defaultEmbedding())) {
+                    quietly(() -> offline.embeddingModel(config.defaultEmbedding()).embed(List.of("warm-up"),
+                            embedDefaults(canonicalId(config.defaultEmbedding()))));
+                }
+                if (isBedrock(config.defaultText())) {
+                    quietly(() -> offline.textModel(config.defaultText()).generate("warm-up",
+                            generateDefaults(canonicalId(config.defaultText()))));
+                }
+            } catch (RuntimeException e) {
+                LOG.debug("Bedrock warm-up of the models' call path failed: {}", e.toString());
+            }
+            CompletableFuture<?> listed; // last, so that its arrival tells the endpoint the warm-up is over
+            try {
+                listed = bedrock().listAsyncInvokes(ListAsyncInvokesRequest.builder().maxResults(1).build());
+            } catch (RuntimeException e) {
+                listed = CompletableFuture.failedFuture(e);
+            }
+            listed.handle((r, e) -> {
+                LOG.debug("Bedrock client warmed up in {} ms ({})", (System.nanoTime() - started) / 1_000_000,
+                        e == null ? "listed async invocations" : e.toString());
+                return done.complete(null);
+            });
+        }, "ragproxy-bedrock-warm-up");
+        t.setDaemon(true);
+        t.start();
+        return done;
+    }
+
+    /** Waits for {@code call}'s outcome, whatever it is: a warm-up step. */
+    private static void quietly(Supplier<CompletableFuture<?>> call) {
+        try {
+            call.get().handle((r, e) -> null).join();
+        } catch (RuntimeException e) {
+            LOG.debug("Bedrock warm-up step failed: {}", e.toString());
+        }
+    }
+
     private BedrockRuntimeAsyncClient bedrock() {
         BedrockRuntimeAsyncClient c = client;
         if (c == null) {
             synchronized (this) {
                 c = client;
+                if (closed) {
+                    throw new IllegalStateException("the model registry is closed");
+                }
                 if (c == null) {
                     c = clientSupplier.get();
                     client = c;
@@ -358,7 +442,11 @@ public final class ModelRegistry implements AutoCloseable {
         for (Object m : new ArrayList<Object>(textModels.values())) {
             closeQuietly(m);
         }
-        BedrockRuntimeAsyncClient c = client;
+        BedrockRuntimeAsyncClient c;
+        synchronized (this) {
+            closed = true;
+            c = client;
+        }
         if (ownsClient && c != null) {
             c.close();
         }
