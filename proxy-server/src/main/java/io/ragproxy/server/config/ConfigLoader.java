@@ -19,8 +19,8 @@ import java.util.Map;
  * <p>Unknown keys in the proxy's own tables are errors, so a typo never silently falls back to a default.
  */
 public final class ConfigLoader {
-    private static final List<String> AI_TABLES = List.of("models");
-    private static final List<String> TABLES = List.of("proxy", "backend", "tls", "catalog", "admin", "models");
+    private static final List<String> AI_TABLES = List.of("models", "cache");
+    private static final List<String> TABLES = List.of("proxy", "backend", "tls", "catalog", "admin", "models", "cache");
 
     private final Map<String, String> env;
 
@@ -173,12 +173,14 @@ public final class ConfigLoader {
                 : new HostPort(current.adminHost(), current.adminPort());
         b.admin(adminEnabled, adminAddress.host(), adminAddress.port());
 
+        new TomlTable(root, "cache").keys("scope");
         ObjectNode ai = JsonNodeFactory.instance.objectNode();
         for (String table : AI_TABLES) {
             if (root.has(table)) {
                 ai.set(table, root.get(table));
             }
         }
+        CacheScope.of(ai); // a bad value fails the load, not the first session
         b.ai(ai);
     }
 

@@ -135,6 +135,8 @@ public final class StatementScanner {
     private static final int S_KILL_CONNECTION_ID = 25;
     /** After the id of a {@code KILL QUERY}: the statement must end here. */
     private static final int S_KILL_QUERY_ID = 26;
+    /** After {@code SHOW GLOBAL} or {@code SHOW SESSION}: {@code RAG} makes it a proxy statement. */
+    private static final int S_SHOW_SCOPE = 27;
     /** A recognizer step returns {@code HIT + kind.ordinal()} when it has recognized a proxy statement. */
     private static final int HIT = 1 << 16;
 
@@ -561,6 +563,11 @@ public final class StatementScanner {
         boolean word = type == T_WORD;
         switch (state) {
             case S_SHOW:
+                if (word && (equalsIgnoreCase(a, b, s, e, KW_GLOBAL) || equalsIgnoreCase(a, b, s, e, KW_SESSION))) {
+                    return S_SHOW_SCOPE;
+                }
+                return word && equalsIgnoreCase(a, b, s, e, KW_RAG) ? hit(ProxyStatementKind.SHOW_RAG) : S_NONE;
+            case S_SHOW_SCOPE:
                 return word && equalsIgnoreCase(a, b, s, e, KW_RAG) ? hit(ProxyStatementKind.SHOW_RAG) : S_NONE;
             case S_EXPLAIN:
                 return word && equalsIgnoreCase(a, b, s, e, KW_RAG) ? hit(ProxyStatementKind.EXPLAIN_RAG) : S_NONE;

@@ -284,6 +284,10 @@ class StatementScannerTest {
             assertProxy("EXPLAIN RAG SELECT embed('x')", ProxyStatementKind.EXPLAIN_RAG);
             assertPlain("SHOW TABLES");
             assertPlain("SHOW ragged");
+            assertProxy("SHOW GLOBAL RAG STATUS", ProxyStatementKind.SHOW_RAG);
+            assertProxy("show session rag status", ProxyStatementKind.SHOW_RAG);
+            assertPlain("SHOW GLOBAL STATUS");
+            assertPlain("SHOW SESSION VARIABLES LIKE 'rag%'");
             assertPlain("EXPLAIN SELECT 1");
             assertPlain("SELECT 'SHOW RAG STATUS'");
         }

@@ -16,14 +16,22 @@ import com.fasterxml.jackson.databind.JsonNode;
  *                       SERVER_ERROR, UNAVAILABLE and TIMEOUT reported by the server ({@code rag_max_attempts})
  * @param backoffBaseMs  first retry delay cap; the cap doubles per attempt (exponential backoff, full jitter)
  * @param backoffMaxMs   largest retry delay cap
+ * @param caller         whom the request is for: the session counters that count it too, its cache partition
  */
 public record InvocationSettings(long timeoutMs, int maxConcurrency, int batchSize, int maxAttempts,
-                                 long backoffBaseMs, long backoffMaxMs) {
+                                 long backoffBaseMs, long backoffMaxMs, Caller caller) {
 
     /** Built-in defaults: 30 s timeout, 16 concurrent calls, batches of up to 96, 4 attempts, 100 ms..5 s backoff. */
     public static final InvocationSettings DEFAULT = new InvocationSettings(30_000, 16, 96, 4, 100, 5_000);
 
+    /** Settings for {@link Caller#NONE}: the proxy's counters only, the shared cache partition. */
+    public InvocationSettings(long timeoutMs, int maxConcurrency, int batchSize, int maxAttempts,
+                              long backoffBaseMs, long backoffMaxMs) {
+        this(timeoutMs, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, Caller.NONE);
+    }
+
     public InvocationSettings {
+        java.util.Objects.requireNonNull(caller, "caller");
         if (timeoutMs <= 0) {
             throw new IllegalArgumentException("rag_inference_timeout_ms must be > 0, got " + timeoutMs);
         }
@@ -52,26 +60,32 @@ public record InvocationSettings(long timeoutMs, int maxConcurrency, int batchSi
                 node.path("batch_size").asInt(base.batchSize),
                 node.path("max_attempts").asInt(base.maxAttempts),
                 node.path("backoff_base_ms").asLong(base.backoffBaseMs),
-                node.path("backoff_max_ms").asLong(base.backoffMaxMs));
+                node.path("backoff_max_ms").asLong(base.backoffMaxMs),
+                base.caller);
     }
 
     public InvocationSettings withTimeoutMs(long v) {
-        return new InvocationSettings(v, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs);
+        return new InvocationSettings(v, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, caller);
     }
 
     public InvocationSettings withMaxConcurrency(int v) {
-        return new InvocationSettings(timeoutMs, v, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs);
+        return new InvocationSettings(timeoutMs, v, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, caller);
     }
 
     public InvocationSettings withBatchSize(int v) {
-        return new InvocationSettings(timeoutMs, maxConcurrency, v, maxAttempts, backoffBaseMs, backoffMaxMs);
+        return new InvocationSettings(timeoutMs, maxConcurrency, v, maxAttempts, backoffBaseMs, backoffMaxMs, caller);
     }
 
     public InvocationSettings withMaxAttempts(int v) {
-        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, v, backoffBaseMs, backoffMaxMs);
+        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, v, backoffBaseMs, backoffMaxMs, caller);
     }
 
     public InvocationSettings withBackoff(long baseMs, long maxMs) {
-        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, maxAttempts, baseMs, maxMs);
+        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, maxAttempts, baseMs, maxMs, caller);
+    }
+
+    /** These settings for requests made for {@code caller}. */
+    public InvocationSettings withCaller(Caller v) {
+        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, v);
     }
 }

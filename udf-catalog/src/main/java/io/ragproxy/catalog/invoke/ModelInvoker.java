@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -54,7 +53,9 @@ import java.util.function.Supplier;
  *   <li>a per-attempt timeout ({@link InvocationSettings#timeoutMs()}) → {@link ModelException} TIMEOUT, not retried;</li>
  *   <li>cancellation: cancelling a returned future cancels queued and running calls (aborting their HTTP
  *       requests) and frees their permits;</li>
- *   <li>accounting in {@link InvocationCounters}, in total and per model, with costs from the price table.</li>
+ *   <li>accounting in {@link InvocationCounters}, in total and per model, with costs from the price table, and
+ *       again in the counters of the request's {@link Caller} (a session's); the cache is partitioned by
+ *       {@link Caller#cachePartition()};</li>
  * </ul>
  *
  * <p>Every method returns at once with a future; model calls are started on a call executor (local models may
@@ -73,8 +74,8 @@ public final class ModelInvoker implements AutoCloseable {
     private final List<ExecutorService> owned = new ArrayList<>();
     private final InvocationListener listener;
 
-    private final InvocationCounters total = new InvocationCounters();
-    private final Map<String, InvocationCounters> perModel = new ConcurrentHashMap<>();
+    private final CounterSet global = new CounterSet();
+    private final InvocationCounters total = global.total();
     private final Map<String, AsyncLimiter> modelLimiters = new ConcurrentHashMap<>();
 
     /**
@@ -174,7 +175,6 @@ public final class ModelInvoker implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         String id = m.id();
-        InvocationCounters mc = counters(id);
 
         // Distinct non-empty inputs, each with the positions it fills.
         Map<String, List<Integer>> positions = new LinkedHashMap<>();
@@ -189,7 +189,8 @@ public final class ModelInvoker implements AutoCloseable {
         List<CompletableFuture<float[]>> ownedFutures = new ArrayList<>();
         List<ResultCache.Key> ownedKeys = new ArrayList<>();
         for (Map.Entry<String, List<Integer>> e : positions.entrySet()) {
-            ResultCache.Key key = new ResultCache.Key(ResultCache.Kind.EMBEDDING, id, options.cacheKey(), e.getKey());
+            ResultCache.Key key = new ResultCache.Key(ResultCache.Kind.EMBEDDING, id, options.cacheKey(), e.getKey(),
+                    settings.caller().cachePartition());
             CompletableFuture<float[]> f = cache.getIfPresent(key);
             if (f == null) {
                 CompletableFuture<float[]> mine = new CompletableFuture<>();
@@ -202,7 +203,7 @@ public final class ModelInvoker implements AutoCloseable {
                 }
             }
             boolean miss = f == (ownedFutures.isEmpty() ? null : ownedFutures.get(ownedFutures.size() - 1));
-            add(mc, miss ? 0 : 1, miss ? 1 : 0, e.getValue().size() - 1);
+            add(id, settings.caller().counters(), miss ? 0 : 1, miss ? 1 : 0, e.getValue().size() - 1);
             futures.put(e.getKey(), f);
         }
 
@@ -322,7 +323,6 @@ public final class ModelInvoker implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         String id = m.id();
-        InvocationCounters mc = counters(id);
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (String p : prompts) {
             if (p != null && !p.isEmpty()) {
@@ -334,7 +334,8 @@ public final class ModelInvoker implements AutoCloseable {
         Map<String, CompletableFuture<String>> futures = new LinkedHashMap<>();
         for (Map.Entry<String, Integer> e : counts.entrySet()) {
             String prompt = e.getKey();
-            ResultCache.Key key = new ResultCache.Key(ResultCache.Kind.GENERATION, id, options.cacheKey(), prompt);
+            ResultCache.Key key = new ResultCache.Key(ResultCache.Kind.GENERATION, id, options.cacheKey(), prompt,
+                    settings.caller().cachePartition());
             CompletableFuture<String> f = cache.getIfPresent(key);
             boolean miss = false;
             if (f == null) {
@@ -358,7 +359,7 @@ public final class ModelInvoker implements AutoCloseable {
                             .thenApply(l -> l.get(0)));
                 }
             }
-            add(mc, miss ? 0 : 1, miss ? 1 : 0, e.getValue() - 1);
+            add(id, settings.caller().counters(), miss ? 0 : 1, miss ? 1 : 0, e.getValue() - 1);
             futures.put(prompt, f);
         }
         CompletableFuture<List<String>> out = new CompletableFuture<>();
@@ -416,8 +417,7 @@ public final class ModelInvoker implements AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        counters(m.id()).cacheMisses.increment();
-        total.cacheMisses.increment();
+        add(m.id(), settings.caller().counters(), 0, 1, 0);
         return call(m.id(), statementLimiter != null ? statementLimiter : new AsyncLimiter(settings.maxConcurrency()), settings,
                 () -> m.invoke(body, contentType, accept), r -> Usage.NONE);
     }
@@ -431,12 +431,12 @@ public final class ModelInvoker implements AutoCloseable {
 
     /** Counters of one model (by id); created empty on first use. */
     public InvocationCounters counters(String modelId) {
-        return perModel.computeIfAbsent(modelId, k -> new InvocationCounters());
+        return global.model(modelId);
     }
 
     /** Per-model counters, by model id, sorted. */
     public Map<String, InvocationCounters> countersByModel() {
-        return new TreeMap<>(perModel);
+        return global.byModel();
     }
 
     /**
@@ -452,16 +452,19 @@ public final class ModelInvoker implements AutoCloseable {
 
     /** Per-model snapshots, by model id. */
     public Map<String, Map<String, Number>> snapshotByModel() {
-        Map<String, Map<String, Number>> m = new TreeMap<>();
-        perModel.forEach((k, v) -> m.put(k, v.snapshot()));
-        return m;
+        return global.snapshotByModel();
     }
 
-    private void add(InvocationCounters mc, long hits, long misses, long duplicateHits) {
-        mc.cacheHits.add(hits + duplicateHits);
-        total.cacheHits.add(hits + duplicateHits);
-        mc.cacheMisses.add(misses);
-        total.cacheMisses.add(misses);
+    /** Counts cache hits and misses of model {@code modelId} globally and in the caller's counters (null: none). */
+    private void add(String modelId, CounterSet caller, long hits, long misses, long duplicateHits) {
+        for (CounterSet set : new CounterSet[] {global, caller}) {
+            if (set != null) {
+                for (InvocationCounters c : new InvocationCounters[] {set.total(), set.model(modelId)}) {
+                    c.cacheHits.add(hits + duplicateHits);
+                    c.cacheMisses.add(misses);
+                }
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------- the policy
@@ -490,6 +493,10 @@ public final class ModelInvoker implements AutoCloseable {
         final Supplier<CompletableFuture<T>> call;
         final Function<T, Usage> usageOf;
         final InvocationCounters mc;
+        /** The caller's own counters, or null. */
+        final InvocationCounters sc;
+        /** The caller's own counters of this model, or null. */
+        final InvocationCounters smc;
         /** The stage to cancel when the caller cancels: a permit wait, an attempt, or a backoff timer. */
         volatile Future<?> pending;
 
@@ -502,10 +509,12 @@ public final class ModelInvoker implements AutoCloseable {
             this.call = call;
             this.usageOf = usageOf;
             this.mc = counters(modelId);
+            CounterSet caller = s.caller().counters();
+            this.sc = caller == null ? null : caller.total();
+            this.smc = caller == null ? null : caller.model(modelId);
             result.whenComplete((r, t) -> {
                 if (result.isCancelled()) {
-                    mc.cancelled.increment();
-                    total.cancelled.increment();
+                    each(c -> c.cancelled.increment());
                     Future<?> p = pending;
                     if (p != null) {
                         p.cancel(true);
@@ -519,6 +528,16 @@ public final class ModelInvoker implements AutoCloseable {
             pending = f;
             if (result.isDone()) {
                 f.cancel(true);
+            }
+        }
+
+        /** Counts in the model's, the total and the caller's counters. */
+        private void each(java.util.function.Consumer<InvocationCounters> count) {
+            count.accept(mc);
+            count.accept(total);
+            if (sc != null) {
+                count.accept(sc);
+                count.accept(smc);
             }
         }
 
@@ -557,8 +576,7 @@ public final class ModelInvoker implements AutoCloseable {
         }
 
         private void attempt(int attempt, Runnable releasePermits) {
-            mc.requests.increment();
-            total.requests.increment();
+            each(c -> c.requests.increment());
             CompletableFuture<T> attemptF = new CompletableFuture<>();
             AtomicReference<CompletableFuture<T>> modelF = new AtomicReference<>();
             ModelException localTimeout = new ModelException(Kind.TIMEOUT, modelId, "model '" + modelId + "' did not answer within "
@@ -622,18 +640,14 @@ public final class ModelInvoker implements AutoCloseable {
 
         private void finish(int attempt, T r, Throwable t, boolean timedOutLocally) {
             if (t == null) {
-                mc.responses.increment();
-                total.responses.increment();
+                each(c -> c.responses.increment());
                 Usage u = r == null ? Usage.NONE : usageOf.apply(r);
                 if (u != null && u != Usage.NONE) {
-                    mc.inputTokens.add(u.inputTokens());
-                    total.inputTokens.add(u.inputTokens());
-                    mc.outputTokens.add(u.outputTokens());
-                    total.outputTokens.add(u.outputTokens());
+                    each(c -> c.inputTokens.add(u.inputTokens()));
+                    each(c -> c.outputTokens.add(u.outputTokens()));
                     ModelPrice price = registry.price(modelId);
                     double cost = price.cost(u.inputTokens(), u.outputTokens());
-                    mc.costUsd.add(cost);
-                    total.costUsd.add(cost);
+                    each(c -> c.costUsd.add(cost));
                 }
                 result.complete(r);
                 return;
@@ -643,16 +657,13 @@ public final class ModelInvoker implements AutoCloseable {
             }
             ModelException me = toModelException(t, modelId);
             if (me.kind() == Kind.THROTTLED) {
-                mc.throttles.increment();
-                total.throttles.increment();
+                each(c -> c.throttles.increment());
             }
             if (me.kind() == Kind.TIMEOUT) {
-                mc.timeouts.increment();
-                total.timeouts.increment();
+                each(c -> c.timeouts.increment());
             }
             if (!timedOutLocally && me.retryable() && attempt < s.maxAttempts()) {
-                mc.retries.increment();
-                total.retries.increment();
+                each(c -> c.retries.increment());
                 long cap = Math.min(s.backoffMaxMs(), s.backoffBaseMs() << Math.min(attempt - 1, 30));
                 long delay = cap <= 0 ? 0 : ThreadLocalRandom.current().nextLong(cap + 1); // full jitter
                 try {
@@ -662,8 +673,7 @@ public final class ModelInvoker implements AutoCloseable {
                     // shutting down: fall through and fail
                 }
             }
-            mc.errors.increment();
-            total.errors.increment();
+            each(c -> c.errors.increment());
             result.completeExceptionally(me);
         }
     }
