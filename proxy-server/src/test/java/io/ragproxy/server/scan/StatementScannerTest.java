@@ -356,6 +356,11 @@ class StatementScannerTest {
                     ProxyStatementKind.CREATE_FUNCTION_ALIAS);
             assertProxy("CREATE OR REPLACE FUNCTION IF NOT EXISTS f(x TEXT) RETURNS TEXT ALIAS AWS_X",
                     ProxyStatementKind.CREATE_FUNCTION_ALIAS);
+            // A function named IF (refused later as a built-in's name), not IF NOT EXISTS.
+            assertProxy("CREATE FUNCTION if (x TEXT) RETURNS TEXT ALIAS AWS_X", ProxyStatementKind.CREATE_FUNCTION_ALIAS);
+            assertProxy("CREATE FUNCTION IF NOT EXISTS if (x TEXT) RETURNS TEXT ALIAS AWS_X",
+                    ProxyStatementKind.CREATE_FUNCTION_ALIAS);
+            assertPlain("CREATE FUNCTION if (x TEXT) RETURNS TEXT RETURN x");
         }
 
         @Test
