@@ -23,7 +23,7 @@ import java.util.Map;
  *       bound is min(quota, concurrency ÷ latency): Titan V2 takes one text per call.</li>
  * </ul>
  * Every run gets a fresh table of unique texts, so the proxy's cache never helps. After each run the benchmark
- * checks that every row has a vector and reads the model calls from {@code SHOW RAG STATUS}.
+ * checks that every row has a vector and reads the model calls from {@code SHOW GLOBAL RAG STATUS}.
  *
  * <p>Order: the loop and the concurrency-1 cell (the slow ones) run in two halves, one at each end, mirrored
  * (loop, c1, the other cells, c1, loop), so drift of a shared machine shows as a difference between halves

@@ -94,10 +94,13 @@ final class Bench {
         }
     }
 
-    /** {@code SHOW RAG STATUS} of a proxy connection as name → value. */
+    /**
+     * {@code SHOW GLOBAL RAG STATUS} through a proxy connection as name → value: the proxy's counters over every
+     * session, as the benchmarks' workloads run on other connections (the account needs PROCESS; root has it).
+     */
     static Map<String, String> ragStatus(Connection proxy) throws SQLException {
         Map<String, String> m = new HashMap<>();
-        try (Statement s = proxy.createStatement(); ResultSet rs = s.executeQuery("SHOW RAG STATUS")) {
+        try (Statement s = proxy.createStatement(); ResultSet rs = s.executeQuery("SHOW GLOBAL RAG STATUS")) {
             while (rs.next()) {
                 m.put(rs.getString(1), rs.getString(2));
             }
@@ -108,7 +111,7 @@ final class Bench {
     static long ragCounter(Connection proxy, String name) throws SQLException {
         String v = ragStatus(proxy).get(name);
         if (v == null) {
-            throw new IllegalStateException("SHOW RAG STATUS has no " + name);
+            throw new IllegalStateException("SHOW GLOBAL RAG STATUS has no " + name);
         }
         return Long.parseLong(v);
     }

@@ -48,7 +48,7 @@ import java.util.regex.Pattern;
  * </ol>
  * The split of the cold p50 is backend p50 + model p50 + proxy (the rest: parsing and rewriting the statement,
  * cache and invocation bookkeeping, the AWS SDK's request signing and HTTP client, composing the reply); medians
- * do not add exactly, so the proxy share is an estimate. The model calls are checked with {@code SHOW RAG STATUS}:
+ * do not add exactly, so the proxy share is an estimate. The model calls are checked with {@code SHOW GLOBAL RAG STATUS}:
  * 2 per cold run, 0 per warm run.
  *
  * <pre>RagQueryBench --direct H:P --local-proxy H:P [--emulator-proxy H:P --emulator H:P --emulator-dims 512]

@@ -2,6 +2,8 @@ package io.ragproxy.catalog;
 
 import io.ragproxy.catalog.invoke.AsyncLimiter;
 import io.ragproxy.catalog.invoke.InputTooLongException;
+import io.ragproxy.catalog.invoke.Caller;
+import io.ragproxy.catalog.invoke.CounterSet;
 import io.ragproxy.catalog.invoke.InvocationSettings;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.model.EmbedOptions;
@@ -92,6 +94,31 @@ class ModelInvokerTest {
                 "Rag_ml_output_tokens", "Rag_ml_estimated_cost_usd", "Rag_ml_cache_entries", "Rag_ml_cache_bytes"),
                 new ArrayList<>(s.keySet()));
         assertEquals(2L, inv.counters("amazon.titan-embed-text-v2:0").requests());
+    }
+
+    @Test
+    void aCallersCountersCountOnlyItsOwnRequestsAndPartitionsDoNotShareResults() {
+        CounterSet owner = new CounterSet();
+        CounterSet reader = new CounterSet();
+        InvocationSettings asOwner = InvocationSettings.DEFAULT.withCaller(new Caller(owner, "owner@%"));
+        InvocationSettings asReader = InvocationSettings.DEFAULT.withCaller(new Caller(reader, "reader@%"));
+        inv.embed("titan-v2", "the owner's secret", null, asOwner).join();
+        assertEquals(1, owner.total().requests());
+        assertEquals(1, owner.total().cacheMisses());
+        assertEquals(1, owner.model("amazon.titan-embed-text-v2:0").requests());
+        assertEquals(0, reader.total().requests() + reader.total().cacheMisses() + reader.total().cacheHits());
+        // Another partition: a miss and a model call of its own, counted for the reader only.
+        inv.embed("titan-v2", "the owner's secret", null, asReader).join();
+        assertEquals(2, env.emulator.requestCount());
+        assertEquals(1, reader.total().cacheMisses());
+        assertEquals(0, reader.total().cacheHits());
+        assertEquals(1, owner.total().requests());
+        // The same partition again: a hit.
+        inv.embed("titan-v2", "the owner's secret", null, asReader).join();
+        assertEquals(2, env.emulator.requestCount());
+        assertEquals(1, reader.total().cacheHits());
+        assertEquals(2L, inv.snapshot().get("Rag_ml_requests"));
+        assertEquals(1L, inv.snapshot().get("Rag_ml_cache_hits"));
     }
 
     @Test

@@ -223,10 +223,19 @@ final class AiProxy implements AutoCloseable {
         return r.get(0).get(0);
     }
 
-    /** SHOW RAG STATUS as a map. */
+    /** SHOW RAG STATUS as a map: the model calls of {@code c}'s session. */
     static Map<String, String> status(Connection c) throws SQLException {
+        return status(c, "SHOW RAG STATUS");
+    }
+
+    /** SHOW GLOBAL RAG STATUS as a map: every session's model calls ({@code c}'s account needs PROCESS). */
+    static Map<String, String> globalStatus(Connection c) throws SQLException {
+        return status(c, "SHOW GLOBAL RAG STATUS");
+    }
+
+    private static Map<String, String> status(Connection c, String show) throws SQLException {
         Map<String, String> m = new LinkedHashMap<>();
-        for (List<String> row : rows(c, "SHOW RAG STATUS")) {
+        for (List<String> row : rows(c, show)) {
             m.put(row.get(0), row.get(1));
         }
         return m;

@@ -88,7 +88,7 @@ class AuroraFunctionsTest {
         String japanese = "京都でお勧めの観光地を教えて下さい";
         java.util.Map<String, String> before;
         try (Connection c = WORLD.proxy().connect(DB)) {
-            before = AiProxy.status(c);
+            before = AiProxy.globalStatus(c);
         }
         List<String> out = Seeds.runCli(WORLD.proxy().host(), WORLD.proxy().port(), DB,
                 haikuQuery(english) + haikuQuery(japanese));
@@ -105,9 +105,9 @@ class AuroraFunctionsTest {
         assertEquals(haikuBody(japanese), calls.get(1).bodyString());
         assertEquals("application/json", calls.get(0).header("Content-Type"));
         assertEquals("application/json", calls.get(0).header("Accept"));
-        // Aurora's Aurora_ml_* counters have their counterpart in SHOW RAG STATUS, per model too.
+        // Aurora's Aurora_ml_* counters have their counterpart in SHOW GLOBAL RAG STATUS (the CLI's session is gone), per model too.
         try (Connection c = WORLD.proxy().connect(DB)) {
-            java.util.Map<String, String> after = AiProxy.status(c);
+            java.util.Map<String, String> after = AiProxy.globalStatus(c);
             String key = "Rag_ml_requests@" + HAIKU;
             long was = before.containsKey(key) ? AiProxy.counter(before, key) : 0;
             assertEquals(2, AiProxy.counter(after, key) - was, after.toString());

@@ -107,9 +107,7 @@ class CatalogSecurityTest {
                     exec(c, createFunction(name, HAIKU));
                     accepted.add(name);
                 } catch (SQLException e) {
-                    // CREATE FUNCTION if (…) reads as CREATE FUNCTION IF [NOT EXISTS]: the backend's syntax error.
-                    boolean refused = e.getErrorCode() == 7025 || name.equals("if") && e.getErrorCode() == 1064;
-                    if (!refused) {
+                    if (e.getErrorCode() != 7025) {
                         accepted.add(name + " (" + e.getErrorCode() + ": " + e.getMessage() + ")");
                     }
                 }
@@ -168,6 +166,50 @@ class CatalogSecurityTest {
         try (Connection owner = as(OWNER, A)) {
             exec(owner, "DROP FUNCTION owner_fn");
             exec(owner, "DROP MODEL owner_model");
+        }
+    }
+
+    /**
+     * The ownership check and the write are one atomic step: the catalog rows are changed behind the proxy's cached
+     * view (as another proxy or session would, between the check and the write), and every replace or drop the view
+     * still allows writes nothing and fails with 7028; run again against the current catalog, the check refuses it.
+     */
+    @Test
+    void replacingOrDroppingAnObjectChangedSinceTheOwnershipCheckWritesNothing() throws Exception {
+        try (Connection intruder = as(INTRUDER, B)) {
+            exec(intruder, createFunction("race_fn", HAIKU));
+            exec(intruder, "CREATE MODEL race_model PREDICT answer USING engine = 'bedrock',"
+                    + " prompt_template = 'Mine: {{question}}'");
+            // Behind the proxy's view (no version bump): both now belong to owner, and B.race_new exists.
+            LocalBackend.get().exec("", "UPDATE ragproxy.functions SET owner = '" + OWNER + "@%' WHERE name = 'race_fn'",
+                    "UPDATE ragproxy.models SET owner = '" + OWNER + "@%' WHERE name = 'race_model'",
+                    "INSERT INTO ragproxy.functions (schema_name, name, definition, owner) SELECT schema_name,"
+                            + " 'race_new', definition, '" + OWNER + "@%' FROM ragproxy.functions WHERE name = 'race_fn'");
+            assertSqlError(intruder, "CREATE OR REPLACE FUNCTION race_fn (b TEXT) RETURNS TEXT ALIAS"
+                    + " AWS_BEDROCK_INVOKE_MODEL MODEL ID '" + TITAN_TEXT + "'", 7028, "40001");
+            assertSqlError(intruder, "DROP FUNCTION race_fn", 7028, "40001");
+            SQLException e = assertSqlError(intruder, "CREATE OR REPLACE MODEL race_model PREDICT answer USING"
+                    + " engine = 'bedrock', prompt_template = 'Leak: {{question}}'", 7028, "40001");
+            assertTrue(e.getMessage().contains("nothing was written"), e.getMessage());
+            assertSqlError(intruder, "DROP MODEL race_model", 7028, "40001");
+            assertSqlError(intruder, "CREATE OR REPLACE FUNCTION race_new (b TEXT) RETURNS TEXT ALIAS"
+                    + " AWS_BEDROCK_INVOKE_MODEL MODEL ID '" + TITAN_TEXT + "'", 7028, "40001");
+        }
+        try (Connection root = WORLD.proxy().connect(A)) {
+            assertEquals(HAIKU, scalar(root, "SELECT JSON_UNQUOTE(JSON_EXTRACT(definition, '$.model_id')) FROM"
+                    + " ragproxy.functions WHERE name = 'race_fn'"), "the function is unchanged");
+            assertEquals(OWNER + "@%", scalar(root, "SELECT owner FROM ragproxy.functions WHERE name = 'race_fn'"));
+            assertEquals(OWNER + "@%", scalar(root, "SELECT owner FROM ragproxy.functions WHERE name = 'race_new'"));
+            assertEquals(OWNER + "@%", scalar(root, "SELECT owner FROM ragproxy.models WHERE name = 'race_model'"));
+            assertTrue(scalar(root, "SELECT definition FROM ragproxy.models WHERE name = 'race_model'")
+                    .contains("Mine: {{question}}"), "the model is unchanged");
+        }
+        // Once the proxy has read the change, the check itself refuses the intruder's replace of owner's model.
+        LocalBackend.get().exec("", "UPDATE ragproxy.catalog_version SET version = version + 1");
+        Thread.sleep(1_100);
+        try (Connection intruder = as(INTRUDER, B)) {
+            assertSqlError(intruder, "CREATE OR REPLACE MODEL race_model PREDICT answer USING engine = 'bedrock',"
+                    + " prompt_template = 'Leak: {{question}}'", 7024, "42000");
         }
     }
 

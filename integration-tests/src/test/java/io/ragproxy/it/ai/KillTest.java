@@ -263,7 +263,7 @@ class KillTest {
         WORLD.emulator().setLatency(Duration.ofSeconds(5));
         try (Connection a = WORLD.proxy().connect(DB); Connection b = WORLD.proxy().connect(DB)) {
             long id = Long.parseLong(scalar(a, "SELECT CONNECTION_ID()"));
-            long cancelledBefore = AiProxy.counter(AiProxy.status(b), "Rag_ml_cancelled");
+            long cancelledBefore = AiProxy.counter(AiProxy.globalStatus(b), "Rag_ml_cancelled");
             Running run = run(a, "INSERT INTO docs (id, content) VALUES (" + (ROWS + 1) + ", GENERATE('a slow answer'))");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (WORLD.emulator().inFlight() == 0) {
@@ -277,7 +277,7 @@ class KillTest {
             assertTrue(e.getMessage().contains("nothing was written"), e.getMessage());
             assertStoppedWithinASecond(run, killedAt);
             long cancelDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-            while (AiProxy.counter(AiProxy.status(b), "Rag_ml_cancelled") == cancelledBefore) {
+            while (AiProxy.counter(AiProxy.globalStatus(b), "Rag_ml_cancelled") == cancelledBefore) {
                 assertTrue(System.nanoTime() < cancelDeadline, "the model call was not cancelled");
                 Thread.sleep(20);
             }

@@ -1,6 +1,7 @@
 package io.ragproxy.server.admin;
 
 import io.netty.buffer.ByteBuf;
+import io.ragproxy.catalog.invoke.CounterSet;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.registry.ModelPolicy;
 import io.ragproxy.catalog.registry.ModelDescription;
@@ -36,6 +37,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The proxy statements the proxy answers itself:
  * {@code SHOW RAG MODELS|STATUS|FUNCTIONS|SETTINGS|PENDING|PROCESSLIST|GRANTS},
+ * {@code SHOW GLOBAL RAG STATUS} (the proxy's counters, for accounts with {@code PROCESS}),
  * {@code GRANT/REVOKE RAG MODEL} (run by {@link ModelAccessStatements}),
  * {@code SET rag_name = value [, …]}, {@code EXPLAIN RAG statement}, and the catalog's DDL (Aurora's
  * {@code CREATE FUNCTION … ALIAS}, {@code DROP FUNCTION}, MindsDB's {@code CREATE/DROP MODEL|ML_ENGINE}), which
@@ -115,6 +117,8 @@ public final class AdminStatements {
     private CompletableFuture<PipelineResult> show(StatementSession session, String sql) {
         Tokens t = Tokens.of(sql, session.sessionText().sqlMode());
         t.expect("SHOW");
+        boolean global = t.accept("GLOBAL");
+        boolean scoped = global || t.accept("SESSION");
         t.expect("RAG");
         Tokens.Token what = t.take();
         if (what.is("GRANTS")) {
@@ -123,11 +127,26 @@ public final class AdminStatements {
         if (!t.atEnd()) {
             throw t.error("unexpected text after SHOW RAG " + what.upper());
         }
+        if (scoped && !what.upper().equals("STATUS")) {
+            throw new ProxyException(ProxyError.PARSE_ERROR, "GLOBAL and SESSION apply to SHOW RAG STATUS only; write"
+                    + " SHOW RAG " + what.upper());
+        }
+        if (global) {
+            return AccountPrivileges.of(session).thenApply(account -> {
+                if (!account.hasGlobal(STATUS_PRIVILEGE)) {
+                    throw new ProxyException(ProxyError.STATUS_ACCESS_DENIED, "SHOW GLOBAL RAG STATUS shows every"
+                            + " session's model calls and needs the " + STATUS_PRIVILEGE + " privilege, which "
+                            + account.user() + " lacks; use SHOW RAG STATUS for this session's counters, or ask an"
+                            + " administrator for GRANT " + STATUS_PRIVILEGE + " ON *.*");
+                }
+                return table(session, List.of("Variable_name", "Value"), globalStatus());
+            });
+        }
         CatalogSnapshot snapshot = catalog == null ? CatalogSnapshot.EMPTY : catalog.catalog().snapshot();
         return switch (what.upper()) {
             case "MODELS" -> done(table(session, List.of("Name", "Kind", "Provider", "Model_id", "Dimensions",
                     "Aliases", "Default"), models()));
-            case "STATUS" -> done(table(session, List.of("Variable_name", "Value"), status()));
+            case "STATUS" -> done(table(session, List.of("Variable_name", "Value"), sessionStatus(session)));
             case "FUNCTIONS" -> privileges(session).thenApply(account -> table(session, List.of("Name", "Kind",
                     "Returns", "Signature", "Definition", "Owner", "Created"), functions(snapshot, account)));
             case "SETTINGS" -> done(table(session, List.of("Variable_name", "Value"), rows(session.settings().asMap())));
@@ -182,6 +201,9 @@ public final class AdminStatements {
                 : AccountPrivileges.of(session);
     }
 
+    /** The privilege SHOW GLOBAL RAG STATUS needs, as SHOW PROCESSLIST needs it to show other accounts' threads. */
+    private static final String STATUS_PRIVILEGE = "PROCESS";
+
     private static final List<String> PENDING = List.of("Table", "Column", "Model", "Rows_missing", "Rows_stale",
             "Refresh");
 
@@ -199,9 +221,26 @@ public final class AdminStatements {
         return rows;
     }
 
-    private List<List<String>> status() {
-        List<List<String>> rows = rows(invoker.snapshot());
-        for (Map.Entry<String, Map<String, Number>> model : invoker.snapshotByModel().entrySet()) {
+    /** The proxy's counters over every session, the cache's size, then per model. */
+    private List<List<String>> globalStatus() {
+        return status(invoker.snapshot(), invoker.snapshotByModel());
+    }
+
+    /**
+     * The session's own counters, then per model: what its statements' model inputs cost. The cache's size is left
+     * out, as it moves with other sessions' calls.
+     */
+    private static List<List<String>> sessionStatus(StatementSession session) {
+        CounterSet counters = session.settings().caller().counters();
+        if (counters == null) {
+            counters = new CounterSet(); // a pipeline without models: nothing was counted
+        }
+        return status(counters.total().snapshot(), counters.snapshotByModel());
+    }
+
+    private static List<List<String>> status(Map<String, Number> total, Map<String, Map<String, Number>> byModel) {
+        List<List<String>> rows = rows(total);
+        for (Map.Entry<String, Map<String, Number>> model : byModel.entrySet()) {
             for (Map.Entry<String, Number> e : model.getValue().entrySet()) {
                 rows.add(List.of(e.getKey() + "@" + model.getKey(), text(e.getValue())));
             }

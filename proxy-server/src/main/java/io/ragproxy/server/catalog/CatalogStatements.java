@@ -175,7 +175,8 @@ public final class CatalogStatements {
         if (existing != null && object.kind() != CatalogObject.Kind.FUNCTION) {
             requireOwner(account, existing, account.isCatalogAdmin(), "the global ALTER ROUTINE privilege");
         }
-        Change change = orReplace ? Change.replace(object, account.user()) : Change.create(object, account.user());
+        Change change = orReplace ? Change.replaceChecked(object, account.user(), existing)
+                : Change.create(object, account.user());
         return catalog.write(session, List.of(change)).thenApply(s -> ok(session));
     }
 
@@ -209,7 +210,7 @@ public final class CatalogStatements {
                 }
                 requireOwner(account, entry, account.hasOnDatabase(AccountPrivileges.ADMIN_PRIVILEGE, db),
                         "ALTER ROUTINE on database " + db);
-                return catalog.write(session, List.of(Change.delete(entry.object()))).thenApply(s -> ok(session));
+                return catalog.write(session, List.of(Change.deleteChecked(entry))).thenApply(s -> ok(session));
             });
         }
         CatalogEntry entry = snapshot.entry(d.kind(), d.name());
@@ -239,7 +240,7 @@ public final class CatalogStatements {
                         + String.join(", ", users) + "; drop those first");
             }
         }
-        return catalog.write(session, List.of(Change.delete(entry.object()))).thenApply(s -> ok(session));
+        return catalog.write(session, List.of(Change.deleteChecked(entry))).thenApply(s -> ok(session));
     }
 
     private static String existing(CatalogSnapshot snapshot, CatalogObject.Kind kind) {

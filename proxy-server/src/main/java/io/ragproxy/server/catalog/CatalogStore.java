@@ -64,21 +64,50 @@ final class CatalogStore {
      *
      * @param owner the account recorded as the object's owner ({@code CURRENT_USER()} of the session that ran the
      *     DDL); null for a delete
+     * @param checked the object as the ownership check saw it, when the write must find it unchanged (null: no
+     *     check was made, or the check found no object and the write must not find one either, for
+     *     {@link #replaceChecked}); the write and the check are then one atomic step
+     * @param guarded whether the write is conditional on what the check saw
      */
     record Change(CatalogObject.Kind kind, String schemaName, String name, CatalogObject object, boolean replace,
-            String owner) {
+            String owner, CatalogEntry checked, boolean guarded) {
         /** Creates {@code object}; fails with {@link ProxyError#OBJECT_EXISTS} if its name is taken meanwhile. */
         static Change create(CatalogObject object, String owner) {
-            return new Change(object.kind(), object.schemaName(), object.name(), object, false, owner);
+            return new Change(object.kind(), object.schemaName(), object.name(), object, false, owner, null, false);
         }
 
-        /** Creates or replaces {@code object}. */
+        /** Creates or replaces {@code object}, whoever owns it (no ownership check applies). */
         static Change replace(CatalogObject object, String owner) {
-            return new Change(object.kind(), object.schemaName(), object.name(), object, true, owner);
+            return new Change(object.kind(), object.schemaName(), object.name(), object, true, owner, null, false);
         }
 
+        /**
+         * Replaces {@code checked} with {@code object} only if the catalog still holds {@code checked}'s owner for
+         * it, or creates {@code object} when {@code checked} is null only if no object of that name exists: else
+         * nothing is written and the write fails with {@link ProxyError#CATALOG_CHANGED}.
+         */
+        static Change replaceChecked(CatalogObject object, String owner, CatalogEntry checked) {
+            return new Change(object.kind(), object.schemaName(), object.name(), object, true, owner, checked, true);
+        }
+
+        /** Deletes {@code object}, whoever owns it. */
         static Change delete(CatalogObject object) {
-            return new Change(object.kind(), object.schemaName(), object.name(), null, false, null);
+            return new Change(object.kind(), object.schemaName(), object.name(), null, false, null, null, false);
+        }
+
+        /**
+         * Deletes {@code checked}'s object only if the catalog still records {@code checked}'s owner for it; else
+         * nothing is written and the write fails with {@link ProxyError#CATALOG_CHANGED}.
+         */
+        static Change deleteChecked(CatalogEntry checked) {
+            CatalogObject o = checked.object();
+            return new Change(o.kind(), o.schemaName(), o.name(), null, false, null, checked, true);
+        }
+
+        /** How the statement names the object, for messages. */
+        String what() {
+            return kind.keyword() + " " + (kind == CatalogObject.Kind.FUNCTION && !schemaName.isEmpty()
+                    ? schemaName + "." : "") + name;
         }
     }
 
@@ -191,7 +220,7 @@ final class CatalogStore {
                 return setUp().thenCompose(v -> run.get());
             }
             return CompletableFuture.failedFuture(e);
-        }).exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e)));
+        }).exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, List.of())));
     }
 
     /**
@@ -208,7 +237,7 @@ final class CatalogStore {
                 return setUp().thenCompose(v -> transaction(changes));
             }
             return CompletableFuture.failedFuture(e);
-        }).exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e)));
+        }).exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, changes)));
     }
 
     private CompletableFuture<List<Long>> transaction(List<Change> changes) {
@@ -216,7 +245,8 @@ final class CatalogStore {
         changes.forEach(c -> statements.add(statement(c)));
         statements.add("UPDATE " + SCHEMA + ".catalog_version SET version = version + 1,"
                 + " changed = CURRENT_TIMESTAMP(6) WHERE id = 1");
-        return connection.transaction(statements).thenApply(results -> {
+        return connection.transaction(statements, i -> i < changes.size() && changes.get(i).guarded()
+                && changes.get(i).checked() != null).thenApply(results -> {
             List<Long> counts = new ArrayList<>();
             for (int i = 0; i < changes.size(); i++) {
                 counts.add(results.get(i).affectedRows());
@@ -227,14 +257,21 @@ final class CatalogStore {
 
     private static String statement(Change c) {
         String table = SCHEMA + "." + c.kind().table();
+        String key = " WHERE schema_name = " + literal(c.schemaName()) + " AND name = " + literal(c.name());
+        // A checked change is conditional on the owner its check saw: the check and the write are one atomic step,
+        // whatever another session or proxy wrote in between (a guarded statement that changes no row fails).
+        String seenOwner = c.guarded() && c.checked() != null ? " AND owner = " + literal(c.checked().owner()) : "";
         if (c.object() == null) {
-            return "DELETE FROM " + table + " WHERE schema_name = " + literal(c.schemaName()) + " AND name = "
-                    + literal(c.name());
+            return "DELETE FROM " + table + key + seenOwner;
+        }
+        if (c.guarded() && c.checked() != null) {
+            return "UPDATE " + table + " SET definition = " + literal(c.object().definition().toString()) + ", owner = "
+                    + literal(c.owner()) + ", created = CURRENT_TIMESTAMP(6)" + key + seenOwner;
         }
         return "INSERT INTO " + table + " (schema_name, name, definition, owner) VALUES (" + literal(c.schemaName())
                 + ", " + literal(c.name()) + ", " + literal(c.object().definition().toString()) + ", "
-                + literal(c.owner()) + ")" + (c.replace() ? " ON DUPLICATE KEY UPDATE definition = VALUES(definition),"
-                + " owner = VALUES(owner), created = CURRENT_TIMESTAMP(6)" : "");
+                + literal(c.owner()) + ")" + (c.replace() && !c.guarded() ? " ON DUPLICATE KEY UPDATE definition ="
+                + " VALUES(definition), owner = VALUES(owner), created = CURRENT_TIMESTAMP(6)" : "");
     }
 
     private CompletableFuture<Void> setUp() {
@@ -296,13 +333,22 @@ final class CatalogStore {
         return "CONVERT(X'" + HexFormat.of().formatHex(text.getBytes(StandardCharsets.UTF_8)) + "' USING utf8mb4)";
     }
 
-    /** A failed write as the user should see it. */
-    private Throwable translate(Throwable e) {
+    /** A failed write of {@code changes} as the user should see it. */
+    private Throwable translate(Throwable e, List<Change> changes) {
+        CatalogConnection.NothingChanged stale = find(e, CatalogConnection.NothingChanged.class);
+        if (stale != null && stale.index() < changes.size()) {
+            return changed(changes.get(stale.index()));
+        }
         BackendException be = backendError(e);
         if (be == null) {
             return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         }
         if (be.code() == DUPLICATE_KEY) {
+            for (Change c : changes) {
+                if (c.guarded() && c.checked() == null) {
+                    return changed(c); // CREATE OR REPLACE checked that there was none: its check no longer holds
+                }
+            }
             return new ProxyException(ProxyError.OBJECT_EXISTS, "another session created an object of that name"
                     + " meanwhile; drop it first or use CREATE OR REPLACE");
         }
@@ -310,6 +356,24 @@ final class CatalogStore {
                 + SCHEMA + ") as '" + connection.account() + "': " + be.getMessage() + ". Give that account ALL ON "
                 + SCHEMA + ".* or set [catalog] user and password (RAGPROXY_CATALOG_USER / RAGPROXY_CATALOG_PASSWORD)"
                 + " to one that has it");
+    }
+
+    private static ProxyException changed(Change c) {
+        return new ProxyException(ProxyError.CATALOG_CHANGED, c.what() + " was created, replaced or dropped by another"
+                + " session while this statement checked whether you may change it; nothing was written. Run the"
+                + " statement again: it is checked against the object as it is now");
+    }
+
+    private static <T extends Throwable> T find(Throwable e, Class<T> type) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return type.cast(c);
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return null;
     }
 
     static BackendException backendError(Throwable e) {

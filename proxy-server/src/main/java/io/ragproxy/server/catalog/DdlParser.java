@@ -286,7 +286,9 @@ final class DdlParser {
     }
 
     private boolean ifNotExists(String after) {
-        if (t.accept("IF")) {
+        // IF NOT EXISTS; IF followed by anything else is the object's name (CREATE FUNCTION if (…), refused later).
+        if (t.peek().is("IF") && t.peek(1).is("NOT")) {
+            t.take();
             t.expect("NOT", "IF");
             t.expect("EXISTS", "IF NOT");
             return true;

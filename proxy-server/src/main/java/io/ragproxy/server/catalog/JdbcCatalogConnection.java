@@ -18,6 +18,7 @@ import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.IntPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,13 +72,17 @@ public final class JdbcCatalogConnection implements CatalogConnection, AutoClose
     }
 
     @Override
-    public CompletableFuture<List<QueryResult>> transaction(List<String> statements) {
+    public CompletableFuture<List<QueryResult>> transaction(List<String> statements, IntPredicate guarded) {
         return run(c -> {
             c.setAutoCommit(false);
             try {
                 List<QueryResult> results = new ArrayList<>();
-                for (String sql : statements) {
-                    results.add(execute(c, sql));
+                for (int i = 0; i < statements.size(); i++) {
+                    QueryResult r = execute(c, statements.get(i));
+                    if (guarded.test(i) && r.affectedRows() == 0) {
+                        throw new NothingChanged(i);
+                    }
+                    results.add(r);
                 }
                 c.commit();
                 return results;

@@ -51,6 +51,10 @@ public enum ProxyError {
     CATALOG_ACCESS_DENIED(7024, "42000"),
     /** A function or model named like a built-in function of MySQL, MariaDB or TiDB: refused. */
     RESERVED_NAME(7025, "42000"),
+    /** SHOW GLOBAL RAG STATUS without the PROCESS privilege. */
+    STATUS_ACCESS_DENIED(7027, "42000"),
+    /** A catalog object changed between the proxy's ownership check and its write: nothing written, run it again. */
+    CATALOG_CHANGED(7028, "40001"),
     /** The proxy cannot reach its catalog through its own account ({@code [catalog] user}). */
     CATALOG_UNAVAILABLE(7026, "HY000"),
     /** A statement nested deeper than the proxy reads (parentheses), refused before it is parsed. */

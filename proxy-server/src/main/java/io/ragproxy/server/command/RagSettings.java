@@ -1,5 +1,6 @@
 package io.ragproxy.server.command;
 
+import io.ragproxy.catalog.invoke.Caller;
 import io.ragproxy.catalog.invoke.InvocationSettings;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -87,6 +88,16 @@ public record RagSettings(String embeddingModel, String textModel, InvocationSet
                     + " statement; set at most " + concurrencyCeiling + " (an administrator sets the ceiling with"
                     + " [models] rag_concurrency_ceiling in ragproxy.toml)");
         }
+    }
+
+    /** Whom the session's model calls are for: its own counters ({@code SHOW RAG STATUS}) and its cache partition. */
+    public Caller caller() {
+        return invocation.caller();
+    }
+
+    /** This with the session's model calls made for {@code caller}. */
+    public RagSettings withCaller(Caller caller) {
+        return withInvocation(invocation.withCaller(caller));
     }
 
     private RagSettings withInvocation(InvocationSettings s) {

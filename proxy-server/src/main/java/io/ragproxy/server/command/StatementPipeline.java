@@ -18,7 +18,10 @@ public interface StatementPipeline {
      */
     StatementScanner scanner(StatementSession session);
 
-    /** The {@code rag_} settings a new session starts with. */
+    /**
+     * The {@code rag_} settings a new session starts with, its model calls counted in counters of its own (a fresh
+     * {@link io.ragproxy.catalog.invoke.CounterSet} per call).
+     */
     RagSettings initialSettings();
 
     /**

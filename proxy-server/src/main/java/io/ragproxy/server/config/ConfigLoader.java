@@ -19,9 +19,9 @@ import java.util.Map;
  * <p>Unknown keys in the proxy's own tables are errors, so a typo never silently falls back to a default.
  */
 public final class ConfigLoader {
-    private static final List<String> AI_TABLES = List.of("models", "access");
+    private static final List<String> AI_TABLES = List.of("models", "access", "cache");
     private static final List<String> TABLES = List.of("proxy", "backend", "tls", "catalog", "admin", "models",
-            "access");
+            "access", "cache");
 
     private final Map<String, String> env;
 
@@ -179,6 +179,7 @@ public final class ConfigLoader {
         if (access.has("default")) {
             io.ragproxy.server.access.ModelAccess.Mode.parse(access.text("default")); // fails on a typo, at start
         }
+        new TomlTable(root, "cache").keys("scope");
 
         ObjectNode ai = JsonNodeFactory.instance.objectNode();
         for (String table : AI_TABLES) {
@@ -186,6 +187,7 @@ public final class ConfigLoader {
                 ai.set(table, root.get(table));
             }
         }
+        CacheScope.of(ai); // a bad value fails the load, not the first session
         b.ai(ai);
     }
 

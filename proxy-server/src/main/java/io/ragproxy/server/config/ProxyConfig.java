@@ -30,7 +30,8 @@ import java.util.Objects;
  *     to finish before the proxy stops them and closes every connection
  * @param ioThreads Netty event-loop threads; 0 means twice the number of cores
  * @param dialect {@code auto}, {@code tidb} or {@code mariadb}: how vectors are written to the backend
- * @param ai the raw {@code [models]} table (models, cache, invocation policy, Bedrock), handed to udf-catalog
+ * @param ai the raw {@code [models]} table (models, cache, invocation policy, Bedrock), handed to udf-catalog, and the
+ *     {@code [cache]} table ({@link CacheScope})
  * @param limits what one session may cost: parse time, AI statement size, login time, planner threads
  * @param catalogUser the backend account the proxy keeps its catalog (schema {@code ragproxy}) through
  * @param catalogPassword that account's password (empty for none); never logged

@@ -1,6 +1,8 @@
 package io.ragproxy.server.pipeline;
 
 import io.netty.buffer.ByteBuf;
+import io.ragproxy.catalog.invoke.Caller;
+import io.ragproxy.catalog.invoke.CounterSet;
 import io.ragproxy.catalog.invoke.InvocationListener;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.local.LocalModels;
@@ -25,6 +27,7 @@ import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.command.StatementSession;
+import io.ragproxy.server.config.CacheScope;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.config.SessionLimits;
 import io.ragproxy.server.dialect.Dialect;
@@ -75,6 +78,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     /** The catalog's own connection, closed with the pipeline. */
     private final CatalogConnection catalogConnection;
+    /** Who shares cached model results: everyone, or each account. */
+    private final CacheScope cacheScope;
 
     /** Who may call which model, checked before a statement's first model call. */
     private final ModelAccessCheck access;
@@ -92,7 +97,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      */
     public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
             CatalogConnection catalogConnection) {
-        this(invoker, configuredDialect, limits, catalogConnection, ModelAccess.Mode.ALLOW);
+        this(invoker, configuredDialect, limits, catalogConnection, ModelAccess.Mode.ALLOW, CacheScope.GLOBAL);
     }
 
     /**
@@ -101,10 +106,12 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      * @param limits the parse deadline and the number of planner threads
      * @param catalogConnection the connection the catalog is kept through (owned by the pipeline from now on)
      * @param accessMode {@code [access] default}: whether a model without a grant may be called
+     * @param cacheScope who shares cached model results ({@code [cache] scope})
      */
     public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
-            CatalogConnection catalogConnection, ModelAccess.Mode accessMode) {
+            CatalogConnection catalogConnection, ModelAccess.Mode accessMode, CacheScope cacheScope) {
         this.access = new ModelAccessCheck(accessMode, invoker.registry());
+        this.cacheScope = java.util.Objects.requireNonNull(cacheScope, "cacheScope");
         this.catalogConnection = catalogConnection;
         this.invoker = invoker;
         this.fixedDialect = configuredDialect.equalsIgnoreCase("auto") ? null : Dialect.of(configuredDialect, null);
@@ -144,7 +151,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 new JdbcCatalogConnection(
                 config.backendHost(), config.backendPort(), config.catalogUser(), config.catalogPassword(),
                 config.backendTls(), config.backendTlsVerify(), (int) Math.min(Integer.MAX_VALUE,
-                        config.connectTimeout().toMillis())), accessMode);
+                        config.connectTimeout().toMillis())), accessMode, CacheScope.of(config.ai()));
     }
 
     /** The invocation policy, for counters and tests. */
@@ -169,14 +176,29 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     @Override
     public RagSettings initialSettings() {
-        return initialSettings;
+        return initialSettings.withCaller(new Caller(new CounterSet(), ""));
     }
 
     @Override
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan) {
         // Parsing and planning run in the account's planner lane, never on the event loop.
-        return catalog.refreshIfDue(session).thenCompose(snapshot ->
+        return cachePartitionKnown(session).thenCompose(v -> catalog.refreshIfDue(session)).thenCompose(snapshot ->
                 planners.supply(session.user(), () -> execute(session, sql, scan, snapshot)));
+    }
+
+    /**
+     * With {@code [cache] scope = "account"}, makes sure the session's model calls are cached in its account's
+     * partition: read once per session (and after COM_CHANGE_USER, which clears it) from {@code CURRENT_USER()}.
+     */
+    private CompletableFuture<Void> cachePartitionKnown(StatementSession session) {
+        Caller caller = session.settings().caller();
+        if (cacheScope == CacheScope.GLOBAL || !caller.cachePartition().isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return session.query("SELECT CURRENT_USER()").thenAccept(r -> {
+            String account = r.first().rows().get(0).get(0);
+            session.settings(session.settings().withCaller(session.settings().caller().inPartition(account)));
+        });
     }
 
     private CompletableFuture<PipelineResult> execute(StatementSession session, String clientSql, ScanResult scan,

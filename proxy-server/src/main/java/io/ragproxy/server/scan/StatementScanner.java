@@ -149,6 +149,10 @@ public final class StatementScanner {
     private static final int S_GRANT_RAG = 28;
     private static final int S_REVOKE = 29;
     private static final int S_REVOKE_RAG = 30;
+    /** After {@code SHOW GLOBAL} or {@code SHOW SESSION}: {@code RAG} makes it a proxy statement. */
+    private static final int S_SHOW_SCOPE = 31;
+    /** After {@code FUNCTION IF}: {@code NOT} makes it {@code IF NOT EXISTS}, anything else makes IF the name. */
+    private static final int S_FUNCTION_IF = 32;
     /** A recognizer step returns {@code HIT + kind.ordinal()} when it has recognized a proxy statement. */
     private static final int HIT = 1 << 16;
 
@@ -651,6 +655,11 @@ public final class StatementScanner {
         boolean word = type == T_WORD;
         switch (state) {
             case S_SHOW:
+                if (word && (equalsIgnoreCase(a, b, s, e, KW_GLOBAL) || equalsIgnoreCase(a, b, s, e, KW_SESSION))) {
+                    return S_SHOW_SCOPE;
+                }
+                return word && equalsIgnoreCase(a, b, s, e, KW_RAG) ? hit(ProxyStatementKind.SHOW_RAG) : S_NONE;
+            case S_SHOW_SCOPE:
                 return word && equalsIgnoreCase(a, b, s, e, KW_RAG) ? hit(ProxyStatementKind.SHOW_RAG) : S_NONE;
             case S_EXPLAIN:
                 return word && equalsIgnoreCase(a, b, s, e, KW_RAG) ? hit(ProxyStatementKind.EXPLAIN_RAG) : S_NONE;
@@ -698,11 +707,19 @@ public final class StatementScanner {
             case S_DEFINER_PARENS:
                 return type == ')' ? S_CREATE : S_NONE;
             case S_FUNCTION_NAME:
-                if (word && (equalsIgnoreCase(a, b, s, e, KW_IF) || equalsIgnoreCase(a, b, s, e, KW_NOT)
-                        || equalsIgnoreCase(a, b, s, e, KW_EXISTS))) {
+                if (word && equalsIgnoreCase(a, b, s, e, KW_IF)) {
+                    return S_FUNCTION_IF;
+                }
+                if (word && (equalsIgnoreCase(a, b, s, e, KW_NOT) || equalsIgnoreCase(a, b, s, e, KW_EXISTS))) {
                     return S_FUNCTION_NAME;
                 }
                 return isName(type) ? S_FUNCTION_ALIAS : S_NONE;
+            case S_FUNCTION_IF:
+                if (word && equalsIgnoreCase(a, b, s, e, KW_NOT)) {
+                    return S_FUNCTION_NAME;
+                }
+                // IF was the function's name: this token is its parameter list's "(" or a "." qualifying it.
+                return S_FUNCTION_ALIAS;
             case S_FUNCTION_ALIAS:
                 if (word && depth == 0) {
                     if (equalsIgnoreCase(a, b, s, e, KW_ALIAS)) {

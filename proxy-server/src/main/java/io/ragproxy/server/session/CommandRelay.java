@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.ReferenceCountUtil;
+import io.ragproxy.catalog.invoke.Caller;
+import io.ragproxy.catalog.invoke.CounterSet;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.ProxyWarnings;
@@ -360,12 +362,14 @@ final class CommandRelay {
 
     /**
      * COM_CHANGE_USER and COM_RESET_CONNECTION: relayed. The backend resets the session, so state the proxy tracks
-     * for it is reset here: its character sets and sql_mode are read again before the next AI statement.
+     * for it is reset here: its character sets and sql_mode are read again before the next AI statement, and its
+     * model calls are counted afresh (and, with {@code [cache] scope = "account"}, the account is read again).
      * Extension point: prepared statements and session settings.
      */
     private void sessionReset(ByteBuf frame, int command) {
         connection.textTracker().sessionReset();
         connection.currentUser(null); // COM_CHANGE_USER: another account from now on
+        connection.settings(connection.settings().withCaller(new Caller(new CounterSet(), "")));
         prepared.sessionReset();
         relay(frame, command);
     }

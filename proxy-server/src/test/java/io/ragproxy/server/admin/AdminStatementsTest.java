@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
+import io.ragproxy.catalog.invoke.Caller;
+import io.ragproxy.catalog.invoke.CounterSet;
 import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.server.backend.QueryResult;
 import io.ragproxy.server.backend.TextResultCollector;
@@ -131,9 +133,14 @@ class AdminStatementsTest {
     }
 
     @Test
-    void showStatusCountsCalls() throws Exception {
+    void showStatusCountsTheSessionsCallsAndShowGlobalStatusEverySessions() throws Exception {
+        RagSettings mine = defaults.withCaller(new Caller(new CounterSet(), ""));
+        session.settings(mine);
         new LiteralPlanner(invoker, PARSER).plan(session, "SELECT EMBED('a'), EMBED('a'), EMBED('b')", Dialect.TIDB,
-                defaults, false).get(10, TimeUnit.SECONDS);
+                mine, false).get(10, TimeUnit.SECONDS);
+        // Another session's call: counted globally, not in this session's status.
+        new LiteralPlanner(invoker, PARSER).plan(session, "SELECT EMBED('c')", Dialect.TIDB,
+                defaults.withCaller(new Caller(new CounterSet(), "")), false).get(10, TimeUnit.SECONDS);
         QueryResult.ResultSet rs = table("show rag status;");
         assertEquals(List.of("Variable_name", "Value"), rs.columns());
         Map<String, String> m = rs.rows().stream().collect(Collectors.toMap(r -> r.get(0), r -> r.get(1)));
@@ -141,7 +148,28 @@ class AdminStatementsTest {
         assertEquals("1", m.get("Rag_ml_requests@fake-embed"), m.toString());
         assertEquals("1", m.get("Rag_ml_cache_hits"), m.toString());
         assertEquals("2", m.get("Rag_ml_cache_misses"), m.toString());
-        assertEquals("2", m.get("Rag_ml_cache_entries"));
+        assertNull(m.get("Rag_ml_cache_entries"), "the cache's size moves with other sessions' calls");
+        assertEquals(m, table("SHOW SESSION RAG STATUS").rows().stream()
+                .collect(Collectors.toMap(r -> r.get(0), r -> r.get(1))));
+
+        session.answer("SELECT CURRENT_USER()", "root@localhost")
+                .answerRows("SHOW GRANTS", "GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION");
+        Map<String, String> g = table("SHOW GLOBAL RAG STATUS").rows().stream()
+                .collect(Collectors.toMap(r -> r.get(0), r -> r.get(1)));
+        assertEquals("2", g.get("Rag_ml_requests"), g.toString());
+        assertEquals("3", g.get("Rag_ml_cache_entries"), g.toString());
+    }
+
+    @Test
+    void showGlobalStatusNeedsTheProcessPrivilege() {
+        session.answer("SELECT CURRENT_USER()", "reader@%")
+                .answerRows("SHOW GRANTS", "GRANT SELECT, CREATE ROUTINE ON *.* TO `reader`@`%`");
+        ProxyException e = failure(ProxyStatementKind.SHOW_RAG, "SHOW GLOBAL RAG STATUS");
+        assertEquals(7027, e.code());
+        assertTrue(e.getMessage().contains("PROCESS") && e.getMessage().contains("reader@%"), e.getMessage());
+        assertEquals(7002, failure(ProxyStatementKind.SHOW_RAG, "SHOW GLOBAL RAG MODELS").code());
+        session.answerRows("SHOW GRANTS", "GRANT PROCESS ON *.* TO `reader`@`%`");
+        assertTrue(table("SHOW GLOBAL RAG STATUS").rows().size() > 10);
     }
 
     /** BUG: the cost is shown with BigDecimal.toString(): "0E-8" for zero, "1E-8" for a tiny cost. */

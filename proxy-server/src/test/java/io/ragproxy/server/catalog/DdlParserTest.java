@@ -48,6 +48,18 @@ class DdlParserTest {
     }
 
     @Test
+    void aFunctionNamedIfIsNotIfNotExists() {
+        CreateFunction c = assertInstanceOf(CreateFunction.class, DdlParser.parse("CREATE FUNCTION if (b TEXT)"
+                + " RETURNS TEXT ALIAS AWS_BEDROCK_INVOKE_MODEL MODEL ID 'm.x-v1'"));
+        assertEquals("if", c.function().name());
+        assertFalse(c.ifNotExists());
+        CreateFunction d = assertInstanceOf(CreateFunction.class, DdlParser.parse("CREATE FUNCTION IF NOT EXISTS if"
+                + " (b TEXT) RETURNS TEXT ALIAS AWS_BEDROCK_INVOKE_MODEL MODEL ID 'm.x-v1'"));
+        assertEquals("if", d.function().name());
+        assertTrue(d.ifNotExists());
+    }
+
+    @Test
     void everyOptionalClause() {
         CreateFunction c = assertInstanceOf(CreateFunction.class, DdlParser.parse("CREATE OR REPLACE FUNCTION"
                 + " IF NOT EXISTS bedrockdb.Haiku (body VARCHAR(4000) CHARACTER SET utf8mb4) DEFINER = 'admin'@'%'"

@@ -75,8 +75,9 @@ class ConfigLoaderTest {
         // [models] (with its sub-tables) and [access] are handed to the pipeline as they are; the rest is the default
         assertEquals(defaults, fromFile.toBuilder().ai(defaults.ai()).build());
         fromFile.ai().fieldNames().forEachRemaining(name -> assertTrue(
-                List.of("models", "access").contains(name), "unexpected ai table " + name));
+                List.of("models", "access", "cache").contains(name), "unexpected ai table " + name));
         assertEquals("allow", fromFile.ai().path("access").path("default").asText());
+        assertEquals(CacheScope.GLOBAL, CacheScope.of(fromFile.ai()), "the documented default");
         assertEquals("local:all-minilm-l6-v2", fromFile.ai().path("models").path("default_embedding").asText());
         assertEquals(30000, fromFile.ai().path("models").path("invocation").path("timeout_ms").asInt());
     }
@@ -97,6 +98,17 @@ class ConfigLoaderTest {
         assertNull(c.clientTlsCert());
         assertNull(c.clientTlsKey());
         assertEquals("auto", c.dialect());
+    }
+
+    @Test
+    void cacheScopeIsGlobalOrAccount() throws IOException {
+        assertEquals(CacheScope.GLOBAL, CacheScope.of(loader().load(null, null, null).ai()));
+        assertEquals(CacheScope.ACCOUNT, CacheScope.of(loader().load(toml("[cache]\nscope = \"account\"\n"), null, null).ai()));
+        Path user = toml("[cache]\nscope = \"user\"\n");
+        assertMentions(fails(() -> loader().load(user, null, null)), "cache.scope", "\"account\"");
+        Path size = dir.resolve("size.toml");
+        Files.writeString(size, "[cache]\nsize = 1\n");
+        assertMentions(fails(() -> loader().load(size, null, null)), "size");
     }
 
     @Test

@@ -284,6 +284,10 @@ class StatementScannerTest {
             assertProxy("EXPLAIN RAG SELECT embed('x')", ProxyStatementKind.EXPLAIN_RAG);
             assertPlain("SHOW TABLES");
             assertPlain("SHOW ragged");
+            assertProxy("SHOW GLOBAL RAG STATUS", ProxyStatementKind.SHOW_RAG);
+            assertProxy("show session rag status", ProxyStatementKind.SHOW_RAG);
+            assertPlain("SHOW GLOBAL STATUS");
+            assertPlain("SHOW SESSION VARIABLES LIKE 'rag%'");
             assertPlain("EXPLAIN SELECT 1");
             assertPlain("SELECT 'SHOW RAG STATUS'");
         }
@@ -363,6 +367,11 @@ class StatementScannerTest {
                     ProxyStatementKind.CREATE_FUNCTION_ALIAS);
             assertProxy("CREATE OR REPLACE FUNCTION IF NOT EXISTS f(x TEXT) RETURNS TEXT ALIAS AWS_X",
                     ProxyStatementKind.CREATE_FUNCTION_ALIAS);
+            // A function named IF (refused later as a built-in's name), not IF NOT EXISTS.
+            assertProxy("CREATE FUNCTION if (x TEXT) RETURNS TEXT ALIAS AWS_X", ProxyStatementKind.CREATE_FUNCTION_ALIAS);
+            assertProxy("CREATE FUNCTION IF NOT EXISTS if (x TEXT) RETURNS TEXT ALIAS AWS_X",
+                    ProxyStatementKind.CREATE_FUNCTION_ALIAS);
+            assertPlain("CREATE FUNCTION if (x TEXT) RETURNS TEXT RETURN x");
         }
 
         @Test

@@ -19,9 +19,10 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param backoffMaxMs   largest retry delay cap
  * @param throttleWaitMs how long a throttled call keeps retrying, counted from its first throttle, before it fails
  *                       with THROTTLED ({@code rag_throttle_wait_ms}); throttles spend time, not attempts
+ * @param caller         whom the request is for: the session counters that count it too, its cache partition
  */
 public record InvocationSettings(long timeoutMs, int maxConcurrency, int batchSize, int maxAttempts,
-                                 long backoffBaseMs, long backoffMaxMs, long throttleWaitMs) {
+                                 long backoffBaseMs, long backoffMaxMs, long throttleWaitMs, Caller caller) {
 
     /**
      * Built-in defaults: 30 s timeout, 16 concurrent calls, batches of up to 96, 4 attempts, 100 ms..5 s backoff,
@@ -29,7 +30,15 @@ public record InvocationSettings(long timeoutMs, int maxConcurrency, int batchSi
      */
     public static final InvocationSettings DEFAULT = new InvocationSettings(30_000, 16, 96, 4, 100, 5_000, 120_000);
 
+    /** Settings for {@link Caller#NONE}: the proxy's counters only, the shared cache partition. */
+    public InvocationSettings(long timeoutMs, int maxConcurrency, int batchSize, int maxAttempts,
+                              long backoffBaseMs, long backoffMaxMs, long throttleWaitMs) {
+        this(timeoutMs, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, throttleWaitMs,
+                Caller.NONE);
+    }
+
     public InvocationSettings {
+        java.util.Objects.requireNonNull(caller, "caller");
         if (timeoutMs <= 0) {
             throw new IllegalArgumentException("rag_inference_timeout_ms must be > 0, got " + timeoutMs);
         }
@@ -65,30 +74,39 @@ public record InvocationSettings(long timeoutMs, int maxConcurrency, int batchSi
                 node.path("max_attempts").asInt(base.maxAttempts),
                 node.path("backoff_base_ms").asLong(base.backoffBaseMs),
                 node.path("backoff_max_ms").asLong(base.backoffMaxMs),
-                node.path("throttle_wait_ms").asLong(base.throttleWaitMs));
+                node.path("throttle_wait_ms").asLong(base.throttleWaitMs),
+                base.caller);
     }
 
     public InvocationSettings withTimeoutMs(long v) {
-        return new InvocationSettings(v, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, throttleWaitMs);
+        return new InvocationSettings(v, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, throttleWaitMs, caller);
     }
 
     public InvocationSettings withMaxConcurrency(int v) {
-        return new InvocationSettings(timeoutMs, v, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, throttleWaitMs);
+        return new InvocationSettings(timeoutMs, v, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, throttleWaitMs, caller);
     }
 
     public InvocationSettings withBatchSize(int v) {
-        return new InvocationSettings(timeoutMs, maxConcurrency, v, maxAttempts, backoffBaseMs, backoffMaxMs, throttleWaitMs);
+        return new InvocationSettings(timeoutMs, maxConcurrency, v, maxAttempts, backoffBaseMs, backoffMaxMs, throttleWaitMs, caller);
     }
 
     public InvocationSettings withMaxAttempts(int v) {
-        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, v, backoffBaseMs, backoffMaxMs, throttleWaitMs);
+        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, v, backoffBaseMs, backoffMaxMs, throttleWaitMs, caller);
     }
 
     public InvocationSettings withBackoff(long baseMs, long maxMs) {
-        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, maxAttempts, baseMs, maxMs, throttleWaitMs);
+        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, maxAttempts, baseMs, maxMs, throttleWaitMs,
+                caller);
     }
 
     public InvocationSettings withThrottleWaitMs(long v) {
-        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, v);
+        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs, v,
+                caller);
+    }
+
+    /** These settings for requests made for {@code caller}. */
+    public InvocationSettings withCaller(Caller v) {
+        return new InvocationSettings(timeoutMs, maxConcurrency, batchSize, maxAttempts, backoffBaseMs, backoffMaxMs,
+                throttleWaitMs, v);
     }
 }

@@ -57,7 +57,9 @@ import java.util.function.Supplier;
  *   <li>a per-attempt timeout ({@link InvocationSettings#timeoutMs()}) → {@link ModelException} TIMEOUT, not retried;</li>
  *   <li>cancellation: cancelling a returned future cancels queued and running calls (aborting their HTTP
  *       requests) and frees their permits;</li>
- *   <li>accounting in {@link InvocationCounters}, in total and per model, with costs from the price table.</li>
+ *   <li>accounting in {@link InvocationCounters}, in total and per model, with costs from the price table, and
+ *       again in the counters of the request's {@link Caller} (a session's); the cache is partitioned by
+ *       {@link Caller#cachePartition()};</li>
  * </ul>
  *
  * <p>Every method returns at once with a future; model calls are started on a call executor (local models may
@@ -76,8 +78,8 @@ public final class ModelInvoker implements AutoCloseable {
     private final List<ExecutorService> owned = new ArrayList<>();
     private final InvocationListener listener;
 
-    private final InvocationCounters total = new InvocationCounters();
-    private final Map<String, InvocationCounters> perModel = new ConcurrentHashMap<>();
+    private final CounterSet global = new CounterSet();
+    private final InvocationCounters total = global.total();
     private final Map<String, AdaptiveLimiter> modelLimiters = new ConcurrentHashMap<>();
 
     /**
@@ -181,7 +183,6 @@ public final class ModelInvoker implements AutoCloseable {
         if (tooLong != null) {
             return CompletableFuture.failedFuture(tooLong);
         }
-        InvocationCounters mc = counters(id);
 
         // Distinct non-empty inputs, each with the positions it fills.
         Map<String, List<Integer>> positions = new LinkedHashMap<>();
@@ -196,7 +197,8 @@ public final class ModelInvoker implements AutoCloseable {
         List<CompletableFuture<float[]>> ownedFutures = new ArrayList<>();
         List<ResultCache.Key> ownedKeys = new ArrayList<>();
         for (Map.Entry<String, List<Integer>> e : positions.entrySet()) {
-            ResultCache.Key key = new ResultCache.Key(ResultCache.Kind.EMBEDDING, id, options.cacheKey(), e.getKey());
+            ResultCache.Key key = new ResultCache.Key(ResultCache.Kind.EMBEDDING, id, options.cacheKey(), e.getKey(),
+                    settings.caller().cachePartition());
             CompletableFuture<float[]> f = cache.getIfPresent(key);
             if (f == null) {
                 CompletableFuture<float[]> mine = new CompletableFuture<>();
@@ -209,7 +211,7 @@ public final class ModelInvoker implements AutoCloseable {
                 }
             }
             boolean miss = f == (ownedFutures.isEmpty() ? null : ownedFutures.get(ownedFutures.size() - 1));
-            add(mc, miss ? 0 : 1, miss ? 1 : 0, e.getValue().size() - 1);
+            add(id, settings.caller().counters(), miss ? 0 : 1, miss ? 1 : 0, e.getValue().size() - 1);
             futures.put(e.getKey(), f);
         }
 
@@ -333,7 +335,6 @@ public final class ModelInvoker implements AutoCloseable {
         if (tooLong != null) {
             return CompletableFuture.failedFuture(tooLong);
         }
-        InvocationCounters mc = counters(id);
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (String p : prompts) {
             if (p != null && !p.isEmpty()) {
@@ -345,7 +346,8 @@ public final class ModelInvoker implements AutoCloseable {
         Map<String, CompletableFuture<String>> futures = new LinkedHashMap<>();
         for (Map.Entry<String, Integer> e : counts.entrySet()) {
             String prompt = e.getKey();
-            ResultCache.Key key = new ResultCache.Key(ResultCache.Kind.GENERATION, id, options.cacheKey(), prompt);
+            ResultCache.Key key = new ResultCache.Key(ResultCache.Kind.GENERATION, id, options.cacheKey(), prompt,
+                    settings.caller().cachePartition());
             CompletableFuture<String> f = cache.getIfPresent(key);
             boolean miss = false;
             if (f == null) {
@@ -369,7 +371,7 @@ public final class ModelInvoker implements AutoCloseable {
                             .thenApply(l -> l.get(0)));
                 }
             }
-            add(mc, miss ? 0 : 1, miss ? 1 : 0, e.getValue() - 1);
+            add(id, settings.caller().counters(), miss ? 0 : 1, miss ? 1 : 0, e.getValue() - 1);
             futures.put(prompt, f);
         }
         CompletableFuture<List<String>> out = new CompletableFuture<>();
@@ -427,8 +429,7 @@ public final class ModelInvoker implements AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        counters(m.id()).cacheMisses.increment();
-        total.cacheMisses.increment();
+        add(m.id(), settings.caller().counters(), 0, 1, 0);
         return call(m.id(), statementLimiter != null ? statementLimiter : new AsyncLimiter(settings.maxConcurrency()), settings,
                 () -> m.invoke(body, contentType, accept), r -> Usage.NONE);
     }
@@ -455,12 +456,12 @@ public final class ModelInvoker implements AutoCloseable {
 
     /** Counters of one model (by id); created empty on first use. */
     public InvocationCounters counters(String modelId) {
-        return perModel.computeIfAbsent(modelId, k -> new InvocationCounters());
+        return global.model(modelId);
     }
 
     /** Per-model counters, by model id, sorted. */
     public Map<String, InvocationCounters> countersByModel() {
-        return new TreeMap<>(perModel);
+        return global.byModel();
     }
 
     /**
@@ -479,23 +480,26 @@ public final class ModelInvoker implements AutoCloseable {
      * by {@code Rag_ml_concurrency_limit}, its current adaptive limit ({@link #concurrencyLimit(String)}).
      */
     public Map<String, Map<String, Number>> snapshotByModel() {
-        Map<String, Map<String, Number>> m = new TreeMap<>();
-        perModel.forEach((k, v) -> {
-            Map<String, Number> snapshot = v.snapshot();
+        Map<String, Map<String, Number>> m = new TreeMap<>(global.snapshotByModel());
+        m.forEach((k, snapshot) -> {
             AdaptiveLimiter limiter = modelLimiters.get(k);
             if (limiter != null) {
                 snapshot.put("Rag_ml_concurrency_limit", limiter.limit());
             }
-            m.put(k, snapshot);
         });
         return m;
     }
 
-    private void add(InvocationCounters mc, long hits, long misses, long duplicateHits) {
-        mc.cacheHits.add(hits + duplicateHits);
-        total.cacheHits.add(hits + duplicateHits);
-        mc.cacheMisses.add(misses);
-        total.cacheMisses.add(misses);
+    /** Counts cache hits and misses of model {@code modelId} globally and in the caller's counters (null: none). */
+    private void add(String modelId, CounterSet caller, long hits, long misses, long duplicateHits) {
+        for (CounterSet set : new CounterSet[] {global, caller}) {
+            if (set != null) {
+                for (InvocationCounters c : new InvocationCounters[] {set.total(), set.model(modelId)}) {
+                    c.cacheHits.add(hits + duplicateHits);
+                    c.cacheMisses.add(misses);
+                }
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------- the policy
@@ -532,6 +536,10 @@ public final class ModelInvoker implements AutoCloseable {
         final Supplier<CompletableFuture<T>> call;
         final Function<T, Usage> usageOf;
         final InvocationCounters mc;
+        /** The caller's own counters, or null. */
+        final InvocationCounters sc;
+        /** The caller's own counters of this model, or null. */
+        final InvocationCounters smc;
         /** The stage to cancel when the caller cancels: a permit wait, an attempt, or a backoff timer. */
         volatile Future<?> pending;
         // Touched by one stage at a time (each stage starts the next), so plain fields published by the futures.
@@ -550,10 +558,12 @@ public final class ModelInvoker implements AutoCloseable {
             this.call = call;
             this.usageOf = usageOf;
             this.mc = counters(modelId);
+            CounterSet caller = s.caller().counters();
+            this.sc = caller == null ? null : caller.total();
+            this.smc = caller == null ? null : caller.model(modelId);
             result.whenComplete((r, t) -> {
                 if (result.isCancelled()) {
-                    mc.cancelled.increment();
-                    total.cancelled.increment();
+                    each(c -> c.cancelled.increment());
                     Future<?> p = pending;
                     if (p != null) {
                         p.cancel(true);
@@ -567,6 +577,16 @@ public final class ModelInvoker implements AutoCloseable {
             pending = f;
             if (result.isDone()) {
                 f.cancel(true);
+            }
+        }
+
+        /** Counts in the model's, the total and the caller's counters. */
+        private void each(java.util.function.Consumer<InvocationCounters> count) {
+            count.accept(mc);
+            count.accept(total);
+            if (sc != null) {
+                count.accept(sc);
+                count.accept(smc);
             }
         }
 
@@ -606,8 +626,7 @@ public final class ModelInvoker implements AutoCloseable {
         }
 
         private void attempt(java.util.function.Consumer<AdaptiveLimiter.Outcome> releasePermits) {
-            mc.requests.increment();
-            total.requests.increment();
+            each(c -> c.requests.increment());
             CompletableFuture<T> attemptF = new CompletableFuture<>();
             AtomicReference<CompletableFuture<T>> modelF = new AtomicReference<>();
             ModelException localTimeout = new ModelException(Kind.TIMEOUT, modelId, "model '" + modelId + "' did not answer within "
@@ -676,18 +695,14 @@ public final class ModelInvoker implements AutoCloseable {
 
         private void finish(T r, Throwable t, boolean timedOutLocally) {
             if (t == null) {
-                mc.responses.increment();
-                total.responses.increment();
+                each(c -> c.responses.increment());
                 Usage u = r == null ? Usage.NONE : usageOf.apply(r);
                 if (u != null && u != Usage.NONE) {
-                    mc.inputTokens.add(u.inputTokens());
-                    total.inputTokens.add(u.inputTokens());
-                    mc.outputTokens.add(u.outputTokens());
-                    total.outputTokens.add(u.outputTokens());
+                    each(c -> c.inputTokens.add(u.inputTokens()));
+                    each(c -> c.outputTokens.add(u.outputTokens()));
                     ModelPrice price = registry.price(modelId);
                     double cost = price.cost(u.inputTokens(), u.outputTokens());
-                    mc.costUsd.add(cost);
-                    total.costUsd.add(cost);
+                    each(c -> c.costUsd.add(cost));
                 }
                 result.complete(r);
                 return;
@@ -697,12 +712,10 @@ public final class ModelInvoker implements AutoCloseable {
             }
             ModelException me = toModelException(t, modelId);
             if (me.kind() == Kind.TIMEOUT) {
-                mc.timeouts.increment();
-                total.timeouts.increment();
+                each(c -> c.timeouts.increment());
             }
             if (me.kind() == Kind.THROTTLED) {
-                mc.throttles.increment();
-                total.throttles.increment();
+                each(c -> c.throttles.increment());
                 long now = System.nanoTime();
                 if (throttles++ == 0) {
                     firstThrottleNanos = now;
@@ -719,8 +732,7 @@ public final class ModelInvoker implements AutoCloseable {
                     && retryAfter(backoff(failures), false)) {
                 return;
             }
-            mc.errors.increment();
-            total.errors.increment();
+            each(c -> c.errors.increment());
             result.completeExceptionally(me);
         }
 
@@ -732,8 +744,7 @@ public final class ModelInvoker implements AutoCloseable {
 
         /** Schedules the next attempt; false when the proxy is shutting down. */
         private boolean retryAfter(long delayMs, boolean afterThrottle) {
-            mc.retries.increment();
-            total.retries.increment();
+            each(c -> c.retries.increment());
             try {
                 pending(scheduler.schedule(() -> start(afterThrottle), delayMs, TimeUnit.MILLISECONDS));
                 return true;

@@ -19,10 +19,18 @@ public final class ResultCache {
     /** What a cache entry holds. */
     public enum Kind { EMBEDDING, GENERATION }
 
-    /** A cache key; {@code options} is the options' {@code cacheKey()}. */
-    public record Key(Kind kind, String modelId, String options, String input) {
+    /**
+     * A cache key; {@code options} is the options' {@code cacheKey()}, {@code partition} the
+     * {@link Caller#cachePartition()} ("" shared by all).
+     */
+    public record Key(Kind kind, String modelId, String options, String input, String partition) {
+        /** A key in the shared partition. */
+        public Key(Kind kind, String modelId, String options, String input) {
+            this(kind, modelId, options, input, "");
+        }
+
         int weight() {
-            return 64 + 2 * (modelId.length() + options.length() + input.length());
+            return 64 + 2 * (modelId.length() + options.length() + input.length() + partition.length());
         }
     }
 
