@@ -195,10 +195,15 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         if (cacheScope == CacheScope.GLOBAL || !caller.cachePartition().isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        return session.query("SELECT CURRENT_USER()").thenAccept(r -> {
-            String account = r.first().rows().get(0).get(0);
-            session.settings(session.settings().withCaller(session.settings().caller().inPartition(account)));
-        });
+        String known = session.currentUser(); // remembered by the model access check, when it ran first
+        CompletableFuture<String> account = known != null ? CompletableFuture.completedFuture(known)
+                : session.query("SELECT CURRENT_USER()").thenApply(r -> {
+                    String current = r.first().rows().get(0).get(0);
+                    session.currentUser(current);
+                    return current;
+                });
+        return account.thenAccept(a -> session.settings(session.settings().withCaller(
+                session.settings().caller().inPartition(a))));
     }
 
     private CompletableFuture<PipelineResult> execute(StatementSession session, String clientSql, ScanResult scan,

@@ -4,8 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.ReferenceCountUtil;
-import io.ragproxy.catalog.invoke.Caller;
-import io.ragproxy.catalog.invoke.CounterSet;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.ProxyWarnings;
@@ -363,13 +361,14 @@ final class CommandRelay {
     /**
      * COM_CHANGE_USER and COM_RESET_CONNECTION: relayed. The backend resets the session, so state the proxy tracks
      * for it is reset here: its character sets and sql_mode are read again before the next AI statement, and its
-     * model calls are counted afresh (and, with {@code [cache] scope = "account"}, the account is read again).
-     * Extension point: prepared statements and session settings.
+     * model calls are counted afresh (and, with {@code [cache] scope = "account"}, the account is read again), and
+     * the {@code rag_*} settings go back to their defaults, as the backend's session variables do (a pooled
+     * connection's next borrower must not inherit the last one's {@code SET rag_…}).
      */
     private void sessionReset(ByteBuf frame, int command) {
         connection.textTracker().sessionReset();
         connection.currentUser(null); // COM_CHANGE_USER: another account from now on
-        connection.settings(connection.settings().withCaller(new Caller(new CounterSet(), "")));
+        connection.settings(pipeline.initialSettings());
         prepared.sessionReset();
         relay(frame, command);
     }

@@ -117,9 +117,9 @@ public final class FakeModels {
         return new ModelInvoker(registry, new ResultCache(1 << 20), settings());
     }
 
-    /** Invocation settings for tests: one attempt, short backoff. */
+    /** Invocation settings for tests: one attempt, short backoff, a throttle fails at once (no waiting it out). */
     public static InvocationSettings settings() {
-        return InvocationSettings.DEFAULT.withMaxAttempts(1).withBackoff(1, 1);
+        return InvocationSettings.DEFAULT.withMaxAttempts(1).withBackoff(1, 1).withThrottleWaitMs(0);
     }
 
     /** A fake embedder and text model behind a real invoker, with default session settings: a planner test's models. */
