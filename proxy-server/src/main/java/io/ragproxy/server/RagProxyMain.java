@@ -3,12 +3,10 @@ package io.ragproxy.server;
 import io.ragproxy.server.config.ConfigLoader;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.ops.AdminEndpoint;
-import io.ragproxy.server.ops.BackendProbe;
 import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.pipeline.RagPipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -30,19 +28,15 @@ public final class RagProxyMain implements Callable<Integer> {
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "address to listen on (default 127.0.0.1:4306)")
     private String listen;
 
-    @Option(names = "--backend", paramLabel = "HOST:PORT",
-            description = "the TiDB or MariaDB backend (default 127.0.0.1:3307, the local backend)")
+    @Option(names = "--backend", paramLabel = "HOST:PORT[,HOST:PORT...]",
+            description = "the TiDB or MariaDB backend, or several, comma-separated (default 127.0.0.1:3307, the local"
+                    + " backend)")
     private String backend;
 
     @Option(names = "--admin-listen", paramLabel = "HOST:PORT",
             description = "address of the admin HTTP endpoint (/metrics, /health, /ready; default 127.0.0.1:4380),"
                     + " or 'off'")
     private String adminListen;
-
-    /** Time between two backend health checks. */
-    private static final Duration PROBE_INTERVAL = Duration.ofSeconds(3);
-    /** Connect and read timeout of one health check. */
-    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
 
     @Override
     public Integer call() throws Exception {
@@ -66,9 +60,6 @@ public final class RagProxyMain implements Callable<Integer> {
             return 2;
         }
         metrics.watch(pipeline.invoker());
-        BackendProbe probe = new BackendProbe(resolved.backendHost(), resolved.backendPort(), PROBE_INTERVAL,
-                PROBE_TIMEOUT);
-        metrics.watchBackend(probe.address(), probe::up);
         pipeline.catalog().refreshIfDue(); // read at start, through the catalog's own account, for /ready
         RagProxyServer server = new RagProxyServer(resolved, pipeline, metrics);
         AdminEndpoint admin = null;
@@ -76,14 +67,13 @@ public final class RagProxyMain implements Callable<Integer> {
             server.start();
             if (resolved.adminEnabled()) {
                 admin = new AdminEndpoint(resolved.adminHost(), resolved.adminPort(), metrics,
-                        () -> AdminEndpoint.Readiness.of(probe, () -> catalogRead(pipeline)));
+                        () -> AdminEndpoint.Readiness.of(server.backends(), () -> catalogRead(pipeline)));
                 System.out.println("ragproxy admin endpoint: http://" + resolved.adminHost() + ":" + admin.port()
                         + "/ (/metrics, /health, /ready)");
             }
         } catch (IllegalStateException e) {
             System.err.println("ragproxy: " + e.getMessage());
             server.close();
-            probe.close();
             pipeline.close();
             return 1;
         }
@@ -95,7 +85,6 @@ public final class RagProxyMain implements Callable<Integer> {
                 adminEndpoint.close();
             }
             server.close();
-            probe.close();
             pipeline.close();
             stopped.countDown();
         }, "ragproxy-shutdown"));
