@@ -1,6 +1,7 @@
 package io.ragproxy.server;
 
 import io.ragproxy.server.config.ConfigLoader;
+import io.ragproxy.server.config.ConfigReload;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.ops.AdminEndpoint;
 import io.ragproxy.server.ops.ProxyMetrics;
@@ -78,6 +79,10 @@ public final class RagProxyMain implements Callable<Integer> {
             return 1;
         }
         AdminEndpoint adminEndpoint = admin;
+        Path configFile = file;
+        ConfigReload reload = new ConfigReload(() -> new ConfigLoader(System.getenv()).load(configFile, listen, backend,
+                adminListen), resolved, pipeline.invoker().registry());
+        onSighup(() -> reload(reload, configFile));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutting down");
@@ -93,6 +98,41 @@ public final class RagProxyMain implements Callable<Integer> {
                 + address.getPort() + " -uroot");
         stopped.await();
         return 0;
+    }
+
+    /** Runs {@code action} on a thread of its own at each SIGHUP (where the JVM lets the process handle it). */
+    @SuppressWarnings("restriction")
+    private static void onSighup(Runnable action) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+                Thread t = new Thread(action, "ragproxy-reload");
+                t.setDaemon(true);
+                t.start();
+            });
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            log.warn("SIGHUP cannot reload the configuration here ({}); restart the proxy to apply changes",
+                    e.getMessage());
+        }
+    }
+
+    /** A SIGHUP: re-reads the configuration, applies what can change live, logs the rest. */
+    private static void reload(ConfigReload reload, Path file) {
+        if (file == null) {
+            log.info("SIGHUP: no configuration file to re-read (give one with --config FILE)");
+        }
+        ConfigReload.Outcome outcome = reload.reload();
+        if (!outcome.loaded()) {
+            log.error("SIGHUP: the configuration {} does not load, the running one stays: {}", file,
+                    outcome.error());
+            return;
+        }
+        log.info("SIGHUP: configuration {} re-read; applied: {}", file,
+                outcome.applied().isEmpty() ? "nothing changed that applies live" : String.join(", ",
+                        outcome.applied()));
+        if (!outcome.restartOnly().isEmpty()) {
+            log.warn("SIGHUP: changed but applied only after a restart: {}", String.join(", ",
+                    outcome.restartOnly()));
+        }
     }
 
     /** Whether the catalog was read once; if not, reads it again when a check is due (no client session needed). */
