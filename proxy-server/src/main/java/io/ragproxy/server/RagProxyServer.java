@@ -13,6 +13,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.ragproxy.server.balance.BackendPool;
+import io.ragproxy.server.balance.BackendServer;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.ops.ProxyMetrics;
@@ -22,13 +24,14 @@ import io.ragproxy.server.session.ConnectionRegistry;
 import io.ragproxy.server.session.FrontendInitializer;
 import io.ragproxy.server.tls.TlsContexts;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The proxy as an object: binds the listen address, accepts MySQL clients and gives each one its own backend
- * connection. {@link #start()} binds; {@link #close()} drains: it stops accepting, lets running statements finish
+ * connection, on the healthy backend with the fewest connections ({@link BackendPool}, checked while it runs). {@link #start()} binds; {@link #close()} drains: it stops accepting, lets running statements finish
  * for up to {@code proxy.drain_timeout_s} while new commands are refused with error 7060, stops what still runs (a
  * backfill then reports its committed rows, as for KILL QUERY), then closes every connection.
  *
@@ -46,6 +49,12 @@ public final class RagProxyServer implements AutoCloseable {
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     /** Authenticated connections by the id their clients see, so a KILL on one reaches another's AI statement. */
     private final ConnectionRegistry connections = new ConnectionRegistry();
+    /** Time between two health checks of a backend. */
+    private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofSeconds(3);
+    /** Connect and read timeout of one health check. */
+    private static final Duration HEALTH_CHECK_TIMEOUT = Duration.ofSeconds(2);
+
+    private BackendPool backends;
     private EventLoopGroup bossGroup;
     private EventLoopGroup ioGroup;
     private Channel serverChannel;
@@ -85,8 +94,11 @@ public final class RagProxyServer implements AutoCloseable {
         int threads = config.ioThreads() > 0 ? config.ioThreads() : 2 * Runtime.getRuntime().availableProcessors();
         ioGroup = new NioEventLoopGroup(threads);
         ConnectionLimiter limiter = new ConnectionLimiter(config.maxConnections());
+        backends = BackendPool.checked(config.backends().stream()
+                .map(b -> new BackendServer(b.host(), b.port())).toList(), HEALTH_CHECK_INTERVAL, HEALTH_CHECK_TIMEOUT);
+        metrics.watchBackends(backends);
         FrontendInitializer initializer = new FrontendInitializer(config, clientTls, backendTls, pipeline, limiter,
-                connections, metrics);
+                connections, metrics, backends);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, ioGroup)
                 .channel(NioServerSocketChannel.class)
@@ -105,10 +117,12 @@ public final class RagProxyServer implements AutoCloseable {
             serverChannel = bootstrap.bind(config.listenHost(), config.listenPort()).sync().channel();
         } catch (Exception e) {
             shutdownGroups();
+            backends.close();
             throw new IllegalStateException("cannot listen on " + config.listenAddress() + ": " + e.getMessage()
                     + " (choose another address with --listen HOST:PORT)", e);
         }
-        log.info("ragproxy listening on {} for backend {}{}", localAddress(), config.backendAddress(),
+        log.info("ragproxy listening on {} for backend{} {}{}", localAddress(), config.backends().size() > 1 ? "s" : "",
+                config.backendAddresses(),
                 config.backendTls() ? " (TLS)" : "");
         return this;
     }
@@ -119,6 +133,14 @@ public final class RagProxyServer implements AutoCloseable {
             throw new IllegalStateException("not started");
         }
         return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** The backends and their health (checked while the server runs). */
+    public BackendPool backends() {
+        if (backends == null) {
+            throw new IllegalStateException("not started");
+        }
+        return backends;
     }
 
     /** The metrics its connections count themselves in. */
@@ -158,6 +180,7 @@ public final class RagProxyServer implements AutoCloseable {
         }
         clients.close().awaitUninterruptibly();
         shutdownGroups();
+        backends.close();
         serverChannel = null;
         log.info("ragproxy stopped");
     }

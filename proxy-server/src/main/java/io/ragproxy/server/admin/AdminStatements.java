@@ -145,7 +145,7 @@ public final class AdminStatements {
         CatalogSnapshot snapshot = catalog == null ? CatalogSnapshot.EMPTY : catalog.catalog().snapshot();
         return switch (what.upper()) {
             case "MODELS" -> done(table(session, List.of("Name", "Kind", "Provider", "Model_id", "Dimensions",
-                    "Aliases", "Default"), models()));
+                    "Aliases", "Default", "Input_usd_per_1k", "Output_usd_per_1k"), models()));
             case "STATUS" -> done(table(session, List.of("Variable_name", "Value"), sessionStatus(session)));
             case "FUNCTIONS" -> privileges(session).thenApply(account -> table(session, List.of("Name", "Kind",
                     "Returns", "Signature", "Definition", "Owner", "Created"), functions(snapshot, account)));
@@ -216,9 +216,14 @@ public final class AdminStatements {
         for (ModelDescription d : invoker.registry().describe()) {
             rows.add(Arrays.asList(d.name(), d.kind(), d.provider(), d.modelId(),
                     d.dimensions() == null ? null : d.dimensions().toString(), String.join(", ", d.aliases()),
-                    d.isDefault() ? "YES" : ""));
+                    d.isDefault() ? "YES" : "", usd(d.price().inputPer1k()), usd(d.price().outputPer1k())));
         }
         return rows;
+    }
+
+    /** A price as plain decimal text ({@code 0.00002}, {@code 0}), as configured in {@code [models.prices]}. */
+    private static String usd(double perThousand) {
+        return java.math.BigDecimal.valueOf(perThousand).stripTrailingZeros().toPlainString();
     }
 
     /** The proxy's counters over every session, the cache's size, then per model. */

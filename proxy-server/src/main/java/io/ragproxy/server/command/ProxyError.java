@@ -75,6 +75,8 @@ public enum ProxyError {
     WRONG_ARGUMENTS(1210, "HY000"),
     /** A COM_STMT_* command names a statement the connection has not prepared; MySQL's ER_UNKNOWN_STMT_HANDLER. */
     UNKNOWN_STATEMENT(1243, "HY000"),
+    /** A KILL names a connection of this proxy on another backend (MariaDB and MySQL number connections per server). */
+    KILL_ON_OTHER_BACKEND(7041, "HY000"),
     /** A MariaDB bulk execute of an AI statement that is not an INSERT or REPLACE with one VALUES row. */
     BULK_NOT_SUPPORTED(7050, "0A000"),
     /** COM_STMT_FETCH on an AI prepared statement: its execute returned every row, no cursor is open. */

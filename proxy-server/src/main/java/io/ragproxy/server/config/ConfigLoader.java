@@ -64,8 +64,7 @@ public final class ConfigLoader {
             b.listen(hp.host(), hp.port());
         }
         if (backend != null) {
-            HostPort hp = HostPort.parse(backend, "--backend");
-            b.backend(hp.host(), hp.port());
+            b.backends(HostPort.parseList(backend, "--backend"));
         }
         if (adminListen != null) {
             applyAdminListen(b, adminListen, "--admin-listen");
@@ -130,10 +129,24 @@ public final class ConfigLoader {
         b.limits(limits);
 
         TomlTable backend = new TomlTable(root, "backend");
-        backend.keys("address", "tls", "tls_verify", "connect_timeout_ms", "dialect");
+        backend.keys("address", "addresses", "tls", "tls_verify", "connect_timeout_ms", "dialect");
+        if (backend.has("address") && backend.has("addresses")) {
+            throw new IllegalArgumentException("give either backend.address (one backend) or backend.addresses (a list),"
+                    + " not both");
+        }
         if (backend.has("address")) {
             HostPort hp = HostPort.parse(backend.text("address"), "backend.address");
             b.backend(hp.host(), hp.port());
+        }
+        if (backend.has("addresses")) {
+            JsonNode list = backend.node("addresses");
+            if (!list.isArray() || list.isEmpty()) {
+                throw new IllegalArgumentException("backend.addresses must be a list of \"HOST:PORT\" strings, e.g."
+                        + " [\"tidb-0:4000\", \"tidb-1:4000\"], got " + list);
+            }
+            List<HostPort> addresses = new java.util.ArrayList<>();
+            list.forEach(n -> addresses.add(HostPort.parse(n.asText(), "backend.addresses")));
+            b.backends(addresses);
         }
         boolean tls = backend.has("tls") && backend.bool("tls");
         boolean verify = !backend.has("tls_verify") || backend.bool("tls_verify");
@@ -199,8 +212,7 @@ public final class ConfigLoader {
         }
         String backend = env.get("RAGPROXY_BACKEND");
         if (backend != null && !backend.isBlank()) {
-            HostPort hp = HostPort.parse(backend, "RAGPROXY_BACKEND");
-            b.backend(hp.host(), hp.port());
+            b.backends(HostPort.parseList(backend, "RAGPROXY_BACKEND"));
         }
         String adminListen = env.get("RAGPROXY_ADMIN_LISTEN");
         if (adminListen != null && !adminListen.isBlank()) {
@@ -255,6 +267,21 @@ public final class ConfigLoader {
 
     /** A {@code host:port} pair given by a user. */
     public record HostPort(String host, int port) {
+        /** Parses one or more comma-separated {@code host:port} addresses. */
+        public static List<HostPort> parseList(String text, String what) {
+            List<HostPort> out = new java.util.ArrayList<>();
+            for (String part : text.split(",")) {
+                if (!part.isBlank()) {
+                    out.add(parse(part, what));
+                }
+            }
+            if (out.isEmpty()) {
+                throw new IllegalArgumentException(what + " must be HOST:PORT (or several, comma-separated), got '"
+                        + text + "'");
+            }
+            return out;
+        }
+
         /** Parses {@code host:port}, {@code [v6]:port} or {@code :port} (loopback); {@code what} names the source in errors. */
         public static HostPort parse(String text, String what) {
             String s = text.trim();
@@ -299,6 +326,10 @@ public final class ConfigLoader {
 
         boolean has(String key) {
             return node.has(key) && !node.get(key).isNull();
+        }
+
+        JsonNode node(String key) {
+            return node.get(key);
         }
 
         String text(String key) {

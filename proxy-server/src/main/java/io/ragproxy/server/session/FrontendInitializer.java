@@ -3,6 +3,7 @@ package io.ragproxy.server.session;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.ragproxy.server.balance.BackendPool;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.config.SessionLimits;
@@ -22,14 +23,18 @@ public final class FrontendInitializer {
     private final ConnectionLimiter limiter;
     private final ConnectionRegistry registry;
     private final ProxyMetrics metrics;
+    private final BackendPool backends;
 
     /**
      * @param limiter the server's connection count
      * @param registry the server's live connections, by the connection id their clients see (for KILL)
      * @param metrics where connections count themselves and their statements
+     * @param backends where each new connection gets its backend
      */
     public FrontendInitializer(ProxyConfig config, SslContext clientTls, SslContext backendTls,
-            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry, ProxyMetrics metrics) {
+            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry, ProxyMetrics metrics,
+            BackendPool backends) {
+        this.backends = backends;
         this.metrics = metrics;
         this.config = config;
         this.clientTls = clientTls;
@@ -49,6 +54,6 @@ public final class FrontendInitializer {
         ch.pipeline().addLast(FRAMES, new FrameDecoder(SessionLimits.MAX_LOGIN_PACKET_BYTES));
         ch.pipeline().addLast("connection", new FrontendHandler(
                 new ProxyConnection(ch, config, clientTls, backendTls, pipeline, limiter, registry,
-                        ProxyConnection.tcpConnector(config), metrics)));
+                        ProxyConnection.tcpConnector(config), metrics, backends)));
     }
 }

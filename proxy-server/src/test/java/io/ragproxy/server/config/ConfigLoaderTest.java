@@ -186,6 +186,38 @@ class ConfigLoaderTest {
         assertEquals(ProxyConfig.builder().backend("10.0.0.5", 4000).build(), c);
     }
 
+    @Test
+    void severalBackendsFromFileEnvironmentOrFlag() throws IOException {
+        ProxyConfig file = loader().load(toml("[backend]\naddresses = [\"tidb-0:4000\", \"tidb-1:4000\"]\n"), null, null);
+        assertEquals(List.of(new ConfigLoader.HostPort("tidb-0", 4000), new ConfigLoader.HostPort("tidb-1", 4000)),
+                file.backends());
+        assertEquals("tidb-0:4000", file.backendAddress(), "the first one keeps the catalog");
+        ProxyConfig env = loader("RAGPROXY_BACKEND", "a:1, b:2").load(null, null, null);
+        assertEquals("a:1, b:2", env.backendAddresses());
+        ProxyConfig flag = loader().load(null, null, "c:3,d:4,e:5");
+        assertEquals(3, flag.backends().size());
+        assertEquals(List.of(new ConfigLoader.HostPort("127.0.0.1", 3307)), ProxyConfig.builder().build().backends());
+    }
+
+    @Test
+    void badBackendListsFailAtStart() throws IOException {
+        assertMentions(fails(() -> loader().load(uncheckedToml("[backend]\naddress = \"a:1\"\naddresses = [\"b:2\"]\n"),
+                null, null)), "either backend.address", "backend.addresses");
+        assertMentions(fails(() -> loader().load(uncheckedToml("[backend]\naddresses = []\n"), null, null)),
+                "backend.addresses must be a list");
+        assertMentions(fails(() -> loader().load(uncheckedToml("[backend]\naddresses = \"a:1\"\n"), null, null)),
+                "backend.addresses must be a list");
+        assertMentions(fails(() -> loader().load(null, null, "a:1,a:1")), "names a backend twice");
+    }
+
+    private Path uncheckedToml(String text) {
+        try {
+            return toml(text);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     // ---- precedence ----
 
     @Test
