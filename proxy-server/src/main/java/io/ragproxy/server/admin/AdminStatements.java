@@ -93,6 +93,13 @@ public final class AdminStatements {
                     Tokens.of(sql, session.sessionText().sqlMode())));
             case EXPLAIN_RAG -> explain(session, sql, dialect);
             case GRANT_RAG_MODEL, REVOKE_RAG_MODEL -> modelAccess(session, sql);
+            case CREATE_KNOWLEDGE_BASE, DROP_KNOWLEDGE_BASE, DESCRIBE_KNOWLEDGE_BASE, SHOW_KNOWLEDGE_BASES -> {
+                if (catalog == null) {
+                    throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "knowledge bases need the ragproxy"
+                            + " catalog, which this ragproxy build does not keep");
+                }
+                yield catalog.knowledgeBases().execute(session, sql, dialect);
+            }
             case CREATE_FUNCTION_ALIAS, DROP_FUNCTION, CREATE_MODEL, DROP_MODEL, CREATE_ML_ENGINE, DROP_ML_ENGINE -> {
                 if (catalog != null) {
                     yield catalog.execute(session, sql);

@@ -85,6 +85,12 @@ public enum ProxyError {
     SHUTTING_DOWN(7060, "08S01"),
     /** CHUNK_TEXT() options_json that is not valid (unknown key, size or overlap out of range, bad unit). */
     BAD_CHUNK_OPTIONS(7070, "22023"),
+    /** CREATE KNOWLEDGE_BASE with a definition ragproxy cannot use (no content column, a reserved column name …). */
+    KNOWLEDGE_BASE_DEFINITION(7071, "42000"),
+    /** INSERT INTO a knowledge base whose columns do not give the id and content columns it was created with. */
+    KNOWLEDGE_BASE_INSERT(7072, "42000"),
+    /** A SELECT of a knowledge base in a form ragproxy does not answer (a join, an unknown column in WHERE …). */
+    KNOWLEDGE_BASE_QUERY(7073, "42000"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

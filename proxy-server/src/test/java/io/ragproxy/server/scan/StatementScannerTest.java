@@ -412,6 +412,19 @@ class StatementScannerTest {
             assertPlain("CREATE TABLE model (id INT)");
             assertPlain("SELECT model FROM ml_engine");
         }
+
+        @Test
+        void mindsDbKnowledgeBaseStatements() {
+            assertProxy("CREATE KNOWLEDGE_BASE kb USING storage = db.t", ProxyStatementKind.CREATE_KNOWLEDGE_BASE);
+            assertProxy("create or replace knowledge_base kb", ProxyStatementKind.CREATE_KNOWLEDGE_BASE);
+            assertProxy("DROP KNOWLEDGE_BASE IF EXISTS kb", ProxyStatementKind.DROP_KNOWLEDGE_BASE);
+            assertProxy("DESCRIBE KNOWLEDGE_BASE kb", ProxyStatementKind.DESCRIBE_KNOWLEDGE_BASE);
+            assertProxy("desc knowledge_base kb", ProxyStatementKind.DESCRIBE_KNOWLEDGE_BASE);
+            assertProxy("SHOW KNOWLEDGE_BASES", ProxyStatementKind.SHOW_KNOWLEDGE_BASES);
+            assertPlain("DESC t");
+            assertPlain("SHOW TABLES");
+            assertPlain("SELECT knowledge_base FROM knowledge_bases");
+        }
     }
 
     @Nested
