@@ -6,6 +6,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.config.SessionLimits;
+import io.ragproxy.server.net.Transport;
 import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.wire.FrameDecoder;
 import java.util.concurrent.TimeUnit;
@@ -22,15 +23,19 @@ public final class FrontendInitializer {
     private final ConnectionLimiter limiter;
     private final ConnectionRegistry registry;
     private final ProxyMetrics metrics;
+    private final Transport transport;
 
     /**
      * @param limiter the server's connection count
      * @param registry the server's live connections, by the connection id their clients see (for KILL)
      * @param metrics where connections count themselves and their statements
+     * @param transport the server's socket transport, which the backend connections use too
      */
     public FrontendInitializer(ProxyConfig config, SslContext clientTls, SslContext backendTls,
-            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry, ProxyMetrics metrics) {
+            StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry, ProxyMetrics metrics,
+            Transport transport) {
         this.metrics = metrics;
+        this.transport = transport;
         this.config = config;
         this.clientTls = clientTls;
         this.backendTls = backendTls;
@@ -49,6 +54,6 @@ public final class FrontendInitializer {
         ch.pipeline().addLast(FRAMES, new FrameDecoder(SessionLimits.MAX_LOGIN_PACKET_BYTES));
         ch.pipeline().addLast("connection", new FrontendHandler(
                 new ProxyConnection(ch, config, clientTls, backendTls, pipeline, limiter, registry,
-                        ProxyConnection.tcpConnector(config), metrics)));
+                        ProxyConnection.tcpConnector(config, transport), metrics)));
     }
 }

@@ -10,7 +10,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.ragproxy.server.backend.QueryResult;
@@ -21,6 +20,7 @@ import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.net.Transport;
 import io.ragproxy.server.config.SessionLimits;
 import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.protocol.Capabilities;
@@ -95,7 +95,7 @@ final class ProxyConnection implements StatementSession {
 
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry) {
-        this(client, config, clientTls, backendTls, pipeline, limiter, registry, tcpConnector(config));
+        this(client, config, clientTls, backendTls, pipeline, limiter, registry, tcpConnector(config, Transport.NIO));
     }
     /** The server is draining: the next command gets error 7060 and the connection closes. */
     private volatile boolean draining;
@@ -157,11 +157,11 @@ final class ProxyConnection implements StatementSession {
         });
     }
 
-    /** A TCP connection to the configured backend. */
-    static BackendConnector tcpConnector(ProxyConfig config) {
+    /** A TCP connection to the configured backend, on {@code transport} (that of the client's event loop). */
+    static BackendConnector tcpConnector(ProxyConfig config, Transport transport) {
         return (loop, handler) -> new Bootstrap()
                 .group(loop)
-                .channel(NioSocketChannel.class)
+                .channel(transport.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
