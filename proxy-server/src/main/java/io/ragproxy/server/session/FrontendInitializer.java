@@ -48,7 +48,10 @@ public final class FrontendInitializer {
     public void initChannel(SocketChannel ch) {
         long idleSeconds = config.idleTimeout().toSeconds();
         if (idleSeconds > 0) {
-            ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS));
+            // Idle means the client sent nothing (MySQL's wait_timeout); a statement still answering is not idle
+            // (ProxyConnection.clientIdle checks). Watching reads only keeps the handler off the write path: watching
+            // writes costs a promise and a listener per write.
+            ch.pipeline().addLast("idle", new IdleStateHandler(idleSeconds, 0, 0, TimeUnit.SECONDS));
         }
         // Login packets are limited until the backend accepts the login (ProxyConnection.authenticated).
         ch.pipeline().addLast(FRAMES, new FrameDecoder(SessionLimits.MAX_LOGIN_PACKET_BYTES));

@@ -142,7 +142,9 @@ final class ProxyConnection implements StatementSession {
         var connect = connector.connect(client.eventLoop(), new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast("frames", new FrameDecoder());
+                FrameDecoder frames = new FrameDecoder();
+                ch.pipeline().addLast("forward", new ResponseForwarder(ProxyConnection.this, frames));
+                ch.pipeline().addLast("frames", frames);
                 ch.pipeline().addLast("connection", new BackendHandler(ProxyConnection.this));
             }
         });
@@ -287,6 +289,19 @@ final class ProxyConnection implements StatementSession {
         if (backend != null) {
             backend.flush();
         }
+    }
+
+    /**
+     * Whether backend bytes may go to the client as read: the command phase, no query or statement of the proxy's
+     * own, and nothing to add to or learn from the relayed responses ({@link CommandRelay#forwardsBlindly()}).
+     */
+    boolean relaysBlindly() {
+        return phase == Phase.COMMAND && !queries.inProgress() && !local.running() && commands.forwardsBlindly();
+    }
+
+    /** Writes relayed backend bytes to the client (flushed at the end of the read batch). */
+    void writeClient(ByteBuf bytes) {
+        client.write(bytes, client.voidPromise());
     }
 
     void flushClient() {
