@@ -8,15 +8,14 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.ragproxy.server.balance.BackendPool;
 import io.ragproxy.server.balance.BackendServer;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.net.Transport;
 import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.pipeline.UnavailablePipeline;
 import io.ragproxy.server.session.ConnectionLimiter;
@@ -58,6 +57,7 @@ public final class RagProxyServer implements AutoCloseable {
     private EventLoopGroup bossGroup;
     private EventLoopGroup ioGroup;
     private Channel serverChannel;
+    private Transport transport;
 
     /**
      * @param config the resolved configuration
@@ -90,18 +90,23 @@ public final class RagProxyServer implements AutoCloseable {
         }
         SslContext clientTls = config.clientTls() ? TlsContexts.forClients(config) : null;
         SslContext backendTls = config.backendTls() ? TlsContexts.forBackend(config) : null;
-        bossGroup = new NioEventLoopGroup(1);
+        transport = Transport.choose(config.transport());
+        if (transport.fallbackReason() != null) {
+            log.info("the native epoll transport cannot load ({}); using NIO", transport.fallbackReason());
+        }
+        metrics.transport(transport.name());
+        bossGroup = transport.newGroup(1);
         int threads = config.ioThreads() > 0 ? config.ioThreads() : 2 * Runtime.getRuntime().availableProcessors();
-        ioGroup = new NioEventLoopGroup(threads);
+        ioGroup = transport.newGroup(threads);
         ConnectionLimiter limiter = new ConnectionLimiter(config.maxConnections());
         backends = BackendPool.checked(config.backends().stream()
                 .map(b -> new BackendServer(b.host(), b.port())).toList(), HEALTH_CHECK_INTERVAL, HEALTH_CHECK_TIMEOUT);
         metrics.watchBackends(backends);
         FrontendInitializer initializer = new FrontendInitializer(config, clientTls, backendTls, pipeline, limiter,
-                connections, metrics, backends);
+                connections, metrics, backends, transport);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, ioGroup)
-                .channel(NioServerSocketChannel.class)
+                .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
@@ -121,9 +126,9 @@ public final class RagProxyServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen on " + config.listenAddress() + ": " + e.getMessage()
                     + " (choose another address with --listen HOST:PORT)", e);
         }
-        log.info("ragproxy listening on {} for backend{} {}{}", localAddress(), config.backends().size() > 1 ? "s" : "",
-                config.backendAddresses(),
-                config.backendTls() ? " (TLS)" : "");
+        log.info("ragproxy listening on {} for backend{} {}{} ({} transport, {} event loops)", localAddress(),
+                config.backends().size() > 1 ? "s" : "", config.backendAddresses(),
+                config.backendTls() ? " (TLS)" : "", transport.name(), threads);
         return this;
     }
 
@@ -141,6 +146,14 @@ public final class RagProxyServer implements AutoCloseable {
             throw new IllegalStateException("not started");
         }
         return backends;
+    }
+
+    /** The socket transport in use (epoll or NIO), chosen by {@link #start()}. */
+    public Transport transport() {
+        if (transport == null) {
+            throw new IllegalStateException("not started");
+        }
+        return transport;
     }
 
     /** The metrics its connections count themselves in. */

@@ -24,6 +24,12 @@ public final class ResponseTracker {
 
     private enum State { FIRST, COLUMNS, COLUMNS_EOF, ROWS, COUNT }
 
+    /**
+     * The payload bytes of a frame {@link #onBackendFrame(ByteBuf, int)} may read, at most: an OK packet's status
+     * flags come after two length-encoded integers (1 + 9 + 9 + 2 bytes).
+     */
+    public static final int INSPECTED_PAYLOAD_BYTES = 32;
+
     private final boolean deprecateEof;
     private final ArrayDeque<Shape> pending = new ArrayDeque<>();
     private State state = State.FIRST;
@@ -98,22 +104,32 @@ public final class ResponseTracker {
      * @return true when this frame completed the response of the oldest pending command
      */
     public boolean onBackendFrame(ByteBuf frame) {
+        return onBackendFrame(frame, frame.readerIndex());
+    }
+
+    /**
+     * Follows one frame from the backend that starts at {@code start} in {@code buf} (its header there); only its
+     * header and first {@link #INSPECTED_PAYLOAD_BYTES} payload bytes are read, so {@code buf} may hold just those.
+     *
+     * @return true when this frame completed the response of the oldest pending command
+     */
+    public boolean onBackendFrame(ByteBuf buf, int start) {
         if (backendContinuation) {
-            backendContinuation = Packets.continues(frame);
+            backendContinuation = continues(buf, start);
             return false;
         }
-        backendContinuation = Packets.continues(frame);
+        backendContinuation = continues(buf, start);
         Shape shape = pending.peekFirst();
         if (shape == null || shape == Shape.OPAQUE) {
             return false; // unsolicited (e.g. an error before the backend closes) or not followed
         }
         boolean done = switch (shape) {
             case SINGLE -> true;
-            case RESULT -> result(frame);
-            case FETCH -> rows(frame);
-            case PREPARE -> prepare(frame);
-            case FIELD_LIST -> isErr(frame) || isTerminator(frame);
-            case CHANGE_USER -> isErr(frame) || Packets.firstByte(frame) == 0x00;
+            case RESULT -> result(buf, start);
+            case FETCH -> rows(buf, start);
+            case PREPARE -> prepare(buf, start);
+            case FIELD_LIST -> isErr(buf, start) || isTerminator(buf, start);
+            case CHANGE_USER -> isErr(buf, start) || firstByte(buf, start) == 0x00;
             case OPAQUE -> false;
         };
         if (done) {
@@ -131,21 +147,21 @@ public final class ResponseTracker {
         remaining = 0;
     }
 
-    private boolean result(ByteBuf frame) {
+    private boolean result(ByteBuf frame, int f) {
         switch (state) {
             case FIRST -> {
-                int first = Packets.firstByte(frame);
+                int first = firstByte(frame, f);
                 if (first == 0x00) {
-                    return !moreResults(okStatus(frame));
+                    return !moreResults(okStatus(frame, f));
                 }
                 if (first == 0xFF) {
-                    return !isProgress(frame);
+                    return !isProgress(frame, f);
                 }
                 if (first == 0xFB) {
                     infileUpload = true; // the client now uploads the file; OK or ERR follows
                     return false;
                 }
-                remaining = Packets.getLengthEncodedInt(frame, Packets.payloadIndex(frame));
+                remaining = Packets.getLengthEncodedInt(frame, f + Packets.HEADER_SIZE);
                 state = remaining > 0 ? State.COLUMNS : (deprecateEof ? State.ROWS : State.COLUMNS_EOF);
                 return false;
             }
@@ -156,17 +172,17 @@ public final class ResponseTracker {
                 return false;
             }
             case COLUMNS_EOF -> {
-                if (isErr(frame)) {
+                if (isErr(frame, f)) {
                     return true;
                 }
-                if ((eofStatus(frame) & ServerStatus.CURSOR_EXISTS) != 0) {
+                if ((eofStatus(frame, f) & ServerStatus.CURSOR_EXISTS) != 0) {
                     return true; // a cursor was opened: rows come with COM_STMT_FETCH
                 }
                 state = State.ROWS;
                 return false;
             }
             case ROWS -> {
-                return rows(frame);
+                return rows(frame, f);
             }
             default -> {
                 return false;
@@ -174,14 +190,14 @@ public final class ResponseTracker {
         }
     }
 
-    private boolean rows(ByteBuf frame) {
-        if (isErr(frame)) {
-            return !isProgress(frame);
+    private boolean rows(ByteBuf frame, int f) {
+        if (isErr(frame, f)) {
+            return !isProgress(frame, f);
         }
-        if (!isTerminator(frame)) {
+        if (!isTerminator(frame, f)) {
             return false;
         }
-        int status = deprecateEof ? okStatus(frame) : eofStatus(frame);
+        int status = deprecateEof ? okStatus(frame, f) : eofStatus(frame, f);
         if (moreResults(status)) {
             state = State.FIRST;
             return false;
@@ -189,12 +205,12 @@ public final class ResponseTracker {
         return true;
     }
 
-    private boolean prepare(ByteBuf frame) {
+    private boolean prepare(ByteBuf frame, int f) {
         if (state == State.FIRST) {
-            if (isErr(frame)) {
+            if (isErr(frame, f)) {
                 return true;
             }
-            int p = Packets.payloadIndex(frame);
+            int p = f + Packets.HEADER_SIZE;
             int columns = frame.getUnsignedShortLE(p + 5);
             int params = frame.getUnsignedShortLE(p + 7);
             int eofs = deprecateEof ? 0 : (columns > 0 ? 1 : 0) + (params > 0 ? 1 : 0);
@@ -209,43 +225,54 @@ public final class ResponseTracker {
         return (status & ServerStatus.MORE_RESULTS_EXISTS) != 0;
     }
 
-    private static boolean isErr(ByteBuf frame) {
-        return Packets.firstByte(frame) == 0xFF;
+    private static int payloadLength(ByteBuf buf, int f) {
+        return buf.getUnsignedMediumLE(f);
+    }
+
+    private static int firstByte(ByteBuf buf, int f) {
+        return payloadLength(buf, f) == 0 ? -1 : buf.getUnsignedByte(f + Packets.HEADER_SIZE);
+    }
+
+    private static boolean continues(ByteBuf buf, int f) {
+        return payloadLength(buf, f) == Packets.MAX_FRAME_PAYLOAD;
+    }
+
+    private static boolean isErr(ByteBuf buf, int f) {
+        return firstByte(buf, f) == 0xFF;
     }
 
     /** A MariaDB progress report: an ERR-headed packet with error code 0xFFFF that does not end anything. */
-    private static boolean isProgress(ByteBuf frame) {
-        return Packets.payloadLength(frame) >= 3
-                && frame.getUnsignedShortLE(Packets.payloadIndex(frame) + 1) == 0xFFFF;
+    private static boolean isProgress(ByteBuf buf, int f) {
+        return payloadLength(buf, f) >= 3 && buf.getUnsignedShortLE(f + Packets.HEADER_SIZE + 1) == 0xFFFF;
     }
 
     /** An EOF packet, or with DEPRECATE_EOF an OK packet with the 0xFE header; a row never looks like one. */
-    private static boolean isTerminator(ByteBuf frame) {
-        return Packets.firstByte(frame) == 0xFE && Packets.payloadLength(frame) < Packets.MAX_FRAME_PAYLOAD;
+    private static boolean isTerminator(ByteBuf buf, int f) {
+        return firstByte(buf, f) == 0xFE && payloadLength(buf, f) < Packets.MAX_FRAME_PAYLOAD;
     }
 
-    private static int eofStatus(ByteBuf frame) {
-        if (Packets.payloadLength(frame) < 5) {
+    private static int eofStatus(ByteBuf buf, int f) {
+        if (payloadLength(buf, f) < 5) {
             return 0;
         }
-        return frame.getUnsignedShortLE(Packets.payloadIndex(frame) + 3);
+        return buf.getUnsignedShortLE(f + Packets.HEADER_SIZE + 3);
     }
 
-    private static int okStatus(ByteBuf frame) {
-        int length = Packets.payloadLength(frame);
-        int start = Packets.payloadIndex(frame);
+    private static int okStatus(ByteBuf buf, int f) {
+        int length = payloadLength(buf, f);
+        int start = f + Packets.HEADER_SIZE;
         int i = start + 1;
         if (length < 3) {
             return 0;
         }
-        i += Packets.lengthEncodedIntSize(frame, i);
+        i += Packets.lengthEncodedIntSize(buf, i);
         if (i - start >= length) {
             return 0;
         }
-        i += Packets.lengthEncodedIntSize(frame, i);
+        i += Packets.lengthEncodedIntSize(buf, i);
         if (i + 2 - start > length) {
             return 0;
         }
-        return frame.getUnsignedShortLE(i);
+        return buf.getUnsignedShortLE(i);
     }
 }

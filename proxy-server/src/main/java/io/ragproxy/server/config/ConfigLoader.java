@@ -90,7 +90,8 @@ public final class ConfigLoader {
         });
         TomlTable proxy = new TomlTable(root, "proxy");
         proxy.keys("listen", "max_connections", "idle_timeout_s", "io_threads", "drain_timeout_s", "shutdown_grace_s",
-                "state_dir", "parse_timeout_ms", "max_ai_statement_bytes", "login_timeout_s", "planner_threads");
+                "state_dir", "parse_timeout_ms", "max_ai_statement_bytes", "login_timeout_s", "planner_threads",
+                "transport");
         if (proxy.has("listen")) {
             HostPort hp = HostPort.parse(proxy.text("listen"), "proxy.listen");
             b.listen(hp.host(), hp.port());
@@ -103,6 +104,9 @@ public final class ConfigLoader {
         }
         if (proxy.has("io_threads")) {
             b.ioThreads(proxy.integer("io_threads"));
+        }
+        if (proxy.has("transport")) {
+            b.transport(proxy.text("transport"));
         }
         if (proxy.has("shutdown_grace_s")) { // the older name of drain_timeout_s
             b.drainTimeout(Duration.ofSeconds(proxy.integer("shutdown_grace_s")));
@@ -217,6 +221,10 @@ public final class ConfigLoader {
         String adminListen = env.get("RAGPROXY_ADMIN_LISTEN");
         if (adminListen != null && !adminListen.isBlank()) {
             applyAdminListen(b, adminListen, "RAGPROXY_ADMIN_LISTEN");
+        }
+        String transport = env.get("RAGPROXY_TRANSPORT");
+        if (transport != null && !transport.isBlank()) {
+            b.transport(transport.trim());
         }
         String maxConnections = env.get("RAGPROXY_MAX_CONNECTIONS");
         if (maxConnections != null && !maxConnections.isBlank()) {

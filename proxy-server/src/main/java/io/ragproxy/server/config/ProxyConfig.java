@@ -43,6 +43,8 @@ import java.util.stream.Collectors;
  *     {@code /ready})
  * @param adminHost address the admin endpoint binds, loopback by default
  * @param adminPort port the admin endpoint binds; 0 picks a free one (tests)
+ * @param transport how sockets are driven: {@code auto} (Netty's native epoll where it loads, else NIO), {@code nio}
+ *     or {@code epoll} (fails at start where epoll cannot load)
  */
 public record ProxyConfig(
         String listenHost,
@@ -68,7 +70,8 @@ public record ProxyConfig(
         String catalogPassword,
         boolean adminEnabled,
         String adminHost,
-        int adminPort) {
+        int adminPort,
+        String transport) {
 
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
@@ -111,6 +114,10 @@ public record ProxyConfig(
         }
         if (!dialect.equals("auto") && !dialect.equals("tidb") && !dialect.equals("mariadb")) {
             throw new IllegalArgumentException("backend.dialect must be auto, tidb or mariadb, got '" + dialect + "'");
+        }
+        Objects.requireNonNull(transport, "transport");
+        if (!transport.equals("auto") && !transport.equals("nio") && !transport.equals("epoll")) {
+            throw new IllegalArgumentException("proxy.transport must be auto, nio or epoll, got '" + transport + "'");
         }
         if ((clientTlsCert == null) != (clientTlsKey == null)) {
             throw new IllegalArgumentException("tls.cert and tls.key must be given together");
@@ -187,6 +194,7 @@ public record ProxyConfig(
         b.adminEnabled = adminEnabled;
         b.adminHost = adminHost;
         b.adminPort = adminPort;
+        b.transport = transport;
         return b;
     }
 
@@ -216,6 +224,7 @@ public record ProxyConfig(
         private boolean adminEnabled = true;
         private String adminHost = "127.0.0.1";
         private int adminPort = 4380;
+        private String transport = "auto";
 
         private Builder() {}
 
@@ -326,11 +335,17 @@ public record ProxyConfig(
             return this;
         }
 
+        /** {@code auto}, {@code nio} or {@code epoll}: see {@link ProxyConfig#transport()}. */
+        public Builder transport(String t) {
+            this.transport = t;
+            return this;
+        }
+
         public ProxyConfig build() {
             return new ProxyConfig(listenHost, listenPort, backendHost, backendPort, backends, backendTls, backendTlsVerify,
                     clientTls, clientTlsCert, clientTlsKey, stateDir, maxConnections, idleTimeout, connectTimeout,
                     shutdownGrace, ioThreads, dialect, ai, limits, catalogUser, catalogPassword, adminEnabled, adminHost,
-                    adminPort);
+                    adminPort, transport);
         }
     }
 }

@@ -35,6 +35,8 @@ public final class ProxyMetrics implements InvocationListener {
     private final LongAdder statementsRewritten = new LongAdder();
     private final LongAdder backfillRows = new LongAdder();
     private final Histogram proxySeconds;
+    /** The socket transport in use; null until the server starts. */
+    private volatile String transport;
     private final Counter modelRequests;
     private final Histogram modelSeconds;
     private volatile List<BackendServer> backends = List.of();
@@ -57,6 +59,16 @@ public final class ProxyMetrics implements InvocationListener {
                 .callback(cb -> {
                     for (Refusal r : Refusal.values()) {
                         cb.call(refused[r.ordinal()].sum(), r.name().toLowerCase(Locale.ROOT));
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder().name("ragproxy_transport_info")
+                .help("The socket transport the event loops use: epoll (Netty's native transport) or nio")
+                .labelNames("transport")
+                .callback(cb -> {
+                    String name = transport;
+                    if (name != null) {
+                        cb.call(1, name);
                     }
                 })
                 .register(registry);
@@ -147,6 +159,11 @@ public final class ProxyMetrics implements InvocationListener {
                 .unit(Unit.BYTES)
                 .callback(cb -> cb.call(invoker.cache().weightedSize()))
                 .register(registry);
+    }
+
+    /** Records the socket transport the server started with ({@code epoll} or {@code nio}). */
+    public void transport(String name) {
+        transport = name;
     }
 
     /**

@@ -554,6 +554,27 @@ final class CommandRelay {
 
     // ---- backend to client --------------------------------------------------------------------------------
 
+    /**
+     * Whether the relayed responses may go to the client as read, walked in place ({@link ResponseForwarder}): none
+     * gets the proxy's warnings, binary rows or a follow-up of the plan, no KILL is watched, no statement waits.
+     */
+    boolean forwardsBlindly() {
+        return tracker != null && waiting == null && afterForward == null && relayWarnings == 0 && relayBinary == null
+                && killWatch == null;
+    }
+
+    /** A frame {@link ResponseForwarder} forwarded, at {@code start} in {@code buf}; true when it ended a response. */
+    boolean trackForwarded(ByteBuf buf, int start) {
+        return tracker.onBackendFrame(buf, start);
+    }
+
+    /** A response {@link ResponseForwarder} forwarded has ended: a statement waiting for the backend may run. */
+    void forwardedResponseEnded() {
+        if (waiting != null && tracker.isIdle()) {
+            runWaiting();
+        }
+    }
+
     /** A backend frame of a relayed response: to the client as it is (plus the proxy's warnings on its last). */
     void fromBackend(ByteBuf frame) {
         boolean completed = tracker.onBackendFrame(frame);

@@ -7,6 +7,7 @@ import io.ragproxy.server.balance.BackendPool;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.config.SessionLimits;
+import io.ragproxy.server.net.Transport;
 import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.wire.FrameDecoder;
 import java.util.concurrent.TimeUnit;
@@ -24,18 +25,21 @@ public final class FrontendInitializer {
     private final ConnectionRegistry registry;
     private final ProxyMetrics metrics;
     private final BackendPool backends;
+    private final Transport transport;
 
     /**
      * @param limiter the server's connection count
      * @param registry the server's live connections, by the connection id their clients see (for KILL)
      * @param metrics where connections count themselves and their statements
      * @param backends where each new connection gets its backend
+     * @param transport the server's socket transport, which the backend connections use too
      */
     public FrontendInitializer(ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry, ProxyMetrics metrics,
-            BackendPool backends) {
+            BackendPool backends, Transport transport) {
         this.backends = backends;
         this.metrics = metrics;
+        this.transport = transport;
         this.config = config;
         this.clientTls = clientTls;
         this.backendTls = backendTls;
@@ -48,12 +52,15 @@ public final class FrontendInitializer {
     public void initChannel(SocketChannel ch) {
         long idleSeconds = config.idleTimeout().toSeconds();
         if (idleSeconds > 0) {
-            ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS));
+            // Idle means the client sent nothing (MySQL's wait_timeout); a statement still answering is not idle
+            // (ProxyConnection.clientIdle checks). Watching reads only keeps the handler off the write path: watching
+            // writes costs a promise and a listener per write.
+            ch.pipeline().addLast("idle", new IdleStateHandler(idleSeconds, 0, 0, TimeUnit.SECONDS));
         }
         // Login packets are limited until the backend accepts the login (ProxyConnection.authenticated).
         ch.pipeline().addLast(FRAMES, new FrameDecoder(SessionLimits.MAX_LOGIN_PACKET_BYTES));
         ch.pipeline().addLast("connection", new FrontendHandler(
                 new ProxyConnection(ch, config, clientTls, backendTls, pipeline, limiter, registry,
-                        ProxyConnection.tcpConnector(config), metrics, backends)));
+                        ProxyConnection.tcpConnector(config, transport), metrics, backends)));
     }
 }

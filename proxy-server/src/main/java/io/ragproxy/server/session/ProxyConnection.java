@@ -10,7 +10,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.ragproxy.server.backend.QueryResult;
@@ -23,6 +22,7 @@ import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.command.StatementSession;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.net.Transport;
 import io.ragproxy.server.config.SessionLimits;
 import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.protocol.Capabilities;
@@ -106,7 +106,7 @@ final class ProxyConnection implements StatementSession {
 
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry) {
-        this(client, config, clientTls, backendTls, pipeline, limiter, registry, tcpConnector(config));
+        this(client, config, clientTls, backendTls, pipeline, limiter, registry, tcpConnector(config, Transport.NIO));
     }
     /** The server is draining: the next command gets error 7060 and the connection closes. */
     private volatile boolean draining;
@@ -178,7 +178,9 @@ final class ProxyConnection implements StatementSession {
         var connect = connector.connect(client.eventLoop(), chosen, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast("frames", new FrameDecoder());
+                FrameDecoder frames = new FrameDecoder();
+                ch.pipeline().addLast("forward", new ResponseForwarder(ProxyConnection.this, frames));
+                ch.pipeline().addLast("frames", frames);
                 ch.pipeline().addLast("connection", new BackendHandler(ProxyConnection.this));
             }
         });
@@ -201,11 +203,11 @@ final class ProxyConnection implements StatementSession {
         }
     }
 
-    /** A TCP connection to the chosen backend. */
-    static BackendConnector tcpConnector(ProxyConfig config) {
+    /** A TCP connection to the chosen backend, on {@code transport} (that of the client's event loop). */
+    static BackendConnector tcpConnector(ProxyConfig config, Transport transport) {
         return (loop, server, handler) -> new Bootstrap()
                 .group(loop)
-                .channel(NioSocketChannel.class)
+                .channel(transport.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
@@ -352,6 +354,19 @@ final class ProxyConnection implements StatementSession {
         if (backend != null) {
             backend.flush();
         }
+    }
+
+    /**
+     * Whether backend bytes may go to the client as read: the command phase, no query or statement of the proxy's
+     * own, and nothing to add to or learn from the relayed responses ({@link CommandRelay#forwardsBlindly()}).
+     */
+    boolean relaysBlindly() {
+        return phase == Phase.COMMAND && !queries.inProgress() && !local.running() && commands.forwardsBlindly();
+    }
+
+    /** Writes relayed backend bytes to the client (flushed at the end of the read batch). */
+    void writeClient(ByteBuf bytes) {
+        client.write(bytes, client.voidPromise());
     }
 
     void flushClient() {

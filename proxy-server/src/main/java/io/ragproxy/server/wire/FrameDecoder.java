@@ -67,6 +67,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         return true;
     }
 
+    /** Whether the decoder holds part of a frame, or skips one: its next bytes must come to it, in order. */
+    public boolean isBuffering() {
+        return internalBuffer().isReadable() || skipBytes > 0 || skippingPacket;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (skipBytes > 0) {
