@@ -8,7 +8,7 @@ package io.ragproxy.server.scan;
  * reject it (for example a {@link #DROP_FUNCTION} whose name is not a catalog function is relayed).
  */
 public enum ProxyStatementKind {
-    /** {@code SHOW RAG …} (models, functions, status, grants). */
+    /** {@code SHOW RAG …} (models, functions, status, grants, budgets, usage). */
     SHOW_RAG("show rag"),
     /** {@code EXPLAIN RAG <statement>}. */
     EXPLAIN_RAG("explain rag"),
@@ -29,7 +29,9 @@ public enum ProxyStatementKind {
     /** {@code GRANT RAG MODEL … TO account}: model access (a plain {@code GRANT rag TO …} of a role is not this). */
     GRANT_RAG_MODEL("grant rag model"),
     /** {@code REVOKE RAG MODEL … FROM account}. */
-    REVOKE_RAG_MODEL("revoke rag model");
+    REVOKE_RAG_MODEL("revoke rag model"),
+    /** {@code SET RAG BUDGET FOR account = …}: a budget ({@code SET rag_x = …} is {@link #SET_RAG}). */
+    SET_RAG_BUDGET("set rag budget");
 
     private final String phrase;
 

@@ -153,6 +153,8 @@ public final class StatementScanner {
     private static final int S_SHOW_SCOPE = 31;
     /** After {@code FUNCTION IF}: {@code NOT} makes it {@code IF NOT EXISTS}, anything else makes IF the name. */
     private static final int S_FUNCTION_IF = 32;
+    /** After {@code SET RAG}: {@code BUDGET} makes it {@code SET RAG BUDGET}, anything else an ordinary SET. */
+    private static final int S_SET_RAG = 33;
     /** A recognizer step returns {@code HIT + kind.ordinal()} when it has recognized a proxy statement. */
     private static final int HIT = 1 << 16;
 
@@ -161,6 +163,7 @@ public final class StatementScanner {
     private static final byte[] KW_SHOW = keyword("show");
     private static final byte[] KW_EXPLAIN = keyword("explain");
     private static final byte[] KW_RAG = keyword("rag");
+    private static final byte[] KW_BUDGET = keyword("budget");
     private static final byte[] KW_SET = keyword("set");
     private static final byte[] KW_CREATE = keyword("create");
     private static final byte[] KW_DROP = keyword("drop");
@@ -731,6 +734,9 @@ public final class StatementScanner {
                 }
                 return S_FUNCTION_ALIAS;
             case S_SET_VAR:
+                if (word && equalsIgnoreCase(a, b, s, e, KW_RAG)) {
+                    return S_SET_RAG;
+                }
                 if (word) {
                     return isScope(a, b, s, e) ? S_SET_SCOPE : setName(a, b, s, e);
                 }
@@ -753,6 +759,11 @@ public final class StatementScanner {
                     return hit(ProxyStatementKind.SET_RAG);
                 }
                 return type == ':' ? S_SET_NAME_RAG : S_SET_SKIP;
+            case S_SET_RAG:
+                if (word && equalsIgnoreCase(a, b, s, e, KW_BUDGET)) {
+                    return hit(ProxyStatementKind.SET_RAG_BUDGET);
+                }
+                return type == ',' && depth == 0 ? S_SET_VAR : S_SET_SKIP;
             case S_SET_SKIP:
                 return type == ',' && depth == 0 ? S_SET_VAR : S_SET_SKIP;
             case S_KILL:
