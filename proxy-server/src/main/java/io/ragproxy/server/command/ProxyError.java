@@ -107,7 +107,12 @@ public enum ProxyError {
      * The session's account has no GRANT RAG MODEL for a model the statement calls; refused before any model call.
      * The message names the model and the account.
      */
-    MODEL_NOT_GRANTED(7110, "42000");
+    MODEL_NOT_GRANTED(7110, "42000"),
+    /**
+     * The statement's estimate (EXPLAIN RAG's) does not fit what is left of the account's SET RAG BUDGET this period;
+     * refused before any model call. The message names the estimate, the budget and what was spent.
+     */
+    BUDGET_EXCEEDED(7111, "42000");
 
     private final int code;
     private final String sqlState;

@@ -19,9 +19,9 @@ import java.util.Map;
  * <p>Unknown keys in the proxy's own tables are errors, so a typo never silently falls back to a default.
  */
 public final class ConfigLoader {
-    private static final List<String> AI_TABLES = List.of("models", "access", "cache");
+    private static final List<String> AI_TABLES = List.of("models", "access", "cache", "usage");
     private static final List<String> TABLES = List.of("proxy", "backend", "tls", "catalog", "admin", "models",
-            "access", "cache");
+            "access", "cache", "usage");
 
     private final Map<String, String> env;
 
@@ -197,6 +197,11 @@ public final class ConfigLoader {
             io.ragproxy.server.access.ModelAccess.Mode.parse(access.text("default")); // fails on a typo, at start
         }
         new TomlTable(root, "cache").keys("scope");
+        TomlTable usage = new TomlTable(root, "usage");
+        usage.keys("flush_interval_ms");
+        if (usage.has("flush_interval_ms") && usage.integer("flush_interval_ms") < 100) {
+            throw new IllegalArgumentException("usage.flush_interval_ms must be at least 100 (ms)");
+        }
 
         ObjectNode ai = JsonNodeFactory.instance.objectNode();
         for (String table : AI_TABLES) {

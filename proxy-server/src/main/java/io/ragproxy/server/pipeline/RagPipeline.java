@@ -12,7 +12,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ragproxy.server.access.ModelAccess;
 import io.ragproxy.server.access.ModelAccessCheck;
 import io.ragproxy.server.access.ModelAccessStatements;
+import io.ragproxy.server.access.Account;
 import io.ragproxy.server.admin.AdminStatements;
+import io.ragproxy.server.budget.BudgetCheck;
+import io.ragproxy.server.budget.BudgetStatements;
+import io.ragproxy.server.budget.Spend;
+import io.ragproxy.server.budget.UsageLedger;
 import io.ragproxy.server.catalog.BuiltinNames;
 import io.ragproxy.server.catalog.Catalog;
 import io.ragproxy.server.catalog.CatalogConnection;
@@ -46,6 +51,8 @@ import io.ragproxy.server.scan.StatementScanner;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -83,6 +90,10 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     /** Who may call which model, checked before a statement's first model call. */
     private final ModelAccessCheck access;
+    /** Usage per account and the budgets; null when not kept (a pipeline built without {@code [usage]}). */
+    private final UsageLedger ledger;
+    /** Whether a statement fits its account's budget, checked after {@link #access}; null with {@code ledger}. */
+    private final BudgetCheck budgets;
 
     /** A pipeline with the default {@link SessionLimits}. */
     public RagPipeline(ModelInvoker invoker, String configuredDialect, CatalogConnection catalogConnection) {
@@ -110,6 +121,25 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      */
     public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
             CatalogConnection catalogConnection, ModelAccess.Mode accessMode, CacheScope cacheScope) {
+        this(invoker, configuredDialect, limits, catalogConnection, accessMode, cacheScope, null);
+    }
+
+    /**
+     * @param invoker the model invocation policy (owned by the caller)
+     * @param configuredDialect {@code auto}, {@code tidb} or {@code mariadb}
+     * @param limits the parse deadline and the number of planner threads
+     * @param catalogConnection the connection the catalog is kept through (owned by the pipeline from now on)
+     * @param accessMode {@code [access] default}: whether a model without a grant may be called
+     * @param cacheScope who shares cached model results ({@code [cache] scope})
+     * @param usageFlushInterval how often usage is written to {@code ragproxy.usage} ({@code [usage]
+     *     flush_interval_ms}); null: usage and budgets are not kept
+     */
+    public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
+            CatalogConnection catalogConnection, ModelAccess.Mode accessMode, CacheScope cacheScope,
+            Duration usageFlushInterval) {
+        this.ledger = usageFlushInterval == null ? null
+                : new UsageLedger(catalogConnection, usageFlushInterval, java.time.Clock.systemUTC());
+        this.budgets = ledger == null ? null : new BudgetCheck(ledger);
         this.access = new ModelAccessCheck(accessMode, invoker.registry());
         this.cacheScope = java.util.Objects.requireNonNull(cacheScope, "cacheScope");
         this.catalogConnection = catalogConnection;
@@ -128,7 +158,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 snapshot -> scanners = CatalogScanners.of(snapshot, AiFunction.names()));
         this.catalogStatements = new CatalogStatements(catalog, invoker, this::runOwn, BuiltinNames.load());
         this.admin = new AdminStatements(invoker, planner, backfill, streamed, materialized, initialSettings,
-                catalogStatements, rewriter, new ModelAccessStatements(catalog, invoker.registry()));
+                catalogStatements, rewriter, new ModelAccessStatements(catalog, invoker.registry()),
+                ledger == null ? null : new BudgetStatements(ledger));
     }
 
     /**
@@ -151,7 +182,22 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 new JdbcCatalogConnection(
                 config.backendHost(), config.backendPort(), config.catalogUser(), config.catalogPassword(),
                 config.backendTls(), config.backendTlsVerify(), (int) Math.min(Integer.MAX_VALUE,
-                        config.connectTimeout().toMillis())), accessMode, CacheScope.of(config.ai()));
+                        config.connectTimeout().toMillis())), accessMode, CacheScope.of(config.ai()),
+                usageFlushInterval(config.ai()));
+    }
+
+    /** {@code [usage] flush_interval_ms}, 5000 by default. */
+    static Duration usageFlushInterval(JsonNode ai) {
+        JsonNode ms = ai.path("usage").path("flush_interval_ms");
+        return Duration.ofMillis(ms.canConvertToLong() ? ms.asLong() : DEFAULT_USAGE_FLUSH_MS);
+    }
+
+    /** {@code [usage] flush_interval_ms} unless configured. */
+    static final long DEFAULT_USAGE_FLUSH_MS = 5000;
+
+    /** The usage ledger (null when usage is not kept), for tests. */
+    public UsageLedger usageLedger() {
+        return ledger;
     }
 
     /** The invocation policy, for counters and tests. */
@@ -181,6 +227,50 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     @Override
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan) {
+        if (ledger == null || scan.kind() == ScanResult.Kind.PROXY_STATEMENT) {
+            return executeStatement(session, sql, scan);
+        }
+        // The statement's usage is what the session's counters gained while it ran (one statement at a time).
+        Map<String, Spend> before = spendByModel(session);
+        return ModelAccessCheck.account(session).thenCompose(account -> {
+            CompletableFuture<PipelineResult> result = executeStatement(session, sql, scan);
+            return result.handle((r, e) -> {
+                if (r instanceof PipelineResult.Streamed streamed) {
+                    return PipelineResult.streamed(out -> streamed.reply().start(out).whenComplete((v, e2) ->
+                            recordUsage(session, account, before)));
+                }
+                recordUsage(session, account, before);
+                if (e != null) {
+                    throw e instanceof java.util.concurrent.CompletionException ce ? ce
+                            : new java.util.concurrent.CompletionException(e);
+                }
+                return r;
+            });
+        });
+    }
+
+    /** Adds to the ledger what {@code account}'s session spent since {@code before}. */
+    private void recordUsage(StatementSession session, Account account, Map<String, Spend> before) {
+        Map<String, Spend> delta = new HashMap<>();
+        spendByModel(session).forEach((model, now) -> delta.put(model, now.minus(before.getOrDefault(model,
+                Spend.NONE))));
+        ledger.record(account, delta);
+    }
+
+    /** The session's counters by model id, as spends. */
+    private static Map<String, Spend> spendByModel(StatementSession session) {
+        CounterSet counters = session.settings().caller().counters();
+        if (counters == null) {
+            return Map.of();
+        }
+        Map<String, Spend> out = new HashMap<>();
+        counters.byModel().forEach((model, c) -> out.put(model, new Spend(c.requests(), c.inputTokens(),
+                c.outputTokens(), c.estimatedCostUsd(), c.cacheHits())));
+        return out;
+    }
+
+    private CompletableFuture<PipelineResult> executeStatement(StatementSession session, String sql,
+            ScanResult scan) {
         // Parsing and planning run in the account's planner lane, never on the event loop.
         return cachePartitionKnown(session).thenCompose(v -> catalog.refreshIfDue(session)).thenCompose(snapshot ->
                 planners.supply(session.user(), () -> execute(session, sql, scan, snapshot)));
@@ -266,12 +356,20 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     /**
      * Plans and runs {@code analysis} once the session's account may call every model it names ({@link
-     * ModelAccessCheck}): a refusal comes before any model call.
+     * ModelAccessCheck}) and its estimate fits the account's budget ({@link BudgetCheck}): a refusal comes before any
+     * model call.
      */
     private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,
             Dialect dialect) {
         CompletableFuture<Void> allowed = access.check(session, catalog.snapshot(), analysis.calls(),
                 session.settings());
+        if (budgets != null && !analysis.calls().isEmpty() && !(ledger.ready().isDone() && !ledger.anyBudget())) {
+            // The estimate reads the backend (row counts) from the planner lane, as EXPLAIN RAG does.
+            allowed = allowed.thenCompose(v -> ledger.ready()).thenCompose(v -> !ledger.anyBudget()
+                    ? CompletableFuture.<Void>completedFuture(null)
+                    : planners.supply(session.user(), () -> ModelAccessCheck.account(session).thenCompose(account ->
+                            budgets.check(account, () -> admin.estimate(session, analysis, dialect)))));
+        }
         if (allowed.isDone() && !allowed.isCompletedExceptionally()) {
             return run(session, analysis, dialect);
         }
@@ -357,6 +455,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     @Override
     public void close() {
+        if (ledger != null) {
+            ledger.close(); // the usage still in memory, through the catalog connection closed below
+        }
         planners.close();
         parser.close();
         if (catalogConnection instanceof AutoCloseable closeable) {

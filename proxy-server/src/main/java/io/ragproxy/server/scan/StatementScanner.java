@@ -155,6 +155,8 @@ public final class StatementScanner {
     private static final int S_FUNCTION_IF = 32;
     /** After {@code DESCRIBE} or {@code DESC}: {@code KNOWLEDGE_BASE} makes it a proxy statement. */
     private static final int S_DESCRIBE = 33;
+    /** After {@code SET RAG}: {@code BUDGET} makes it {@code SET RAG BUDGET}, anything else an ordinary SET. */
+    private static final int S_SET_RAG = 34;
     /** A recognizer step returns {@code HIT + kind.ordinal()} when it has recognized a proxy statement. */
     private static final int HIT = 1 << 16;
 
@@ -163,6 +165,7 @@ public final class StatementScanner {
     private static final byte[] KW_SHOW = keyword("show");
     private static final byte[] KW_EXPLAIN = keyword("explain");
     private static final byte[] KW_RAG = keyword("rag");
+    private static final byte[] KW_BUDGET = keyword("budget");
     private static final byte[] KW_SET = keyword("set");
     private static final byte[] KW_CREATE = keyword("create");
     private static final byte[] KW_DROP = keyword("drop");
@@ -751,6 +754,9 @@ public final class StatementScanner {
                 }
                 return S_FUNCTION_ALIAS;
             case S_SET_VAR:
+                if (word && equalsIgnoreCase(a, b, s, e, KW_RAG)) {
+                    return S_SET_RAG;
+                }
                 if (word) {
                     return isScope(a, b, s, e) ? S_SET_SCOPE : setName(a, b, s, e);
                 }
@@ -773,6 +779,11 @@ public final class StatementScanner {
                     return hit(ProxyStatementKind.SET_RAG);
                 }
                 return type == ':' ? S_SET_NAME_RAG : S_SET_SKIP;
+            case S_SET_RAG:
+                if (word && equalsIgnoreCase(a, b, s, e, KW_BUDGET)) {
+                    return hit(ProxyStatementKind.SET_RAG_BUDGET);
+                }
+                return type == ',' && depth == 0 ? S_SET_VAR : S_SET_SKIP;
             case S_SET_SKIP:
                 return type == ',' && depth == 0 ? S_SET_VAR : S_SET_SKIP;
             case S_KILL:

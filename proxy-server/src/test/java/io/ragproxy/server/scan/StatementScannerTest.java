@@ -304,6 +304,18 @@ class StatementScannerTest {
         }
 
         @Test
+        void setRagBudgetIsNotASessionSetting() {
+            assertProxy("SET RAG BUDGET FOR 'app'@'%' = 5.00 USD PER DAY", ProxyStatementKind.SET_RAG_BUDGET);
+            assertProxy("set rag budget for app = NONE", ProxyStatementKind.SET_RAG_BUDGET);
+            assertProxy("SET rag_max_calls = 5", ProxyStatementKind.SET_RAG);
+            assertProxy("SHOW RAG USAGE FOR 'app'@'%' SINCE '2026-12-01'", ProxyStatementKind.SHOW_RAG);
+            assertProxy("SHOW RAG BUDGETS", ProxyStatementKind.SHOW_RAG);
+            assertPlain("SET rag = 1");
+            assertPlain("SET @rag = 1");
+            assertPlain("SET budget = 1");
+        }
+
+        @Test
         void leadingWhitespaceAndCommentsAreSkippedAndOffsetIsTheFirstKeyword() {
             ScanResult result = assertProxy("  /* hi */ -- x\n # y\n SHOW RAG STATUS", ProxyStatementKind.SHOW_RAG);
             assertEquals(22, result.offset());
