@@ -227,4 +227,32 @@ class KnowledgeBaseTest {
             exec(c, "DROP KNOWLEDGE_BASE IF EXISTS kb");
         }
     }
+
+    @Test
+    void hybridSearchFindsAnExactProductCode() throws Exception {
+        String[] colours = {"red", "blue", "green", "black", "white", "yellow", "grey", "orange"};
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "CREATE TABLE products (sku VARCHAR(20) PRIMARY KEY, description TEXT)");
+            for (int i = 0; i < colours.length; i++) {
+                exec(c, "INSERT INTO products VALUES ('p" + i + "', 'A " + colours[i] + " travel mug that keeps coffee"
+                        + " hot for hours. Part number QZT" + (7781 + i) + ".')");
+            }
+            exec(c, "CREATE KNOWLEDGE_BASE products_kb USING embedding_model = '" + MODEL + "', storage = products_chunks,"
+                    + " content_columns = ['description'], id_column = 'sku'");
+            assertEquals(colours.length, update(c, "INSERT INTO products_kb SELECT sku, description FROM products"));
+            List<List<String>> hybrid = rows(c, "SELECT id, relevance FROM products_kb WHERE content = 'QZT7785' AND"
+                    + " hybrid_search = true LIMIT 3");
+            assertEquals("p4", hybrid.get(0).get(0), "the full-text match of the exact code ranks first: " + hybrid);
+            assertTrue(Double.parseDouble(hybrid.get(0).get(1)) > Double.parseDouble(hybrid.get(1).get(1)));
+            // alpha = 0: full-text only decides the first place as well; alpha = 1 is the vector ranking alone.
+            assertEquals("p4", scalar(c, "SELECT id FROM products_kb WHERE content = 'QZT7785' AND hybrid_search = true"
+                    + " AND hybrid_search_alpha = 0 LIMIT 1"));
+            assertEquals(scalar(c, "SELECT id FROM products_kb WHERE content = 'QZT7785' LIMIT 1"), scalar(c,
+                    "SELECT id FROM products_kb WHERE content = 'QZT7785' AND hybrid_search = true AND"
+                            + " hybrid_search_alpha = 1 LIMIT 1"));
+            assertSqlError(c, "SELECT id FROM products_kb WHERE content = 'x' AND hybrid_search = 'maybe'", 7073,
+                    "42000");
+            exec(c, "DROP KNOWLEDGE_BASE products_kb");
+        }
+    }
 }

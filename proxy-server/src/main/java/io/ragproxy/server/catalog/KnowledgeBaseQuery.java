@@ -46,7 +46,14 @@ final class KnowledgeBaseQuery {
     static final List<String> RESERVED = List.of(KnowledgeBase.ID, KnowledgeBase.CHUNK_ID, KnowledgeBase.CHUNK_CONTENT,
             KnowledgeBase.METADATA, DISTANCE, RELEVANCE, CONTENT);
     /** MindsDB's search options ragproxy does not implement yet. */
-    private static final Set<String> NOT_YET = Set.of("hybrid_search", "hybrid_search_alpha", "reranking");
+    private static final Set<String> NOT_YET = Set.of("reranking");
+    /** {@code hybrid_search = true}: fuse the full-text ranking with the vector ranking. */
+    static final String HYBRID = "hybrid_search";
+    /** {@code hybrid_search_alpha = x}: the vector ranking's weight in the fusion, 0 to 1. */
+    static final String HYBRID_ALPHA = "hybrid_search_alpha";
+    static final double DEFAULT_ALPHA = 0.5;
+    /** Reciprocal rank fusion's constant: a row ranked r contributes 1 / (k + r). */
+    static final int RRF_K = 60;
 
     private KnowledgeBaseQuery() {}
 
@@ -58,9 +65,21 @@ final class KnowledgeBaseQuery {
         }
         String self = table.getAlias() != null ? Sql.unquote(table.getAlias().getName()) : Sql.unquote(table.getName());
         Expression question = null;
+        Boolean hybrid = null;
+        Double alpha = null;
         List<Expression> kept = new ArrayList<>();
         if (select.getWhere() != null) {
             for (Expression condition : conjuncts(select.getWhere())) {
+                Expression option = optionOf(condition, HYBRID, self, kb);
+                if (option != null) {
+                    hybrid = flag(option, kb);
+                    continue;
+                }
+                option = optionOf(condition, HYBRID_ALPHA, self, kb);
+                if (option != null) {
+                    alpha = fraction(option, kb);
+                    continue;
+                }
                 Expression value = questionOf(condition, self, kb);
                 if (value == null) {
                     kept.add(condition);
@@ -89,8 +108,10 @@ final class KnowledgeBaseQuery {
             String name = Sql.unquote(c.getColumnName()).toLowerCase(Locale.ROOT);
             if (NOT_YET.contains(name)) {
                 throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, name + " is not available yet: ragproxy's"
-                        + " knowledge bases search by vector only (no hybrid full-text search, no reranking); leave"
-                        + " it out");
+                        + " knowledge bases do not rerank; leave it out");
+            }
+            if (name.equals(HYBRID) || name.equals(HYBRID_ALPHA)) {
+                throw query(kb, name + " = … is an option, given once as a condition of WHERE joined by AND");
             }
             if (name.equals(CONTENT)) {
                 throw query(kb, "content = '…' is the question, given once as a condition of WHERE joined by AND;"
@@ -100,30 +121,90 @@ final class KnowledgeBaseQuery {
                 fields.add(name);
             }
         }
+        boolean fused = Boolean.TRUE.equals(hybrid);
+        if ((fused || alpha != null) && question == null) {
+            throw query(kb, "hybrid_search needs the question: content = '…'");
+        }
         String distance = question == null ? "NULL" : "VEC_COSINE_DISTANCE(" + Sql.ident(KnowledgeBase.EMBEDDING)
                 + ", EMBED_TEXT(" + Sql.quote(kb.embeddingModel()) + ", " + question + "))";
-        StringBuilder inner = new StringBuilder("SELECT ").append(Sql.ident(KnowledgeBase.ID)).append(", ")
-                .append(Sql.ident(KnowledgeBase.CHUNK_ID)).append(", ").append(Sql.ident(KnowledgeBase.CHUNK_CONTENT))
-                .append(", ").append(Sql.ident(KnowledgeBase.METADATA)).append(", ").append(distance).append(" AS ")
-                .append(DISTANCE).append(", ").append(question == null ? "NULL" : "1 - " + distance).append(" AS ")
-                .append(RELEVANCE);
+        String common = Sql.ident(KnowledgeBase.ID) + ", " + Sql.ident(KnowledgeBase.CHUNK_ID) + ", "
+                + Sql.ident(KnowledgeBase.CHUNK_CONTENT) + ", " + Sql.ident(KnowledgeBase.METADATA);
+        StringBuilder fieldColumns = new StringBuilder();
+        StringBuilder fieldNames = new StringBuilder();
         for (String field : fields) {
-            inner.append(", JSON_UNQUOTE(JSON_EXTRACT(").append(Sql.ident(KnowledgeBase.METADATA)).append(", ")
+            fieldColumns.append(", JSON_UNQUOTE(JSON_EXTRACT(").append(Sql.ident(KnowledgeBase.METADATA)).append(", ")
                     .append(Sql.quote("$.\"" + field + "\"")).append(")) AS ").append(Sql.ident(field));
+            fieldNames.append(", ").append(Sql.ident(field));
         }
-        inner.append(" FROM ").append(kb.storageSql());
+        String inner;
+        if (!fused) {
+            inner = "SELECT " + common + ", " + distance + " AS " + DISTANCE + ", "
+                    + (question == null ? "NULL" : "1 - " + distance) + " AS " + RELEVANCE + fieldColumns + " FROM "
+                    + kb.storageSql();
+        } else {
+            // Reciprocal rank fusion of the vector ranking and the full-text ranking (rows the full-text search does
+            // not match get no keyword term), weighted by alpha: 1 is vector only, 0 full-text only.
+            double a = alpha == null ? DEFAULT_ALPHA : alpha;
+            inner = "SELECT " + common + ", " + DISTANCE + ", " + a + " / (" + RRF_K + " + ragproxy_vector_rank) + CASE"
+                    + " WHEN ragproxy_text_score > 0 THEN " + (1 - a) + " / (" + RRF_K + " + ragproxy_text_rank) ELSE"
+                    + " 0 END AS " + RELEVANCE + fieldNames + " FROM (SELECT " + common + ", " + DISTANCE
+                    + ", ragproxy_text_score" + fieldNames + ", ROW_NUMBER() OVER (ORDER BY " + DISTANCE + ") AS"
+                    + " ragproxy_vector_rank, ROW_NUMBER() OVER (ORDER BY ragproxy_text_score DESC) AS"
+                    + " ragproxy_text_rank FROM (SELECT " + common + ", " + distance + " AS " + DISTANCE + ", MATCH ("
+                    + Sql.ident(KnowledgeBase.CHUNK_CONTENT) + ") AGAINST (" + question + ") AS ragproxy_text_score"
+                    + fieldColumns + " FROM " + kb.storageSql() + ") AS ragproxy_scored) AS ragproxy_ranked";
+        }
         ParenthesedSelect derived = new ParenthesedSelect();
-        derived.setSelect(parse(inner.toString()));
+        derived.setSelect(parse(inner));
         derived.setAlias(new Alias(Sql.ident(self), true));
         select.setFromItem(derived);
         if (question != null && (select.getOrderByElements() == null || select.getOrderByElements().isEmpty())) {
-            OrderByElement byDistance = new OrderByElement();
-            byDistance.setExpression(new Column(DISTANCE));
-            select.setOrderByElements(List.of(byDistance));
+            OrderByElement order = new OrderByElement();
+            order.setExpression(new Column(fused ? RELEVANCE : DISTANCE));
+            order.setAsc(!fused);
+            select.setOrderByElements(List.of(order));
         }
         if (question != null && select.getLimit() == null && select.getFetch() == null) {
             select.setLimit(new Limit().withRowCount(new LongValue(DEFAULT_LIMIT)));
         }
+    }
+
+    /** The value of {@code name = <value>} (either way round), or null for another condition. */
+    private static Expression optionOf(Expression condition, String name, String self, KnowledgeBase kb) {
+        if (!(condition instanceof EqualsTo eq)) {
+            return null;
+        }
+        if (named(eq.getLeftExpression(), name, self, kb)) {
+            return eq.getRightExpression();
+        }
+        return named(eq.getRightExpression(), name, self, kb) ? eq.getLeftExpression() : null;
+    }
+
+    private static boolean named(Expression e, String name, String self, KnowledgeBase kb) {
+        return e instanceof Column c && refersTo(c, self, kb) && Sql.unquote(c.getColumnName()).equalsIgnoreCase(name);
+    }
+
+    private static boolean flag(Expression value, KnowledgeBase kb) {
+        String v = value.toString().toLowerCase(Locale.ROOT);
+        if (v.equals("true") || v.equals("1")) {
+            return true;
+        }
+        if (v.equals("false") || v.equals("0")) {
+            return false;
+        }
+        throw query(kb, HYBRID + " takes true or false, not " + value);
+    }
+
+    private static double fraction(Expression value, KnowledgeBase kb) {
+        try {
+            double a = Double.parseDouble(value.toString());
+            if (a >= 0 && a <= 1) {
+                return a;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw query(kb, HYBRID_ALPHA + " takes a number from 0 (full-text only) to 1 (vector only), not " + value);
     }
 
     /** The question of {@code content = <value>} (either way round), or null for another condition. */

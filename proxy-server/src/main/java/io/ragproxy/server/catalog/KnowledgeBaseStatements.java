@@ -260,6 +260,10 @@ public final class KnowledgeBaseStatements {
         if (snapshot.knowledgeBaseNames().isEmpty()) {
             return null;
         }
+        String lower = sql.toLowerCase(java.util.Locale.ROOT);
+        if (snapshot.knowledgeBaseNames().stream().noneMatch(lower::contains)) {
+            return null; // an INSERT flagged for another reason (an AI call): not read further
+        }
         List<Token> tokens = SqlLexer.tokenize(sql); // neutral SQL: read as the parser reads it
         int i = 1;
         if (tokens.get(i).is("INTO")) {
