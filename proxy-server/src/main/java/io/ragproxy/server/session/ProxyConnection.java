@@ -277,8 +277,14 @@ final class ProxyConnection implements StatementSession {
         return queries;
     }
 
-    long connectionId() {
+    @Override
+    public long connectionId() {
         return handshake.greeting().connectionId();
+    }
+
+    @Override
+    public String clientAddress() {
+        return address(client.remoteAddress());
     }
 
     // ---- flow control and closing -----------------------------------------------------------------------
@@ -588,6 +594,11 @@ final class ProxyConnection implements StatementSession {
     @Override
     public void plan(String kind) {
         local.plan(kind);
+    }
+
+    @Override
+    public String plan() {
+        return local.plan();
     }
 
     @Override

@@ -75,6 +75,14 @@ class ConfigLoaderTest {
         assertMentions(fails(() -> loader().load(unknownKey, null, null)), "flush_ms");
     }
 
+    @Test
+    void auditTableIsReadAndChecked() throws Exception {
+        ProxyConfig c = loader().load(toml("[audit]\nenabled = true\npath = \"/tmp/a.jsonl\"\n"), null, null);
+        assertEquals("/tmp/a.jsonl", c.ai().path("audit").path("path").asText());
+        Path unknownKey = toml("[audit]\ninclude_texts = true\n");
+        assertMentions(fails(() -> loader().load(unknownKey, null, null)), "include_texts");
+    }
+
     // ---- the shipped file ----
 
     @Test
@@ -85,7 +93,7 @@ class ConfigLoaderTest {
         // [models] (with its sub-tables) and [access] are handed to the pipeline as they are; the rest is the default
         assertEquals(defaults, fromFile.toBuilder().ai(defaults.ai()).build());
         fromFile.ai().fieldNames().forEachRemaining(name -> assertTrue(
-                List.of("models", "access", "cache", "usage").contains(name), "unexpected ai table " + name));
+                List.of("models", "access", "cache", "usage", "audit").contains(name), "unexpected ai table " + name));
         assertEquals("allow", fromFile.ai().path("access").path("default").asText());
         assertEquals(5000, fromFile.ai().path("usage").path("flush_interval_ms").asInt(), "the documented default");
         assertEquals(CacheScope.GLOBAL, CacheScope.of(fromFile.ai()), "the documented default");
