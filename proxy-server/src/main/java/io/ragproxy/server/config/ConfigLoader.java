@@ -146,9 +146,12 @@ public final class ConfigLoader {
         }
 
         TomlTable tlsTable = new TomlTable(root, "tls");
-        tlsTable.keys("enabled", "cert", "key");
+        tlsTable.keys("enabled", "cert", "key", "required");
         if (tlsTable.has("enabled")) {
             b.clientTls(tlsTable.bool("enabled"));
+        }
+        if (tlsTable.has("required")) {
+            b.clientTlsRequired(tlsTable.bool("required"));
         }
         String cert = tlsTable.has("cert") ? tlsTable.text("cert") : "";
         String key = tlsTable.has("key") ? tlsTable.text("key") : "";

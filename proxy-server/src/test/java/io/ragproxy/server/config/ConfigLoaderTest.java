@@ -76,6 +76,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tlsRequiredNeedsTlsEnabled() throws Exception {
+        assertTrue(loader().load(toml("[tls]\nrequired = true\n"), null, null).clientTlsRequired());
+        Path off = toml("[tls]\nenabled = false\nrequired = true\n");
+        assertMentions(fails(() -> loader().load(off, null, null)), "tls.required", "tls.enabled");
+    }
+
+    @Test
     void auditTableIsReadAndChecked() throws Exception {
         ProxyConfig c = loader().load(toml("[audit]\nenabled = true\npath = \"/tmp/a.jsonl\"\n"), null, null);
         assertEquals("/tmp/a.jsonl", c.ai().path("audit").path("path").asText());
