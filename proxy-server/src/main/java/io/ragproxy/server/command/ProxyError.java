@@ -112,7 +112,12 @@ public enum ProxyError {
      * The statement's estimate (EXPLAIN RAG's) does not fit what is left of the account's SET RAG BUDGET this period;
      * refused before any model call. The message names the estimate, the budget and what was spent.
      */
-    BUDGET_EXCEEDED(7111, "42000");
+    BUDGET_EXCEEDED(7111, "42000"),
+    /**
+     * {@code tls.required = true} and the client logged in without TLS (MySQL's require_secure_transport, its error
+     * 3159); the connection is closed.
+     */
+    TLS_REQUIRED(7112, "08004");
 
     private final int code;
     private final String sqlState;

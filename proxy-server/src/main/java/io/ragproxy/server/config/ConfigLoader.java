@@ -19,9 +19,9 @@ import java.util.Map;
  * <p>Unknown keys in the proxy's own tables are errors, so a typo never silently falls back to a default.
  */
 public final class ConfigLoader {
-    private static final List<String> AI_TABLES = List.of("models", "access", "cache", "usage");
+    private static final List<String> AI_TABLES = List.of("models", "access", "cache", "usage", "audit");
     private static final List<String> TABLES = List.of("proxy", "backend", "tls", "catalog", "admin", "models",
-            "access", "cache", "usage");
+            "access", "cache", "usage", "audit");
 
     private final Map<String, String> env;
 
@@ -163,9 +163,12 @@ public final class ConfigLoader {
         }
 
         TomlTable tlsTable = new TomlTable(root, "tls");
-        tlsTable.keys("enabled", "cert", "key");
+        tlsTable.keys("enabled", "cert", "key", "required");
         if (tlsTable.has("enabled")) {
             b.clientTls(tlsTable.bool("enabled"));
+        }
+        if (tlsTable.has("required")) {
+            b.clientTlsRequired(tlsTable.bool("required"));
         }
         String cert = tlsTable.has("cert") ? tlsTable.text("cert") : "";
         String key = tlsTable.has("key") ? tlsTable.text("key") : "";
@@ -197,6 +200,17 @@ public final class ConfigLoader {
             io.ragproxy.server.access.ModelAccess.Mode.parse(access.text("default")); // fails on a typo, at start
         }
         new TomlTable(root, "cache").keys("scope");
+        TomlTable audit = new TomlTable(root, "audit");
+        audit.keys("enabled", "path", "include_text");
+        if (audit.has("enabled")) {
+            audit.bool("enabled");
+        }
+        if (audit.has("include_text")) {
+            audit.bool("include_text");
+        }
+        if (audit.has("path") && audit.text("path").isBlank()) {
+            throw new IllegalArgumentException("audit.path must name a file, or \"-\" for standard output");
+        }
         TomlTable usage = new TomlTable(root, "usage");
         usage.keys("flush_interval_ms");
         if (usage.has("flush_interval_ms") && usage.integer("flush_interval_ms") < 100) {

@@ -25,6 +25,8 @@ import java.util.stream.Collectors;
  * @param clientTls whether clients may upgrade their connection to TLS (terminated at the proxy)
  * @param clientTlsCert PEM certificate chain for the client leg; null means a self-signed one
  * @param clientTlsKey PEM private key (PKCS#8) for {@code clientTlsCert}
+ * @param clientTlsRequired whether clients that do not upgrade to TLS are refused at login ({@code tls.required},
+ *     like MySQL's require_secure_transport); needs {@code clientTls}
  * @param stateDir folder for state the proxy makes itself (the self-signed certificate); {@link ConfigLoader}
  *     defaults it to {@code $RAGPROXY_HOME}, else {@code ~/.cache/ragproxy}
  * @param maxConnections client connections accepted at once; further ones get error 1040
@@ -57,6 +59,7 @@ public record ProxyConfig(
         boolean clientTls,
         Path clientTlsCert,
         Path clientTlsKey,
+        boolean clientTlsRequired,
         Path stateDir,
         int maxConnections,
         Duration idleTimeout,
@@ -122,6 +125,10 @@ public record ProxyConfig(
         if ((clientTlsCert == null) != (clientTlsKey == null)) {
             throw new IllegalArgumentException("tls.cert and tls.key must be given together");
         }
+        if (clientTlsRequired && !clientTls) {
+            throw new IllegalArgumentException("tls.required = true needs tls.enabled = true (clients cannot upgrade"
+                    + " to TLS otherwise)");
+        }
     }
 
     private static void checkPort(String what, int port, boolean zeroAllowed) {
@@ -180,6 +187,7 @@ public record ProxyConfig(
         b.clientTls = clientTls;
         b.clientTlsCert = clientTlsCert;
         b.clientTlsKey = clientTlsKey;
+        b.clientTlsRequired = clientTlsRequired;
         b.stateDir = stateDir;
         b.maxConnections = maxConnections;
         b.idleTimeout = idleTimeout;
@@ -210,6 +218,7 @@ public record ProxyConfig(
         private boolean clientTls = true;
         private Path clientTlsCert;
         private Path clientTlsKey;
+        private boolean clientTlsRequired;
         private Path stateDir = Path.of(System.getProperty("user.home"), ".cache", "ragproxy");
         private int maxConnections = 1024;
         private Duration idleTimeout = Duration.ofHours(8);
@@ -261,6 +270,12 @@ public record ProxyConfig(
 
         public Builder clientTls(boolean enabled) {
             this.clientTls = enabled;
+            return this;
+        }
+
+        /** Refuses clients that do not upgrade to TLS ({@code tls.required}). */
+        public Builder clientTlsRequired(boolean required) {
+            this.clientTlsRequired = required;
             return this;
         }
 
@@ -343,7 +358,7 @@ public record ProxyConfig(
 
         public ProxyConfig build() {
             return new ProxyConfig(listenHost, listenPort, backendHost, backendPort, backends, backendTls, backendTlsVerify,
-                    clientTls, clientTlsCert, clientTlsKey, stateDir, maxConnections, idleTimeout, connectTimeout,
+                    clientTls, clientTlsCert, clientTlsKey, clientTlsRequired, stateDir, maxConnections, idleTimeout, connectTimeout,
                     shutdownGrace, ioThreads, dialect, ai, limits, catalogUser, catalogPassword, adminEnabled, adminHost,
                     adminPort, transport);
         }

@@ -14,6 +14,9 @@ import io.ragproxy.server.access.ModelAccessCheck;
 import io.ragproxy.server.access.ModelAccessStatements;
 import io.ragproxy.server.access.Account;
 import io.ragproxy.server.admin.AdminStatements;
+import io.ragproxy.server.audit.AuditLog;
+import io.ragproxy.server.audit.AuditRecord;
+import io.ragproxy.server.audit.StatementDigest;
 import io.ragproxy.server.budget.BudgetCheck;
 import io.ragproxy.server.budget.BudgetStatements;
 import io.ragproxy.server.budget.Spend;
@@ -94,6 +97,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private final UsageLedger ledger;
     /** Whether a statement fits its account's budget, checked after {@link #access}; null with {@code ledger}. */
     private final BudgetCheck budgets;
+    /** One line per AI statement; null when {@code [audit] enabled} is off. */
+    private final AuditLog audit;
 
     /** A pipeline with the default {@link SessionLimits}. */
     public RagPipeline(ModelInvoker invoker, String configuredDialect, CatalogConnection catalogConnection) {
@@ -121,7 +126,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      */
     public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
             CatalogConnection catalogConnection, ModelAccess.Mode accessMode, CacheScope cacheScope) {
-        this(invoker, configuredDialect, limits, catalogConnection, accessMode, cacheScope, null);
+        this(invoker, configuredDialect, limits, catalogConnection, accessMode, cacheScope, null, null);
     }
 
     /**
@@ -133,10 +138,12 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      * @param cacheScope who shares cached model results ({@code [cache] scope})
      * @param usageFlushInterval how often usage is written to {@code ragproxy.usage} ({@code [usage]
      *     flush_interval_ms}); null: usage and budgets are not kept
+     * @param audit where AI statements are recorded ({@code [audit]}; owned by the pipeline from now on); null: not
      */
     public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
             CatalogConnection catalogConnection, ModelAccess.Mode accessMode, CacheScope cacheScope,
-            Duration usageFlushInterval) {
+            Duration usageFlushInterval, AuditLog audit) {
+        this.audit = audit;
         this.ledger = usageFlushInterval == null ? null
                 : new UsageLedger(catalogConnection, usageFlushInterval, java.time.Clock.systemUTC());
         this.budgets = ledger == null ? null : new BudgetCheck(ledger);
@@ -183,7 +190,16 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 config.backendHost(), config.backendPort(), config.catalogUser(), config.catalogPassword(),
                 config.backendTls(), config.backendTlsVerify(), (int) Math.min(Integer.MAX_VALUE,
                         config.connectTimeout().toMillis())), accessMode, CacheScope.of(config.ai()),
-                usageFlushInterval(config.ai()));
+                usageFlushInterval(config.ai()), auditLog(config.ai()));
+    }
+
+    /** The audit log {@code [audit]} asks for: null unless {@code enabled}. */
+    static AuditLog auditLog(JsonNode ai) {
+        JsonNode a = ai.path("audit");
+        if (!a.path("enabled").asBoolean(false)) {
+            return null;
+        }
+        return new AuditLog(a.path("path").asText("-"), a.path("include_text").asBoolean(false));
     }
 
     /** {@code [usage] flush_interval_ms}, 5000 by default. */
@@ -227,7 +243,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     @Override
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan) {
-        if (ledger == null || scan.kind() == ScanResult.Kind.PROXY_STATEMENT) {
+        if ((ledger == null && audit == null) || scan.kind() == ScanResult.Kind.PROXY_STATEMENT) {
             return executeStatement(session, sql, scan);
         }
         // The statement's usage is what the session's counters gained while it ran (one statement at a time).
@@ -237,9 +253,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
             return result.handle((r, e) -> {
                 if (r instanceof PipelineResult.Streamed streamed) {
                     return PipelineResult.streamed(out -> streamed.reply().start(out).whenComplete((v, e2) ->
-                            recordUsage(session, account, before)));
+                            ended(session, account, sql, before, e2)));
                 }
-                recordUsage(session, account, before);
+                ended(session, account, sql, before, e);
                 if (e != null) {
                     throw e instanceof java.util.concurrent.CompletionException ce ? ce
                             : new java.util.concurrent.CompletionException(e);
@@ -249,12 +265,40 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         });
     }
 
-    /** Adds to the ledger what {@code account}'s session spent since {@code before}. */
-    private void recordUsage(StatementSession session, Account account, Map<String, Spend> before) {
-        Map<String, Spend> delta = new HashMap<>();
-        spendByModel(session).forEach((model, now) -> delta.put(model, now.minus(before.getOrDefault(model,
-                Spend.NONE))));
-        ledger.record(account, delta);
+    /**
+     * A statement of {@code account}'s session ended ({@code failure} null: it succeeded): adds what it spent since
+     * {@code before} to the ledger and writes its audit record.
+     */
+    private void ended(StatementSession session, Account account, String sql, Map<String, Spend> before,
+            Throwable failure) {
+        Map<String, Spend> delta = new java.util.TreeMap<>();
+        spendByModel(session).forEach((model, now) -> {
+            Spend d = now.minus(before.getOrDefault(model, Spend.NONE));
+            if (!d.isEmpty()) {
+                delta.put(model, d);
+            }
+        });
+        if (ledger != null) {
+            ledger.record(account, delta);
+        }
+        String plan = session.plan();
+        if (audit != null && (plan != null || failure != null || !delta.isEmpty())) {
+            Spend total = delta.values().stream().reduce(Spend.NONE, Spend::plus);
+            audit.write(new AuditRecord(java.time.Instant.now(), account.toString(), session.clientAddress(),
+                    session.connectionId(), StatementDigest.of(sql), audit.includeText() ? sql : null, plan,
+                    List.copyOf(delta.keySet()), total.requests(), total.inputTokens(), total.outputTokens(),
+                    total.costUsd(), total.cacheHits(), failure == null ? 0 : errorCode(failure)));
+        }
+    }
+
+    /** The error number a client gets for {@code failure}. */
+    private static int errorCode(Throwable failure) {
+        for (Throwable c = failure; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof ProxyException pe) {
+                return pe.code();
+            }
+        }
+        return ProxyError.INTERNAL.code();
     }
 
     /** The session's counters by model id, as spends. */
@@ -457,6 +501,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     public void close() {
         if (ledger != null) {
             ledger.close(); // the usage still in memory, through the catalog connection closed below
+        }
+        if (audit != null) {
+            audit.close();
         }
         planners.close();
         parser.close();

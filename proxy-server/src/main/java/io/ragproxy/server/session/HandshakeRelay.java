@@ -129,6 +129,14 @@ final class HandshakeRelay {
             return;
         }
         user = HandshakeResponse.userName(frame);
+        if (config.clientTlsRequired() && phase != ProxyConnection.Phase.CLIENT_TLS) {
+            frame.release();
+            connection.failClient(clientSequence + 1, new ProxyException(ProxyError.TLS_REQUIRED, "Connections using"
+                    + " insecure transport are prohibited: this ragproxy requires TLS (tls.required = true), and '"
+                    + user + "' connected without it; connect with TLS (mysql --ssl, Connector/J sslMode=trust or"
+                    + " verify-full with the proxy's certificate)"));
+            return;
+        }
         long requested = HandshakeResponse.capabilities(frame);
         long backendLeg = (requested & clientCapabilities & ~Capabilities.CLIENT_SSL)
                 | (backendTls != null ? Capabilities.CLIENT_SSL : 0);

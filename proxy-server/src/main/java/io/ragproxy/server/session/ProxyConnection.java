@@ -339,13 +339,19 @@ final class ProxyConnection implements StatementSession {
         return queries;
     }
 
-    long connectionId() {
+    @Override
+    public long connectionId() {
         return handshake.greeting().connectionId();
     }
 
     /** Whether the backend numbers connections cluster-wide (TiDB's global kill), not per server. */
     boolean clusterWideIds() {
         return handshake.greeting().isTidb();
+    }
+
+    @Override
+    public String clientAddress() {
+        return address(client.remoteAddress());
     }
 
     // ---- flow control and closing -----------------------------------------------------------------------
@@ -669,6 +675,11 @@ final class ProxyConnection implements StatementSession {
     @Override
     public void plan(String kind) {
         local.plan(kind);
+    }
+
+    @Override
+    public String plan() {
+        return local.plan();
     }
 
     @Override

@@ -65,6 +65,31 @@ class ConfigLoaderTest {
         assertMentions(fails(() -> loader().load(unknownKey, null, null)), "defaults");
     }
 
+    @Test
+    void usageFlushIntervalIsReadAndChecked() throws Exception {
+        ProxyConfig c = loader().load(toml("[usage]\nflush_interval_ms = 1000\n"), null, null);
+        assertEquals(1000, c.ai().path("usage").path("flush_interval_ms").asInt());
+        Path tooShort = toml("[usage]\nflush_interval_ms = 10\n");
+        assertMentions(fails(() -> loader().load(tooShort, null, null)), "flush_interval_ms");
+        Path unknownKey = toml("[usage]\nflush_ms = 1000\n");
+        assertMentions(fails(() -> loader().load(unknownKey, null, null)), "flush_ms");
+    }
+
+    @Test
+    void tlsRequiredNeedsTlsEnabled() throws Exception {
+        assertTrue(loader().load(toml("[tls]\nrequired = true\n"), null, null).clientTlsRequired());
+        Path off = toml("[tls]\nenabled = false\nrequired = true\n");
+        assertMentions(fails(() -> loader().load(off, null, null)), "tls.required", "tls.enabled");
+    }
+
+    @Test
+    void auditTableIsReadAndChecked() throws Exception {
+        ProxyConfig c = loader().load(toml("[audit]\nenabled = true\npath = \"/tmp/a.jsonl\"\n"), null, null);
+        assertEquals("/tmp/a.jsonl", c.ai().path("audit").path("path").asText());
+        Path unknownKey = toml("[audit]\ninclude_texts = true\n");
+        assertMentions(fails(() -> loader().load(unknownKey, null, null)), "include_texts");
+    }
+
     // ---- the shipped file ----
 
     @Test
@@ -75,8 +100,9 @@ class ConfigLoaderTest {
         // [models] (with its sub-tables) and [access] are handed to the pipeline as they are; the rest is the default
         assertEquals(defaults, fromFile.toBuilder().ai(defaults.ai()).build());
         fromFile.ai().fieldNames().forEachRemaining(name -> assertTrue(
-                List.of("models", "access", "cache").contains(name), "unexpected ai table " + name));
+                List.of("models", "access", "cache", "usage", "audit").contains(name), "unexpected ai table " + name));
         assertEquals("allow", fromFile.ai().path("access").path("default").asText());
+        assertEquals(5000, fromFile.ai().path("usage").path("flush_interval_ms").asInt(), "the documented default");
         assertEquals(CacheScope.GLOBAL, CacheScope.of(fromFile.ai()), "the documented default");
         assertEquals("local:all-minilm-l6-v2", fromFile.ai().path("models").path("default_embedding").asText());
         assertEquals(30000, fromFile.ai().path("models").path("invocation").path("timeout_ms").asInt());
