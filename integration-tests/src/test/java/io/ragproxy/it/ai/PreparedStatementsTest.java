@@ -215,7 +215,10 @@ class PreparedStatementsTest {
                     ps.setString(3, "batched text " + i);
                     ps.addBatch();
                 }
+                long start = System.nanoTime();
                 int[] counts = ps.executeBatch();
+                System.out.printf("executeBatch of %d EMBED inserts: %d ms%n", rows,
+                        (System.nanoTime() - start) / 1_000_000);
                 assertEquals(rows, counts.length);
             }
             assertEquals(String.valueOf(rows), AiProxy.scalar(c, "SELECT COUNT(*) FROM docs WHERE embedding IS NOT NULL"));
