@@ -304,6 +304,23 @@ class PreparedStatementsTest {
         }
     }
 
+    /** Through the drivers, a prepare the proxy refuses is the statement's error, and the connection stays usable. */
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void driversReportARefusedPrepareAsTheStatementsError(Driver driver) throws Exception {
+        try (Connection c = prepared(driver)) {
+            SQLException e = assertThrows(SQLException.class, () -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT GENERATE(?, 'no-such-model')")) {
+                    ps.setString(1, "x");
+                    ps.executeQuery().close();
+                }
+            });
+            assertEquals(7011, e.getErrorCode(), e.getMessage());
+            assertTrue(e.getMessage().contains("no-such-model"), e.getMessage());
+            assertSelect1(c);
+        }
+    }
+
     // ------------------------------------------------------------------------------------------- helpers
 
     /** The driver kept a server-side statement: it did not fall back to client-side prepares. */
