@@ -320,6 +320,34 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 planners.supply(session.user(), () -> execute(session, sql, scan, snapshot)));
     }
 
+    @Override
+    public CompletableFuture<Void> checkPrepared(StatementSession session, String sql,
+            java.util.function.Function<String, String> bind) {
+        String first = io.ragproxy.server.scan.SqlLexer.firstWord(sql);
+        if (!PREPARE_CHECKED.contains(first)) {
+            return CompletableFuture.completedFuture(null); // proxy statements, catalog DDL: checked at execute
+        }
+        return planners.supply(session.user(), () -> {
+            // NULL stands for a parameter almost anywhere; where it cannot (LIMIT ?), 0 can.
+            StatementAnalysis analysis;
+            try {
+                analysis = planner.parse(planner.neutral(bind.apply("NULL"), session.sessionText()));
+            } catch (ProxyException asNull) {
+                try {
+                    analysis = planner.parse(planner.neutral(bind.apply("0"), session.sessionText()));
+                } catch (ProxyException asZero) {
+                    throw asNull;
+                }
+            }
+            planner.checkLiteralModels(analysis, session.settings());
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    /** The statements a prepare checks ({@link #checkPrepared}): those the execute parses as they are. */
+    private static final java.util.Set<String> PREPARE_CHECKED = java.util.Set.of("SELECT", "INSERT", "REPLACE",
+            "UPDATE", "DELETE", "WITH");
+
     /**
      * With {@code [cache] scope = "account"}, makes sure the session's model calls are cached in its account's
      * partition: read once per session (and after COM_CHANGE_USER, which clears it) from {@code CURRENT_USER()}.
