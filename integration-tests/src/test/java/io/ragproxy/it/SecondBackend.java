@@ -17,12 +17,13 @@ import java.util.regex.Pattern;
  * unlike {@link LocalBackend} the tests stop and start it.
  *
  * <p>Its home is {@code $RAGPROXY_SECOND_BACKEND_HOME}, else {@code $RAGPROXY_HOME} with {@code 2} appended (else
- * {@code ~/.cache/ragproxy2}); its port {@code $RAGPROXY_SECOND_BACKEND_PORT}, else the port it already runs on,
+ * {@code ~/.cache/ragproxy2}); its port {@code $RAGPROXY_SECOND_BACKEND_PORT}, else the port it already runs on (its
+ * pid file and command line),
  * else the first backend's port plus one when that is free, else any free port. The first start on a machine
  * provisions MariaDB into that home, as {@code LocalBackend} does.
  */
 public final class SecondBackend {
-    private static final Pattern RUNNING_PORT = Pattern.compile("(?:port |running [0-9.]+:)(\\d{1,5})");
+    private static final Pattern PORT_OPTION = Pattern.compile("--port=(\\d{1,5})");
 
     private final Path home;
     private final int port;
@@ -50,14 +51,31 @@ public final class SecondBackend {
         if (configured != null && !configured.isBlank()) {
             return Integer.parseInt(configured.trim());
         }
-        // status pings the port it is given; when the server runs elsewhere it names that port on stderr.
-        String status = new SecondBackend(home, 0).runForOutput("status");
-        Matcher m = RUNNING_PORT.matcher(status);
-        if (m.find()) {
-            return Integer.parseInt(m.group(1));
+        Integer running = runningPort(home);
+        if (running != null) {
+            return running;
         }
         int next = LocalBackend.get().port() + 1;
         return free(next) ? next : anyFreePort();
+    }
+
+    /** The port of the server already running from {@code home} (its pid file, its command line), else null. */
+    private static Integer runningPort(Path home) {
+        try {
+            Path pidFile = home.resolve("mariadb/run/mariadbd.pid");
+            if (!Files.isRegularFile(pidFile)) {
+                return null;
+            }
+            String pid = Files.readString(pidFile).strip();
+            Path cmdline = Path.of("/proc", pid, "cmdline");
+            if (!pid.matches("\\d+") || !Files.isReadable(cmdline)) {
+                return null;
+            }
+            Matcher m = PORT_OPTION.matcher(Files.readString(cmdline, StandardCharsets.ISO_8859_1).replace('\0', ' '));
+            return m.find() ? Integer.valueOf(m.group(1)) : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private static boolean free(int port) {
@@ -119,7 +137,7 @@ public final class SecondBackend {
                     .redirectError(err.toFile());
             Map<String, String> env = pb.environment();
             env.put("RAGPROXY_HOME", home.toString());
-            env.put("RAGPROXY_LOCAL_BACKEND_PORT", Integer.toString(port == 0 ? 3307 : port));
+            env.put("RAGPROXY_LOCAL_BACKEND_PORT", Integer.toString(port));
             Process p = pb.start();
             if (!p.waitFor(10, TimeUnit.MINUTES)) {
                 p.destroyForcibly();

@@ -224,7 +224,7 @@ final class ProxyConnection implements StatementSession {
 
     /** The address of the backend this connection is on ({@code host:port}). */
     String backendAddress() {
-        return backendAddress != null ? backendAddress : backendAddress();
+        return backendAddress != null ? backendAddress : config.backendAddress();
     }
 
     /** The backend this connection is on, or null before the choice and after clean-up. */
