@@ -95,18 +95,6 @@ class JdbcThroughProxyTest {
         }
     }
 
-    /** The value {@code SHOW RAG SETTINGS} lists for {@code name}. */
-    private static String ragSetting(Connection c, String name) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW RAG SETTINGS")) {
-            while (rs.next()) {
-                if (rs.getString(1).equals(name)) {
-                    return rs.getString(2);
-                }
-            }
-        }
-        throw new AssertionError(name + " is not in SHOW RAG SETTINGS");
-    }
-
     private static String queryString(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             assertTrue(rs.next(), "no row from " + sql);
@@ -783,10 +771,8 @@ class JdbcThroughProxyTest {
             try (Statement s = c.createStatement()) {
                 s.execute("SET @marker = 'before reset'");
                 s.execute("CREATE TEMPORARY TABLE reset_tmp (x INT)");
-                s.execute("SET rag_batch_size = 7");
             }
             assertEquals("before reset", queryString(c, "SELECT @marker"));
-            assertEquals("7", ragSetting(c, "rag_batch_size"));
             long id = queryLong(c, "SELECT CONNECTION_ID()");
             if (d == Driver.MYSQL_CJ) {
                 c.unwrap(JdbcConnection.class).resetServerState();
@@ -796,8 +782,6 @@ class JdbcThroughProxyTest {
             assertNull(queryString(c, "SELECT @marker"), "user variable after COM_RESET_CONNECTION");
             assertThrows(SQLException.class, () -> queryLong(c, "SELECT COUNT(*) FROM reset_tmp"),
                     "temporary table after COM_RESET_CONNECTION");
-            assertEquals("96", ragSetting(c, "rag_batch_size"), "a rag_ setting is back to its default after the reset,"
-                    + " like the backend's session variables");
             assertEquals(id, queryLong(c, "SELECT CONNECTION_ID()"), "a reset keeps the same backend connection");
         }
     }

@@ -135,6 +135,11 @@ public final class ProxyProcess implements AutoCloseable {
         return adminPort;
     }
 
+    /** The configuration file it was started with (rewrite it, then send SIGHUP, to reload). */
+    public Path configFile() {
+        return home.resolve("ragproxy.toml");
+    }
+
     /** The child's process id (to send it signals). */
     public long pid() {
         return process.pid();

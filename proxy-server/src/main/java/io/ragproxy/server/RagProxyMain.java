@@ -1,14 +1,13 @@
 package io.ragproxy.server;
 
 import io.ragproxy.server.config.ConfigLoader;
+import io.ragproxy.server.config.ConfigReload;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.ops.AdminEndpoint;
-import io.ragproxy.server.ops.BackendProbe;
 import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.pipeline.RagPipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -30,19 +29,15 @@ public final class RagProxyMain implements Callable<Integer> {
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "address to listen on (default 127.0.0.1:4306)")
     private String listen;
 
-    @Option(names = "--backend", paramLabel = "HOST:PORT",
-            description = "the TiDB or MariaDB backend (default 127.0.0.1:3307, the local backend)")
+    @Option(names = "--backend", paramLabel = "HOST:PORT[,HOST:PORT...]",
+            description = "the TiDB or MariaDB backend, or several, comma-separated (default 127.0.0.1:3307, the local"
+                    + " backend)")
     private String backend;
 
     @Option(names = "--admin-listen", paramLabel = "HOST:PORT",
             description = "address of the admin HTTP endpoint (/metrics, /health, /ready; default 127.0.0.1:4380),"
                     + " or 'off'")
     private String adminListen;
-
-    /** Time between two backend health checks. */
-    private static final Duration PROBE_INTERVAL = Duration.ofSeconds(3);
-    /** Connect and read timeout of one health check. */
-    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
 
     @Override
     public Integer call() throws Exception {
@@ -66,9 +61,6 @@ public final class RagProxyMain implements Callable<Integer> {
             return 2;
         }
         metrics.watch(pipeline.invoker());
-        BackendProbe probe = new BackendProbe(resolved.backendHost(), resolved.backendPort(), PROBE_INTERVAL,
-                PROBE_TIMEOUT);
-        metrics.watchBackend(probe.address(), probe::up);
         pipeline.catalog().refreshIfDue(); // read at start, through the catalog's own account, for /ready
         RagProxyServer server = new RagProxyServer(resolved, pipeline, metrics);
         AdminEndpoint admin = null;
@@ -76,18 +68,21 @@ public final class RagProxyMain implements Callable<Integer> {
             server.start();
             if (resolved.adminEnabled()) {
                 admin = new AdminEndpoint(resolved.adminHost(), resolved.adminPort(), metrics,
-                        () -> AdminEndpoint.Readiness.of(probe, () -> catalogRead(pipeline)));
+                        () -> AdminEndpoint.Readiness.of(server.backends(), () -> catalogRead(pipeline)));
                 System.out.println("ragproxy admin endpoint: http://" + resolved.adminHost() + ":" + admin.port()
                         + "/ (/metrics, /health, /ready)");
             }
         } catch (IllegalStateException e) {
             System.err.println("ragproxy: " + e.getMessage());
             server.close();
-            probe.close();
             pipeline.close();
             return 1;
         }
         AdminEndpoint adminEndpoint = admin;
+        Path configFile = file;
+        ConfigReload reload = new ConfigReload(() -> new ConfigLoader(System.getenv()).load(configFile, listen, backend,
+                adminListen), resolved, pipeline.invoker().registry());
+        onSighup(() -> reload(reload, configFile));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutting down");
@@ -95,7 +90,6 @@ public final class RagProxyMain implements Callable<Integer> {
                 adminEndpoint.close();
             }
             server.close();
-            probe.close();
             pipeline.close();
             stopped.countDown();
         }, "ragproxy-shutdown"));
@@ -104,6 +98,41 @@ public final class RagProxyMain implements Callable<Integer> {
                 + address.getPort() + " -uroot");
         stopped.await();
         return 0;
+    }
+
+    /** Runs {@code action} on a thread of its own at each SIGHUP (where the JVM lets the process handle it). */
+    @SuppressWarnings("restriction")
+    private static void onSighup(Runnable action) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+                Thread t = new Thread(action, "ragproxy-reload");
+                t.setDaemon(true);
+                t.start();
+            });
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            log.warn("SIGHUP cannot reload the configuration here ({}); restart the proxy to apply changes",
+                    e.getMessage());
+        }
+    }
+
+    /** A SIGHUP: re-reads the configuration, applies what can change live, logs the rest. */
+    private static void reload(ConfigReload reload, Path file) {
+        if (file == null) {
+            log.info("SIGHUP: no configuration file to re-read (give one with --config FILE)");
+        }
+        ConfigReload.Outcome outcome = reload.reload();
+        if (!outcome.loaded()) {
+            log.error("SIGHUP: the configuration {} does not load, the running one stays: {}", file,
+                    outcome.error());
+            return;
+        }
+        log.info("SIGHUP: configuration {} re-read; applied: {}", file,
+                outcome.applied().isEmpty() ? "nothing changed that applies live" : String.join(", ",
+                        outcome.applied()));
+        if (!outcome.restartOnly().isEmpty()) {
+            log.warn("SIGHUP: changed but applied only after a restart: {}", String.join(", ",
+                    outcome.restartOnly()));
+        }
     }
 
     /** Whether the catalog was read once; if not, reads it again when a check is due (no client session needed). */

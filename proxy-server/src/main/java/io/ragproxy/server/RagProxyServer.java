@@ -11,6 +11,8 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.ragproxy.server.balance.BackendPool;
+import io.ragproxy.server.balance.BackendServer;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.net.Transport;
@@ -21,13 +23,14 @@ import io.ragproxy.server.session.ConnectionRegistry;
 import io.ragproxy.server.session.FrontendInitializer;
 import io.ragproxy.server.tls.TlsContexts;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The proxy as an object: binds the listen address, accepts MySQL clients and gives each one its own backend
- * connection. {@link #start()} binds; {@link #close()} drains: it stops accepting, lets running statements finish
+ * connection, on the healthy backend with the fewest connections ({@link BackendPool}, checked while it runs). {@link #start()} binds; {@link #close()} drains: it stops accepting, lets running statements finish
  * for up to {@code proxy.drain_timeout_s} while new commands are refused with error 7060, stops what still runs (a
  * backfill then reports its committed rows, as for KILL QUERY), then closes every connection.
  *
@@ -45,6 +48,12 @@ public final class RagProxyServer implements AutoCloseable {
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     /** Authenticated connections by the id their clients see, so a KILL on one reaches another's AI statement. */
     private final ConnectionRegistry connections = new ConnectionRegistry();
+    /** Time between two health checks of a backend. */
+    private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofSeconds(3);
+    /** Connect and read timeout of one health check. */
+    private static final Duration HEALTH_CHECK_TIMEOUT = Duration.ofSeconds(2);
+
+    private BackendPool backends;
     private EventLoopGroup bossGroup;
     private EventLoopGroup ioGroup;
     private Channel serverChannel;
@@ -90,8 +99,11 @@ public final class RagProxyServer implements AutoCloseable {
         int threads = config.ioThreads() > 0 ? config.ioThreads() : 2 * Runtime.getRuntime().availableProcessors();
         ioGroup = transport.newGroup(threads);
         ConnectionLimiter limiter = new ConnectionLimiter(config.maxConnections());
+        backends = BackendPool.checked(config.backends().stream()
+                .map(b -> new BackendServer(b.host(), b.port())).toList(), HEALTH_CHECK_INTERVAL, HEALTH_CHECK_TIMEOUT);
+        metrics.watchBackends(backends);
         FrontendInitializer initializer = new FrontendInitializer(config, clientTls, backendTls, pipeline, limiter,
-                connections, metrics, transport);
+                connections, metrics, backends, transport);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, ioGroup)
                 .channel(transport.serverChannel())
@@ -110,11 +122,13 @@ public final class RagProxyServer implements AutoCloseable {
             serverChannel = bootstrap.bind(config.listenHost(), config.listenPort()).sync().channel();
         } catch (Exception e) {
             shutdownGroups();
+            backends.close();
             throw new IllegalStateException("cannot listen on " + config.listenAddress() + ": " + e.getMessage()
                     + " (choose another address with --listen HOST:PORT)", e);
         }
-        log.info("ragproxy listening on {} for backend {}{} ({} transport, {} event loops)", localAddress(),
-                config.backendAddress(), config.backendTls() ? " (TLS)" : "", transport.name(), threads);
+        log.info("ragproxy listening on {} for backend{} {}{} ({} transport, {} event loops)", localAddress(),
+                config.backends().size() > 1 ? "s" : "", config.backendAddresses(),
+                config.backendTls() ? " (TLS)" : "", transport.name(), threads);
         return this;
     }
 
@@ -124,6 +138,14 @@ public final class RagProxyServer implements AutoCloseable {
             throw new IllegalStateException("not started");
         }
         return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** The backends and their health (checked while the server runs). */
+    public BackendPool backends() {
+        if (backends == null) {
+            throw new IllegalStateException("not started");
+        }
+        return backends;
     }
 
     /** The socket transport in use (epoll or NIO), chosen by {@link #start()}. */
@@ -171,6 +193,7 @@ public final class RagProxyServer implements AutoCloseable {
         }
         clients.close().awaitUninterruptibly();
         shutdownGroups();
+        backends.close();
         serverChannel = null;
         log.info("ragproxy stopped");
     }

@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.ragproxy.emulator.EmulatedError;
 import io.ragproxy.it.LocalBackend;
 import io.ragproxy.server.ops.AdminEndpoint;
-import io.ragproxy.server.ops.BackendProbe;
+import io.ragproxy.server.balance.BackendPool;
+import io.ragproxy.server.balance.BackendServer;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -23,6 +24,7 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -105,19 +107,20 @@ class AdminEndpointTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        try (BackendProbe up = new BackendProbe(backend.host(), backend.port(), Duration.ofMillis(200),
-                        Duration.ofSeconds(2));
-                BackendProbe down = new BackendProbe("127.0.0.1", closedPort, Duration.ofMillis(200),
-                        Duration.ofSeconds(2));
+        try (BackendPool up = BackendPool.checked(List.of(new BackendServer(backend.host(), backend.port())),
+                        Duration.ofMillis(200), Duration.ofSeconds(2));
+                BackendPool down = BackendPool.checked(List.of(new BackendServer("127.0.0.1", closedPort)),
+                        Duration.ofMillis(200), Duration.ofSeconds(2));
                 AdminEndpoint good = WORLD.proxy().startAdmin(() -> AdminEndpoint.Readiness.of(up, () -> true));
                 AdminEndpoint bad = WORLD.proxy().startAdmin(() -> AdminEndpoint.Readiness.of(down, () -> true))) {
             assertEquals(200, get(good, "/health").statusCode());
             HttpResponse<String> ready = awaitStatus(good, "/ready", 200);
-            assertTrue(ready.body().startsWith("ready: backend " + backend.host() + ":" + backend.port() + " up"),
+            assertTrue(ready.body().startsWith("ready: backends " + backend.host() + ":" + backend.port() + " up"),
                     ready.body());
             assertEquals(200, get(bad, "/health").statusCode(), "the process is alive whatever the backend does");
             HttpResponse<String> notReady = awaitStatus(bad, "/ready", 503);
-            assertTrue(notReady.body().startsWith("not ready: backend 127.0.0.1:" + closedPort), notReady.body());
+            assertTrue(notReady.body().startsWith("not ready: no backend is up: 127.0.0.1:" + closedPort + " down"),
+                    notReady.body());
             assertEquals(404, get(good, "/nothing-here").statusCode());
         }
     }

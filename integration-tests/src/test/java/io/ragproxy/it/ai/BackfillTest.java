@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragproxy.emulator.EmulatedError;
+import io.ragproxy.it.Driver;
 import io.ragproxy.it.LocalBackend;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -69,6 +70,20 @@ class BackfillTest {
 
     private static long embedded(Connection c) throws SQLException {
         return Long.parseLong(scalar(c, "SELECT COUNT(embedding) FROM docs"));
+    }
+
+    @Test
+    void mysqlConnectorJExecuteUpdateGetsTheBackfillsRowCount() throws Exception {
+        try (Connection c = WORLD.proxy().connect(Driver.MYSQL_CJ, DB);
+                java.sql.Statement s = c.createStatement()) {
+            s.execute("SET rag_max_calls = 5000");
+            LocalBackend.get().exec(DB, "UPDATE docs SET content = 'short' WHERE id = " + POISONED_ID);
+            assertEquals(ROWS, s.executeUpdate("UPDATE docs SET embedding = EMBED(content) WHERE embedding IS NULL"),
+                    "the OK's affected rows, read by MySQL Connector/J");
+            assertEquals(ROWS, embedded(c));
+            assertEquals(0, s.executeUpdate("UPDATE docs SET embedding = EMBED(content) WHERE embedding IS NULL"));
+            assertSelect1(c);
+        }
     }
 
     @Test

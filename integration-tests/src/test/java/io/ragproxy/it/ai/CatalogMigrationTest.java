@@ -48,8 +48,10 @@ class CatalogMigrationTest {
             assertEquals(List.of(List.of("functions", DB, "old_fn"), List.of("models", "", "old_model")),
                     rows(c, "SELECT 'functions', schema_name, name FROM ragproxy.functions UNION ALL"
                             + " SELECT 'models', schema_name, name FROM ragproxy.models"));
-            assertEquals("4", scalar(c, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA ="
-                    + " 'ragproxy' AND COLUMN_NAME = 'schema_name'"), "every table migrated");
+            assertEquals("5", scalar(c, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA ="
+                    + " 'ragproxy' AND COLUMN_NAME = 'schema_name'"), "every table migrated, knowledge_bases added");
+            assertEquals("1", scalar(c, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA ="
+                    + " 'ragproxy' AND TABLE_NAME = 'knowledge_bases'"), "a kind newer than the catalog gets its table");
             assertTrue(rows(c, "SHOW RAG FUNCTIONS").stream().anyMatch(r -> r.get(0).equals(DB + ".old_fn")));
         }
     }

@@ -215,7 +215,10 @@ class PreparedStatementsTest {
                     ps.setString(3, "batched text " + i);
                     ps.addBatch();
                 }
+                long start = System.nanoTime();
                 int[] counts = ps.executeBatch();
+                System.out.printf("executeBatch of %d EMBED inserts: %d ms%n", rows,
+                        (System.nanoTime() - start) / 1_000_000);
                 assertEquals(rows, counts.length);
             }
             assertEquals(String.valueOf(rows), AiProxy.scalar(c, "SELECT COUNT(*) FROM docs WHERE embedding IS NOT NULL"));
@@ -269,6 +272,52 @@ class PreparedStatementsTest {
             byte[] closed = raw.command(0x17, noTypes);
             assertEquals(1243, (closed[1] & 0xFF) | (closed[2] & 0xFF) << 8);
             assertEquals("1", raw.queryFirstValue("SELECT 1"));
+        }
+    }
+
+    /** An AI statement that cannot run fails at COM_STMT_PREPARE with the text protocol's error, not at execute. */
+    @org.junit.jupiter.api.Test
+    void aStatementThatCannotRunFailsAtPrepareWithTheTextProtocolsError() throws Exception {
+        try (io.ragproxy.it.RawMysqlClient raw = io.ragproxy.it.RawMysqlClient.login(WORLD.proxy().host(),
+                WORLD.proxy().port(), LocalBackend.USER, LocalBackend.PASSWORD, DB);
+                Connection text = WORLD.proxy().connect(Driver.MARIADB_CJ, DB)) {
+            String[] statements = {
+                "SELECT GENERATE(?, 'no-such-model')",
+                "SELECT id FROM docs ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED(?, 'no-such-model')) LIMIT ?",
+                "SELECT EMBED(?, 'titan-v2', '{not json')",
+                "SELECT GENERATE(? FROM docs",
+                "SELECT EMBED()",
+            };
+            for (String sql : statements) {
+                SQLException expected = assertThrows(SQLException.class,
+                        () -> exec(text, sql.replace("?", "'x'").replace("LIMIT 'x'", "LIMIT 3")));
+                byte[] answer = raw.command(0x16, sql);
+                assertEquals(0xFF, answer[0] & 0xFF, sql + " was prepared");
+                int code = (answer[1] & 0xFF) | (answer[2] & 0xFF) << 8;
+                assertEquals(expected.getErrorCode(), code, sql);
+                assertTrue(expected.getErrorCode() >= 7000, sql + ": " + expected.getMessage());
+                assertEquals("1", raw.queryFirstValue("SELECT 1"));
+            }
+            // What depends on a parameter is checked at execute: a model given as a parameter prepares.
+            byte[] ok = raw.command(0x16, "SELECT GENERATE(?, ?) LIMIT ?");
+            assertEquals(0x00, ok[0] & 0xFF);
+        }
+    }
+
+    /** Through the drivers, a prepare the proxy refuses is the statement's error, and the connection stays usable. */
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void driversReportARefusedPrepareAsTheStatementsError(Driver driver) throws Exception {
+        try (Connection c = prepared(driver)) {
+            SQLException e = assertThrows(SQLException.class, () -> {
+                try (PreparedStatement ps = c.prepareStatement("SELECT GENERATE(?, 'no-such-model')")) {
+                    ps.setString(1, "x");
+                    ps.executeQuery().close();
+                }
+            });
+            assertEquals(7011, e.getErrorCode(), e.getMessage());
+            assertTrue(e.getMessage().contains("no-such-model"), e.getMessage());
+            assertSelect1(c);
         }
     }
 

@@ -59,8 +59,8 @@ class QuotaBackfillTest {
             assertTrue(throttled > 0, "the quota was reached");
             // Without the adaptive limit 64 calls in flight would make about 20 attempts per success.
             assertTrue(throttled < ok, "the concurrency adapted: " + throttled + " throttled for " + ok + " answered");
-            long limit = counter(after, "Rag_ml_concurrency_limit@" + AiProxy.TITAN_V2);
-            assertTrue(limit >= 1 && limit < 64, "SHOW RAG STATUS shows the adapted limit: " + limit);
+            long limit = counter(AiProxy.globalStatus(c), "Rag_ml_concurrency_limit@" + AiProxy.TITAN_V2);
+            assertTrue(limit >= 1 && limit < 64, "SHOW GLOBAL RAG STATUS shows the adapted limit: " + limit);
             // The long-run rate: from the end of the first two seconds' worth (start-up, the bucket's initial burst)
             // to the last answer.
             List<Long> answered = seen.stream().filter(r -> r.response() == 200).map(RecordedRequest::answeredNanos)

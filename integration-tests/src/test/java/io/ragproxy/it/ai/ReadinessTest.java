@@ -42,7 +42,7 @@ class ReadinessTest {
         try (ProxyProcess proxy = ProxyProcess.start(List.of(), toml(LocalBackend.USER, LocalBackend.PASSWORD),
                 Map.of())) {
             HttpResponse<String> ready = await(proxy, r -> r.statusCode() == 200);
-            assertEquals("ready: backend " + LocalBackend.get().host() + ":" + LocalBackend.get().port()
+            assertEquals("ready: backends " + LocalBackend.get().host() + ":" + LocalBackend.get().port()
                     + " up; catalog read\n", ready.body());
         }
     }
@@ -53,7 +53,7 @@ class ReadinessTest {
         try (ProxyProcess proxy = ProxyProcess.start(List.of(), toml(ACCOUNT, PASSWORD), Map.of())) {
             HttpResponse<String> notReady = await(proxy, r -> r.body().contains("catalog"));
             assertEquals(503, notReady.statusCode(), notReady.body());
-            assertTrue(notReady.body().startsWith("not ready: backend ") && notReady.body().contains(
+            assertTrue(notReady.body().startsWith("not ready: backends ") && notReady.body().contains(
                     " up; catalog not read yet (the proxy reads it through the [catalog] account"), notReady.body());
             assertEquals(200, get(proxy, "/health").statusCode(), "the process is alive");
             Thread.sleep(1500);

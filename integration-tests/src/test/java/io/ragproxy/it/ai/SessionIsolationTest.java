@@ -87,6 +87,23 @@ class SessionIsolationTest {
     }
 
     @Test
+    void aConnectionResetStartsTheRagSettingsAndCountersAfresh() throws Exception {
+        // A pool hands a reset connection to its next user: nothing of the last one's rag_ session may stay.
+        try (Connection c = Driver.MARIADB_CJ.connect(WORLD.proxy().host(), WORLD.proxy().port(), DB, OWNER, PASSWORD,
+                false, "useResetConnection=true")) {
+            AiProxy.exec(c, "SET rag_batch_size = 7, rag_on_error = 'null'");
+            assertEquals("1", scalar(c, "SELECT EMBED('before the reset') IS NOT NULL"));
+            assertEquals(1, counter(status(c), "Rag_ml_requests"));
+            c.unwrap(org.mariadb.jdbc.Connection.class).reset(); // COM_RESET_CONNECTION
+            Map<String, String> settings = new java.util.HashMap<>();
+            AiProxy.rows(c, "SHOW RAG SETTINGS").forEach(r -> settings.put(r.get(0), r.get(1)));
+            assertEquals("96", settings.get("rag_batch_size"), settings.toString());
+            assertEquals("error", settings.get("rag_on_error"), settings.toString());
+            assertEquals(0, counter(status(c), "Rag_ml_requests"), "the session's counters start again");
+        }
+    }
+
+    @Test
     void withCacheScopeAccountAnotherAccountsTextIsACacheMissWithGlobalScopeAHit() throws Exception {
         // Global scope (the default): the reader's embedding of the owner's text is a hit, no model call; this is
         // what the scope "account" is for.

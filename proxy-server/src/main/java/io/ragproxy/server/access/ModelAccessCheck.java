@@ -106,7 +106,7 @@ public final class ModelAccessCheck {
     }
 
     /** The session's account: remembered, or read with {@code SELECT CURRENT_USER()} and remembered. */
-    static CompletableFuture<Account> account(StatementSession session) {
+    public static CompletableFuture<Account> account(StatementSession session) {
         String known = session.currentUser();
         if (known != null) {
             return CompletableFuture.completedFuture(Account.ofCurrentUser(known));

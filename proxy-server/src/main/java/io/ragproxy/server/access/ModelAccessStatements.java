@@ -99,9 +99,9 @@ public final class ModelAccessStatements {
 
     /**
      * Managing model access needs, globally or on schema {@code ragproxy}, the GRANT OPTION with a privilege
-     * ({@link AccountPrivileges#mayGrantOn}).
+     * ({@link AccountPrivileges#mayGrantOn}); budgets (SET RAG BUDGET) need the same.
      */
-    private static void requireManager(AccountPrivileges privileges, String what) {
+    public static void requireManager(AccountPrivileges privileges, String what) {
         if (!privileges.mayGrantOn(SCHEMA)) {
             throw new ProxyException(ProxyError.CATALOG_ACCESS_DENIED, what + " needs the GRANT OPTION with a"
                     + " privilege on schema " + SCHEMA + " (or globally), which " + privileges.user() + " does not have;"

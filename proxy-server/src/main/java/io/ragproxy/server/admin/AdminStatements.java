@@ -6,6 +6,8 @@ import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.catalog.registry.ModelPolicy;
 import io.ragproxy.catalog.registry.ModelDescription;
 import io.ragproxy.server.access.ModelAccessStatements;
+import io.ragproxy.server.budget.BudgetStatements;
+import io.ragproxy.server.budget.Estimate;
 import io.ragproxy.server.catalog.AccountPrivileges;
 import io.ragproxy.server.catalog.CatalogRewriter;
 import io.ragproxy.server.catalog.CatalogSnapshot;
@@ -39,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
  * {@code SHOW RAG MODELS|STATUS|FUNCTIONS|SETTINGS|PENDING|PROCESSLIST|GRANTS},
  * {@code SHOW GLOBAL RAG STATUS} (the proxy's counters, for accounts with {@code PROCESS}),
  * {@code GRANT/REVOKE RAG MODEL} (run by {@link ModelAccessStatements}),
+ * {@code SET RAG BUDGET}, {@code SHOW RAG BUDGETS|USAGE} (run by {@link BudgetStatements}),
  * {@code SET rag_name = value [, …]}, {@code EXPLAIN RAG statement}, and the catalog's DDL (Aurora's
  * {@code CREATE FUNCTION … ALIAS}, {@code DROP FUNCTION}, MindsDB's {@code CREATE/DROP MODEL|ML_ENGINE}), which
  * {@link CatalogStatements} runs.
@@ -55,6 +58,8 @@ public final class AdminStatements {
     private final CatalogRewriter rewriter;
     /** GRANT/REVOKE RAG MODEL and SHOW RAG GRANTS; null without a catalog. */
     private final ModelAccessStatements modelAccess;
+    /** SET RAG BUDGET, SHOW RAG BUDGETS and SHOW RAG USAGE; null without a catalog. */
+    private final BudgetStatements budgets;
 
     /** Proxy statements without a catalog: DROP FUNCTION is always the backend's, the other DDL is refused. */
     public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill,
@@ -72,6 +77,15 @@ public final class AdminStatements {
     public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill,
             StreamedPlanner streamed, MaterializedPlanner materialized, RagSettings defaults,
             CatalogStatements catalog, CatalogRewriter rewriter, ModelAccessStatements modelAccess) {
+        this(invoker, planner, backfill, streamed, materialized, defaults, catalog, rewriter, modelAccess, null);
+    }
+
+    /** @param budgets runs SET RAG BUDGET, SHOW RAG BUDGETS and SHOW RAG USAGE (null: refused as not available) */
+    public AdminStatements(ModelInvoker invoker, LiteralPlanner planner, BackfillPlanner backfill,
+            StreamedPlanner streamed, MaterializedPlanner materialized, RagSettings defaults,
+            CatalogStatements catalog, CatalogRewriter rewriter, ModelAccessStatements modelAccess,
+            BudgetStatements budgets) {
+        this.budgets = budgets;
         this.modelAccess = modelAccess;
         this.materialized = materialized;
         this.answers = new AnswerPlanner(planner);
@@ -93,6 +107,14 @@ public final class AdminStatements {
                     Tokens.of(sql, session.sessionText().sqlMode())));
             case EXPLAIN_RAG -> explain(session, sql, dialect);
             case GRANT_RAG_MODEL, REVOKE_RAG_MODEL -> modelAccess(session, sql);
+            case CREATE_KNOWLEDGE_BASE, DROP_KNOWLEDGE_BASE, DESCRIBE_KNOWLEDGE_BASE, SHOW_KNOWLEDGE_BASES -> {
+                if (catalog == null) {
+                    throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "knowledge bases need the ragproxy"
+                            + " catalog, which this ragproxy build does not keep");
+                }
+                yield catalog.knowledgeBases().execute(session, sql, dialect);
+            }
+            case SET_RAG_BUDGET -> budgets(session, sql);
             case CREATE_FUNCTION_ALIAS, DROP_FUNCTION, CREATE_MODEL, DROP_MODEL, CREATE_ML_ENGINE, DROP_ML_ENGINE -> {
                 if (catalog != null) {
                     yield catalog.execute(session, sql);
@@ -114,6 +136,14 @@ public final class AdminStatements {
         return modelAccess.execute(session, sql);
     }
 
+    private CompletableFuture<PipelineResult> budgets(StatementSession session, String sql) {
+        if (budgets == null) {
+            throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "budgets and usage (SET RAG BUDGET, SHOW RAG"
+                    + " USAGE) need the ragproxy catalog, which this ragproxy build does not keep");
+        }
+        return budgets.execute(session, sql);
+    }
+
     private CompletableFuture<PipelineResult> show(StatementSession session, String sql) {
         Tokens t = Tokens.of(sql, session.sessionText().sqlMode());
         t.expect("SHOW");
@@ -123,6 +153,9 @@ public final class AdminStatements {
         Tokens.Token what = t.take();
         if (what.is("GRANTS")) {
             return modelAccess(session, sql);
+        }
+        if (what.is("BUDGETS") || what.is("USAGE")) {
+            return budgets(session, sql);
         }
         if (!t.atEnd()) {
             throw t.error("unexpected text after SHOW RAG " + what.upper());
@@ -145,7 +178,7 @@ public final class AdminStatements {
         CatalogSnapshot snapshot = catalog == null ? CatalogSnapshot.EMPTY : catalog.catalog().snapshot();
         return switch (what.upper()) {
             case "MODELS" -> done(table(session, List.of("Name", "Kind", "Provider", "Model_id", "Dimensions",
-                    "Aliases", "Default"), models()));
+                    "Aliases", "Default", "Input_usd_per_1k", "Output_usd_per_1k"), models()));
             case "STATUS" -> done(table(session, List.of("Variable_name", "Value"), sessionStatus(session)));
             case "FUNCTIONS" -> privileges(session).thenApply(account -> table(session, List.of("Name", "Kind",
                     "Returns", "Signature", "Definition", "Owner", "Created"), functions(snapshot, account)));
@@ -155,7 +188,7 @@ public final class AdminStatements {
                             .thenApply(rows -> table(session, PENDING, rows));
             case "PROCESSLIST" -> processlist(session);
             default -> throw new ProxyException(ProxyError.PARSE_ERROR, "SHOW RAG takes MODELS, STATUS, FUNCTIONS,"
-                    + " SETTINGS, PENDING, PROCESSLIST or GRANTS, not " + what.text());
+                    + " SETTINGS, PENDING, PROCESSLIST, GRANTS, BUDGETS or USAGE, not " + what.text());
         };
     }
 
@@ -216,9 +249,14 @@ public final class AdminStatements {
         for (ModelDescription d : invoker.registry().describe()) {
             rows.add(Arrays.asList(d.name(), d.kind(), d.provider(), d.modelId(),
                     d.dimensions() == null ? null : d.dimensions().toString(), String.join(", ", d.aliases()),
-                    d.isDefault() ? "YES" : ""));
+                    d.isDefault() ? "YES" : "", usd(d.price().inputPer1k()), usd(d.price().outputPer1k())));
         }
         return rows;
+    }
+
+    /** A price as plain decimal text ({@code 0.00002}, {@code 0}), as configured in {@code [models.prices]}. */
+    private static String usd(double perThousand) {
+        return java.math.BigDecimal.valueOf(perThousand).stripTrailingZeros().toPlainString();
     }
 
     /** The proxy's counters over every session, the cache's size, then per model. */
@@ -338,58 +376,100 @@ public final class AdminStatements {
 
     private CompletableFuture<PipelineResult> explain(StatementSession session, StatementAnalysis analysis,
             Dialect dialect) {
+        return explainRow(session, analysis, dialect).thenApply(row -> explained(session, row));
+    }
+
+    /** EXPLAIN RAG's row without its cost: plan, model inputs, models, backend SQL. No model is called. */
+    private CompletableFuture<List<String>> explainRow(StatementSession session, StatementAnalysis analysis,
+            Dialect dialect) {
         if (AnswerPlanner.applies(analysis)) {
-            return answers.explain(session, analysis, dialect, session.settings())
-                    .thenApply(row -> explained(session, row));
+            return answers.explain(session, analysis, dialect, session.settings());
         }
         if (BackfillPlanner.applies(analysis)) {
-            return backfill.explain(session, analysis, session.settings())
-                    .thenApply(row -> explained(session, row));
+            return backfill.explain(session, analysis, session.settings());
         }
         if (StreamedPlanner.applies(analysis)) {
-            return streamed.explain(session, analysis, dialect, session.settings())
-                    .thenApply(row -> explained(session, row));
+            return streamed.explain(session, analysis, dialect, session.settings());
         }
         if (MaterializedPlanner.applies(analysis)) {
             return materialized.plan(session, analysis, dialect, session.settings(), true)
-                    .thenApply(plan -> explained(session, List.of("materialized", Long.toString(plan.modelInputs()),
-                            String.join(", ", plan.models()), plan.backendSql())));
+                    .thenApply(plan -> List.of("materialized", Long.toString(plan.modelInputs()),
+                            String.join(", ", plan.models()), plan.backendSql()));
         }
         return planner.plan(session, analysis, dialect, session.settings(), true).thenApply(plan -> {
             String kind = plan.modelInputs() == 0 && plan.models().isEmpty() ? "passthrough" : "literal";
-            List<List<String>> rows = List.of(List.of(kind, Integer.toString(plan.modelInputs()),
-                    String.join(", ", plan.models()), plan.backendSql()));
-            return explained(session, rows.get(0));
+            return List.of(kind, Integer.toString(plan.modelInputs()), String.join(", ", plan.models()),
+                    plan.backendSql());
         });
+    }
+
+    /**
+     * What {@code analysis} is expected to cost, as EXPLAIN RAG reports it, for the budget check before it runs: no
+     * model is called (the rows a backfill or streamed plan reads are counted on the backend).
+     */
+    public CompletableFuture<Estimate> estimate(StatementSession session, StatementAnalysis analysis,
+            Dialect dialect) {
+        return explainRow(session, analysis, dialect).thenApply(row -> {
+            long inputs = inputs(row.get(1));
+            List<String> models = new ArrayList<>();
+            long tokensPerInput = 0;
+            for (String model : row.get(2).split(",\\s*")) {
+                if (!model.isBlank()) {
+                    models.add(model.trim());
+                    tokensPerInput = Math.max(tokensPerInput, ESTIMATED_TOKENS_PER_INPUT
+                            + (embeds(model.trim()) ? 0 : ESTIMATED_TOKENS_PER_INPUT));
+                }
+            }
+            return inputs < 0 ? new Estimate(-1, models, null, -1)
+                    : new Estimate(inputs, models, cost(inputs, row.get(2)), inputs * tokensPerInput);
+        });
+    }
+
+    /** Whether {@code modelId} is an embedding model (its answer costs no output tokens). */
+    private boolean embeds(String modelId) {
+        try {
+            invoker.registry().embeddingModel(modelId);
+            return true;
+        } catch (io.ragproxy.catalog.registry.UnknownModelException e) {
+            return false;
+        }
     }
 
     /** Tokens assumed per model input (and per answer of a text model) for EXPLAIN RAG's cost estimate. */
     static final int ESTIMATED_TOKENS_PER_INPUT = 256;
 
-    /**
-     * EXPLAIN RAG's one row, with {@code Estimated_cost_usd}: the inputs times the dearest named model's price for
-     * {@value #ESTIMATED_TOKENS_PER_INPUT} tokens in (and as many out), since the texts are not read to count
-     * their tokens; "?" when the count is not known.
-     */
-    private PipelineResult explained(StatementSession session, List<String> row) {
-        String inputs = row.get(1);
-        String cost = "?";
-        if (!inputs.contains("?")) {
-            long count = 0;
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\d+").matcher(inputs);
-            while (m.find()) {
-                count += Long.parseLong(m.group());
-            }
-            double perInput = 0;
-            for (String model : row.get(2).split(",\\s*")) {
-                if (!model.isBlank()) {
-                    perInput = Math.max(perInput, invoker.registry().price(model.trim())
-                            .cost(ESTIMATED_TOKENS_PER_INPUT, ESTIMATED_TOKENS_PER_INPUT));
-                }
-            }
-            cost = java.math.BigDecimal.valueOf(count * perInput).setScale(6, java.math.RoundingMode.HALF_UP)
-                    .toPlainString();
+    /** The model inputs EXPLAIN RAG counted ({@code 12}, {@code 3 + 40}); -1 when it shows "?" (not known). */
+    private static long inputs(String inputs) {
+        if (inputs.contains("?")) {
+            return -1;
         }
+        long count = 0;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\d+").matcher(inputs);
+        while (m.find()) {
+            count += Long.parseLong(m.group());
+        }
+        return count;
+    }
+
+    /**
+     * The inputs times the dearest named model's price for {@value #ESTIMATED_TOKENS_PER_INPUT} tokens in (and as
+     * many out), since the texts are not read to count their tokens.
+     */
+    private BigDecimal cost(long count, String models) {
+        double perInput = 0;
+        for (String model : models.split(",\\s*")) {
+            if (!model.isBlank()) {
+                perInput = Math.max(perInput, invoker.registry().price(model.trim())
+                        .cost(ESTIMATED_TOKENS_PER_INPUT, ESTIMATED_TOKENS_PER_INPUT));
+            }
+        }
+        return BigDecimal.valueOf(count * perInput).setScale(6, java.math.RoundingMode.HALF_UP);
+    }
+
+    /** EXPLAIN RAG's one row, with {@code Estimated_cost_usd} ("?" when the count is not known). */
+    private PipelineResult explained(StatementSession session, List<String> row) {
+        long count = inputs(row.get(1));
+        String cost = count < 0 ? "?" : cost(count, row.get(2)).toPlainString();
         List<String> out = new java.util.ArrayList<>(row.subList(0, 4));
         out.add(cost);
         return table(session, List.of("Plan", "Model_inputs", "Models", "Backend_sql", "Estimated_cost_usd"),

@@ -19,7 +19,6 @@ public final class TextResultCollector {
     private enum State { FIRST, COLUMNS, COLUMNS_EOF, ROWS, DONE }
 
     private final boolean deprecateEof;
-    private final boolean sessionTrack;
     private final List<QueryResult.ResultSet> resultSets = new ArrayList<>();
     private State state = State.FIRST;
     private long columnsLeft;
@@ -35,17 +34,9 @@ public final class TextResultCollector {
     private BackendException error;
     private ByteBuf partial;
 
+    /** @param deprecateEof whether CLIENT_DEPRECATE_EOF was negotiated (an OK, not an EOF, ends a result set) */
     public TextResultCollector(boolean deprecateEof) {
-        this(deprecateEof, false);
-    }
-
-    /**
-     * @param sessionTrack whether CLIENT_SESSION_TRACK was negotiated: an OK packet's info is then a length-encoded
-     *     string (followed by session state changes), else the rest of the packet
-     */
-    public TextResultCollector(boolean deprecateEof, boolean sessionTrack) {
         this.deprecateEof = deprecateEof;
-        this.sessionTrack = sessionTrack;
     }
 
     /**
@@ -168,14 +159,10 @@ public final class TextResultCollector {
             i += 4;
         }
         if (i < end && frame.getUnsignedByte(p) == 0x00) {
-            // Human-readable info: with SESSION_TRACK it is length-encoded, otherwise the rest of the packet.
-            if (sessionTrack) {
-                long n = Packets.getLengthEncodedInt(frame, i);
-                int start = i + Packets.lengthEncodedIntSize(frame, i);
-                info = frame.toString(start, (int) Math.max(0, Math.min(n, end - start)), StandardCharsets.UTF_8);
-            } else {
-                info = frame.toString(i, end - i, StandardCharsets.UTF_8);
-            }
+            // Human-readable info: length-encoded, with or without SESSION_TRACK (servers write it with net_store_data).
+            long n = Packets.getLengthEncodedInt(frame, i);
+            int start = i + Packets.lengthEncodedIntSize(frame, i);
+            info = frame.toString(start, (int) Math.max(0, Math.min(n, end - start)), StandardCharsets.UTF_8);
         }
         state = (status & ServerStatus.MORE_RESULTS_EXISTS) != 0 ? State.FIRST : State.DONE;
     }

@@ -9,7 +9,8 @@ import java.util.Locale;
  * A user-defined AI object in the catalog. Each kind has a table of its own in the backend's {@code ragproxy}
  * schema, so that a DBA can grant who may create which kind; the definition is stored as JSON.
  */
-public sealed interface CatalogObject permits AliasFunction, MindsModel, MlEngine, EmbeddingRule {
+public sealed interface CatalogObject permits AliasFunction, MindsModel, MlEngine, EmbeddingRule,
+        KnowledgeBase {
 
     /** Shared, thread-safe JSON mapper of the catalog. */
     ObjectMapper JSON = new ObjectMapper();
@@ -23,7 +24,9 @@ public sealed interface CatalogObject permits AliasFunction, MindsModel, MlEngin
         /** A MindsDB {@code CREATE ML_ENGINE … FROM bedrock}. */
         ML_ENGINE("ml_engines", "ml_engine", "mindsdb ml_engine"),
         /** A TiDB Cloud auto-embedding column ({@code GENERATED ALWAYS AS (EMBED_TEXT(…)) STORED}). */
-        EMBEDDING("embedding_rules", "embedding", "auto-embedding column");
+        EMBEDDING("embedding_rules", "embedding", "auto-embedding column"),
+        /** A MindsDB {@code CREATE KNOWLEDGE_BASE …}: chunked, embedded documents in a storage table. */
+        KNOWLEDGE_BASE("knowledge_bases", "knowledge_base", "knowledge base");
 
         private final String table;
         private final String tag;
@@ -96,6 +99,7 @@ public sealed interface CatalogObject permits AliasFunction, MindsModel, MlEngin
             case MODEL -> MindsModel.fromDefinition(name, definition);
             case ML_ENGINE -> MlEngine.fromDefinition(name, definition);
             case EMBEDDING -> EmbeddingRule.fromDefinition(definition);
+            case KNOWLEDGE_BASE -> KnowledgeBase.fromDefinition(name, definition);
         };
     }
 

@@ -237,6 +237,20 @@ public final class CatalogRewriter {
         // ------------------------------------------------------------------------------------ MindsDB models
 
         private CompletableFuture<Void> model(PlainSelect select) {
+            if (select.getFromItem() instanceof Table from && knowledgeBaseOf(from) != null) {
+                KnowledgeBaseQuery.rewrite(select, knowledgeBaseOf(from), from);
+                changed = true;
+                return CompletableFuture.completedFuture(null);
+            }
+            if (select.getJoins() != null) {
+                for (Join j : select.getJoins()) {
+                    if (j.getRightItem() instanceof Table t && knowledgeBaseOf(t) != null) {
+                        throw new ProxyException(ProxyError.KNOWLEDGE_BASE_QUERY, "knowledge base " + t.getName()
+                                + " is read on its own; join its results as a subquery: … JOIN (SELECT … FROM "
+                                + t.getName() + " WHERE content = '…' LIMIT n) AS k ON …");
+                    }
+                }
+            }
             MindsModel single = modelOf(select.getFromItem());
             if (single != null) {
                 if (select.getJoins() != null && !select.getJoins().isEmpty()) {
@@ -258,6 +272,15 @@ public final class CatalogRewriter {
                 }
             }
             return CompletableFuture.completedFuture(null);
+        }
+
+        /** The knowledge base a table reference names ({@code kb} or {@code mindsdb.kb}), or null. */
+        private KnowledgeBase knowledgeBaseOf(Table t) {
+            if (t.getName() == null || (t.getSchemaName() != null
+                    && !Sql.unquote(t.getSchemaName()).equalsIgnoreCase(DdlParser.MINDSDB_PROJECT))) {
+                return null;
+            }
+            return snapshot.knowledgeBase(Sql.unquote(t.getName()));
         }
 
         private MindsModel modelOf(FromItem item) {

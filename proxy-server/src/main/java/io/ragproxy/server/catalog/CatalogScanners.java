@@ -23,8 +23,13 @@ public record CatalogScanners(StatementScanner tidb, StatementScanner mariadb, S
     public static CatalogScanners of(CatalogSnapshot snapshot, Collection<String> builtIns) {
         List<String> calls = new ArrayList<>(builtIns);
         calls.addAll(identifiers(snapshot.functionNames()));
-        FunctionNames models = FunctionNames.of(identifiers(snapshot.modelNames()));
-        FunctionNames written = FunctionNames.of(identifiers(snapshot.embeddingTableNames()));
+        // Knowledge bases are read (SELECT … FROM kb) and written (INSERT INTO kb …) like tables.
+        List<String> read = new ArrayList<>(snapshot.modelNames());
+        read.addAll(snapshot.knowledgeBaseNames());
+        List<String> write = new ArrayList<>(snapshot.embeddingTableNames());
+        write.addAll(snapshot.knowledgeBaseNames());
+        FunctionNames models = FunctionNames.of(identifiers(read));
+        FunctionNames written = FunctionNames.of(identifiers(write));
         List<String> withTranslations = new ArrayList<>(calls);
         withTranslations.addAll(Dialect.MARIADB.translatedFunctionNames());
         // db.fn( calls a database's Aurora function from anywhere.

@@ -24,6 +24,7 @@ public final class CatalogSnapshot {
     private final Set<String> functionNames;
     private final Set<String> modelNames;
     private final Set<String> embeddingTableNames;
+    private final Set<String> knowledgeBaseNames;
     private final List<ModelGrantRow> modelGrants;
 
     /**
@@ -58,6 +59,7 @@ public final class CatalogSnapshot {
         }
         this.modelNames = names(CatalogObject.Kind.MODEL);
         this.embeddingTableNames = Collections.unmodifiableSet(tables);
+        this.knowledgeBaseNames = names(CatalogObject.Kind.KNOWLEDGE_BASE);
     }
 
     /** The catalog's version counter when the objects were read. */
@@ -107,6 +109,16 @@ public final class CatalogSnapshot {
     /** The MindsDB model called {@code name}, or null. */
     public MindsModel model(String name) {
         return (MindsModel) find(CatalogObject.Kind.MODEL, name);
+    }
+
+    /** The knowledge base called {@code name}, or null. */
+    public KnowledgeBase knowledgeBase(String name) {
+        return (KnowledgeBase) find(CatalogObject.Kind.KNOWLEDGE_BASE, name);
+    }
+
+    /** Names the scanner flags when read or written as tables: the knowledge bases (lower case). */
+    public Set<String> knowledgeBaseNames() {
+        return knowledgeBaseNames;
     }
 
     /** The auto-embedding columns of table {@code schema.table} (any case), possibly none. */
@@ -166,7 +178,8 @@ public final class CatalogSnapshot {
             return false;
         }
         String lower = sql.toLowerCase(java.util.Locale.ROOT);
-        for (Set<String> names : List.of(functionNames, modelNames, embeddingTableNames)) {
+        for (Set<String> names : List.of(functionNames, modelNames, embeddingTableNames,
+                knowledgeBaseNames)) {
             for (String name : names) {
                 if (lower.contains(name)) {
                     return true;

@@ -48,6 +48,7 @@ public final class CatalogStatements {
     private final ModelInvoker invoker;
     private final StatementRunner statements;
     private final BuiltinNames builtins;
+    private final KnowledgeBaseStatements knowledgeBases;
 
     /**
      * @param statements runs the proxy's own AI statements through the pipeline (the refresh after a LOAD DATA)
@@ -58,6 +59,13 @@ public final class CatalogStatements {
         this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.invoker = Objects.requireNonNull(invoker, "invoker");
         this.statements = Objects.requireNonNull(statements, "statements");
+        this.knowledgeBases = new KnowledgeBaseStatements(catalog, invoker, statements,
+                new io.ragproxy.catalog.chunk.TextChunker(new io.ragproxy.catalog.local.MiniLmTokenCounter()));
+    }
+
+    /** MindsDB's knowledge bases: their DDL, ingestion and SHOW/DESCRIBE. */
+    public KnowledgeBaseStatements knowledgeBases() {
+        return knowledgeBases;
     }
 
     /** The catalog these statements change. */
@@ -141,6 +149,10 @@ public final class CatalogStatements {
     private CompletableFuture<PipelineResult> createModel(StatementSession session, AccountPrivileges account,
             CatalogSnapshot snapshot, CreateModel c) {
         MindsModel m = c.model();
+        if (snapshot.knowledgeBase(m.name()) != null) {
+            throw new ProxyException(ProxyError.OBJECT_EXISTS, m.name() + " is the name of a knowledge base, which is"
+                    + " read as a table like a model; give the model another name");
+        }
         if (c.ifNotExists() && !c.orReplace() && snapshot.model(m.name()) != null) {
             return create(session, account, snapshot, m, false, true);
         }
@@ -181,7 +193,7 @@ public final class CatalogStatements {
     }
 
     /** Refuses a change of {@code existing} unless the account owns it or {@code admin} holds. */
-    private static void requireOwner(AccountPrivileges account, CatalogEntry existing, boolean admin, String privilege) {
+    static void requireOwner(AccountPrivileges account, CatalogEntry existing, boolean admin, String privilege) {
         if (!account.owns(existing.owner()) && !admin) {
             CatalogObject o = existing.object();
             throw new ProxyException(ProxyError.CATALOG_ACCESS_DENIED, o.kind().keyword() + " "
@@ -263,6 +275,9 @@ public final class CatalogStatements {
     public CompletableFuture<PipelineResult> tableStatement(StatementSession session, String sql,
             CatalogSnapshot snapshot, Dialect dialect) {
         String keyword = SqlLexer.firstWord(sql);
+        if (keyword.equals("INSERT")) {
+            return knowledgeBases.insert(session, sql, snapshot); // null unless it fills a knowledge base
+        }
         if (!keyword.equals("CREATE") && !keyword.equals("DROP") && !keyword.equals("LOAD")) {
             return null; // the common case, decided without reading further
         }
@@ -540,7 +555,7 @@ public final class CatalogStatements {
     public static boolean definitionVisible(CatalogEntry entry, AccountPrivileges account) {
         CatalogObject o = entry.object();
         return account.owns(entry.owner()) || account.isCatalogAdmin() || o.kind() != CatalogObject.Kind.MODEL
-                && o.kind() != CatalogObject.Kind.ML_ENGINE
+                && o.kind() != CatalogObject.Kind.ML_ENGINE && o.kind() != CatalogObject.Kind.KNOWLEDGE_BASE
                 && account.hasOnDatabase(AccountPrivileges.ADMIN_PRIVILEGE, o.schemaName());
     }
 
@@ -561,6 +576,7 @@ public final class CatalogStatements {
                 case MODEL -> "rows";
                 case ML_ENGINE -> "";
                 case EMBEDDING -> "vector";
+                case KNOWLEDGE_BASE -> "rows";
             };
             String name = o.kind() == CatalogObject.Kind.FUNCTION ? o.schemaName() + "." + o.name() : o.name();
             rows.add(Arrays.asList(name, o.kind().label(), returns, o.signature(),

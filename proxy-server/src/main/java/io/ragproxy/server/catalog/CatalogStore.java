@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * re-created catalog is never mistaken for the cached one), and {@code model_grants} (user, host, model, granted_by,
  * granted_at: GRANT RAG MODEL). The schema and tables are created on the first write; tables of an older ragproxy
  * (without {@code schema_name}) are migrated on the first read; a catalog without {@code model_grants} reads as one
- * without grants, and gets the table with the first GRANT RAG MODEL.
+ * without grants, and gets the table with the first GRANT RAG MODEL. A kind's table missing from an existing catalog
+ * (one set up before that kind existed, such as {@code knowledge_bases}) is created on the first read.
  */
 final class CatalogStore {
     static final String SCHEMA = "ragproxy";
@@ -282,13 +283,18 @@ final class CatalogStore {
                 + " DEFAULT CURRENT_TIMESTAMP(6)) COMMENT 'ragproxy: bumped on every catalog change'");
         ddl.add("INSERT IGNORE INTO " + SCHEMA + ".catalog_version (id, version, epoch) VALUES (1, 0, UUID())");
         for (CatalogObject.Kind kind : CatalogObject.Kind.values()) {
-            ddl.add("CREATE TABLE IF NOT EXISTS " + SCHEMA + "." + kind.table() + " (schema_name VARCHAR(64) NOT NULL"
-                    + " DEFAULT '', name VARCHAR(255) NOT NULL, definition JSON NOT NULL, owner VARCHAR(300) NOT NULL,"
-                    + " created TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (schema_name, name))"
-                    + " COMMENT 'ragproxy: " + kind.label() + "s'");
+            ddl.add(kindTableDdl(kind));
         }
         ddl.add(MODEL_GRANTS_DDL);
         return run(ddl).thenCompose(v -> migrate());
+    }
+
+    /** The table of one kind of object. */
+    private static String kindTableDdl(CatalogObject.Kind kind) {
+        return "CREATE TABLE IF NOT EXISTS " + SCHEMA + "." + kind.table() + " (schema_name VARCHAR(64) NOT NULL"
+                + " DEFAULT '', name VARCHAR(255) NOT NULL, definition JSON NOT NULL, owner VARCHAR(300) NOT NULL,"
+                + " created TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (schema_name, name))"
+                + " COMMENT 'ragproxy: " + kind.label() + "s'";
     }
 
     /**
@@ -296,12 +302,22 @@ final class CatalogStore {
      * (filled from the definition's {@code schema}, empty where it has none) and the key (schema_name, name).
      */
     private CompletableFuture<Void> migrate() {
-        return connection.query("SELECT TABLE_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '" + SCHEMA
-                + "' AND COLUMN_NAME = 'schema_name'").thenCompose(r -> {
+        CompletableFuture<QueryResult> withSchemaName = connection.query("SELECT TABLE_NAME FROM"
+                + " information_schema.COLUMNS WHERE TABLE_SCHEMA = '" + SCHEMA + "' AND COLUMN_NAME = 'schema_name'");
+        return withSchemaName.thenCompose(r -> connection.query("SELECT TABLE_NAME FROM information_schema.TABLES"
+                + " WHERE TABLE_SCHEMA = '" + SCHEMA + "'").thenCompose(t -> {
                     List<String> done = new ArrayList<>();
                     r.first().rows().forEach(row -> done.add(row.get(0)));
+                    List<String> present = new ArrayList<>();
+                    t.first().rows().forEach(row -> present.add(row.get(0)));
                     List<String> ddl = new ArrayList<>();
                     for (CatalogObject.Kind kind : CatalogObject.Kind.values()) {
+                        if (!present.contains(kind.table())) {
+                            // A kind newer than the catalog (knowledge bases): its table, empty.
+                            log.info("adding the ragproxy catalog table {}.{}", SCHEMA, kind.table());
+                            ddl.add(kindTableDdl(kind));
+                            continue;
+                        }
                         if (done.contains(kind.table())) {
                             continue;
                         }
@@ -314,7 +330,7 @@ final class CatalogStore {
                                 + " ELSE '' END");
                     }
                     return run(ddl);
-                }).thenApply(v -> {
+                })).thenApply(v -> {
                     migrated = true;
                     return null;
                 });

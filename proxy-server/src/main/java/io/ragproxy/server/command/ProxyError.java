@@ -75,6 +75,8 @@ public enum ProxyError {
     WRONG_ARGUMENTS(1210, "HY000"),
     /** A COM_STMT_* command names a statement the connection has not prepared; MySQL's ER_UNKNOWN_STMT_HANDLER. */
     UNKNOWN_STATEMENT(1243, "HY000"),
+    /** A KILL names a connection of this proxy on another backend (MariaDB and MySQL number connections per server). */
+    KILL_ON_OTHER_BACKEND(7041, "HY000"),
     /** A MariaDB bulk execute of an AI statement that is not an INSERT or REPLACE with one VALUES row. */
     BULK_NOT_SUPPORTED(7050, "0A000"),
     /** COM_STMT_FETCH on an AI prepared statement: its execute returned every row, no cursor is open. */
@@ -83,6 +85,12 @@ public enum ProxyError {
     SHUTTING_DOWN(7060, "08S01"),
     /** CHUNK_TEXT() options_json that is not valid (unknown key, size or overlap out of range, bad unit). */
     BAD_CHUNK_OPTIONS(7070, "22023"),
+    /** CREATE KNOWLEDGE_BASE with a definition ragproxy cannot use (no content column, a reserved column name …). */
+    KNOWLEDGE_BASE_DEFINITION(7071, "42000"),
+    /** INSERT INTO a knowledge base whose columns do not give the id and content columns it was created with. */
+    KNOWLEDGE_BASE_INSERT(7072, "42000"),
+    /** A SELECT of a knowledge base in a form ragproxy does not answer (a join, an unknown column in WHERE …). */
+    KNOWLEDGE_BASE_QUERY(7073, "42000"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */
@@ -99,7 +107,17 @@ public enum ProxyError {
      * The session's account has no GRANT RAG MODEL for a model the statement calls; refused before any model call.
      * The message names the model and the account.
      */
-    MODEL_NOT_GRANTED(7110, "42000");
+    MODEL_NOT_GRANTED(7110, "42000"),
+    /**
+     * The statement's estimate (EXPLAIN RAG's) does not fit what is left of the account's SET RAG BUDGET this period;
+     * refused before any model call. The message names the estimate, the budget and what was spent.
+     */
+    BUDGET_EXCEEDED(7111, "42000"),
+    /**
+     * {@code tls.required = true} and the client logged in without TLS (MySQL's require_secure_transport, its error
+     * 3159); the connection is closed.
+     */
+    TLS_REQUIRED(7112, "08004");
 
     private final int code;
     private final String sqlState;

@@ -117,6 +117,21 @@ public interface StatementSession {
     default void plan(String kind) {
     }
 
+    /** The plan {@link #plan(String)} named for the statement being run; null before one was chosen. */
+    default String plan() {
+        return null;
+    }
+
+    /** The connection id the client was given (the backend's thread id), for the audit log; 0 when unknown. */
+    default long connectionId() {
+        return 0;
+    }
+
+    /** The client's address ({@code host:port}), for the audit log; "-" when unknown. */
+    default String clientAddress() {
+        return "-";
+    }
+
     /**
      * A limiter, {@code width} wide, for every model call of the statement being run: the session counts the
      * permits it grants as the statement's model calls ({@code SHOW RAG PROCESSLIST}). A plan asks for it once.

@@ -19,9 +19,9 @@ import java.util.Map;
  * <p>Unknown keys in the proxy's own tables are errors, so a typo never silently falls back to a default.
  */
 public final class ConfigLoader {
-    private static final List<String> AI_TABLES = List.of("models", "access", "cache");
+    private static final List<String> AI_TABLES = List.of("models", "access", "cache", "usage", "audit");
     private static final List<String> TABLES = List.of("proxy", "backend", "tls", "catalog", "admin", "models",
-            "access", "cache");
+            "access", "cache", "usage", "audit");
 
     private final Map<String, String> env;
 
@@ -64,8 +64,7 @@ public final class ConfigLoader {
             b.listen(hp.host(), hp.port());
         }
         if (backend != null) {
-            HostPort hp = HostPort.parse(backend, "--backend");
-            b.backend(hp.host(), hp.port());
+            b.backends(HostPort.parseList(backend, "--backend"));
         }
         if (adminListen != null) {
             applyAdminListen(b, adminListen, "--admin-listen");
@@ -134,10 +133,24 @@ public final class ConfigLoader {
         b.limits(limits);
 
         TomlTable backend = new TomlTable(root, "backend");
-        backend.keys("address", "tls", "tls_verify", "connect_timeout_ms", "dialect");
+        backend.keys("address", "addresses", "tls", "tls_verify", "connect_timeout_ms", "dialect");
+        if (backend.has("address") && backend.has("addresses")) {
+            throw new IllegalArgumentException("give either backend.address (one backend) or backend.addresses (a list),"
+                    + " not both");
+        }
         if (backend.has("address")) {
             HostPort hp = HostPort.parse(backend.text("address"), "backend.address");
             b.backend(hp.host(), hp.port());
+        }
+        if (backend.has("addresses")) {
+            JsonNode list = backend.node("addresses");
+            if (!list.isArray() || list.isEmpty()) {
+                throw new IllegalArgumentException("backend.addresses must be a list of \"HOST:PORT\" strings, e.g."
+                        + " [\"tidb-0:4000\", \"tidb-1:4000\"], got " + list);
+            }
+            List<HostPort> addresses = new java.util.ArrayList<>();
+            list.forEach(n -> addresses.add(HostPort.parse(n.asText(), "backend.addresses")));
+            b.backends(addresses);
         }
         boolean tls = backend.has("tls") && backend.bool("tls");
         boolean verify = !backend.has("tls_verify") || backend.bool("tls_verify");
@@ -150,9 +163,12 @@ public final class ConfigLoader {
         }
 
         TomlTable tlsTable = new TomlTable(root, "tls");
-        tlsTable.keys("enabled", "cert", "key");
+        tlsTable.keys("enabled", "cert", "key", "required");
         if (tlsTable.has("enabled")) {
             b.clientTls(tlsTable.bool("enabled"));
+        }
+        if (tlsTable.has("required")) {
+            b.clientTlsRequired(tlsTable.bool("required"));
         }
         String cert = tlsTable.has("cert") ? tlsTable.text("cert") : "";
         String key = tlsTable.has("key") ? tlsTable.text("key") : "";
@@ -184,6 +200,22 @@ public final class ConfigLoader {
             io.ragproxy.server.access.ModelAccess.Mode.parse(access.text("default")); // fails on a typo, at start
         }
         new TomlTable(root, "cache").keys("scope");
+        TomlTable audit = new TomlTable(root, "audit");
+        audit.keys("enabled", "path", "include_text");
+        if (audit.has("enabled")) {
+            audit.bool("enabled");
+        }
+        if (audit.has("include_text")) {
+            audit.bool("include_text");
+        }
+        if (audit.has("path") && audit.text("path").isBlank()) {
+            throw new IllegalArgumentException("audit.path must name a file, or \"-\" for standard output");
+        }
+        TomlTable usage = new TomlTable(root, "usage");
+        usage.keys("flush_interval_ms");
+        if (usage.has("flush_interval_ms") && usage.integer("flush_interval_ms") < 100) {
+            throw new IllegalArgumentException("usage.flush_interval_ms must be at least 100 (ms)");
+        }
 
         ObjectNode ai = JsonNodeFactory.instance.objectNode();
         for (String table : AI_TABLES) {
@@ -203,8 +235,7 @@ public final class ConfigLoader {
         }
         String backend = env.get("RAGPROXY_BACKEND");
         if (backend != null && !backend.isBlank()) {
-            HostPort hp = HostPort.parse(backend, "RAGPROXY_BACKEND");
-            b.backend(hp.host(), hp.port());
+            b.backends(HostPort.parseList(backend, "RAGPROXY_BACKEND"));
         }
         String adminListen = env.get("RAGPROXY_ADMIN_LISTEN");
         if (adminListen != null && !adminListen.isBlank()) {
@@ -263,6 +294,21 @@ public final class ConfigLoader {
 
     /** A {@code host:port} pair given by a user. */
     public record HostPort(String host, int port) {
+        /** Parses one or more comma-separated {@code host:port} addresses. */
+        public static List<HostPort> parseList(String text, String what) {
+            List<HostPort> out = new java.util.ArrayList<>();
+            for (String part : text.split(",")) {
+                if (!part.isBlank()) {
+                    out.add(parse(part, what));
+                }
+            }
+            if (out.isEmpty()) {
+                throw new IllegalArgumentException(what + " must be HOST:PORT (or several, comma-separated), got '"
+                        + text + "'");
+            }
+            return out;
+        }
+
         /** Parses {@code host:port}, {@code [v6]:port} or {@code :port} (loopback); {@code what} names the source in errors. */
         public static HostPort parse(String text, String what) {
             String s = text.trim();
@@ -307,6 +353,10 @@ public final class ConfigLoader {
 
         boolean has(String key) {
             return node.has(key) && !node.get(key).isNull();
+        }
+
+        JsonNode node(String key) {
+            return node.get(key);
         }
 
         String text(String key) {

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * Everything the proxy needs to run, resolved from {@code conf/ragproxy.toml}, environment variables and
@@ -14,13 +16,17 @@ import java.util.Objects;
  *
  * @param listenHost address the proxy binds, loopback by default
  * @param listenPort port the proxy binds; 0 picks a free one (tests)
- * @param backendHost the MySQL-protocol backend's host
- * @param backendPort the backend's port
+ * @param backendHost the first (or only) backend's host; the proxy keeps its catalog there
+ * @param backendPort the first backend's port
+ * @param backends every backend a client connection may go to ({@code backend.addresses}), the first one being
+ *     {@code backendHost:backendPort}; one entry in the simple case
  * @param backendTls whether the proxy-to-backend leg uses TLS (TiDB Cloud requires it)
  * @param backendTlsVerify whether the backend's certificate is verified against the JDK trust store
  * @param clientTls whether clients may upgrade their connection to TLS (terminated at the proxy)
  * @param clientTlsCert PEM certificate chain for the client leg; null means a self-signed one
  * @param clientTlsKey PEM private key (PKCS#8) for {@code clientTlsCert}
+ * @param clientTlsRequired whether clients that do not upgrade to TLS are refused at login ({@code tls.required},
+ *     like MySQL's require_secure_transport); needs {@code clientTls}
  * @param stateDir folder for state the proxy makes itself (the self-signed certificate); {@link ConfigLoader}
  *     defaults it to {@code $RAGPROXY_HOME}, else {@code ~/.cache/ragproxy}
  * @param maxConnections client connections accepted at once; further ones get error 1040
@@ -47,11 +53,13 @@ public record ProxyConfig(
         int listenPort,
         String backendHost,
         int backendPort,
+        List<ConfigLoader.HostPort> backends,
         boolean backendTls,
         boolean backendTlsVerify,
         boolean clientTls,
         Path clientTlsCert,
         Path clientTlsKey,
+        boolean clientTlsRequired,
         Path stateDir,
         int maxConnections,
         Duration idleTimeout,
@@ -71,6 +79,16 @@ public record ProxyConfig(
     public ProxyConfig {
         Objects.requireNonNull(listenHost, "listenHost");
         Objects.requireNonNull(backendHost, "backendHost");
+        backends = List.copyOf(backends);
+        if (backends.isEmpty() || !backends.get(0).equals(new ConfigLoader.HostPort(backendHost, backendPort))) {
+            throw new IllegalArgumentException("the first of backends must be backendHost:backendPort");
+        }
+        for (ConfigLoader.HostPort b : backends) {
+            checkPort("backend port", b.port(), false);
+        }
+        if (backends.stream().distinct().count() < backends.size()) {
+            throw new IllegalArgumentException("backend.addresses names a backend twice: " + backends);
+        }
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -107,6 +125,10 @@ public record ProxyConfig(
         if ((clientTlsCert == null) != (clientTlsKey == null)) {
             throw new IllegalArgumentException("tls.cert and tls.key must be given together");
         }
+        if (clientTlsRequired && !clientTls) {
+            throw new IllegalArgumentException("tls.required = true needs tls.enabled = true (clients cannot upgrade"
+                    + " to TLS otherwise)");
+        }
     }
 
     private static void checkPort(String what, int port, boolean zeroAllowed) {
@@ -118,7 +140,7 @@ public record ProxyConfig(
     /** Like the record's, with the catalog password left out. */
     @Override
     public String toString() {
-        return "ProxyConfig[listen=" + listenAddress() + ", backend=" + backendAddress() + ", dialect=" + dialect
+        return "ProxyConfig[listen=" + listenAddress() + ", backends=" + backendAddresses() + ", dialect=" + dialect
                 + ", catalogUser=" + catalogUser + ", admin=" + (adminEnabled ? adminAddress() : "off") + "]";
     }
 
@@ -137,9 +159,14 @@ public record ProxyConfig(
         return adminHost + ":" + adminPort;
     }
 
-    /** The backend address as {@code host:port}. */
+    /** The first backend's address as {@code host:port} (where the catalog is kept). */
     public String backendAddress() {
         return backendHost + ":" + backendPort;
+    }
+
+    /** Every backend's address, {@code host:port, host:port}. */
+    public String backendAddresses() {
+        return backends.stream().map(b -> b.host() + ":" + b.port()).collect(Collectors.joining(", "));
     }
 
     /** A builder holding the embedded defaults. */
@@ -154,11 +181,13 @@ public record ProxyConfig(
         b.listenPort = listenPort;
         b.backendHost = backendHost;
         b.backendPort = backendPort;
+        b.backends = backends;
         b.backendTls = backendTls;
         b.backendTlsVerify = backendTlsVerify;
         b.clientTls = clientTls;
         b.clientTlsCert = clientTlsCert;
         b.clientTlsKey = clientTlsKey;
+        b.clientTlsRequired = clientTlsRequired;
         b.stateDir = stateDir;
         b.maxConnections = maxConnections;
         b.idleTimeout = idleTimeout;
@@ -183,11 +212,13 @@ public record ProxyConfig(
         private int listenPort = 4306;
         private String backendHost = "127.0.0.1";
         private int backendPort = 3307;
+        private List<ConfigLoader.HostPort> backends = List.of(new ConfigLoader.HostPort("127.0.0.1", 3307));
         private boolean backendTls;
         private boolean backendTlsVerify = true;
         private boolean clientTls = true;
         private Path clientTlsCert;
         private Path clientTlsKey;
+        private boolean clientTlsRequired;
         private Path stateDir = Path.of(System.getProperty("user.home"), ".cache", "ragproxy");
         private int maxConnections = 1024;
         private Duration idleTimeout = Duration.ofHours(8);
@@ -212,9 +243,22 @@ public record ProxyConfig(
             return this;
         }
 
+        /** One backend (the simple case). */
         public Builder backend(String host, int port) {
             this.backendHost = host;
             this.backendPort = port;
+            this.backends = List.of(new ConfigLoader.HostPort(host, port));
+            return this;
+        }
+
+        /** Several backends; the first one also holds the proxy's catalog. */
+        public Builder backends(List<ConfigLoader.HostPort> addresses) {
+            if (addresses.isEmpty()) {
+                throw new IllegalArgumentException("backend.addresses must name at least one backend");
+            }
+            this.backendHost = addresses.get(0).host();
+            this.backendPort = addresses.get(0).port();
+            this.backends = List.copyOf(addresses);
             return this;
         }
 
@@ -226,6 +270,12 @@ public record ProxyConfig(
 
         public Builder clientTls(boolean enabled) {
             this.clientTls = enabled;
+            return this;
+        }
+
+        /** Refuses clients that do not upgrade to TLS ({@code tls.required}). */
+        public Builder clientTlsRequired(boolean required) {
+            this.clientTlsRequired = required;
             return this;
         }
 
@@ -307,8 +357,8 @@ public record ProxyConfig(
         }
 
         public ProxyConfig build() {
-            return new ProxyConfig(listenHost, listenPort, backendHost, backendPort, backendTls, backendTlsVerify,
-                    clientTls, clientTlsCert, clientTlsKey, stateDir, maxConnections, idleTimeout, connectTimeout,
+            return new ProxyConfig(listenHost, listenPort, backendHost, backendPort, backends, backendTls, backendTlsVerify,
+                    clientTls, clientTlsCert, clientTlsKey, clientTlsRequired, stateDir, maxConnections, idleTimeout, connectTimeout,
                     shutdownGrace, ioThreads, dialect, ai, limits, catalogUser, catalogPassword, adminEnabled, adminHost,
                     adminPort, transport);
         }

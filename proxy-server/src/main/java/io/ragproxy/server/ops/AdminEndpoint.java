@@ -2,6 +2,7 @@ package io.ragproxy.server.ops;
 
 import com.sun.net.httpserver.HttpExchange;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.ragproxy.server.balance.BackendPool;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -20,22 +21,20 @@ public final class AdminEndpoint implements AutoCloseable {
     public record Readiness(boolean ready, String detail) {
 
         /**
-         * Ready when {@code probe}'s backend answers its health check and the catalog has been read once (through the
-         * catalog's own account, at start; {@code catalogRead} may start another read when none succeeded yet), so
-         * the first statements after start see the catalog's functions and models.
+         * Ready when at least one of {@code pool}'s backends answers its health check and the catalog has been read once
+         * (through the catalog's own account, at start; {@code catalogRead} may start another read when none succeeded
+         * yet), so the first statements after start see the catalog's functions and models.
          */
-        public static Readiness of(BackendProbe probe, BooleanSupplier catalogRead) {
-            if (!probe.checked()) {
-                return new Readiness(false, "backend " + probe.address() + " not checked yet");
-            }
-            if (!probe.up()) {
-                return new Readiness(false, "backend " + probe.address() + " is down: " + probe.lastProblem());
+        public static Readiness of(BackendPool pool, BooleanSupplier catalogRead) {
+            if (!pool.anyUp()) {
+                return new Readiness(false, pool.allChecked() ? "no backend is up: " + pool.describe()
+                        : "backends not checked yet: " + pool.describe());
             }
             if (!catalogRead.getAsBoolean()) {
-                return new Readiness(false, "backend " + probe.address() + " up; catalog not read yet (the proxy reads"
-                        + " it through the [catalog] account; the log says why it cannot)");
+                return new Readiness(false, "backends " + pool.describe() + "; catalog not read yet (the proxy reads"
+                        + " it through the [catalog] account on the first backend; the log says why it cannot)");
             }
-            return new Readiness(true, "backend " + probe.address() + " up; catalog read");
+            return new Readiness(true, "backends " + pool.describe() + "; catalog read");
         }
     }
 

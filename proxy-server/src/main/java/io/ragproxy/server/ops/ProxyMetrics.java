@@ -9,9 +9,11 @@ import io.prometheus.metrics.model.snapshots.Unit;
 import io.ragproxy.catalog.invoke.InvocationCounters;
 import io.ragproxy.catalog.invoke.InvocationListener;
 import io.ragproxy.catalog.invoke.ModelInvoker;
+import io.ragproxy.server.balance.BackendPool;
+import io.ragproxy.server.balance.BackendServer;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BooleanSupplier;
 
 /**
  * The proxy's Prometheus metrics (namespace {@code ragproxy_}), in a registry of their own that the admin endpoint
@@ -37,6 +39,7 @@ public final class ProxyMetrics implements InvocationListener {
     private volatile String transport;
     private final Counter modelRequests;
     private final Histogram modelSeconds;
+    private volatile List<BackendServer> backends = List.of();
 
     public ProxyMetrics() {
         for (int i = 0; i < refused.length; i++) {
@@ -99,6 +102,17 @@ public final class ProxyMetrics implements InvocationListener {
                 .classicExponentialUpperBounds(0.005, 2, 14)
                 .withoutExemplars()
                 .register(registry);
+        GaugeWithCallback.builder().name("ragproxy_backend_up")
+                .help("1 when the backend passes its health check (connect and read its handshake, every 3 s), else 0")
+                .labelNames("backend")
+                .callback(cb -> backends.forEach(b -> cb.call(b.up() ? 1 : 0, b.address())))
+                .register(registry);
+        GaugeWithCallback.builder().name("ragproxy_backend_connections")
+                .help("Client connections the backend holds now (a new connection goes to the healthy backend with the"
+                        + " fewest)")
+                .labelNames("backend")
+                .callback(cb -> backends.forEach(b -> cb.call(b.connections(), b.address())))
+                .register(registry);
         CounterWithCallback.builder().name("ragproxy_backfill_rows")
                 .help("Rows written and committed by backfills (large UPDATE ... SET v = EMBED(c)) and ingestions")
                 .callback(cb -> cb.call(backfillRows.sum()))
@@ -152,13 +166,12 @@ public final class ProxyMetrics implements InvocationListener {
         transport = name;
     }
 
-    /** Exposes the backend's health: 1 while {@code up} says so, else 0. Call once per backend address. */
-    public void watchBackend(String address, BooleanSupplier up) {
-        GaugeWithCallback.builder().name("ragproxy_backend_up")
-                .help("1 when the backend answers the health check (connect and read its handshake), else 0")
-                .labelNames("address")
-                .callback(cb -> cb.call(up.getAsBoolean() ? 1 : 0, address))
-                .register(registry);
+    /**
+     * Exposes {@code pool}'s backends: {@code ragproxy_backend_up} and {@code ragproxy_backend_connections}, labelled
+     * {@code backend="host:port"}. A later call replaces the pool (a server restarted in the same process).
+     */
+    public void watchBackends(BackendPool pool) {
+        backends = pool.servers();
     }
 
     // ---- events -----------------------------------------------------------------------------------------

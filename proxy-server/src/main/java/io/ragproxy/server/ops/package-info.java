@@ -1,2 +1,2 @@
-/** What an operator watches: the Prometheus metrics, the backend health probe and the admin HTTP endpoint. */
+/** What an operator watches: the Prometheus metrics and the admin HTTP endpoint (/metrics, /health, /ready). */
 package io.ragproxy.server.ops;

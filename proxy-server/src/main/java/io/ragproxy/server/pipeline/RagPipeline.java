@@ -12,7 +12,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ragproxy.server.access.ModelAccess;
 import io.ragproxy.server.access.ModelAccessCheck;
 import io.ragproxy.server.access.ModelAccessStatements;
+import io.ragproxy.server.access.Account;
 import io.ragproxy.server.admin.AdminStatements;
+import io.ragproxy.server.audit.AuditLog;
+import io.ragproxy.server.audit.AuditRecord;
+import io.ragproxy.server.audit.StatementDigest;
+import io.ragproxy.server.budget.BudgetCheck;
+import io.ragproxy.server.budget.BudgetStatements;
+import io.ragproxy.server.budget.Spend;
+import io.ragproxy.server.budget.UsageLedger;
 import io.ragproxy.server.catalog.BuiltinNames;
 import io.ragproxy.server.catalog.Catalog;
 import io.ragproxy.server.catalog.CatalogConnection;
@@ -46,6 +54,8 @@ import io.ragproxy.server.scan.StatementScanner;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -83,6 +93,12 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     /** Who may call which model, checked before a statement's first model call. */
     private final ModelAccessCheck access;
+    /** Usage per account and the budgets; null when not kept (a pipeline built without {@code [usage]}). */
+    private final UsageLedger ledger;
+    /** Whether a statement fits its account's budget, checked after {@link #access}; null with {@code ledger}. */
+    private final BudgetCheck budgets;
+    /** One line per AI statement; null when {@code [audit] enabled} is off. */
+    private final AuditLog audit;
 
     /** A pipeline with the default {@link SessionLimits}. */
     public RagPipeline(ModelInvoker invoker, String configuredDialect, CatalogConnection catalogConnection) {
@@ -110,6 +126,27 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      */
     public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
             CatalogConnection catalogConnection, ModelAccess.Mode accessMode, CacheScope cacheScope) {
+        this(invoker, configuredDialect, limits, catalogConnection, accessMode, cacheScope, null, null);
+    }
+
+    /**
+     * @param invoker the model invocation policy (owned by the caller)
+     * @param configuredDialect {@code auto}, {@code tidb} or {@code mariadb}
+     * @param limits the parse deadline and the number of planner threads
+     * @param catalogConnection the connection the catalog is kept through (owned by the pipeline from now on)
+     * @param accessMode {@code [access] default}: whether a model without a grant may be called
+     * @param cacheScope who shares cached model results ({@code [cache] scope})
+     * @param usageFlushInterval how often usage is written to {@code ragproxy.usage} ({@code [usage]
+     *     flush_interval_ms}); null: usage and budgets are not kept
+     * @param audit where AI statements are recorded ({@code [audit]}; owned by the pipeline from now on); null: not
+     */
+    public RagPipeline(ModelInvoker invoker, String configuredDialect, SessionLimits limits,
+            CatalogConnection catalogConnection, ModelAccess.Mode accessMode, CacheScope cacheScope,
+            Duration usageFlushInterval, AuditLog audit) {
+        this.audit = audit;
+        this.ledger = usageFlushInterval == null ? null
+                : new UsageLedger(catalogConnection, usageFlushInterval, java.time.Clock.systemUTC());
+        this.budgets = ledger == null ? null : new BudgetCheck(ledger);
         this.access = new ModelAccessCheck(accessMode, invoker.registry());
         this.cacheScope = java.util.Objects.requireNonNull(cacheScope, "cacheScope");
         this.catalogConnection = catalogConnection;
@@ -128,7 +165,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 snapshot -> scanners = CatalogScanners.of(snapshot, AiFunction.names()));
         this.catalogStatements = new CatalogStatements(catalog, invoker, this::runOwn, BuiltinNames.load());
         this.admin = new AdminStatements(invoker, planner, backfill, streamed, materialized, initialSettings,
-                catalogStatements, rewriter, new ModelAccessStatements(catalog, invoker.registry()));
+                catalogStatements, rewriter, new ModelAccessStatements(catalog, invoker.registry()),
+                ledger == null ? null : new BudgetStatements(ledger));
     }
 
     /**
@@ -151,7 +189,31 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 new JdbcCatalogConnection(
                 config.backendHost(), config.backendPort(), config.catalogUser(), config.catalogPassword(),
                 config.backendTls(), config.backendTlsVerify(), (int) Math.min(Integer.MAX_VALUE,
-                        config.connectTimeout().toMillis())), accessMode, CacheScope.of(config.ai()));
+                        config.connectTimeout().toMillis())), accessMode, CacheScope.of(config.ai()),
+                usageFlushInterval(config.ai()), auditLog(config.ai()));
+    }
+
+    /** The audit log {@code [audit]} asks for: null unless {@code enabled}. */
+    static AuditLog auditLog(JsonNode ai) {
+        JsonNode a = ai.path("audit");
+        if (!a.path("enabled").asBoolean(false)) {
+            return null;
+        }
+        return new AuditLog(a.path("path").asText("-"), a.path("include_text").asBoolean(false));
+    }
+
+    /** {@code [usage] flush_interval_ms}, 5000 by default. */
+    static Duration usageFlushInterval(JsonNode ai) {
+        JsonNode ms = ai.path("usage").path("flush_interval_ms");
+        return Duration.ofMillis(ms.canConvertToLong() ? ms.asLong() : DEFAULT_USAGE_FLUSH_MS);
+    }
+
+    /** {@code [usage] flush_interval_ms} unless configured. */
+    static final long DEFAULT_USAGE_FLUSH_MS = 5000;
+
+    /** The usage ledger (null when usage is not kept), for tests. */
+    public UsageLedger usageLedger() {
+        return ledger;
     }
 
     /** The invocation policy, for counters and tests. */
@@ -181,10 +243,110 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     @Override
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan) {
+        if ((ledger == null && audit == null) || scan.kind() == ScanResult.Kind.PROXY_STATEMENT) {
+            return executeStatement(session, sql, scan);
+        }
+        // The statement's usage is what the session's counters gained while it ran (one statement at a time).
+        Map<String, Spend> before = spendByModel(session);
+        return ModelAccessCheck.account(session).thenCompose(account -> {
+            CompletableFuture<PipelineResult> result = executeStatement(session, sql, scan);
+            return result.handle((r, e) -> {
+                if (r instanceof PipelineResult.Streamed streamed) {
+                    return PipelineResult.streamed(out -> streamed.reply().start(out).whenComplete((v, e2) ->
+                            ended(session, account, sql, before, e2)));
+                }
+                ended(session, account, sql, before, e);
+                if (e != null) {
+                    throw e instanceof java.util.concurrent.CompletionException ce ? ce
+                            : new java.util.concurrent.CompletionException(e);
+                }
+                return r;
+            });
+        });
+    }
+
+    /**
+     * A statement of {@code account}'s session ended ({@code failure} null: it succeeded): adds what it spent since
+     * {@code before} to the ledger and writes its audit record.
+     */
+    private void ended(StatementSession session, Account account, String sql, Map<String, Spend> before,
+            Throwable failure) {
+        Map<String, Spend> delta = new java.util.TreeMap<>();
+        spendByModel(session).forEach((model, now) -> {
+            Spend d = now.minus(before.getOrDefault(model, Spend.NONE));
+            if (!d.isEmpty()) {
+                delta.put(model, d);
+            }
+        });
+        if (ledger != null) {
+            ledger.record(account, delta);
+        }
+        String plan = session.plan();
+        if (audit != null && (plan != null || failure != null || !delta.isEmpty())) {
+            Spend total = delta.values().stream().reduce(Spend.NONE, Spend::plus);
+            audit.write(new AuditRecord(java.time.Instant.now(), account.toString(), session.clientAddress(),
+                    session.connectionId(), StatementDigest.of(sql), audit.includeText() ? sql : null, plan,
+                    List.copyOf(delta.keySet()), total.requests(), total.inputTokens(), total.outputTokens(),
+                    total.costUsd(), total.cacheHits(), failure == null ? 0 : errorCode(failure)));
+        }
+    }
+
+    /** The error number a client gets for {@code failure}. */
+    private static int errorCode(Throwable failure) {
+        for (Throwable c = failure; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof ProxyException pe) {
+                return pe.code();
+            }
+        }
+        return ProxyError.INTERNAL.code();
+    }
+
+    /** The session's counters by model id, as spends. */
+    private static Map<String, Spend> spendByModel(StatementSession session) {
+        CounterSet counters = session.settings().caller().counters();
+        if (counters == null) {
+            return Map.of();
+        }
+        Map<String, Spend> out = new HashMap<>();
+        counters.byModel().forEach((model, c) -> out.put(model, new Spend(c.requests(), c.inputTokens(),
+                c.outputTokens(), c.estimatedCostUsd(), c.cacheHits())));
+        return out;
+    }
+
+    private CompletableFuture<PipelineResult> executeStatement(StatementSession session, String sql,
+            ScanResult scan) {
         // Parsing and planning run in the account's planner lane, never on the event loop.
         return cachePartitionKnown(session).thenCompose(v -> catalog.refreshIfDue(session)).thenCompose(snapshot ->
                 planners.supply(session.user(), () -> execute(session, sql, scan, snapshot)));
     }
+
+    @Override
+    public CompletableFuture<Void> checkPrepared(StatementSession session, String sql,
+            java.util.function.Function<String, String> bind) {
+        String first = io.ragproxy.server.scan.SqlLexer.firstWord(sql);
+        if (!PREPARE_CHECKED.contains(first)) {
+            return CompletableFuture.completedFuture(null); // proxy statements, catalog DDL: checked at execute
+        }
+        return planners.supply(session.user(), () -> {
+            // NULL stands for a parameter almost anywhere; where it cannot (LIMIT ?), 0 can.
+            StatementAnalysis analysis;
+            try {
+                analysis = planner.parse(planner.neutral(bind.apply("NULL"), session.sessionText()));
+            } catch (ProxyException asNull) {
+                try {
+                    analysis = planner.parse(planner.neutral(bind.apply("0"), session.sessionText()));
+                } catch (ProxyException asZero) {
+                    throw asNull;
+                }
+            }
+            planner.checkLiteralModels(analysis, session.settings());
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    /** The statements a prepare checks ({@link #checkPrepared}): those the execute parses as they are. */
+    private static final java.util.Set<String> PREPARE_CHECKED = java.util.Set.of("SELECT", "INSERT", "REPLACE",
+            "UPDATE", "DELETE", "WITH");
 
     /**
      * With {@code [cache] scope = "account"}, makes sure the session's model calls are cached in its account's
@@ -266,12 +428,20 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     /**
      * Plans and runs {@code analysis} once the session's account may call every model it names ({@link
-     * ModelAccessCheck}): a refusal comes before any model call.
+     * ModelAccessCheck}) and its estimate fits the account's budget ({@link BudgetCheck}): a refusal comes before any
+     * model call.
      */
     private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,
             Dialect dialect) {
         CompletableFuture<Void> allowed = access.check(session, catalog.snapshot(), analysis.calls(),
                 session.settings());
+        if (budgets != null && !analysis.calls().isEmpty() && !(ledger.ready().isDone() && !ledger.anyBudget())) {
+            // The estimate reads the backend (row counts) from the planner lane, as EXPLAIN RAG does.
+            allowed = allowed.thenCompose(v -> ledger.ready()).thenCompose(v -> !ledger.anyBudget()
+                    ? CompletableFuture.<Void>completedFuture(null)
+                    : planners.supply(session.user(), () -> ModelAccessCheck.account(session).thenCompose(account ->
+                            budgets.check(account, () -> admin.estimate(session, analysis, dialect)))));
+        }
         if (allowed.isDone() && !allowed.isCompletedExceptionally()) {
             return run(session, analysis, dialect);
         }
@@ -357,6 +527,12 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
 
     @Override
     public void close() {
+        if (ledger != null) {
+            ledger.close(); // the usage still in memory, through the catalog connection closed below
+        }
+        if (audit != null) {
+            audit.close();
+        }
         planners.close();
         parser.close();
         if (catalogConnection instanceof AutoCloseable closeable) {

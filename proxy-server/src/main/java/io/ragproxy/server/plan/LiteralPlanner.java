@@ -155,6 +155,27 @@ public final class LiteralPlanner {
         return resolve(call, text, model, options, settings, stored);
     }
 
+    /**
+     * Resolves the models and options that {@code analysis}'s calls name as string literals (or leave to the
+     * session's defaults), as a plan would: an unknown model fails with 7011, bad options with 7012, before any
+     * parameter is known. Calls whose model or options are not literals (a parameter, an expression) are left to
+     * the plan.
+     */
+    public void checkLiteralModels(StatementAnalysis analysis, RagSettings settings) {
+        for (AiCall call : analysis.calls()) {
+            // Only string literals count: a parameter stands in as NULL or 0.
+            boolean modelFixed = call.model() == null ? !call.function().raw()
+                    : call.model() instanceof net.sf.jsqlparser.expression.StringValue;
+            boolean optionsFixed = call.options() == null
+                    || call.options() instanceof net.sf.jsqlparser.expression.StringValue;
+            Object model = modelFixed && call.model() != null ? ConstantValues.literal(call.model()) : null;
+            Object options = optionsFixed && call.options() != null ? ConstantValues.literal(call.options()) : null;
+            if (modelFixed && optionsFixed) {
+                resolve(call, null, (String) model, (String) options, settings, false);
+            }
+        }
+    }
+
     /** Resolves a call's model and options (evaluated to text) for {@code text}. */
     ModelInput resolve(AiCall call, String text, String model, String options, RagSettings settings, boolean stored) {
         if (call.function().local()) {

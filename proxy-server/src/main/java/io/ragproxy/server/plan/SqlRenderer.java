@@ -80,26 +80,56 @@ final class SqlRenderer {
      * other calls stay; {@link #resolved} tells whether any is left.
      */
     String expand(String sql, Map<AiCall, String> replacements) {
-        // Replacements may contain placeholders of nested calls: substitute until none is left.
-        for (int round = 0; round <= placeholders.size() && sql.contains(prefix); round++) {
-            String before = sql;
-            for (Map.Entry<AiCall, String> e : replacements.entrySet()) {
-                String placeholder = placeholders.get(e.getKey());
-                if (placeholder == null || !sql.contains(placeholder)) {
-                    continue;
-                }
-                String replacement = e.getValue();
-                String vector = vectors.get(e.getKey());
-                if (vector != null) {
-                    replacement = replacement.replace(VECTOR_ARGUMENT, vector);
-                }
-                sql = sql.replace(placeholder, replacement);
-            }
-            if (sql.equals(before)) {
-                break;
-            }
+        if (!sql.contains(prefix)) {
+            return analysis.restoreHidden(sql);
         }
-        return analysis.restoreHidden(sql);
+        // One pass over the text (a 1,000-row bulk INSERT has 1,000 calls in a text of megabytes: replacing
+        // placeholder by placeholder copied the whole text once per call). Replacements may hold placeholders of
+        // nested calls; they are expanded where they are spliced in.
+        StringBuilder out = new StringBuilder(sql.length() + replacements.size() * 64);
+        expandInto(out, sql, replacements, analysis.calls().size() + 1);
+        return analysis.restoreHidden(out.toString());
+    }
+
+    private void expandInto(StringBuilder out, String sql, Map<AiCall, String> replacements, int depth) {
+        List<AiCall> calls = analysis.calls();
+        int at = 0;
+        int p;
+        while ((p = sql.indexOf(prefix, at)) >= 0) {
+            int digits = p + prefix.length();
+            int end = digits;
+            while (end < sql.length() && Character.isDigit(sql.charAt(end))) {
+                end++;
+            }
+            String replacement = null;
+            AiCall call = null;
+            if (end > digits && end - digits < 10 && sql.startsWith("()", end)) {
+                int index = Integer.parseInt(sql, digits, end, 10);
+                if (index < calls.size()) {
+                    call = calls.get(index);
+                    replacement = replacements.get(call);
+                }
+            }
+            if (replacement == null) {
+                // Not a placeholder, or one of a call without a replacement: it stays (see resolved()).
+                int keep = end > digits && sql.startsWith("()", end) ? end + 2 : digits;
+                out.append(sql, at, keep);
+                at = keep;
+                continue;
+            }
+            out.append(sql, at, p);
+            String vector = vectors.get(call);
+            if (vector != null) {
+                replacement = replacement.replace(VECTOR_ARGUMENT, vector);
+            }
+            if (depth > 0 && replacement.contains(prefix)) {
+                expandInto(out, replacement, replacements, depth - 1);
+            } else {
+                out.append(replacement);
+            }
+            at = end + 2;
+        }
+        out.append(sql, at, sql.length());
     }
 
     /** Whether {@code expanded} (from {@link #expand}) holds no call placeholder any more. */

@@ -61,6 +61,18 @@ public final class PreparedStatements {
         return inOwnedRange(id) ? owned.get(id) : null;
     }
 
+    /**
+     * A statement whose prepare failed after it was registered (its text does not parse, or names an unknown
+     * model): it is removed, and if it was the last prepared, "the last prepared" names nothing.
+     */
+    public void forget(OwnedStatement statement) {
+        owned.remove(statement.id(), statement);
+        if (statement == lastOwned) {
+            lastOwned = null;
+            last = Last.FAILED;
+        }
+    }
+
     /** COM_STMT_CLOSE. */
     public void remove(long id) {
         OwnedStatement s = owned.remove(id);

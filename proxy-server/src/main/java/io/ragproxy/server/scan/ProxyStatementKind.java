@@ -8,7 +8,7 @@ package io.ragproxy.server.scan;
  * reject it (for example a {@link #DROP_FUNCTION} whose name is not a catalog function is relayed).
  */
 public enum ProxyStatementKind {
-    /** {@code SHOW RAG …} (models, functions, status, grants). */
+    /** {@code SHOW RAG …} (models, functions, status, grants, budgets, usage). */
     SHOW_RAG("show rag"),
     /** {@code EXPLAIN RAG <statement>}. */
     EXPLAIN_RAG("explain rag"),
@@ -29,7 +29,17 @@ public enum ProxyStatementKind {
     /** {@code GRANT RAG MODEL … TO account}: model access (a plain {@code GRANT rag TO …} of a role is not this). */
     GRANT_RAG_MODEL("grant rag model"),
     /** {@code REVOKE RAG MODEL … FROM account}. */
-    REVOKE_RAG_MODEL("revoke rag model");
+    REVOKE_RAG_MODEL("revoke rag model"),
+    /** MindsDB {@code CREATE [OR REPLACE] KNOWLEDGE_BASE …}. */
+    CREATE_KNOWLEDGE_BASE("create knowledge_base"),
+    /** MindsDB {@code DROP KNOWLEDGE_BASE …}. */
+    DROP_KNOWLEDGE_BASE("drop knowledge_base"),
+    /** MindsDB {@code DESCRIBE KNOWLEDGE_BASE …} (or {@code DESC}). */
+    DESCRIBE_KNOWLEDGE_BASE("describe knowledge_base"),
+    /** MindsDB {@code SHOW KNOWLEDGE_BASES}. */
+    SHOW_KNOWLEDGE_BASES("show knowledge_bases"),
+    /** {@code SET RAG BUDGET FOR account = …}: a budget ({@code SET rag_x = …} is {@link #SET_RAG}). */
+    SET_RAG_BUDGET("set rag budget");
 
     private final String phrase;
 

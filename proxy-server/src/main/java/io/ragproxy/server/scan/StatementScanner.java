@@ -153,6 +153,10 @@ public final class StatementScanner {
     private static final int S_SHOW_SCOPE = 31;
     /** After {@code FUNCTION IF}: {@code NOT} makes it {@code IF NOT EXISTS}, anything else makes IF the name. */
     private static final int S_FUNCTION_IF = 32;
+    /** After {@code DESCRIBE} or {@code DESC}: {@code KNOWLEDGE_BASE} makes it a proxy statement. */
+    private static final int S_DESCRIBE = 33;
+    /** After {@code SET RAG}: {@code BUDGET} makes it {@code SET RAG BUDGET}, anything else an ordinary SET. */
+    private static final int S_SET_RAG = 34;
     /** A recognizer step returns {@code HIT + kind.ordinal()} when it has recognized a proxy statement. */
     private static final int HIT = 1 << 16;
 
@@ -161,6 +165,7 @@ public final class StatementScanner {
     private static final byte[] KW_SHOW = keyword("show");
     private static final byte[] KW_EXPLAIN = keyword("explain");
     private static final byte[] KW_RAG = keyword("rag");
+    private static final byte[] KW_BUDGET = keyword("budget");
     private static final byte[] KW_SET = keyword("set");
     private static final byte[] KW_CREATE = keyword("create");
     private static final byte[] KW_DROP = keyword("drop");
@@ -171,6 +176,10 @@ public final class StatementScanner {
     private static final byte[] KW_FUNCTION = keyword("function");
     private static final byte[] KW_MODEL = keyword("model");
     private static final byte[] KW_ML_ENGINE = keyword("ml_engine");
+    private static final byte[] KW_KNOWLEDGE_BASE = keyword("knowledge_base");
+    private static final byte[] KW_KNOWLEDGE_BASES = keyword("knowledge_bases");
+    private static final byte[] KW_DESCRIBE = keyword("describe");
+    private static final byte[] KW_DESC = keyword("desc");
     private static final byte[] KW_IF = keyword("if");
     private static final byte[] KW_NOT = keyword("not");
     private static final byte[] KW_EXISTS = keyword("exists");
@@ -632,6 +641,9 @@ public final class StatementScanner {
                 if (equalsIgnoreCase(a, b, s, e, KW_KILL)) {
                     return S_KILL;
                 }
+                if (equalsIgnoreCase(a, b, s, e, KW_DESC)) {
+                    return S_DESCRIBE;
+                }
                 return equalsIgnoreCase(a, b, s, e, KW_DROP) ? S_DROP : S_NONE;
             case 5:
                 return equalsIgnoreCase(a, b, s, e, KW_GRANT) ? S_GRANT : S_NONE;
@@ -642,6 +654,8 @@ public final class StatementScanner {
                 return equalsIgnoreCase(a, b, s, e, KW_REVOKE) ? S_REVOKE : S_NONE;
             case 7:
                 return equalsIgnoreCase(a, b, s, e, KW_EXPLAIN) ? S_EXPLAIN : S_NONE;
+            case 8:
+                return equalsIgnoreCase(a, b, s, e, KW_DESCRIBE) ? S_DESCRIBE : S_NONE;
             default:
                 return S_NONE;
         }
@@ -657,6 +671,9 @@ public final class StatementScanner {
             case S_SHOW:
                 if (word && (equalsIgnoreCase(a, b, s, e, KW_GLOBAL) || equalsIgnoreCase(a, b, s, e, KW_SESSION))) {
                     return S_SHOW_SCOPE;
+                }
+                if (word && equalsIgnoreCase(a, b, s, e, KW_KNOWLEDGE_BASES)) {
+                    return hit(ProxyStatementKind.SHOW_KNOWLEDGE_BASES);
                 }
                 return word && equalsIgnoreCase(a, b, s, e, KW_RAG) ? hit(ProxyStatementKind.SHOW_RAG) : S_NONE;
             case S_SHOW_SCOPE:
@@ -683,10 +700,16 @@ public final class StatementScanner {
                     if (equalsIgnoreCase(a, b, s, e, KW_ML_ENGINE)) {
                         return hit(ProxyStatementKind.DROP_ML_ENGINE);
                     }
+                    if (equalsIgnoreCase(a, b, s, e, KW_KNOWLEDGE_BASE)) {
+                        return hit(ProxyStatementKind.DROP_KNOWLEDGE_BASE);
+                    }
                 }
                 return S_NONE;
             case S_CREATE:
                 return createStep(a, b, type, s, e);
+            case S_DESCRIBE:
+                return word && equalsIgnoreCase(a, b, s, e, KW_KNOWLEDGE_BASE)
+                        ? hit(ProxyStatementKind.DESCRIBE_KNOWLEDGE_BASE) : S_NONE;
             case S_CREATE_OR:
                 return word && equalsIgnoreCase(a, b, s, e, KW_REPLACE) ? S_CREATE : S_NONE;
             case S_DEFINER_EQ:
@@ -731,6 +754,9 @@ public final class StatementScanner {
                 }
                 return S_FUNCTION_ALIAS;
             case S_SET_VAR:
+                if (word && equalsIgnoreCase(a, b, s, e, KW_RAG)) {
+                    return S_SET_RAG;
+                }
                 if (word) {
                     return isScope(a, b, s, e) ? S_SET_SCOPE : setName(a, b, s, e);
                 }
@@ -753,6 +779,11 @@ public final class StatementScanner {
                     return hit(ProxyStatementKind.SET_RAG);
                 }
                 return type == ':' ? S_SET_NAME_RAG : S_SET_SKIP;
+            case S_SET_RAG:
+                if (word && equalsIgnoreCase(a, b, s, e, KW_BUDGET)) {
+                    return hit(ProxyStatementKind.SET_RAG_BUDGET);
+                }
+                return type == ',' && depth == 0 ? S_SET_VAR : S_SET_SKIP;
             case S_SET_SKIP:
                 return type == ',' && depth == 0 ? S_SET_VAR : S_SET_SKIP;
             case S_KILL:
@@ -798,6 +829,9 @@ public final class StatementScanner {
         }
         if (equalsIgnoreCase(a, b, s, e, KW_ML_ENGINE)) {
             return hit(ProxyStatementKind.CREATE_ML_ENGINE);
+        }
+        if (equalsIgnoreCase(a, b, s, e, KW_KNOWLEDGE_BASE)) {
+            return hit(ProxyStatementKind.CREATE_KNOWLEDGE_BASE);
         }
         if (equalsIgnoreCase(a, b, s, e, KW_OR)) {
             return S_CREATE_OR;

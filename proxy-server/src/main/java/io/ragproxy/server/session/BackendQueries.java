@@ -90,7 +90,7 @@ final class BackendQueries {
         if (inProgress() || !connection.commands().backendIdle()) {
             return CompletableFuture.failedFuture(new IllegalStateException("the backend connection is busy"));
         }
-        collector = new TextResultCollector(connection.deprecateEof(), connection.sessionTrack());
+        collector = new TextResultCollector(connection.deprecateEof());
         collected = new CompletableFuture<>();
         infileRequestAllowed = relayInfile;
         CompletableFuture<QueryResult> result = collected;

@@ -436,7 +436,15 @@ final class CommandRelay {
                 }
             }
             boolean kill = scan.kind() == ScanResult.Kind.KILL;
-            if ((scan.isPlain() && read == null) || (kill && (tracker.isIdle() || tracker.isOpaque()))) {
+            String otherBackend = kill ? killTargetElsewhere(scan.killTarget()) : null;
+            if (otherBackend != null) {
+                waiting = PendingStatement.refusal(new ProxyException(ProxyError.KILL_ON_OTHER_BACKEND, "connection "
+                        + scan.killTarget() + " is a ragproxy connection on backend " + otherBackend + ", this one is on "
+                        + connection.backendAddress() + "; separate MariaDB and MySQL servers number their connections"
+                        + " each on their own, so this KILL would reach another connection. Connect to " + otherBackend
+                        + " directly to KILL it (nothing was sent to the backend)"),
+                        (Packets.sequenceId(frames.get(frames.size() - 1)) + 1) & 0xFF);
+            } else if ((scan.isPlain() && read == null) || (kill && (tracker.isIdle() || tracker.isOpaque()))) {
                 if (kill && tracker.isIdle()) {
                     killWatch = scan; // relayed as is; the next response to complete is its own
                 }
@@ -449,11 +457,12 @@ final class CommandRelay {
                 }
                 frames = List.of();
                 return;
+            } else {
+                // Kept as bytes: they are decoded in the session's character set once it is known (LocalStatements).
+                byte[] bytes = new byte[sql.readableBytes()];
+                sql.getBytes(sql.readerIndex(), bytes);
+                waiting = new PendingStatement(bytes, scan, read);
             }
-            // Kept as bytes: they are decoded in the session's character set once it is known (LocalStatements).
-            byte[] bytes = new byte[sql.readableBytes()];
-            sql.getBytes(sql.readerIndex(), bytes);
-            waiting = new PendingStatement(bytes, scan, read);
         } finally {
             if (sql instanceof CompositeByteBuf) {
                 sql.release();
@@ -618,8 +627,16 @@ final class CommandRelay {
         ScanResult kill = killWatch;
         killWatch = null;
         if (accepted) {
-            registry.killed(kill.killTarget(), kill.killsConnection(), connection.connectionId());
+            registry.killed(kill.killTarget(), kill.killsConnection(), connection, connection.clusterWideIds());
         }
+    }
+
+    /**
+     * The backend of the ragproxy connection a {@code KILL <id>} names when that is not this connection's backend and
+     * ids are per server (MariaDB, MySQL), else null: the KILL is then relayed to this connection's backend as usual.
+     */
+    private String killTargetElsewhere(long id) {
+        return connection.clusterWideIds() ? null : registry.elsewhere(connection.backendAddress(), id);
     }
 
     /** The connection closed: releases the frames not relayed. */

@@ -8,23 +8,35 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The live client connections of one server, by the connection id their client saw in the handshake (the
- * backend's thread id, which the proxy passes through, so {@code CONNECTION_ID()} and {@code KILL} use it): how a
- * {@code KILL QUERY <id>} the backend accepted on one connection reaches the AI statement another connection runs.
+ * The live client connections of one server, by their backend and the connection id their client saw in the
+ * handshake (the backend's thread id, which the proxy passes through, so {@code CONNECTION_ID()} and {@code KILL} use
+ * it): how a {@code KILL QUERY <id>} the backend accepted on one connection reaches the AI statement another
+ * connection runs.
+ *
+ * <p>Ids are the backends': two MariaDB or MySQL servers hand out the same ids, so an id means a connection on the
+ * issuer's own backend. TiDB servers of one cluster hand out cluster-wide ids (global kill), so a KILL accepted by a
+ * TiDB backend reaches the connection with that id on whichever backend it is.
  *
  * <p>Owned by the server and shared by its connections, which run on different event loops: thread-safe.
  */
 public final class ConnectionRegistry {
-    private final ConcurrentHashMap<Long, ProxyConnection> live = new ConcurrentHashMap<>();
+    /** A connection's place: its backend's address and the id that backend gave it. */
+    private record Key(String backend, long id) {}
 
-    /** Records an authenticated connection; a later connection with the same id replaces it (ids are the backend's). */
-    void register(long connectionId, ProxyConnection connection) {
-        live.put(connectionId, connection);
+    private final ConcurrentHashMap<Key, ProxyConnection> live = new ConcurrentHashMap<>();
+
+    /** Records an authenticated connection; a later connection with the same key replaces it. */
+    void register(ProxyConnection connection) {
+        live.put(key(connection), connection);
     }
 
-    /** Forgets a closed connection, unless its id now belongs to another one. */
-    void unregister(long connectionId, ProxyConnection connection) {
-        live.remove(connectionId, connection);
+    /** Forgets a closed connection, unless its key now belongs to another one. */
+    void unregister(ProxyConnection connection) {
+        live.remove(key(connection), connection);
+    }
+
+    private static Key key(ProxyConnection c) {
+        return new Key(c.backendAddress(), c.connectionId());
     }
 
     /**
@@ -32,17 +44,42 @@ public final class ConnectionRegistry {
      * {@code KILL} of it from connection {@code issuer}. Returns at once; the target stops on its own event loop.
      *
      * @param connection true for {@code KILL [CONNECTION]}, false for {@code KILL QUERY}
+     * @param clusterWideIds whether the issuer's backend hands out cluster-wide ids (TiDB)
      */
-    void killed(long target, boolean connection, long issuer) {
-        ProxyConnection c = live.get(target);
+    void killed(long target, boolean connection, ProxyConnection issuer, boolean clusterWideIds) {
+        ProxyConnection c = find(issuer.backendAddress(), target, clusterWideIds);
         if (c == null && target > 0xFFFFFFFFL) {
             // TiDB with 64-bit connection ids (enable-32bits-connection-id = false) puts only the id's low 32 bits in
             // the handshake, while CONNECTION_ID() and KILL use the whole id (read in TiDB's source, not run here).
-            c = live.get(target & 0xFFFFFFFFL);
+            c = find(issuer.backendAddress(), target & 0xFFFFFFFFL, clusterWideIds);
         }
         if (c != null) {
-            c.interruptRunning((connection ? "KILL CONNECTION" : "KILL QUERY") + " from connection " + issuer);
+            c.interruptRunning((connection ? "KILL CONNECTION" : "KILL QUERY") + " from connection "
+                    + issuer.connectionId());
         }
+    }
+
+    private ProxyConnection find(String backend, long id, boolean anyBackend) {
+        ProxyConnection c = live.get(new Key(backend, id));
+        if (c == null && anyBackend) {
+            List<ProxyConnection> found = live.entrySet().stream().filter(e -> e.getKey().id() == id)
+                    .map(java.util.Map.Entry::getValue).toList();
+            c = found.size() == 1 ? found.get(0) : null;
+        }
+        return c;
+    }
+
+    /**
+     * The backend of the connection with {@code id} when it is not {@code issuerBackend} and no connection of this
+     * proxy has that id there: where a {@code KILL <id>} the issuer sends would reach a connection it does not mean.
+     * Null when the id is on the issuer's backend, unknown to this proxy, or held on several other backends.
+     */
+    String elsewhere(String issuerBackend, long id) {
+        if (live.containsKey(new Key(issuerBackend, id))) {
+            return null;
+        }
+        List<String> others = live.keySet().stream().filter(k -> k.id() == id).map(Key::backend).toList();
+        return others.size() == 1 ? others.get(0) : null;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.ragproxy.server.session;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.ragproxy.server.balance.BackendPool;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
 import io.ragproxy.server.config.SessionLimits;
@@ -23,17 +24,20 @@ public final class FrontendInitializer {
     private final ConnectionLimiter limiter;
     private final ConnectionRegistry registry;
     private final ProxyMetrics metrics;
+    private final BackendPool backends;
     private final Transport transport;
 
     /**
      * @param limiter the server's connection count
      * @param registry the server's live connections, by the connection id their clients see (for KILL)
      * @param metrics where connections count themselves and their statements
+     * @param backends where each new connection gets its backend
      * @param transport the server's socket transport, which the backend connections use too
      */
     public FrontendInitializer(ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry, ProxyMetrics metrics,
-            Transport transport) {
+            BackendPool backends, Transport transport) {
+        this.backends = backends;
         this.metrics = metrics;
         this.transport = transport;
         this.config = config;
@@ -57,6 +61,6 @@ public final class FrontendInitializer {
         ch.pipeline().addLast(FRAMES, new FrameDecoder(SessionLimits.MAX_LOGIN_PACKET_BYTES));
         ch.pipeline().addLast("connection", new FrontendHandler(
                 new ProxyConnection(ch, config, clientTls, backendTls, pipeline, limiter, registry,
-                        ProxyConnection.tcpConnector(config, transport), metrics)));
+                        ProxyConnection.tcpConnector(config, transport), metrics, backends)));
     }
 }

@@ -92,7 +92,7 @@ final class HandshakeRelay {
             handshake = ServerHandshake.parse(frame);
         } catch (RuntimeException e) {
             connection.failClient(0, new ProxyException(ProxyError.INTERNAL, "the backend at "
-                    + config.backendAddress() + " sent a handshake ragproxy cannot relay: " + e.getMessage()));
+                    + connection.backendAddress() + " sent a handshake ragproxy cannot relay: " + e.getMessage()));
             return;
         } finally {
             frame.release();
@@ -129,6 +129,14 @@ final class HandshakeRelay {
             return;
         }
         user = HandshakeResponse.userName(frame);
+        if (config.clientTlsRequired() && phase != ProxyConnection.Phase.CLIENT_TLS) {
+            frame.release();
+            connection.failClient(clientSequence + 1, new ProxyException(ProxyError.TLS_REQUIRED, "Connections using"
+                    + " insecure transport are prohibited: this ragproxy requires TLS (tls.required = true), and '"
+                    + user + "' connected without it; connect with TLS (mysql --ssl, Connector/J sslMode=trust or"
+                    + " verify-full with the proxy's certificate)"));
+            return;
+        }
         long requested = HandshakeResponse.capabilities(frame);
         long backendLeg = (requested & clientCapabilities & ~Capabilities.CLIENT_SSL)
                 | (backendTls != null ? Capabilities.CLIENT_SSL : 0);
@@ -191,7 +199,7 @@ final class HandshakeRelay {
         if (!Capabilities.has(handshake.capabilities(), Capabilities.CLIENT_SSL)) {
             response.release();
             connection.failClient(clientSequence + 1, new ProxyException(ProxyError.BACKEND_UNREACHABLE,
-                    "backend.tls is on but the backend at " + config.backendAddress()
+                    "backend.tls is on but the backend at " + connection.backendAddress()
                             + " does not offer TLS (set backend.tls = false)"));
             return;
         }
@@ -199,7 +207,7 @@ final class HandshakeRelay {
         sequenceOffset = clientSequence - 2;
         ByteBuf sslRequest = response.retainedSlice(Packets.payloadIndex(response), HandshakeResponse.FIXED_HEAD);
         backend.writeAndFlush(Packets.frame(backend.alloc(), 1, sslRequest));
-        SslHandler ssl = backendTls.newHandler(backend.alloc(), config.backendHost(), config.backendPort());
+        SslHandler ssl = backendTls.newHandler(backend.alloc(), connection.server().host(), connection.server().port());
         if (config.backendTlsVerify()) {
             SSLEngine engine = ssl.engine();
             SSLParameters params = engine.getSSLParameters();
@@ -214,7 +222,7 @@ final class HandshakeRelay {
             } else {
                 response.release();
                 connection.failClient(clientSequence + 1, new ProxyException(ProxyError.BACKEND_UNREACHABLE,
-                        "TLS to the backend at " + config.backendAddress() + " failed: "
+                        "TLS to the backend at " + connection.backendAddress() + " failed: "
                                 + ProxyConnection.describe(f.cause())
                                 + " (check backend.tls_verify and the backend's certificate)"));
             }

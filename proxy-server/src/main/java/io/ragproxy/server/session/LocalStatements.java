@@ -288,6 +288,12 @@ final class LocalStatements {
         replySequence = (replySequence + 1) & 0xFF;
     }
 
+    /** The running statement's plan; null when none was named (or no statement runs). */
+    String plan() {
+        Tracked t = tracked;
+        return t == null ? null : t.plan;
+    }
+
     /** Names the running statement's plan. */
     void plan(String kind) {
         Tracked t = tracked;

@@ -75,10 +75,23 @@ final class PreparedCommands {
             commands.runWhenIdle(CommandRelay.PendingStatement.answer(() -> CompletableFuture.failedFuture(e)));
             return;
         }
+        // Registered now, so that a pipelined execute of "the last prepared" (MariaDB's 0xFFFFFFFF) names it; a
+        // failed check forgets it again before the prepare is answered.
         OwnedStatement statement = statements.add(text);
-        commands.runWhenIdle(CommandRelay.PendingStatement.answer(() -> CompletableFuture.completedFuture(
-                PipelineResult.reply(PrepareOk.write(client.alloc(), statement.id(), statement.parameterCount(),
-                        connection.deprecateEof(), extendedMetadata(), connection.serverStatus())))));
+        StatementText prepared = text;
+        commands.runWhenIdle(CommandRelay.PendingStatement.answer(() -> pipeline.checkPrepared(connection, sql,
+                literal -> prepared.bind(java.util.Collections.nCopies(prepared.parameterCount(), literal)))
+                .handleAsync((ok, error) -> {
+                    if (error != null) {
+                        statements.forget(statement); // the registry belongs to the event loop
+
+                        throw error instanceof java.util.concurrent.CompletionException c ? c : new
+                                java.util.concurrent.CompletionException(error);
+                    }
+                    return PipelineResult.reply(PrepareOk.write(client.alloc(), statement.id(),
+                            statement.parameterCount(), connection.deprecateEof(), extendedMetadata(),
+                            connection.serverStatus()));
+                }, client.eventLoop())));
     }
 
     /** A single-frame COM_STMT_EXECUTE: relayed unless its statement is the proxy's. */

@@ -14,6 +14,8 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.ragproxy.server.backend.QueryResult;
 import io.ragproxy.server.backend.RowStream;
+import io.ragproxy.server.balance.BackendPool;
+import io.ragproxy.server.balance.BackendServer;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.RagSettings;
@@ -31,6 +33,8 @@ import io.ragproxy.server.text.SessionText;
 import io.ragproxy.server.wire.ResultSetWriter;
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -72,6 +76,13 @@ final class ProxyConnection implements StatementSession {
     private final ConnectionLimiter limiter;
     private final ConnectionRegistry registry;
     private final BackendConnector connector;
+    private final BackendPool backends;
+    /** Backends this connection tried to reach, in vain, before the current one. */
+    private final Set<BackendServer> unreachable = new HashSet<>();
+    /** The backend this connection is on (counted against it); null before the choice and after clean-up. */
+    private BackendServer server;
+    /** The address of the backend chosen last, for messages and logs (kept after clean-up). */
+    private String backendAddress;
     private final ProxyMetrics metrics;
     private final long openedNanos = System.nanoTime();
     private final HandshakeRelay handshake;
@@ -104,14 +115,19 @@ final class ProxyConnection implements StatementSession {
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry,
             BackendConnector connector) {
-        this(client, config, clientTls, backendTls, pipeline, limiter, registry, connector, new ProxyMetrics());
+        this(client, config, clientTls, backendTls, pipeline, limiter, registry, connector, new ProxyMetrics(),
+                uncheckedPool(config));
     }
 
-    /** With {@code connector} opening the backend channel, counting itself in {@code metrics}. */
+    /**
+     * With {@code connector} opening the backend channel, counting itself in {@code metrics}, on the backend
+     * {@code backends} chooses.
+     */
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry,
-            BackendConnector connector, ProxyMetrics metrics) {
+            BackendConnector connector, ProxyMetrics metrics, BackendPool backends) {
         this.connector = connector;
+        this.backends = backends;
         this.metrics = metrics;
         this.client = client;
         this.config = config;
@@ -139,7 +155,27 @@ final class ProxyConnection implements StatementSession {
         long loginSeconds = config.limits().loginTimeout().toSeconds();
         loginTimer = client.eventLoop().schedule(this::loginTimedOut, loginSeconds, TimeUnit.SECONDS);
         metrics.connectionOpened();
-        var connect = connector.connect(client.eventLoop(), new ChannelInitializer<Channel>() {
+        connectBackend();
+    }
+
+    /**
+     * Connects to the usable backend with the fewest connections; when that connect fails, to the next one, until
+     * none is left: the client then gets 2003 at once, naming each backend's state.
+     */
+    private void connectBackend() {
+        BackendServer chosen = backends.acquire(unreachable);
+        if (chosen == null) {
+            metrics.connectionRefused(ProxyMetrics.Refusal.BACKEND_UNREACHABLE);
+            String which = backends.servers().size() == 1 ? "the backend at " + backends.servers().get(0)
+                    : "any backend (" + backends.describe() + ")";
+            failClient(0, new ProxyException(ProxyError.BACKEND_UNREACHABLE, "ragproxy cannot reach " + which
+                    + (unreachable.isEmpty() ? "; the health checks (every 3 s) find it down" : "")
+                    + "; start it with 'bin/local-backend start' or point --backend at a running TiDB or MariaDB"));
+            return;
+        }
+        server = chosen;
+        backendAddress = chosen.address();
+        var connect = connector.connect(client.eventLoop(), chosen, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
                 FrameDecoder frames = new FrameDecoder();
@@ -151,17 +187,25 @@ final class ProxyConnection implements StatementSession {
         backend = connect.channel();
         connect.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess() && phase != Phase.CLOSED) {
-                metrics.connectionRefused(ProxyMetrics.Refusal.BACKEND_UNREACHABLE);
-                failClient(0, new ProxyException(ProxyError.BACKEND_UNREACHABLE, "ragproxy cannot reach the backend at "
-                        + config.backendAddress() + " (" + describe(f.cause()) + "); start it with"
-                        + " 'bin/local-backend start' or point --backend at a running TiDB or MariaDB"));
+                log.warn("cannot reach backend {} ({}); trying another", chosen, describe(f.cause()));
+                unreachable.add(chosen);
+                releaseServer();
+                connectBackend();
             }
         });
     }
 
-    /** A TCP connection to the configured backend, on {@code transport} (that of the client's event loop). */
+    /** Gives this connection's place on its backend back (once). */
+    private void releaseServer() {
+        if (server != null) {
+            server.release();
+            server = null;
+        }
+    }
+
+    /** A TCP connection to the chosen backend, on {@code transport} (that of the client's event loop). */
     static BackendConnector tcpConnector(ProxyConfig config, Transport transport) {
-        return (loop, handler) -> new Bootstrap()
+        return (loop, server, handler) -> new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
@@ -169,7 +213,23 @@ final class ProxyConnection implements StatementSession {
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
                 .handler(handler)
-                .connect(config.backendHost(), config.backendPort());
+                .connect(server.host(), server.port());
+    }
+
+    /** A pool of the configured backends without health checks (tests that build a connection alone). */
+    static BackendPool uncheckedPool(ProxyConfig config) {
+        return BackendPool.unchecked(config.backends().stream()
+                .map(b -> new BackendServer(b.host(), b.port())).toList());
+    }
+
+    /** The address of the backend this connection is on ({@code host:port}). */
+    String backendAddress() {
+        return backendAddress != null ? backendAddress : config.backendAddress();
+    }
+
+    /** The backend this connection is on, or null before the choice and after clean-up. */
+    BackendServer server() {
+        return server;
     }
 
     /** The backend accepted the login: the command phase starts. */
@@ -183,10 +243,10 @@ final class ProxyConnection implements StatementSession {
         commands.start(handshake.deprecateEof());
         settings = pipeline.initialSettings();
         loggedOpen = true;
-        registry.register(connectionId(), this);
+        registry.register(this);
         log.info("open conn={} user={} client={} tls={} backend={}", connectionId(), user(),
                 address(client.remoteAddress()), client.pipeline().get(SslHandler.class) != null,
-                config.backendAddress());
+                backendAddress());
         // The pipeline may check its catalog on this session first; the client's commands wait for it.
         local.awaitSessionStart(pipeline.sessionStarted(this));
     }
@@ -197,7 +257,7 @@ final class ProxyConnection implements StatementSession {
                 + " s (proxy.login_timeout_s)";
         if (phase == Phase.CONNECTING) {
             failClient(0, new ProxyException(ProxyError.LOGIN_TIMEOUT, "ragproxy closed the connection: " + reason
-                    + "; the backend at " + config.backendAddress() + " did not greet in time"));
+                    + "; the backend at " + backendAddress() + " did not greet in time"));
         } else if (phase != Phase.COMMAND && phase != Phase.CLOSED) {
             // Mid-exchange the client waits for the backend's packets, not an ERR of the proxy's own: just close.
             closeBoth(reason);
@@ -279,8 +339,19 @@ final class ProxyConnection implements StatementSession {
         return queries;
     }
 
-    long connectionId() {
+    @Override
+    public long connectionId() {
         return handshake.greeting().connectionId();
+    }
+
+    /** Whether the backend numbers connections cluster-wide (TiDB's global kill), not per server. */
+    boolean clusterWideIds() {
+        return handshake.greeting().isTidb();
+    }
+
+    @Override
+    public String clientAddress() {
+        return address(client.remoteAddress());
     }
 
     // ---- flow control and closing -----------------------------------------------------------------------
@@ -336,7 +407,7 @@ final class ProxyConnection implements StatementSession {
     void backendClosed() {
         if (phase == Phase.CONNECTING) {
             failClient(0, new ProxyException(ProxyError.BACKEND_UNREACHABLE, "the backend at "
-                    + config.backendAddress() + " closed the connection before its handshake"));
+                    + backendAddress() + " closed the connection before its handshake"));
             return;
         }
         if (phase == Phase.COMMAND && local.running()) {
@@ -366,7 +437,7 @@ final class ProxyConnection implements StatementSession {
     }
 
     void backendFailed(Throwable cause) {
-        log.warn("backend connection failed (user={} backend={}): {}", user(), config.backendAddress(),
+        log.warn("backend connection failed (user={} backend={}): {}", user(), backendAddress(),
                 describe(cause));
         closeBoth(null);
     }
@@ -406,10 +477,11 @@ final class ProxyConnection implements StatementSession {
         }
         queries.abortStream();
         if (loggedOpen) {
-            registry.unregister(connectionId(), this);
+            registry.unregister(this);
         }
         queries.failCollected();
         commands.releaseHeld();
+        releaseServer();
         if (slotTaken) {
             limiter.release();
             metrics.connectionClosed();
@@ -603,6 +675,11 @@ final class ProxyConnection implements StatementSession {
     @Override
     public void plan(String kind) {
         local.plan(kind);
+    }
+
+    @Override
+    public String plan() {
+        return local.plan();
     }
 
     @Override

@@ -110,8 +110,8 @@ public final class Packets {
     }
 
     /**
-     * An OK packet frame; with CLIENT_SESSION_TRACK negotiated the info text is length-encoded, as the client then
-     * expects (and no session-state changes follow, so SERVER_SESSION_STATE_CHANGED, which the backend's last packet
+     * An OK packet frame; the info text is length-encoded (with CLIENT_SESSION_TRACK negotiated also when empty), as
+     * servers send it (and no session-state changes follow, so SERVER_SESSION_STATE_CHANGED, which the backend's last packet
      * may have carried, is cleared).
      */
     public static ByteBuf ok(ByteBufAllocator alloc, int sequenceId, long affectedRows, long lastInsertId,
@@ -123,10 +123,11 @@ public final class Packets {
         payload.writeShortLE(statusFlags & ~io.ragproxy.server.protocol.ServerStatus.SESSION_STATE_CHANGED)
                 .writeShortLE(warnings);
         byte[] text = info == null ? new byte[0] : info.getBytes(StandardCharsets.UTF_8);
-        if (sessionTrack) {
+        // Length-encoded either way, as MySQL and MariaDB servers write it (net_send_ok stores the message with
+        // net_store_data) and as clients read it (MySQL Connector/J always, libmariadb whenever bytes follow);
+        // without CLIENT_SESSION_TRACK an empty info is left out.
+        if (sessionTrack || text.length > 0) {
             writeLengthEncodedString(payload, text);
-        } else {
-            payload.writeBytes(text);
         }
         return frame(alloc, sequenceId, payload);
     }

@@ -122,9 +122,10 @@ class AdminStatementsTest {
     @Test
     void showModels() {
         QueryResult.ResultSet rs = table("SHOW RAG MODELS");
-        assertEquals(List.of("Name", "Kind", "Provider", "Model_id", "Dimensions", "Aliases", "Default"), rs.columns());
+        assertEquals(List.of("Name", "Kind", "Provider", "Model_id", "Dimensions", "Aliases", "Default",
+                "Input_usd_per_1k", "Output_usd_per_1k"), rs.columns());
         List<String> embed = rs.rows().stream().filter(r -> r.get(3).equals(FakeModels.EMBED_ID)).findFirst().orElseThrow();
-        assertEquals(List.of("fake-embed", "embedding", "bedrock", "fake-embed", "3", "", "YES"), embed);
+        assertEquals(List.of("fake-embed", "embedding", "bedrock", "fake-embed", "3", "", "YES", "0", "0"), embed);
         List<String> text = rs.rows().stream().filter(r -> r.get(3).equals(FakeModels.TEXT_ID)).findFirst().orElseThrow();
         assertNull(text.get(4), "a text model has no dimensions (SQL NULL)");
         assertEquals("YES", text.get(6));

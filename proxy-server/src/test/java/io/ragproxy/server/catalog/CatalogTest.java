@@ -14,11 +14,13 @@ import org.junit.jupiter.api.Test;
 class CatalogTest {
     static final String MIGRATED = "SELECT TABLE_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'ragproxy'"
             + " AND COLUMN_NAME = 'schema_name'";
+    static final String TABLES = "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ragproxy'";
     static final String VERSION = "SELECT version, epoch FROM ragproxy.catalog_version WHERE id = 1";
     static final String LOAD = "SELECT 'function', name, definition, owner, created FROM ragproxy.functions UNION ALL"
             + " SELECT 'model', name, definition, owner, created FROM ragproxy.models UNION ALL SELECT 'ml_engine', name,"
             + " definition, owner, created FROM ragproxy.ml_engines UNION ALL SELECT 'embedding', name, definition,"
-            + " owner, created FROM ragproxy.embedding_rules";
+            + " owner, created FROM ragproxy.embedding_rules UNION ALL SELECT 'knowledge_base', name, definition, owner,"
+            + " created FROM ragproxy.knowledge_bases";
     static final String GRANTS = "SELECT user, host, model, granted_by, granted_at FROM ragproxy.model_grants ORDER BY"
             + " user, host, model";
     static final String HAIKU_DEFINITION = "{\"schema\":\"db\",\"parameter\":\"b\",\"parameter_type\":\"TEXT\","
@@ -40,7 +42,9 @@ class CatalogTest {
         installed = new ArrayList<>();
         catalog = new Catalog(backend::query, () -> now, Duration.ofSeconds(1), installed::add);
         backend.rows(MIGRATED, List.of("functions"), List.of("models"), List.of("ml_engines"),
-                List.of("embedding_rules"));
+                List.of("embedding_rules"), List.of("knowledge_bases"));
+        backend.rows(TABLES, List.of("catalog_version"), List.of("functions"), List.of("models"), List.of("ml_engines"),
+                List.of("embedding_rules"), List.of("knowledge_bases"), List.of("model_grants"));
         backend.rows(GRANTS);
     }
 
@@ -53,7 +57,7 @@ class CatalogTest {
         backend.rows(VERSION, List.of("1", "e1"));
         backend.rows(LOAD, List.of("function", "claude3_haiku", HAIKU_DEFINITION, "root@%", "2025-01-01 00:00:00"));
         CatalogSnapshot first = due();
-        assertEquals(List.of(VERSION, MIGRATED, LOAD, GRANTS), backend.queries,
+        assertEquals(List.of(VERSION, MIGRATED, TABLES, LOAD, GRANTS), backend.queries,
                 "the version, the layout once, the objects and the model grants");
         assertEquals(1, first.version());
         assertEquals("anthropic.claude-3-haiku-20240307-v1:0", first.function("DB", "CLAUDE3_HAIKU").modelId());
@@ -61,10 +65,10 @@ class CatalogTest {
 
         now += 999_000_000L;
         assertSame(first, due());
-        assertEquals(4, backend.queries.size(), "no query within the interval");
+        assertEquals(5, backend.queries.size(), "no query within the interval");
         now += 2_000_000L;
         assertSame(first, due());
-        assertEquals(List.of(VERSION, MIGRATED, LOAD, GRANTS, VERSION), backend.queries, "same version: no reload");
+        assertEquals(List.of(VERSION, MIGRATED, TABLES, LOAD, GRANTS, VERSION), backend.queries, "same version: no reload");
 
         backend.rows(VERSION, List.of("2", "e1"));
         backend.rows(LOAD);
@@ -104,7 +108,10 @@ class CatalogTest {
     @Test
     void tablesOfAnOlderRagproxyAreMigratedOnceOnTheFirstRead() {
         backend.rows(MIGRATED, List.of("models"));
+        backend.rows(TABLES, List.of("catalog_version"), List.of("functions"), List.of("models"), List.of("ml_engines"),
+                List.of("embedding_rules"));
         backend.otherAnswers = sql -> sql.startsWith("ALTER TABLE ragproxy.") || sql.startsWith("UPDATE ragproxy.")
+                || sql.startsWith("CREATE TABLE IF NOT EXISTS ragproxy.")
                 ? new io.ragproxy.server.backend.QueryResult(List.of(), 0, 0, 0, "") : null;
         backend.rows(VERSION, List.of("1", "e1"));
         backend.rows(LOAD, List.of("function", "a", HAIKU_DEFINITION, "root@%", "t"));
@@ -113,6 +120,8 @@ class CatalogTest {
                 .toList();
         assertEquals(6, migration.size(), "three tables, each altered and filled: " + migration);
         assertTrue(migration.get(0).startsWith("ALTER TABLE ragproxy.functions ADD COLUMN schema_name"));
+        assertTrue(backend.queries.stream().anyMatch(q -> q.startsWith(
+                "CREATE TABLE IF NOT EXISTS ragproxy.knowledge_bases")), "a kind newer than the catalog gets its table");
         now += 1_000_000_001L;
         int before = backend.queries.size();
         due();

@@ -255,7 +255,7 @@ class ResponseTrackerTest {
         assertFalse(t.expectsClientData(), "the empty packet ends the upload");
         assertFalse(t.isIdle(), "the backend's OK is still due");
         doneAndIdle(FrameBuilder.payload().u8(0).lenenc(3).lenenc(0).u16(AUTOCOMMIT).u16(0)
-                .str("Records: 3  Deleted: 0  Skipped: 0  Warnings: 0").frame(5));
+                .lenencStr("Records: 3  Deleted: 0  Skipped: 0  Warnings: 0").frame(5));
     }
 
     @Test

@@ -65,6 +65,31 @@ class ConfigLoaderTest {
         assertMentions(fails(() -> loader().load(unknownKey, null, null)), "defaults");
     }
 
+    @Test
+    void usageFlushIntervalIsReadAndChecked() throws Exception {
+        ProxyConfig c = loader().load(toml("[usage]\nflush_interval_ms = 1000\n"), null, null);
+        assertEquals(1000, c.ai().path("usage").path("flush_interval_ms").asInt());
+        Path tooShort = toml("[usage]\nflush_interval_ms = 10\n");
+        assertMentions(fails(() -> loader().load(tooShort, null, null)), "flush_interval_ms");
+        Path unknownKey = toml("[usage]\nflush_ms = 1000\n");
+        assertMentions(fails(() -> loader().load(unknownKey, null, null)), "flush_ms");
+    }
+
+    @Test
+    void tlsRequiredNeedsTlsEnabled() throws Exception {
+        assertTrue(loader().load(toml("[tls]\nrequired = true\n"), null, null).clientTlsRequired());
+        Path off = toml("[tls]\nenabled = false\nrequired = true\n");
+        assertMentions(fails(() -> loader().load(off, null, null)), "tls.required", "tls.enabled");
+    }
+
+    @Test
+    void auditTableIsReadAndChecked() throws Exception {
+        ProxyConfig c = loader().load(toml("[audit]\nenabled = true\npath = \"/tmp/a.jsonl\"\n"), null, null);
+        assertEquals("/tmp/a.jsonl", c.ai().path("audit").path("path").asText());
+        Path unknownKey = toml("[audit]\ninclude_texts = true\n");
+        assertMentions(fails(() -> loader().load(unknownKey, null, null)), "include_texts");
+    }
+
     // ---- the shipped file ----
 
     @Test
@@ -75,8 +100,9 @@ class ConfigLoaderTest {
         // [models] (with its sub-tables) and [access] are handed to the pipeline as they are; the rest is the default
         assertEquals(defaults, fromFile.toBuilder().ai(defaults.ai()).build());
         fromFile.ai().fieldNames().forEachRemaining(name -> assertTrue(
-                List.of("models", "access", "cache").contains(name), "unexpected ai table " + name));
+                List.of("models", "access", "cache", "usage", "audit").contains(name), "unexpected ai table " + name));
         assertEquals("allow", fromFile.ai().path("access").path("default").asText());
+        assertEquals(5000, fromFile.ai().path("usage").path("flush_interval_ms").asInt(), "the documented default");
         assertEquals(CacheScope.GLOBAL, CacheScope.of(fromFile.ai()), "the documented default");
         assertEquals("local:all-minilm-l6-v2", fromFile.ai().path("models").path("default_embedding").asText());
         assertEquals(30000, fromFile.ai().path("models").path("invocation").path("timeout_ms").asInt());
@@ -184,6 +210,38 @@ class ConfigLoaderTest {
     void partialFileKeepsOtherDefaults() throws IOException {
         ProxyConfig c = loader().load(toml("[backend]\naddress = \"10.0.0.5:4000\"\n"), null, null);
         assertEquals(ProxyConfig.builder().backend("10.0.0.5", 4000).build(), c);
+    }
+
+    @Test
+    void severalBackendsFromFileEnvironmentOrFlag() throws IOException {
+        ProxyConfig file = loader().load(toml("[backend]\naddresses = [\"tidb-0:4000\", \"tidb-1:4000\"]\n"), null, null);
+        assertEquals(List.of(new ConfigLoader.HostPort("tidb-0", 4000), new ConfigLoader.HostPort("tidb-1", 4000)),
+                file.backends());
+        assertEquals("tidb-0:4000", file.backendAddress(), "the first one keeps the catalog");
+        ProxyConfig env = loader("RAGPROXY_BACKEND", "a:1, b:2").load(null, null, null);
+        assertEquals("a:1, b:2", env.backendAddresses());
+        ProxyConfig flag = loader().load(null, null, "c:3,d:4,e:5");
+        assertEquals(3, flag.backends().size());
+        assertEquals(List.of(new ConfigLoader.HostPort("127.0.0.1", 3307)), ProxyConfig.builder().build().backends());
+    }
+
+    @Test
+    void badBackendListsFailAtStart() throws IOException {
+        assertMentions(fails(() -> loader().load(uncheckedToml("[backend]\naddress = \"a:1\"\naddresses = [\"b:2\"]\n"),
+                null, null)), "either backend.address", "backend.addresses");
+        assertMentions(fails(() -> loader().load(uncheckedToml("[backend]\naddresses = []\n"), null, null)),
+                "backend.addresses must be a list");
+        assertMentions(fails(() -> loader().load(uncheckedToml("[backend]\naddresses = \"a:1\"\n"), null, null)),
+                "backend.addresses must be a list");
+        assertMentions(fails(() -> loader().load(null, null, "a:1,a:1")), "names a backend twice");
+    }
+
+    private Path uncheckedToml(String text) {
+        try {
+            return toml(text);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     // ---- precedence ----

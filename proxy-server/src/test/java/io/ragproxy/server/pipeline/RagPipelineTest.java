@@ -84,11 +84,15 @@ class RagPipelineTest {
         catalogBackend.failures.clear();
         catalogBackend.answer("SELECT version, epoch FROM ragproxy.catalog_version WHERE id = 1", "1", "e");
         catalogBackend.answerRows("SELECT TABLE_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'ragproxy'"
-                + " AND COLUMN_NAME = 'schema_name'", "functions", "models", "ml_engines", "embedding_rules");
+                + " AND COLUMN_NAME = 'schema_name'", "functions", "models", "ml_engines", "embedding_rules",
+                "knowledge_bases");
+        catalogBackend.answerRows("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ragproxy'",
+                "functions", "models", "ml_engines", "embedding_rules", "knowledge_bases");
         catalogBackend.answers.put("SELECT 'function', name, definition, owner, created FROM ragproxy.functions UNION ALL"
                 + " SELECT 'model', name, definition, owner, created FROM ragproxy.models UNION ALL SELECT 'ml_engine',"
                 + " name, definition, owner, created FROM ragproxy.ml_engines UNION ALL SELECT 'embedding', name,"
-                + " definition, owner, created FROM ragproxy.embedding_rules", new io.ragproxy.server.backend.QueryResult(
+                + " definition, owner, created FROM ragproxy.embedding_rules UNION ALL SELECT 'knowledge_base', name,"
+                + " definition, owner, created FROM ragproxy.knowledge_bases", new io.ragproxy.server.backend.QueryResult(
                 java.util.List.of(new io.ragproxy.server.backend.QueryResult.ResultSet(java.util.List.of("k", "n", "d",
                         "o", "c"), java.util.List.of(java.util.List.of("embedding", "db.documents.embedding",
                         "{\"schema\":\"db\",\"table\":\"documents\",\"column\":\"embedding\",\"model\":\""

@@ -4,6 +4,7 @@ import static io.ragproxy.server.testing.SqlText.unlabelled;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ragproxy.server.dialect.Dialect;
 import java.util.IdentityHashMap;
@@ -133,5 +134,27 @@ class SqlRendererTest {
     void missingReplacementFails() {
         StatementAnalysis a = StatementAnalysis.parse("SELECT EMBED('a')", PARSER);
         assertThrows(IllegalStateException.class, () -> SqlRenderer.render(a, Map.of(), Dialect.TIDB));
+    }
+
+    /**
+     * A MariaDB bulk batch of 1,000 rows is bound into one INSERT with 1,000 EMBED calls whose vectors make a text of
+     * megabytes: every call is substituted, in order.
+     */
+    @Test
+    void aThousandRowInsertRendersEveryCallInItsPlace() {
+        StringBuilder sql = new StringBuilder("INSERT INTO docs (id, content, embedding) VALUES ");
+        for (int i = 0; i < 1000; i++) {
+            sql.append(i == 0 ? "" : ", ").append("(").append(i).append(", 'a text', EMBED('text ")
+                    .append(i).append("'))");
+        }
+        String vector = "0.012345678,".repeat(511) + "0.5";
+        long started = System.nanoTime();
+        String out = render(sql.toString(), Dialect.MARIADB,
+                c -> "VEC_FromText('[" + vector + "," + ConstantValues.literal(c.text()) + "]')");
+        System.out.printf("rendered %,d chars in %d ms%n", out.length(), (System.nanoTime() - started) / 1_000_000);
+        for (int i : new int[] {0, 1, 500, 999}) {
+            assertTrue(out.contains("(" + i + ", 'a text', VEC_FromText('[" + vector + ",text " + i
+                    + "]'))"), "row " + i);
+        }
     }
 }

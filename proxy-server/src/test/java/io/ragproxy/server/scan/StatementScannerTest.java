@@ -304,6 +304,18 @@ class StatementScannerTest {
         }
 
         @Test
+        void setRagBudgetIsNotASessionSetting() {
+            assertProxy("SET RAG BUDGET FOR 'app'@'%' = 5.00 USD PER DAY", ProxyStatementKind.SET_RAG_BUDGET);
+            assertProxy("set rag budget for app = NONE", ProxyStatementKind.SET_RAG_BUDGET);
+            assertProxy("SET rag_max_calls = 5", ProxyStatementKind.SET_RAG);
+            assertProxy("SHOW RAG USAGE FOR 'app'@'%' SINCE '2026-12-01'", ProxyStatementKind.SHOW_RAG);
+            assertProxy("SHOW RAG BUDGETS", ProxyStatementKind.SHOW_RAG);
+            assertPlain("SET rag = 1");
+            assertPlain("SET @rag = 1");
+            assertPlain("SET budget = 1");
+        }
+
+        @Test
         void leadingWhitespaceAndCommentsAreSkippedAndOffsetIsTheFirstKeyword() {
             ScanResult result = assertProxy("  /* hi */ -- x\n # y\n SHOW RAG STATUS", ProxyStatementKind.SHOW_RAG);
             assertEquals(22, result.offset());
@@ -411,6 +423,19 @@ class StatementScannerTest {
             assertProxy("DROP ML_ENGINE openai_engine", ProxyStatementKind.DROP_ML_ENGINE);
             assertPlain("CREATE TABLE model (id INT)");
             assertPlain("SELECT model FROM ml_engine");
+        }
+
+        @Test
+        void mindsDbKnowledgeBaseStatements() {
+            assertProxy("CREATE KNOWLEDGE_BASE kb USING storage = db.t", ProxyStatementKind.CREATE_KNOWLEDGE_BASE);
+            assertProxy("create or replace knowledge_base kb", ProxyStatementKind.CREATE_KNOWLEDGE_BASE);
+            assertProxy("DROP KNOWLEDGE_BASE IF EXISTS kb", ProxyStatementKind.DROP_KNOWLEDGE_BASE);
+            assertProxy("DESCRIBE KNOWLEDGE_BASE kb", ProxyStatementKind.DESCRIBE_KNOWLEDGE_BASE);
+            assertProxy("desc knowledge_base kb", ProxyStatementKind.DESCRIBE_KNOWLEDGE_BASE);
+            assertProxy("SHOW KNOWLEDGE_BASES", ProxyStatementKind.SHOW_KNOWLEDGE_BASES);
+            assertPlain("DESC t");
+            assertPlain("SHOW TABLES");
+            assertPlain("SELECT knowledge_base FROM knowledge_bases");
         }
     }
 

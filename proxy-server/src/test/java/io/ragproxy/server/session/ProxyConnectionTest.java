@@ -50,7 +50,7 @@ class ProxyConnectionTest {
     void logIn() {
         client = new EmbeddedChannel();
         connection = new ProxyConnection(client, ProxyConfig.builder().build(), null, null, pipeline,
-                new ConnectionLimiter(10), new ConnectionRegistry(), (loop, handler) -> {
+                new ConnectionLimiter(10), new ConnectionRegistry(), (loop, server, handler) -> {
                     backend = new EmbeddedChannel(handler);
                     return backend.newSucceededFuture();
                 });

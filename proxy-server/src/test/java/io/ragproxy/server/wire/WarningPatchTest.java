@@ -25,7 +25,7 @@ class WarningPatchTest {
     void okPacketKeepsEverythingButTheCount() {
         // 300 affected rows and a large insert id make both counters multi-byte length-encoded integers.
         ByteBuf ok = FrameBuilder.payload().u8(0x00).lenenc(300).lenenc(70_000).u16(0x0002).u16(1)
-                .str("Rows matched: 300  Changed: 300  Warnings: 1").frame(1);
+                .lenencStr("Rows matched: 300  Changed: 300  Warnings: 1").frame(1);
         byte[] before = readable(ok);
         assertTrue(Packets.addWarnings(ok, 3, false));
         assertEquals(4, Packets.warnings(ok, false));

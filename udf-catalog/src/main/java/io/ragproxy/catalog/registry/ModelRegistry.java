@@ -35,13 +35,16 @@ import java.util.function.Supplier;
  * the kind asked for.
  *
  * <p>Models are created on first use and kept for the registry's life; the Bedrock client is created only when
- * the first Bedrock model is used, so the offline defaults never touch AWS configuration. Thread-safe.
+ * the first Bedrock model is used, so the offline defaults never touch AWS configuration. {@link #reconfigure} swaps
+ * the configuration while calls run (a reload on SIGHUP): aliases, defaults, per-model settings, prices, the policy
+ * and the input limit; the Bedrock connection settings stay those of the start. Thread-safe.
  * {@link #close()} closes the Bedrock client (if this registry created it) and local models that are closeable.
  */
 public final class ModelRegistry implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
 
-    private final ModelsConfig config;
+    /** Replaced as a whole by {@link #reconfigure}; each lookup reads it once. */
+    private volatile ModelsConfig config;
     private final LocalModelFactory local;
     private final Supplier<BedrockRuntimeAsyncClient> clientSupplier;
     private final boolean ownsClient;
@@ -51,6 +54,8 @@ public final class ModelRegistry implements AutoCloseable {
     private final Map<String, EmbeddingModel> embeddingModels = new ConcurrentHashMap<>();
     private final Map<String, TextModel> textModels = new ConcurrentHashMap<>();
     private final Map<String, RawModel> rawModels = new ConcurrentHashMap<>();
+    /** Ids of models added with {@code register}, kept across {@link #reconfigure}. */
+    private final java.util.Set<String> registered = ConcurrentHashMap.newKeySet();
 
     /**
      * A registry that creates its own Bedrock client from {@code config.bedrock()} (credentials from the AWS
@@ -82,16 +87,33 @@ public final class ModelRegistry implements AutoCloseable {
     }
 
     /**
+     * Takes {@code next} as the configuration from now on: aliases, default models, per-model settings, prices, the
+     * policy and the input limit apply to the next lookup and the next call's cost; calls under way finish as they
+     * started. {@code next}'s Bedrock settings are not used: the Bedrock client, once built, stays as it is. Bedrock
+     * models resolved so far are resolved again on their next use, so a model the new configuration no longer names is
+     * refused as unknown; local models and registered ones are kept (they do not depend on the configuration).
+     */
+    public void reconfigure(ModelsConfig next) {
+        config = Objects.requireNonNull(next, "next");
+        java.util.function.Predicate<String> rebuilt = id -> !id.startsWith("local:") && !registered.contains(id);
+        embeddingModels.keySet().removeIf(rebuilt);
+        textModels.keySet().removeIf(rebuilt);
+        rawModels.keySet().removeIf(rebuilt);
+    }
+
+    /**
      * Adds a model under its {@link EmbeddingModel#id()} (tests use small fakes; the proxy could add others).
      * It takes precedence over the built-in resolution of that id.
      */
     public ModelRegistry register(EmbeddingModel model) {
+        registered.add(model.id());
         embeddingModels.put(model.id(), model);
         return this;
     }
 
     /** Adds a text model under its id, like {@link #register(EmbeddingModel)}. */
     public ModelRegistry register(TextModel model) {
+        registered.add(model.id());
         textModels.put(model.id(), model);
         return this;
     }

@@ -1,0 +1,261 @@
+package io.ragproxy.server.catalog;
+
+import io.ragproxy.server.command.ProxyError;
+import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.plan.FunctionCollector;
+import io.ragproxy.server.plan.StatementAnalysis;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import net.sf.jsqlparser.JSQLParserException;
+import net.sf.jsqlparser.expression.Alias;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.LongValue;
+import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
+import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
+import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.select.Limit;
+import net.sf.jsqlparser.statement.select.OrderByElement;
+import net.sf.jsqlparser.statement.select.ParenthesedSelect;
+import net.sf.jsqlparser.statement.select.PlainSelect;
+import net.sf.jsqlparser.statement.select.Select;
+
+/**
+ * Rewrites a read of a knowledge base, {@code SELECT … FROM kb WHERE content = 'question' [AND …] [LIMIT n]}, into a
+ * vector search of its storage table: {@code kb} becomes a derived table with the columns {@code id, chunk_id,
+ * chunk_content, metadata, distance, relevance} and one column per metadata field the statement names, where
+ * {@code distance} is the cosine distance between a chunk's embedding and the question's ({@code EMBED_TEXT}, which
+ * the literal plan evaluates once, cached) and {@code relevance = 1 - distance}; the {@code content = …} condition is
+ * taken out, the rows are ordered by distance (unless the statement orders them) and limited to
+ * {@value #DEFAULT_LIMIT} unless it says otherwise. Every other condition ({@code author = 'Jane'},
+ * {@code relevance >= 0.5}) applies to those columns as written. Stateless.
+ */
+final class KnowledgeBaseQuery {
+    /** Rows a search returns without a LIMIT. */
+    static final int DEFAULT_LIMIT = 10;
+    /** The column the question is given in. */
+    static final String CONTENT = "content";
+    static final String DISTANCE = "distance";
+    static final String RELEVANCE = "relevance";
+    /** Columns every knowledge base has (so no metadata field may take these names). */
+    static final List<String> RESERVED = List.of(KnowledgeBase.ID, KnowledgeBase.CHUNK_ID, KnowledgeBase.CHUNK_CONTENT,
+            KnowledgeBase.METADATA, DISTANCE, RELEVANCE, CONTENT);
+    /** MindsDB's search options ragproxy does not implement yet. */
+    private static final Set<String> NOT_YET = Set.of("reranking");
+    /** {@code hybrid_search = true}: fuse the full-text ranking with the vector ranking. */
+    static final String HYBRID = "hybrid_search";
+    /** {@code hybrid_search_alpha = x}: the vector ranking's weight in the fusion, 0 to 1. */
+    static final String HYBRID_ALPHA = "hybrid_search_alpha";
+    static final double DEFAULT_ALPHA = 0.5;
+    /** Reciprocal rank fusion's constant: a row ranked r contributes 1 / (k + r). */
+    static final int RRF_K = 60;
+
+    private KnowledgeBaseQuery() {}
+
+    /** Rewrites {@code select}, whose FROM item is {@code table}, a read of {@code kb}, in place. */
+    static void rewrite(PlainSelect select, KnowledgeBase kb, Table table) {
+        if (select.getJoins() != null && !select.getJoins().isEmpty()) {
+            throw query(kb, "it is read on its own; join its results as a subquery: … FROM (SELECT … FROM " + kb.name()
+                    + " WHERE content = '…' LIMIT n) AS k JOIN …");
+        }
+        String self = table.getAlias() != null ? Sql.unquote(table.getAlias().getName()) : Sql.unquote(table.getName());
+        Expression question = null;
+        Boolean hybrid = null;
+        Double alpha = null;
+        List<Expression> kept = new ArrayList<>();
+        if (select.getWhere() != null) {
+            for (Expression condition : conjuncts(select.getWhere())) {
+                Expression option = optionOf(condition, HYBRID, self, kb);
+                if (option != null) {
+                    hybrid = flag(option, kb);
+                    continue;
+                }
+                option = optionOf(condition, HYBRID_ALPHA, self, kb);
+                if (option != null) {
+                    alpha = fraction(option, kb);
+                    continue;
+                }
+                Expression value = questionOf(condition, self, kb);
+                if (value == null) {
+                    kept.add(condition);
+                    continue;
+                }
+                if (question != null) {
+                    throw query(kb, "give content = '…' once");
+                }
+                if (StatementAnalysis.firstColumn(value) != null) {
+                    throw query(kb, "content = … takes a constant question, not " + value);
+                }
+                question = value;
+            }
+        }
+        Expression where = null;
+        for (Expression e : kept) {
+            where = where == null ? e : new AndExpression(where, e);
+        }
+        select.setWhere(where);
+        // The metadata fields the statement names, besides the declared ones.
+        Set<String> fields = new LinkedHashSet<>(kb.metadataColumns());
+        for (Column c : FunctionCollector.collect(select, Column.class)) {
+            if (!refersTo(c, self, kb)) {
+                continue;
+            }
+            String name = Sql.unquote(c.getColumnName()).toLowerCase(Locale.ROOT);
+            if (NOT_YET.contains(name)) {
+                throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, name + " is not available yet: ragproxy's"
+                        + " knowledge bases do not rerank; leave it out");
+            }
+            if (name.equals(HYBRID) || name.equals(HYBRID_ALPHA)) {
+                throw query(kb, name + " = … is an option, given once as a condition of WHERE joined by AND");
+            }
+            if (name.equals(CONTENT)) {
+                throw query(kb, "content = '…' is the question, given once as a condition of WHERE joined by AND;"
+                        + " the chunks' text is chunk_content");
+            }
+            if (!RESERVED.contains(name)) {
+                fields.add(name);
+            }
+        }
+        boolean fused = Boolean.TRUE.equals(hybrid);
+        if ((fused || alpha != null) && question == null) {
+            throw query(kb, "hybrid_search needs the question: content = '…'");
+        }
+        String distance = question == null ? "NULL" : "VEC_COSINE_DISTANCE(" + Sql.ident(KnowledgeBase.EMBEDDING)
+                + ", EMBED_TEXT(" + Sql.quote(kb.embeddingModel()) + ", " + question + "))";
+        String common = Sql.ident(KnowledgeBase.ID) + ", " + Sql.ident(KnowledgeBase.CHUNK_ID) + ", "
+                + Sql.ident(KnowledgeBase.CHUNK_CONTENT) + ", " + Sql.ident(KnowledgeBase.METADATA);
+        StringBuilder fieldColumns = new StringBuilder();
+        StringBuilder fieldNames = new StringBuilder();
+        for (String field : fields) {
+            fieldColumns.append(", JSON_UNQUOTE(JSON_EXTRACT(").append(Sql.ident(KnowledgeBase.METADATA)).append(", ")
+                    .append(Sql.quote("$.\"" + field + "\"")).append(")) AS ").append(Sql.ident(field));
+            fieldNames.append(", ").append(Sql.ident(field));
+        }
+        String inner;
+        if (!fused) {
+            inner = "SELECT " + common + ", " + distance + " AS " + DISTANCE + ", "
+                    + (question == null ? "NULL" : "1 - " + distance) + " AS " + RELEVANCE + fieldColumns + " FROM "
+                    + kb.storageSql();
+        } else {
+            // Reciprocal rank fusion of the vector ranking and the full-text ranking (rows the full-text search does
+            // not match get no keyword term), weighted by alpha: 1 is vector only, 0 full-text only.
+            double a = alpha == null ? DEFAULT_ALPHA : alpha;
+            inner = "SELECT " + common + ", " + DISTANCE + ", " + a + " / (" + RRF_K + " + ragproxy_vector_rank) + CASE"
+                    + " WHEN ragproxy_text_score > 0 THEN " + (1 - a) + " / (" + RRF_K + " + ragproxy_text_rank) ELSE"
+                    + " 0 END AS " + RELEVANCE + fieldNames + " FROM (SELECT " + common + ", " + DISTANCE
+                    + ", ragproxy_text_score" + fieldNames + ", ROW_NUMBER() OVER (ORDER BY " + DISTANCE + ") AS"
+                    + " ragproxy_vector_rank, ROW_NUMBER() OVER (ORDER BY ragproxy_text_score DESC) AS"
+                    + " ragproxy_text_rank FROM (SELECT " + common + ", " + distance + " AS " + DISTANCE + ", MATCH ("
+                    + Sql.ident(KnowledgeBase.CHUNK_CONTENT) + ") AGAINST (" + question + ") AS ragproxy_text_score"
+                    + fieldColumns + " FROM " + kb.storageSql() + ") AS ragproxy_scored) AS ragproxy_ranked";
+        }
+        ParenthesedSelect derived = new ParenthesedSelect();
+        derived.setSelect(parse(inner));
+        derived.setAlias(new Alias(Sql.ident(self), true));
+        select.setFromItem(derived);
+        if (question != null && (select.getOrderByElements() == null || select.getOrderByElements().isEmpty())) {
+            OrderByElement order = new OrderByElement();
+            order.setExpression(new Column(fused ? RELEVANCE : DISTANCE));
+            order.setAsc(!fused);
+            select.setOrderByElements(List.of(order));
+        }
+        if (question != null && select.getLimit() == null && select.getFetch() == null) {
+            select.setLimit(new Limit().withRowCount(new LongValue(DEFAULT_LIMIT)));
+        }
+    }
+
+    /** The value of {@code name = <value>} (either way round), or null for another condition. */
+    private static Expression optionOf(Expression condition, String name, String self, KnowledgeBase kb) {
+        if (!(condition instanceof EqualsTo eq)) {
+            return null;
+        }
+        if (named(eq.getLeftExpression(), name, self, kb)) {
+            return eq.getRightExpression();
+        }
+        return named(eq.getRightExpression(), name, self, kb) ? eq.getLeftExpression() : null;
+    }
+
+    private static boolean named(Expression e, String name, String self, KnowledgeBase kb) {
+        return e instanceof Column c && refersTo(c, self, kb) && Sql.unquote(c.getColumnName()).equalsIgnoreCase(name);
+    }
+
+    private static boolean flag(Expression value, KnowledgeBase kb) {
+        String v = value.toString().toLowerCase(Locale.ROOT);
+        if (v.equals("true") || v.equals("1")) {
+            return true;
+        }
+        if (v.equals("false") || v.equals("0")) {
+            return false;
+        }
+        throw query(kb, HYBRID + " takes true or false, not " + value);
+    }
+
+    private static double fraction(Expression value, KnowledgeBase kb) {
+        try {
+            double a = Double.parseDouble(value.toString());
+            if (a >= 0 && a <= 1) {
+                return a;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw query(kb, HYBRID_ALPHA + " takes a number from 0 (full-text only) to 1 (vector only), not " + value);
+    }
+
+    /** The question of {@code content = <value>} (either way round), or null for another condition. */
+    private static Expression questionOf(Expression condition, String self, KnowledgeBase kb) {
+        if (!(condition instanceof EqualsTo eq)) {
+            return null;
+        }
+        if (isContent(eq.getLeftExpression(), self, kb)) {
+            return eq.getRightExpression();
+        }
+        return isContent(eq.getRightExpression(), self, kb) ? eq.getLeftExpression() : null;
+    }
+
+    private static boolean isContent(Expression e, String self, KnowledgeBase kb) {
+        return e instanceof Column c && refersTo(c, self, kb)
+                && Sql.unquote(c.getColumnName()).equalsIgnoreCase(CONTENT);
+    }
+
+    private static boolean refersTo(Column c, String self, KnowledgeBase kb) {
+        Table t = c.getTable();
+        if (t == null || t.getName() == null) {
+            return true; // unqualified: the knowledge base's, in a statement that reads only it
+        }
+        String name = Sql.unquote(t.getName());
+        return name.equalsIgnoreCase(self) || name.equalsIgnoreCase(kb.name());
+    }
+
+    private static List<Expression> conjuncts(Expression e) {
+        List<Expression> out = new ArrayList<>();
+        if (e instanceof AndExpression and) {
+            out.addAll(conjuncts(and.getLeftExpression()));
+            out.addAll(conjuncts(and.getRightExpression()));
+        } else if (e instanceof ParenthesedExpressionList<?> p && p.size() == 1) {
+            out.addAll(conjuncts((Expression) p.get(0)));
+        } else {
+            out.add(e);
+        }
+        return out;
+    }
+
+    private static Select parse(String sql) {
+        try {
+            return (Select) CCJSqlParserUtil.parse(sql, p -> p.withBackslashEscapeCharacter(true));
+        } catch (JSQLParserException e) {
+            throw new ProxyException(ProxyError.INTERNAL, "ragproxy wrote a search it cannot parse: " + sql, e);
+        }
+    }
+
+    private static ProxyException query(KnowledgeBase kb, String what) {
+        return new ProxyException(ProxyError.KNOWLEDGE_BASE_QUERY, "ragproxy answers the knowledge base " + kb.name()
+                + " as SELECT id, chunk_id, chunk_content, metadata, distance, relevance FROM " + kb.name()
+                + " WHERE content = 'question' [AND <metadata or relevance conditions>] [LIMIT n]: " + what);
+    }
+}
