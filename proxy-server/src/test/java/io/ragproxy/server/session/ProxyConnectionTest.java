@@ -3,10 +3,12 @@ package io.ragproxy.server.session;
 import static io.ragproxy.server.testing.FrameBuilder.readable;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.command.RagSettings;
@@ -21,6 +23,7 @@ import io.ragproxy.server.scan.StatementScanner;
 import io.ragproxy.server.testing.FrameBuilder;
 import io.ragproxy.server.wire.FrameDecoder;
 import io.ragproxy.server.wire.Packets;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,11 +44,12 @@ class ProxyConnectionTest {
     private final RecordingPipeline pipeline = new RecordingPipeline();
     private EmbeddedChannel client;
     private EmbeddedChannel backend;
+    private ProxyConnection connection;
 
     @BeforeEach
     void logIn() {
         client = new EmbeddedChannel();
-        ProxyConnection connection = new ProxyConnection(client, ProxyConfig.builder().build(), null, null, pipeline,
+        connection = new ProxyConnection(client, ProxyConfig.builder().build(), null, null, pipeline,
                 new ConnectionLimiter(10), new ConnectionRegistry(), (loop, server, handler) -> {
                     backend = new EmbeddedChannel(handler);
                     return backend.newSucceededFuture();
@@ -121,6 +125,84 @@ class ProxyConnectionTest {
         assertEquals("SELECT 'rewritten'", queryText(backend.readOutbound()), "its rewrite takes its place");
         assertArrayEquals(pingBytes, readAndRelease(backend), "then the held ping goes, as sent");
         assertNull(backend.readOutbound());
+    }
+
+    /** A result set of 2 columns and 12 rows of growing length, as the backend writes it (EOF packets). */
+    private static byte[] resultSet(int status) {
+        List<ByteBuf> frames = new ArrayList<>();
+        frames.add(FrameBuilder.columnCount(1, 2));
+        frames.add(FrameBuilder.columnDef(2, "id"));
+        frames.add(FrameBuilder.columnDef(3, "body"));
+        frames.add(FrameBuilder.eof(4, 2));
+        for (int i = 0; i < 12; i++) {
+            frames.add(FrameBuilder.textRow(5 + i, Integer.toString(i), "x".repeat(i * 7)));
+        }
+        frames.add(FrameBuilder.eof(17, status));
+        ByteBuf all = FrameBuilder.concat(frames.toArray(ByteBuf[]::new));
+        try {
+            return readable(all);
+        } finally {
+            all.release();
+        }
+    }
+
+    /** Everything the client was sent so far, concatenated. */
+    private byte[] clientBytes() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuf b;
+        while ((b = client.readOutbound()) != null) {
+            out.writeBytes(readable(b));
+            b.release();
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void aResponseSplitAtAnyByteReachesTheClientWholeAndEndsWhereItEnds() {
+        byte[] response = resultSet(2);
+        for (int cut = 1; cut < response.length; cut++) {
+            client.writeInbound(FrameBuilder.command(Commands.COM_QUERY, "SELECT 1"));
+            readAndRelease(backend);
+            backend.writeInbound(Unpooled.wrappedBuffer(response, 0, cut));
+            assertFalse(connection.commands().backendIdle(), "open after " + cut + " of " + response.length + " bytes");
+            backend.writeInbound(Unpooled.wrappedBuffer(response, cut, response.length - cut));
+            assertTrue(connection.commands().backendIdle(), "complete, cut at " + cut);
+            assertArrayEquals(response, clientBytes(), "the same bytes, cut at " + cut);
+        }
+    }
+
+    @Test
+    void pipelinedResponsesArrivingAByteAtATimeAreFollowed() {
+        byte[] first = resultSet(2);
+        byte[] second = readable(FrameBuilder.ok(1, 2));
+        client.writeInbound(FrameBuilder.command(Commands.COM_QUERY, "SELECT 1"));
+        client.writeInbound(FrameBuilder.command(Commands.COM_PING, ""));
+        readAndRelease(backend);
+        readAndRelease(backend);
+        byte[] both = new byte[first.length + second.length];
+        System.arraycopy(first, 0, both, 0, first.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        for (int i = 0; i < both.length; i++) {
+            assertFalse(connection.commands().backendIdle(), "open at byte " + i);
+            backend.writeInbound(Unpooled.wrappedBuffer(both, i, 1));
+        }
+        assertTrue(connection.commands().backendIdle());
+        assertArrayEquals(both, clientBytes());
+    }
+
+    @Test
+    void aFlaggedStatementSentWhileAFrameIsHalfReadRunsOnceTheResponseEnds() {
+        byte[] response = resultSet(2);
+        client.writeInbound(FrameBuilder.command(Commands.COM_QUERY, "SELECT 1"));
+        readAndRelease(backend);
+        int cut = response.length - 3; // inside the final EOF packet
+        backend.writeInbound(Unpooled.wrappedBuffer(response, 0, cut));
+        client.writeInbound(FrameBuilder.command(Commands.COM_QUERY, "SELECT embed('x')"));
+        assertNull(backend.readOutbound(), "the flagged statement waits for the open response");
+        backend.writeInbound(Unpooled.wrappedBuffer(response, cut, 3));
+        assertArrayEquals(response, clientBytes(), "the response reaches the client whole");
+        assertEquals(SessionTextTracker.QUERY, queryText(backend.readOutbound()),
+                "once the response has ended, the pipeline's statement starts (reading the session's text settings)");
     }
 
     private static byte[] readAndRelease(EmbeddedChannel channel) {
