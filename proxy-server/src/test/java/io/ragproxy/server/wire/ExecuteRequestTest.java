@@ -66,7 +66,7 @@ class ExecuteRequestTest {
 
     @Test
     void prepareOkAnnouncesTheParameters() {
-        var out = PrepareOk.write(io.netty.buffer.ByteBufAllocator.DEFAULT, 0x7F000002L, 2, false, false, 2);
+        var out = PrepareOk.write(io.netty.buffer.ByteBufAllocator.DEFAULT, 0x7F000002L, 2, false, false, java.util.List.of(), 2);
         // OK (12 bytes), two parameter definitions, EOF
         assertEquals(12, out.getUnsignedMediumLE(0));
         assertEquals(0x7F000002L, out.getUnsignedIntLE(5));
