@@ -163,6 +163,30 @@ class PreparedStatementsTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void metadataBeforeExecuteMatchesTheExecutesForWithUnionAndVectorSearch(Driver driver) throws Exception {
+        LocalBackend.get().exec(DB, "INSERT INTO docs VALUES (1, 'red', VEC_FromText('[" + "0.5,".repeat(511)
+                + "0.5]'))");
+        List<String> statements = List.of(
+                "WITH q AS (SELECT id, name FROM typed) SELECT q.name, GENERATE(?) AS g FROM q WHERE q.id = ?",
+                "SELECT id AS n FROM typed UNION ALL SELECT LENGTH(GENERATE(?)) WHERE 1 = ?",
+                "SELECT id, content FROM docs ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED(?)) LIMIT ?");
+        try (Connection c = prepared(driver)) {
+            for (String sql : statements) {
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    List<String> before = describe(ps.getMetaData());
+                    ps.setString(1, "colour");
+                    ps.setInt(2, 1);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertEquals(describe(rs.getMetaData()), before, sql);
+                        assertTrue(rs.next(), sql);
+                    }
+                }
+            }
+        }
+    }
+
     /** What a user reads of each column: label, name, table, JDBC type and its name. */
     private static List<String> describe(java.sql.ResultSetMetaData md) throws SQLException {
         List<String> out = new ArrayList<>();
