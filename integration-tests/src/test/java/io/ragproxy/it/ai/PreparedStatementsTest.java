@@ -171,7 +171,8 @@ class PreparedStatementsTest {
         List<String> statements = List.of(
                 "WITH q AS (SELECT id, name FROM typed) SELECT q.name, GENERATE(?) AS g FROM q WHERE q.id = ?",
                 "SELECT id AS n FROM typed UNION ALL SELECT LENGTH(GENERATE(?)) WHERE 1 = ?",
-                "SELECT id, content FROM docs ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED(?)) LIMIT ?");
+                "SELECT id, content FROM docs ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED(?)) LIMIT ?",
+                "SELECT id, GENERATE(CONCAT(?, name)) AS g, EMBED(name) AS e FROM typed WHERE id = ?");
         try (Connection c = prepared(driver)) {
             for (String sql : statements) {
                 try (PreparedStatement ps = c.prepareStatement(sql)) {
