@@ -130,6 +130,76 @@ class PreparedStatementsTest {
 
     @ParameterizedTest
     @EnumSource(Driver.class)
+    void metadataBeforeTheFirstExecuteDescribesTheTextProtocolsColumns(Driver driver) throws Exception {
+        String select = "SELECT id, price, day, name, GENERATE(%s) AS g, EMBED(%s) AS e FROM typed WHERE id >= %s";
+        try (Connection c = prepared(driver);
+                PreparedStatement ps = c.prepareStatement(String.format(select, "?", "?", "?"))) {
+            assertServerPrepared(driver, ps);
+            java.sql.ResultSetMetaData before = ps.getMetaData();
+            assertTrue(before != null && before.getColumnCount() == 6, "getMetaData() before execute: " + before);
+            List<String> text;
+            try (java.sql.Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery(String.format(select, "'a'", "'b'", "1"))) {
+                text = describe(rs.getMetaData());
+            }
+            assertEquals(text, describe(before));
+            ps.setString(1, "a");
+            ps.setString(2, "b");
+            ps.setInt(3, 1);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertEquals(text, describe(rs.getMetaData()));
+                assertTrue(rs.next());
+                assertEquals(new BigDecimal("12.34"), rs.getBigDecimal("price"));
+                assertEquals(java.sql.Date.valueOf("2024-02-29"), rs.getDate("day"));
+            }
+            assertNoBackendPrepare(c);
+        }
+        // Statements whose result has no columns still describe none.
+        try (Connection c = prepared(driver);
+                PreparedStatement ps = c.prepareStatement("INSERT INTO docs (id, content, embedding)"
+                        + " VALUES (?, ?, EMBED(?))")) {
+            java.sql.ResultSetMetaData none = ps.getMetaData();
+            assertTrue(none == null || none.getColumnCount() == 0, "an INSERT's metadata");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void metadataBeforeExecuteMatchesTheExecutesForWithUnionAndVectorSearch(Driver driver) throws Exception {
+        LocalBackend.get().exec(DB, "INSERT INTO docs VALUES (1, 'red', VEC_FromText('[" + "0.5,".repeat(511)
+                + "0.5]'))");
+        List<String> statements = List.of(
+                "WITH q AS (SELECT id, name FROM typed) SELECT q.name, GENERATE(?) AS g FROM q WHERE q.id = ?",
+                "SELECT id AS n FROM typed UNION ALL SELECT LENGTH(GENERATE(?)) WHERE 1 = ?",
+                "SELECT id, content FROM docs ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED(?)) LIMIT ?",
+                "SELECT id, GENERATE(CONCAT(?, name)) AS g, EMBED(name) AS e FROM typed WHERE id = ?");
+        try (Connection c = prepared(driver)) {
+            for (String sql : statements) {
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    List<String> before = describe(ps.getMetaData());
+                    ps.setString(1, "colour");
+                    ps.setInt(2, 1);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertEquals(describe(rs.getMetaData()), before, sql);
+                        assertTrue(rs.next(), sql);
+                    }
+                }
+            }
+        }
+    }
+
+    /** What a user reads of each column: label, name, table, JDBC type and its name. */
+    private static List<String> describe(java.sql.ResultSetMetaData md) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (int i = 1; i <= md.getColumnCount(); i++) {
+            out.add(md.getColumnLabel(i) + " " + md.getColumnName(i) + " " + md.getTableName(i) + " "
+                    + md.getColumnType(i) + " " + md.getColumnTypeName(i));
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Driver.class)
     void parametersOfEveryTypeBindAsTheirLiterals(Driver driver) throws Exception {
         try (Connection c = prepared(driver);
                 PreparedStatement ps = c.prepareStatement("SELECT GENERATE('x') IS NOT NULL, ?, ?, ?, ?, ?, ?, ?")) {
@@ -261,6 +331,11 @@ class PreparedStatementsTest {
             int params = (ok[7] & 0xFF) | (ok[8] & 0xFF) << 8;
             assertEquals(1, params);
             raw.readPacket(); // the parameter's definition
+            raw.readPacket(); // EOF
+            assertEquals(1, (ok[5] & 0xFF) | (ok[6] & 0xFF) << 8, "columns described at prepare");
+            byte[] column = raw.readPacket();
+            assertTrue(new String(column, java.nio.charset.StandardCharsets.UTF_8).contains("GENERATE("),
+                    "the column is named after its expression");
             raw.readPacket(); // EOF
             byte[] id = java.util.Arrays.copyOfRange(ok, 1, 5);
             // A first execute without the parameter types: MySQL's 1210.

@@ -49,15 +49,17 @@ public interface StatementPipeline {
      * Checks, at COM_STMT_PREPARE, what a flagged statement's text fixes before its parameters are known, so that the
      * prepare fails with the error its execute would give: that it parses, and that the models and options its AI
      * calls name as literals exist and are valid. Parameters are unknown here: what depends on them is checked at
-     * execute. Runs off the event loop; the default checks nothing.
+     * execute. When the text fixes its result's columns, they are described too, for the prepare's answer. Runs off
+     * the event loop; the default checks nothing and describes no column.
      *
      * @param session the client's session
      * @param sql the prepared text, decoded
      * @param bind the text with each placeholder replaced by the given literal
-     * @return completes when the text is fine, fails with the {@link ProxyException} the execute would give
+     * @return the column definition payloads the execute's result will have (empty when none or not known before
+     *     execute); fails with the {@link ProxyException} the execute would give
      */
-    default CompletableFuture<Void> checkPrepared(StatementSession session, String sql,
+    default CompletableFuture<java.util.List<byte[]>> checkPrepared(StatementSession session, String sql,
             java.util.function.Function<String, String> bind) {
-        return CompletableFuture.completedFuture(null);
+        return CompletableFuture.completedFuture(java.util.List.of());
     }
 }

@@ -321,27 +321,50 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     }
 
     @Override
-    public CompletableFuture<Void> checkPrepared(StatementSession session, String sql,
+    public CompletableFuture<List<byte[]>> checkPrepared(StatementSession session, String sql,
             java.util.function.Function<String, String> bind) {
         String first = io.ragproxy.server.scan.SqlLexer.firstWord(sql);
         if (!PREPARE_CHECKED.contains(first)) {
-            return CompletableFuture.completedFuture(null); // proxy statements, catalog DDL: checked at execute
+            return CompletableFuture.completedFuture(List.of()); // proxy statements, catalog DDL: checked at execute
         }
         return planners.supply(session.user(), () -> {
             // NULL stands for a parameter almost anywhere; where it cannot (LIMIT ?), 0 can.
+            String bound = planner.neutral(bind.apply("NULL"), session.sessionText());
             StatementAnalysis analysis;
             try {
-                analysis = planner.parse(planner.neutral(bind.apply("NULL"), session.sessionText()));
+                analysis = planner.parse(bound);
             } catch (ProxyException asNull) {
                 try {
-                    analysis = planner.parse(planner.neutral(bind.apply("0"), session.sessionText()));
+                    bound = planner.neutral(bind.apply("0"), session.sessionText());
+                    analysis = planner.parse(bound);
                 } catch (ProxyException asZero) {
                     throw asNull;
                 }
             }
             planner.checkLiteralModels(analysis, session.settings());
-            return CompletableFuture.completedFuture(null);
+            return describeColumns(session, bound);
         });
+    }
+
+    /**
+     * The column definitions of {@code bound}'s result (a prepared SELECT with its parameters as literals), from
+     * the backend's answer to its typed shape ({@link LiteralPlanner#typedShape}); empty when the text does not fix
+     * them or the backend refuses the shape (the execute then reports what is wrong).
+     */
+    private CompletableFuture<List<byte[]>> describeColumns(StatementSession session, String bound) {
+        String shape;
+        try {
+            StatementAnalysis analysis = planner.parse(bound); // the shape mutates its own parse
+            shape = analysis.suffix().isEmpty()
+                    ? planner.typedShape(analysis, session.settings(), dialect(session)) : null;
+        } catch (RuntimeException e) {
+            shape = null;
+        }
+        if (shape == null) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        return session.query(shape).handle((result, error) -> error != null || result.resultSets().isEmpty()
+                ? List.<byte[]>of() : result.resultSets().get(0).definitions());
     }
 
     /** The statements a prepare checks ({@link #checkPrepared}): those the execute parses as they are. */

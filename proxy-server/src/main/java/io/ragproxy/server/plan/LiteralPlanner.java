@@ -176,6 +176,55 @@ public final class LiteralPlanner {
         }
     }
 
+    /**
+     * {@code analysis} (a SELECT or WITH, parsed for this call: it is mutated) as a probe of its result's column
+     * definitions: each AI call replaced by a value of its result's type (a one-character string for text, a zero vector of
+     * the model's dimensions for an embedding, the distance to it for a distance) and {@code LIMIT 0}, so that the
+     * backend describes the columns the execute's result will have without a model call or a row. Null where the
+     * types are not fixed by the text: an ANSWER, an embedding whose model or options are not string literals, a
+     * SELECT … INTO, or a statement that is not one SELECT.
+     */
+    public String typedShape(StatementAnalysis analysis, RagSettings settings, Dialect dialect) {
+        if (!(analysis.statement() instanceof net.sf.jsqlparser.statement.select.Select select)
+                || analysis.calls().isEmpty()) {
+            return null;
+        }
+        Map<AiCall, String> replacements = new IdentityHashMap<>();
+        for (AiCall call : analysis.calls()) {
+            if (call.function() == AiFunction.ANSWER) {
+                return null;
+            }
+            if (!call.function().embeds()) {
+                // Not '': drivers read a VARCHAR of length 0 as LONGVARCHAR; an answer's text reads as VARCHAR.
+                replacements.put(call, ConstantValues.quote("x"));
+                continue;
+            }
+            boolean modelFixed = call.model() == null
+                    || call.model() instanceof net.sf.jsqlparser.expression.StringValue;
+            boolean optionsFixed = call.options() == null
+                    || call.options() instanceof net.sf.jsqlparser.expression.StringValue;
+            if (!modelFixed || !optionsFixed) {
+                return null;
+            }
+            ModelInput in = resolve(call, null, call.model() == null ? null
+                    : (String) ConstantValues.literal(call.model()), call.options() == null ? null
+                    : (String) ConstantValues.literal(call.options()), settings, analysis.stored(call));
+            int dimensions = invoker.dimensions(in.modelName(), in.embedOptions());
+            StringBuilder zero = new StringBuilder("[");
+            for (int i = 0; i < dimensions; i++) {
+                zero.append(i == 0 ? "0" : ",0");
+            }
+            replacements.put(call, embeddingOfText(call, zero.append(']').toString(), dialect));
+        }
+        select.setLimit(new net.sf.jsqlparser.statement.select.Limit()
+                .withRowCount(new net.sf.jsqlparser.expression.LongValue(0)));
+        select.setOffset(null);
+        select.setFetch(null);
+        String shape = SqlRenderer.render(analysis, replacements, dialect);
+        // INTO writes variables or files even for no rows; its result has no columns anyway.
+        return shape.toUpperCase(Locale.ROOT).contains(" INTO ") ? null : shape;
+    }
+
     /** Resolves a call's model and options (evaluated to text) for {@code text}. */
     ModelInput resolve(AiCall call, String text, String model, String options, RagSettings settings, boolean stored) {
         if (call.function().local()) {

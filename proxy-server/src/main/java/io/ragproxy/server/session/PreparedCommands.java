@@ -28,7 +28,8 @@ import java.util.concurrent.CompletableFuture;
  * The binary protocol's commands (COM_STMT_PREPARE, _EXECUTE, _SEND_LONG_DATA, _RESET, _CLOSE, _FETCH and MariaDB's
  * COM_STMT_BULK_EXECUTE). A prepare whose text the scan does not flag is relayed, and so are the commands on the
  * statement the backend then prepares: their only added cost is a range test of the statement id. A flagged
- * prepare makes the proxy own the statement ({@link PreparedStatements}): it answers the prepare itself, and runs
+ * prepare makes the proxy own the statement ({@link PreparedStatements}): it answers the prepare itself (with the
+ * result's column definitions when the pipeline can describe them beforehand), and runs
  * each execute as the statement's text with the parameters bound as SQL literals, through the same pipeline as a
  * COM_QUERY, its rows sent back as binary rows. A bulk execute of an owned INSERT runs as one multi-row INSERT.
  *
@@ -81,7 +82,7 @@ final class PreparedCommands {
         StatementText prepared = text;
         commands.runWhenIdle(CommandRelay.PendingStatement.answer(() -> pipeline.checkPrepared(connection, sql,
                 literal -> prepared.bind(java.util.Collections.nCopies(prepared.parameterCount(), literal)))
-                .handleAsync((ok, error) -> {
+                .handleAsync((columns, error) -> {
                     if (error != null) {
                         statements.forget(statement); // the registry belongs to the event loop
 
@@ -89,7 +90,7 @@ final class PreparedCommands {
                                 java.util.concurrent.CompletionException(error);
                     }
                     return PipelineResult.reply(PrepareOk.write(client.alloc(), statement.id(),
-                            statement.parameterCount(), connection.deprecateEof(), extendedMetadata(),
+                            statement.parameterCount(), connection.deprecateEof(), extendedMetadata(), columns,
                             connection.serverStatus()));
                 }, client.eventLoop())));
     }

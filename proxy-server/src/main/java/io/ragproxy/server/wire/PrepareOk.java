@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * Writes the answer to a COM_STMT_PREPARE the proxy owns: COM_STMT_PREPARE_OK with the statement id and counts, one
  * definition per parameter ({@code ?}, no type: clients send the types at execute), and the EOF packet after them
- * unless CLIENT_DEPRECATE_EOF was negotiated. No column definitions: the execute's result set carries them.
+ * unless CLIENT_DEPRECATE_EOF was negotiated, then the result's column definitions when they are known before
+ * execute (the backend's, copied as they are) and their EOF packet likewise.
  */
 public final class PrepareOk {
     private static final int BINARY_COLLATION = 63;
@@ -22,22 +23,34 @@ public final class PrepareOk {
      * @param parameters the number of {@code ?} placeholders
      * @param deprecateEof whether CLIENT_DEPRECATE_EOF was negotiated
      * @param extendedMetadata whether MariaDB's MARIADB_CLIENT_EXTENDED_METADATA was negotiated
+     * @param columns the column definition payloads (no frame header) of the execute's result; empty when none
+     *     or not known before execute
      * @param status server status flags for the EOF packet
      */
     public static ByteBuf write(ByteBufAllocator alloc, long statementId, int parameters, boolean deprecateEof,
-            boolean extendedMetadata, int status) {
+            boolean extendedMetadata, java.util.List<byte[]> columns, int status) {
         ByteBuf out = alloc.buffer();
         ByteBuf ok = alloc.buffer(12);
-        ok.writeByte(0x00).writeIntLE((int) statementId).writeShortLE(0).writeShortLE(parameters).writeByte(0)
+        ok.writeByte(0x00).writeIntLE((int) statementId).writeShortLE(columns.size()).writeShortLE(parameters).writeByte(0)
                 .writeShortLE(0);
         int seq = append(out, alloc, 1, ok);
         for (int i = 0; i < parameters; i++) {
             seq = append(out, alloc, seq, parameter(alloc, extendedMetadata));
         }
         if (parameters > 0 && !deprecateEof) {
-            append(out, alloc, seq, alloc.buffer(5).writeByte(0xFE).writeShortLE(0).writeShortLE(status));
+            seq = append(out, alloc, seq, eof(alloc, status));
+        }
+        for (byte[] column : columns) {
+            seq = append(out, alloc, seq, alloc.buffer(column.length).writeBytes(column));
+        }
+        if (!columns.isEmpty() && !deprecateEof) {
+            append(out, alloc, seq, eof(alloc, status));
         }
         return out;
+    }
+
+    private static ByteBuf eof(ByteBufAllocator alloc, int status) {
+        return alloc.buffer(5).writeByte(0xFE).writeShortLE(0).writeShortLE(status);
     }
 
     private static ByteBuf parameter(ByteBufAllocator alloc, boolean extendedMetadata) {

@@ -66,7 +66,8 @@ class ExecuteRequestTest {
 
     @Test
     void prepareOkAnnouncesTheParameters() {
-        var out = PrepareOk.write(io.netty.buffer.ByteBufAllocator.DEFAULT, 0x7F000002L, 2, false, false, 2);
+        var out = PrepareOk.write(io.netty.buffer.ByteBufAllocator.DEFAULT, 0x7F000002L, 2, false, false,
+                java.util.List.of(), 2);
         // OK (12 bytes), two parameter definitions, EOF
         assertEquals(12, out.getUnsignedMediumLE(0));
         assertEquals(0x7F000002L, out.getUnsignedIntLE(5));
@@ -80,5 +81,31 @@ class ExecuteRequestTest {
         }
         assertEquals(4, frames);
         out.release();
+    }
+
+    @Test
+    void prepareOkCarriesTheColumnDefinitionsItIsGiven() {
+        byte[] column = {3, 'd', 'e', 'f'};
+        var out = PrepareOk.write(io.netty.buffer.ByteBufAllocator.DEFAULT, 0x7F000003L, 1, false, false,
+                List.of(column, column), 2);
+        assertEquals(2, out.getUnsignedShortLE(4 + 5)); // num_columns
+        // OK, the parameter, EOF, two columns (as given), EOF; sequence ids 1..6
+        int i = 0;
+        int frames = 0;
+        while (i < out.writerIndex()) {
+            frames++;
+            assertEquals(frames, out.getUnsignedByte(i + 3));
+            if (frames == 4 || frames == 5) {
+                assertEquals(4, out.getUnsignedMediumLE(i));
+                assertEquals('d', out.getByte(i + 5));
+            }
+            i += 4 + out.getUnsignedMediumLE(i);
+        }
+        assertEquals(6, frames);
+        out.release();
+        var deprecated = PrepareOk.write(io.netty.buffer.ByteBufAllocator.DEFAULT, 0x7F000003L, 0, true, false,
+                List.of(column), 2);
+        assertEquals(12 + 4 + 4 + 4, deprecated.writerIndex()); // OK and the column, no EOF
+        deprecated.release();
     }
 }
