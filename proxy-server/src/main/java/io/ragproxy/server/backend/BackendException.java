@@ -21,4 +21,17 @@ public final class BackendException extends ProxyException {
                 java.nio.charset.StandardCharsets.UTF_8);
         return new BackendException(code, sqlState, message);
     }
+
+    /** The backend error in {@code e}'s cause chain (a failed future's {@code CompletionException} included), or null. */
+    public static BackendException in(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof BackendException be) {
+                return be;
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return null;
+    }
 }

@@ -162,15 +162,7 @@ final class UsageStore {
     }
 
     static BackendException backendError(Throwable e) {
-        for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof BackendException be) {
-                return be;
-            }
-            if (c.getCause() == c) {
-                break;
-            }
-        }
-        return null;
+        return BackendException.in(e);
     }
 
     /** A string literal read alike under every sql_mode: the UTF-8 bytes in hex. */

@@ -298,7 +298,7 @@ public final class CatalogRewriter {
             String self = table.getAlias() != null ? Sql.unquote(table.getAlias().getName()) : Sql.unquote(table.getName());
             Map<String, Expression> given = new LinkedHashMap<>();
             if (select.getWhere() != null) {
-                for (Expression condition : conjuncts(select.getWhere())) {
+                for (Expression condition : KnowledgeBaseQuery.conjuncts(select.getWhere())) {
                     if (!(condition instanceof EqualsTo eq)) {
                         throw modelQuery(model, "its WHERE gives the inputs as column = value joined by AND, not "
                                 + condition);
@@ -481,19 +481,6 @@ public final class CatalogRewriter {
                 }
             }
             return false;
-        }
-
-        private static List<Expression> conjuncts(Expression e) {
-            List<Expression> out = new ArrayList<>();
-            if (e instanceof AndExpression and) {
-                out.addAll(conjuncts(and.getLeftExpression()));
-                out.addAll(conjuncts(and.getRightExpression()));
-            } else if (e instanceof ParenthesedExpressionList<?> p && p.size() == 1) {
-                out.addAll(conjuncts((Expression) p.get(0)));
-            } else {
-                out.add(e);
-            }
-            return out;
         }
 
         private static ProxyException modelQuery(MindsModel model, String what) {

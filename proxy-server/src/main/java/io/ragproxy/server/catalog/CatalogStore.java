@@ -393,15 +393,7 @@ final class CatalogStore {
     }
 
     static BackendException backendError(Throwable e) {
-        for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof BackendException be) {
-                return be;
-            }
-            if (c.getCause() == c) {
-                break;
-            }
-        }
-        return null;
+        return BackendException.in(e);
     }
 
     static String describe(Throwable e) {

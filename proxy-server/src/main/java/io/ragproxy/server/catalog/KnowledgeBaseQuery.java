@@ -232,7 +232,8 @@ final class KnowledgeBaseQuery {
         return name.equalsIgnoreCase(self) || name.equalsIgnoreCase(kb.name());
     }
 
-    private static List<Expression> conjuncts(Expression e) {
+    /** The terms of {@code e}'s top-level {@code AND}s, parentheses around one term looked through. */
+    static List<Expression> conjuncts(Expression e) {
         List<Expression> out = new ArrayList<>();
         if (e instanceof AndExpression and) {
             out.addAll(conjuncts(and.getLeftExpression()));
