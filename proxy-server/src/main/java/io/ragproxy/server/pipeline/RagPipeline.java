@@ -44,7 +44,9 @@ import io.ragproxy.server.plan.AnswerPlanner;
 import io.ragproxy.server.plan.BackfillPlanner;
 import io.ragproxy.server.plan.BoundedParser;
 import io.ragproxy.server.plan.LiteralPlanner;
+import io.ragproxy.server.plan.LiteralTemplate;
 import io.ragproxy.server.plan.MaterializedPlanner;
+import io.ragproxy.server.plan.PlanCache;
 import io.ragproxy.server.plan.StatementAnalysis;
 import io.ragproxy.server.plan.StreamedPlanner;
 import io.ragproxy.server.wire.Packets;
@@ -74,6 +76,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     /** Parses and plans statements off the event loops, one lane per account. */
     private final PlannerPool planners;
     private final LiteralPlanner planner;
+    /** Literal plans' templates by statement text: a statement that repeats verbatim is parsed once. */
+    private final PlanCache planCache = new PlanCache(PlanCache.DEFAULT_MAXIMUM_SIZE);
     private final BackfillPlanner backfill;
     private final AnswerPlanner answers;
     private final StreamedPlanner streamed;
@@ -409,6 +413,13 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         if (onlyNamesTable(sql, scan, snapshot)) {
             return CompletableFuture.completedFuture(PipelineResult.forward(sql));
         }
+        // Only statements the catalog leaves alone are kept: a rewrite may depend on the session's database.
+        PlanCache.Key key = snapshot.mentionedIn(sql) ? null
+                : PlanCache.key(sql, dialect, session.sessionText(), snapshot.epoch(), snapshot.version());
+        LiteralTemplate cached = planCache.get(key);
+        if (cached != null && !budgetsChecked()) {
+            return plan(session, cached.analysis(), dialect, cached, null);
+        }
         StatementAnalysis parsed = planner.parse(sql);
         return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
                 session.user(), () -> {
@@ -416,8 +427,18 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                     if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
                         return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a table only
                     }
-                    return plan(session, analysis, dialect);
+                    return plan(session, analysis, dialect, null, rewritten == null ? key : null);
                 }));
+    }
+
+    /** Whether statements are estimated against budgets (the estimate reads a tree of its own, not a template). */
+    private boolean budgetsChecked() {
+        return budgets != null && !(ledger.ready().isDone() && !ledger.anyBudget());
+    }
+
+    /** The plan cache, for tests. */
+    public PlanCache planCache() {
+        return planCache;
     }
 
     /** ANSWER's reply: the backend's column definitions for the columns it computed, LONGTEXT for the answers. */
@@ -456,9 +477,18 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      */
     private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,
             Dialect dialect) {
+        return plan(session, analysis, dialect, null, null);
+    }
+
+    /**
+     * @param template the cached template of {@code analysis} (whose tree it prepared), or null
+     * @param cacheAs where to keep the template of {@code analysis} if the literal plan applies, or null
+     */
+    private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,
+            Dialect dialect, LiteralTemplate template, PlanCache.Key cacheAs) {
         CompletableFuture<Void> allowed = access.check(session, catalog.snapshot(), analysis.calls(),
                 session.settings());
-        if (budgets != null && !analysis.calls().isEmpty() && !(ledger.ready().isDone() && !ledger.anyBudget())) {
+        if (!analysis.calls().isEmpty() && budgetsChecked()) {
             // The estimate reads the backend (row counts) from the planner lane, as EXPLAIN RAG does.
             allowed = allowed.thenCompose(v -> ledger.ready()).thenCompose(v -> !ledger.anyBudget()
                     ? CompletableFuture.<Void>completedFuture(null)
@@ -466,14 +496,20 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                             budgets.check(account, () -> admin.estimate(session, analysis, dialect)))));
         }
         if (allowed.isDone() && !allowed.isCompletedExceptionally()) {
-            return run(session, analysis, dialect);
+            return run(session, analysis, dialect, template, cacheAs);
         }
         // The account was read from the backend: back to the account's planner lane, off the event loop.
-        return allowed.thenCompose(v -> planners.supply(session.user(), () -> run(session, analysis, dialect)));
+        return allowed.thenCompose(v -> planners.supply(session.user(), () -> run(session, analysis, dialect,
+                template, cacheAs)));
     }
 
     private CompletableFuture<PipelineResult> run(StatementSession session, StatementAnalysis analysis,
-            Dialect dialect) {
+            Dialect dialect, LiteralTemplate template, PlanCache.Key cacheAs) {
+        if (template != null) {
+            session.plan("literal");
+            return planner.plan(session, template, session.settings(), false)
+                    .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql())));
+        }
         if (AnswerPlanner.applies(analysis)) {
             session.plan("answer");
             return answers.run(session, analysis, dialect, session.settings()).thenApply(a -> PipelineResult.reply(
@@ -496,7 +532,13 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                     .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql()), plan.cleanup()));
         }
         session.plan("literal");
-        return planner.plan(session, analysis, dialect, session.settings(), false)
+        LiteralTemplate prepared = cacheAs == null ? null : planner.template(analysis, dialect);
+        if (prepared == null) {
+            return planner.plan(session, analysis, dialect, session.settings(), false)
+                    .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql())));
+        }
+        planCache.put(cacheAs, prepared);
+        return planner.plan(session, prepared, session.settings(), false)
                 .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql())));
     }
 

@@ -95,6 +95,41 @@ public final class LiteralPlanner {
     /** Plans an already parsed statement (which the plan then owns and mutates). */
     public CompletableFuture<LiteralPlan> plan(StatementSession session, StatementAnalysis analysis, Dialect dialect,
             RagSettings settings, boolean dryRun) {
+        checkCalls(analysis);
+        return plan(session, analysis, dialect, settings, dryRun,
+                replacements -> SqlRenderer.render(analysis, replacements, dialect));
+    }
+
+    /**
+     * {@code analysis} (a statement the literal plan applies to, parsed for this call) prepared as a template that
+     * plans of the same text may share ({@link #plan(StatementSession, LiteralTemplate, RagSettings, boolean)}).
+     *
+     * @return the template, or null when the statement cannot be shared: a call's arguments hold a TiDB vector
+     *     function, which the preparation translates for the backend while the arguments are still to be evaluated
+     * @throws ProxyException as a plan would, for calls the literal plan cannot run
+     */
+    public LiteralTemplate template(StatementAnalysis analysis, Dialect dialect) {
+        checkCalls(analysis);
+        Set<Function> vectorFunctions = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        vectorFunctions.addAll(analysis.vectorFunctions());
+        for (AiCall call : analysis.calls()) {
+            for (Expression input : call.modelInputs()) {
+                if (FunctionCollector.collect(input).stream().anyMatch(vectorFunctions::contains)) {
+                    return null;
+                }
+            }
+        }
+        return new LiteralTemplate(analysis, dialect);
+    }
+
+    /** Plans a prepared template: its calls' arguments evaluated, the models called, the template filled. */
+    public CompletableFuture<LiteralPlan> plan(StatementSession session, LiteralTemplate template,
+            RagSettings settings, boolean dryRun) {
+        return plan(session, template.analysis(), template.dialect(), settings, dryRun, template::fill);
+    }
+
+    /** Refuses calls the literal plan cannot run; reads the tree only. */
+    private static void checkCalls(StatementAnalysis analysis) {
         for (AiCall call : analysis.calls()) {
             if (call.function() == AiFunction.ANSWER) {
                 throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, "ANSWER() is an aggregate: it works as a"
@@ -117,6 +152,11 @@ public final class LiteralPlanner {
                 }
             }
         }
+    }
+
+    private CompletableFuture<LiteralPlan> plan(StatementSession session, StatementAnalysis analysis, Dialect dialect,
+            RagSettings settings, boolean dryRun,
+            java.util.function.Function<Map<AiCall, String>, String> render) {
         return evaluateArguments(session, analysis).thenCompose(values -> {
             List<ModelInput> inputs = new ArrayList<>();
             for (AiCall call : analysis.calls()) {
@@ -133,7 +173,7 @@ public final class LiteralPlanner {
                     : invoke(analysis, inputs, dialect, settings, (text, code, message) -> session.warn(code, message),
                             session.cancellation(), statementLimiter(session, settings));
             return replacements.thenApply(r -> new LiteralPlan(
-                    SqlRenderer.render(analysis, r, dialect), distinct, inputs.stream().map(ModelInput::modelId)
+                    render.apply(r), distinct, inputs.stream().map(ModelInput::modelId)
                             .distinct().toList()));
         });
     }

@@ -65,12 +65,20 @@ final class SqlRenderer {
 
     /** The whole statement with every call replaced; each call must have a replacement. */
     String render(Map<AiCall, String> replacements) {
+        return render(analysis.statement().toString(), replacements);
+    }
+
+    /**
+     * {@link #render(Map)} of {@code rendered}, the prepared tree's {@code toString()} computed earlier (a
+     * {@link LiteralTemplate}'s): only reads this renderer, so plans on several threads may share it.
+     */
+    String render(String rendered, Map<AiCall, String> replacements) {
         for (AiCall call : analysis.calls()) {
             if (!replacements.containsKey(call)) {
                 throw new IllegalStateException("no replacement for " + call.function());
             }
         }
-        String sql = expand(analysis.statement().toString(), replacements);
+        String sql = expand(rendered, replacements);
         return analysis.suffix().isEmpty() ? sql : sql + " " + analysis.suffix();
     }
 

@@ -1,0 +1,118 @@
+package io.ragproxy.server.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ragproxy.catalog.invoke.ModelInvoker;
+import io.ragproxy.server.command.RagSettings;
+import io.ragproxy.server.dialect.Dialect;
+import io.ragproxy.server.text.SessionText;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A shared literal template plans as a fresh parse does, and the cache of them stays bounded. */
+class PlanCacheTest {
+    FakeModels.Generator generator;
+    ModelInvoker invoker;
+    LiteralPlanner planner;
+    RagSettings settings;
+    FakeSession session;
+
+    @BeforeEach
+    void setUp() {
+        FakeModels.Rig rig = FakeModels.rig();
+        generator = rig.generator();
+        invoker = rig.invoker();
+        settings = rig.settings();
+        planner = new LiteralPlanner(invoker, LiteralPlannerTest.PARSER);
+        session = new FakeSession(LiteralPlannerTest.MARIADB, true, settings).answer("SELECT @q", "the question");
+    }
+
+    @AfterEach
+    void tearDown() {
+        invoker.close();
+    }
+
+    String uncached(String sql, Dialect dialect, RagSettings s) throws Exception {
+        return planner.plan(session, sql, dialect, s, false).get(10, TimeUnit.SECONDS).backendSql();
+    }
+
+    String fromTemplate(LiteralTemplate template, RagSettings s) throws Exception {
+        return planner.plan(session, template, s, false).get(10, TimeUnit.SECONDS).backendSql();
+    }
+
+    @Test
+    void aTemplateFilledAgainGivesTheBackendSqlOfAFreshParse() throws Exception {
+        for (String sql : List.of(
+                "SELECT EMBED('hello')",
+                "SELECT id, VEC_COSINE_DISTANCE(v, EMBED('What is TiDB?')) AS d FROM docs ORDER BY d LIMIT 3",
+                "SELECT id FROM t ORDER BY VEC_EMBED_COSINE_DISTANCE(v, 'hi') LIMIT 3",
+                "SELECT GENERATE('it''s'), EMBED(@q) FROM t WHERE a = 'x' AND b = 0x1F",
+                "INSERT INTO t (a, v) VALUES ('a', EMBED('a')), ('b', EMBED('b'))",
+                "SELECT GENERATE('a') INTO @answer")) {
+            for (Dialect dialect : List.of(Dialect.MARIADB, Dialect.TIDB)) {
+                LiteralTemplate template = planner.template(planner.parse(sql), dialect);
+                assertNotNull(template, sql);
+                String expected = uncached(sql, dialect, settings);
+                assertEquals(expected, fromTemplate(template, settings), sql);
+                assertEquals(expected, fromTemplate(template, settings), "filled a second time: " + sql);
+            }
+        }
+    }
+
+    @Test
+    void aChangedModelSettingIsAppliedToACachedTemplate() throws Exception {
+        FakeModels.Generator other = new FakeModels.Generator("other-gen");
+        invoker.registry().register(other);
+        LiteralTemplate template = planner.template(planner.parse("SELECT GENERATE('q')"), Dialect.MARIADB);
+        fromTemplate(template, settings);
+        assertEquals(List.of("q"), generator.prompts);
+
+        RagSettings switched = settings.with("rag_text_model", "other-gen", settings);
+        assertEquals(uncached("SELECT GENERATE('q')", Dialect.MARIADB, switched), fromTemplate(template, switched));
+        assertEquals(List.of("q"), other.prompts);
+    }
+
+    @Test
+    void argumentsHoldingATidbVectorFunctionAreNotShared() {
+        assertNull(planner.template(planner.parse("SELECT GENERATE(VEC_AS_TEXT(@v))"), Dialect.MARIADB));
+    }
+
+    @Test
+    void aNewCatalogVersionOrDialectOrSqlModeMissesTheCache() {
+        PlanCache cache = new PlanCache(10, Runnable::run);
+        LiteralTemplate template = planner.template(planner.parse("SELECT EMBED('x')"), Dialect.MARIADB);
+        cache.put(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1), template);
+
+        assertNotNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1)));
+        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 2)));
+        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "f", 1)));
+        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.TIDB, SessionText.DEFAULT, "e", 1)));
+        assertNull(cache.get(PlanCache.key("SELECT EMBED('y')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1)));
+        SessionText latin1 = new SessionText("latin1", "latin1", SessionText.DEFAULT.sqlMode());
+        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, latin1, "e", 1)));
+    }
+
+    @Test
+    void theCacheKeepsAtMostItsMaximumSize() {
+        PlanCache cache = new PlanCache(5, Runnable::run);
+        for (int i = 0; i < 50; i++) {
+            String sql = "SELECT EMBED('" + i + "')";
+            cache.put(PlanCache.key(sql, Dialect.MARIADB, SessionText.DEFAULT, "e", 1),
+                    planner.template(planner.parse(sql), Dialect.MARIADB));
+            assertTrue(cache.size() <= 5, "size " + cache.size() + " after " + (i + 1));
+        }
+    }
+
+    @Test
+    void longStatementsAreNotKept() {
+        String sql = "SELECT EMBED('" + "x".repeat(PlanCache.MAXIMUM_STATEMENT_LENGTH) + "')";
+        assertNull(PlanCache.key(sql, Dialect.MARIADB, SessionText.DEFAULT, "e", 1));
+        assertNull(new PlanCache(5, Runnable::run).get(null));
+    }
+}
