@@ -81,6 +81,8 @@ public enum ProxyError {
     BULK_NOT_SUPPORTED(7050, "0A000"),
     /** COM_STMT_FETCH on an AI prepared statement: its execute returned every row, no cursor is open. */
     NO_OPEN_CURSOR(7051, "HY000"),
+    /** An AI prepared statement's execute asked for a cursor and its rows exceed what the proxy keeps for one. */
+    CURSOR_TOO_LARGE(7052, "HY000"),
     /** The proxy is draining for shutdown: the connection takes no new command and closes. */
     SHUTTING_DOWN(7060, "08S01"),
     /** CHUNK_TEXT() options_json that is not valid (unknown key, size or overlap out of range, bad unit). */
