@@ -641,8 +641,9 @@ final class CommandRelay {
         return connection.clusterWideIds() ? null : registry.elsewhere(connection.backendAddress(), id);
     }
 
-    /** The connection closed: releases the frames not relayed. */
+    /** The connection closed: releases the frames not relayed and the rows kept for cursors. */
     void releaseHeld() {
+        prepared.sessionReset();
         held.forEach(ReferenceCountUtil::release);
         held.clear();
         heldBytes = 0;
