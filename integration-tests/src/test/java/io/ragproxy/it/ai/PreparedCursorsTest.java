@@ -73,6 +73,37 @@ class PreparedCursorsTest {
         }
     }
 
+    /** Statements the proxy answers in one reply, or rewrites and forwards, read through a cursor too. */
+    @Test
+    void composedAndForwardedResultsReadThroughACursor() throws Exception {
+        try (Connection c = cursors(Driver.MYSQL_CJ)) {
+            AiProxy.exec(c, "DROP TABLE IF EXISTS docs");
+            AiProxy.exec(c, "CREATE TABLE docs (id INT PRIMARY KEY, content TEXT, embedding VECTOR(512))");
+            for (int i = 1; i <= 7; i++) {
+                AiProxy.exec(c, "INSERT INTO docs VALUES (" + i + ", 'doc " + i + "', EMBED('doc " + i + "'))");
+            }
+            String search = "SELECT id, content FROM docs ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED(?)) LIMIT 6";
+            String generate = "SELECT GENERATE(?) AS g, ? + 1 AS n";
+            try (PreparedStatement ps = c.prepareStatement(search);
+                    PreparedStatement one = c.prepareStatement(generate)) {
+                ps.setFetchSize(2);
+                ps.setString(1, "doc 3");
+                try (ResultSet rs = ps.executeQuery()) {
+                    assertThroughCursor(rs);
+                    assertEquals(rows(c, search.replace("?", "'doc 3'")), read(rs));
+                }
+                one.setFetchSize(2);
+                one.setString(1, "hello");
+                one.setInt(2, 1);
+                try (ResultSet rs = one.executeQuery()) {
+                    assertThroughCursor(rs);
+                    assertEquals(rows(c, "SELECT GENERATE('hello') AS g, 1 + 1 AS n"), read(rs));
+                }
+            }
+            assertSelect1(c);
+        }
+    }
+
     @Test
     void aPlainStatementsCursorIsStillTheBackends() throws Exception {
         try (Connection c = cursors(Driver.MYSQL_CJ);
@@ -159,6 +190,12 @@ class PreparedCursorsTest {
             assertEquals(7051, (none[1] & 0xFF) | (none[2] & 0xFF) << 8);
             assertEquals("1", raw.queryFirstValue("SELECT 1"));
         }
+    }
+
+    /** MySQL Connector/J reads the result with COM_STMT_FETCH (the execute announced a cursor). */
+    private static void assertThroughCursor(ResultSet rs) throws SQLException {
+        assertEquals("ResultsetRowsCursor",
+                rs.unwrap(com.mysql.cj.protocol.Resultset.class).getRows().getClass().getSimpleName());
     }
 
     private static long fetches(Connection c) throws SQLException {

@@ -427,6 +427,9 @@ final class LocalStatements {
     private void finishStreamed(ClientReply out, Throwable error) {
         localRunning = false;
         tracked = null;
+        if (out.binary != null) {
+            out.binary.discard(); // what a failed statement left: a partial packet, rows kept for its cursor
+        }
         if (!connection.inCommandPhase()) {
             statementWarnings = null;
             return;
