@@ -79,8 +79,10 @@ public enum ProxyError {
     KILL_ON_OTHER_BACKEND(7041, "HY000"),
     /** A MariaDB bulk execute of an AI statement that is not an INSERT or REPLACE with one VALUES row. */
     BULK_NOT_SUPPORTED(7050, "0A000"),
-    /** COM_STMT_FETCH on an AI prepared statement: its execute returned every row, no cursor is open. */
+    /** COM_STMT_FETCH on an AI prepared statement with no open cursor (none asked for, all fetched, or reset). */
     NO_OPEN_CURSOR(7051, "HY000"),
+    /** An AI prepared statement's execute asked for a cursor and its rows exceed what the proxy keeps for one. */
+    CURSOR_TOO_LARGE(7052, "HY000"),
     /** The proxy is draining for shutdown: the connection takes no new command and closes. */
     SHUTTING_DOWN(7060, "08S01"),
     /** CHUNK_TEXT() options_json that is not valid (unknown key, size or overlap out of range, bad unit). */

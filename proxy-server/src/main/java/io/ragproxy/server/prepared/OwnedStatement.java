@@ -9,6 +9,7 @@ public final class OwnedStatement {
     private final StatementText text;
     private int[] types;
     private byte[][] longData;
+    private io.ragproxy.server.wire.RowCursor cursor;
 
     OwnedStatement(long id, StatementText text) {
         this.id = id;
@@ -62,6 +63,19 @@ public final class OwnedStatement {
             longData[parameter] = joined;
         }
         return true;
+    }
+
+    /** The cursor of the last execute that asked for one, or null; it may be closed. */
+    public io.ragproxy.server.wire.RowCursor cursor() {
+        return cursor;
+    }
+
+    /** Replaces the statement's cursor (null: none), closing the one it had. */
+    public void cursor(io.ragproxy.server.wire.RowCursor next) {
+        if (cursor != null) {
+            cursor.close();
+        }
+        cursor = next;
     }
 
     /** After an execute or COM_STMT_RESET: long data is sent anew for the next execute. */

@@ -76,6 +76,9 @@ public final class PreparedStatements {
     /** COM_STMT_CLOSE. */
     public void remove(long id) {
         OwnedStatement s = owned.remove(id);
+        if (s != null) {
+            s.cursor(null);
+        }
         if (s != null && s == lastOwned) {
             lastOwned = null;
             last = Last.FAILED;
@@ -84,6 +87,7 @@ public final class PreparedStatements {
 
     /** COM_RESET_CONNECTION or COM_CHANGE_USER: the backend forgets its statements, the proxy its own. */
     public void clear() {
+        owned.values().forEach(s -> s.cursor(null));
         owned.clear();
         last = Last.NONE;
         lastOwned = null;

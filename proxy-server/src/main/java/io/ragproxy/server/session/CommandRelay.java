@@ -15,6 +15,7 @@ import io.ragproxy.server.command.PipelineResult;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.wire.FrameDecoder;
 import io.ragproxy.server.wire.BinaryRows;
+import io.ragproxy.server.wire.RowCursor;
 import io.ragproxy.server.wire.Packets;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -43,36 +44,37 @@ final class CommandRelay {
      * A statement waiting for the backend to become idle: a flagged one, (read non-null) one reading the proxy
      * warnings of the statement before, or (answer non-null) a reply the proxy composes in turn (a prepared
      * statement's PREPARE_OK or ERR). With {@code binaryRows} it answers a COM_STMT_EXECUTE: its rows go out as
-     * binary rows.
+     * binary rows, kept in {@code cursor} instead when it is not null (an execute that asked for a cursor).
      */
     record PendingStatement(byte[] sql, ScanResult scan, ProxyWarnings.Read read, ProxyException refused,
-            int replySequence, boolean binaryRows, Supplier<CompletableFuture<PipelineResult>> answer) {
+            int replySequence, boolean binaryRows, Supplier<CompletableFuture<PipelineResult>> answer,
+            RowCursor cursor) {
         PendingStatement(byte[] sql, ScanResult scan, ProxyWarnings.Read read) {
-            this(sql, scan, read, null, 1, false, null);
+            this(sql, scan, read, null, 1, false, null, null);
         }
 
         /** A statement refused without running it: its ERR waits for the responses before it. */
         static PendingStatement refusal(ProxyException error, int replySequence) {
-            return new PendingStatement(null, null, null, error, replySequence, false, null);
+            return new PendingStatement(null, null, null, error, replySequence, false, null, null);
         }
 
         /**
          * An owned prepared statement's execute: the bound text (in the session's character_set_client) through the
-         * pipeline, rows as binary rows.
+         * pipeline, rows as binary rows (kept in {@code cursor} when not null).
          */
-        static PendingStatement execute(byte[] sql, ScanResult scan) {
-            return new PendingStatement(sql, scan, null, null, 1, true, null);
+        static PendingStatement execute(byte[] sql, ScanResult scan, RowCursor cursor) {
+            return new PendingStatement(sql, scan, null, null, 1, true, null, cursor);
         }
 
         /** An owned statement's bound text the scan no longer flags: forwarded, its rows as binary rows. */
-        static PendingStatement forwardBinary(String sql) {
+        static PendingStatement forwardBinary(String sql, RowCursor cursor) {
             return new PendingStatement(new byte[0], ScanResult.PLAIN, null, null, 1, true,
-                    () -> CompletableFuture.completedFuture(PipelineResult.forward(sql)));
+                    () -> CompletableFuture.completedFuture(PipelineResult.forward(sql)), cursor);
         }
 
         /** A reply the proxy composes once the responses before it are complete. */
         static PendingStatement answer(Supplier<CompletableFuture<PipelineResult>> answer) {
-            return new PendingStatement(new byte[0], ScanResult.PLAIN, null, null, 1, false, answer);
+            return new PendingStatement(new byte[0], ScanResult.PLAIN, null, null, 1, false, answer, null);
         }
     }
 
@@ -639,8 +641,9 @@ final class CommandRelay {
         return connection.clusterWideIds() ? null : registry.elsewhere(connection.backendAddress(), id);
     }
 
-    /** The connection closed: releases the frames not relayed. */
+    /** The connection closed: releases the frames not relayed and the rows kept for cursors. */
     void releaseHeld() {
+        prepared.sessionReset();
         held.forEach(ReferenceCountUtil::release);
         held.clear();
         heldBytes = 0;

@@ -15,6 +15,7 @@ import io.ragproxy.catalog.invoke.AsyncLimiter;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.scan.ScanResult;
 import io.ragproxy.server.wire.BinaryRows;
+import io.ragproxy.server.wire.RowCursor;
 import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.wire.Packets;
 import java.util.List;
@@ -69,6 +70,8 @@ final class LocalStatements {
     private int replySequence = 1;
     /** The running statement answers a prepared statement's execute: its rows go out as binary rows. */
     private boolean binaryRows;
+    /** Where the running execute's binary rows are kept when it asked for a cursor; else null. */
+    private RowCursor cursor;
 
     LocalStatements(ProxyConnection connection, Channel client, StatementPipeline pipeline, ProxyMetrics metrics) {
         this.metrics = metrics;
@@ -122,6 +125,7 @@ final class LocalStatements {
         killedThroughProxy = false;
         running = new CompletableFuture<>();
         binaryRows = statement.binaryRows();
+        cursor = statement.cursor();
         CompletableFuture<PipelineResult> result;
         try {
             if (statement.answer() != null) {
@@ -189,6 +193,7 @@ final class LocalStatements {
         replySequence = 1;
         BinaryRows binary = binaryRows ? binaryRows() : null;
         binaryRows = false;
+        cursor = null;
         connection.queries().statementEnded();
         if (sequence != 1 && error == null && !(result instanceof PipelineResult.Reply)) {
             // The backend's answer to a forwarded statement would restart at 1, after the client's upload.
@@ -404,7 +409,7 @@ final class LocalStatements {
 
     /** A transcoder of this connection's text results into binary rows. */
     private BinaryRows binaryRows() {
-        return new BinaryRows(connection.deprecateEof(), connection.extendedMetadata());
+        return new BinaryRows(connection.deprecateEof(), connection.extendedMetadata(), cursor);
     }
 
     private void startStreamed(PipelineResult.Streamed streamed, BinaryRows binary) {
@@ -422,6 +427,9 @@ final class LocalStatements {
     private void finishStreamed(ClientReply out, Throwable error) {
         localRunning = false;
         tracked = null;
+        if (out.binary != null) {
+            out.binary.discard(); // what a failed statement left: a partial packet, rows kept for its cursor
+        }
         if (!connection.inCommandPhase()) {
             statementWarnings = null;
             return;
@@ -452,6 +460,9 @@ final class LocalStatements {
             }
             if (binary != null) {
                 payload = binary.packet(payload);
+                if (payload == null) {
+                    return; // a row kept for the cursor
+                }
             }
             int frames = 1 + payload.readableBytes() / Packets.MAX_FRAME_PAYLOAD;
             client.write(Packets.frame(client.alloc(), sequence, payload), client.voidPromise());
@@ -463,6 +474,9 @@ final class LocalStatements {
             if (!connection.inCommandPhase()) {
                 payload.release();
                 return;
+            }
+            if (binary != null && binary.keepsRows()) {
+                payload = binary.packet(payload); // the result's end becomes the cursor's
             }
             ByteBuf frame = Packets.frame(client.alloc(), sequence, payload);
             ProxyWarnings warnings = statementWarnings;

@@ -19,6 +19,7 @@ import io.ragproxy.server.wire.ExecuteRequest;
 import io.ragproxy.server.wire.Packets;
 import io.ragproxy.server.wire.ParameterValue;
 import io.ragproxy.server.wire.PrepareOk;
+import io.ragproxy.server.wire.RowCursor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,10 +34,15 @@ import java.util.concurrent.CompletableFuture;
  * each execute as the statement's text with the parameters bound as SQL literals, through the same pipeline as a
  * COM_QUERY, its rows sent back as binary rows. A bulk execute of an owned INSERT runs as one multi-row INSERT.
  *
- * <p>A cursor asked for at execute is not opened: the execute returns every row, as MySQL does for a statement
- * that cannot use a cursor. Event loop only.
+ * <p>An execute that asks for a cursor (CURSOR_TYPE_READ_ONLY) of an owned statement returning rows keeps its binary
+ * rows, up to {@link #MAX_CURSOR_BYTES}, in a {@link RowCursor}; COM_STMT_FETCH hands them out. Event loop only.
  */
 final class PreparedCommands {
+    /** The most bytes of binary rows kept for one owned statement's cursor; a larger result is refused (7052). */
+    static final long MAX_CURSOR_BYTES = 64L << 20;
+    /** COM_STMT_EXECUTE's flag asking for a read-only cursor. */
+    private static final int CURSOR_TYPE_READ_ONLY = 1;
+
     private final ProxyConnection connection;
     private final Channel client;
     private final StatementPipeline pipeline;
@@ -129,10 +135,18 @@ final class PreparedCommands {
             fail(PreparedErrors.unknownStatement(id, "mysqld_stmt_execute"));
             return;
         }
+        statement.cursor(null); // a new execute closes the statement's cursor
         String sql;
+        RowCursor cursor = null;
         try {
             ExecuteRequest request = ExecuteRequest.decode(payload, statement.parameterCount(), statement.types(),
                     statement.longData());
+            if ((request.flags() & CURSOR_TYPE_READ_ONLY) != 0) {
+                cursor = new RowCursor(MAX_CURSOR_BYTES, ProxyError.CURSOR_TOO_LARGE.code(),
+                        ProxyError.CURSOR_TOO_LARGE.sqlState(), "the rows of this AI statement exceed the "
+                        + (MAX_CURSOR_BYTES >> 20) + " MiB ragproxy keeps for a cursor; read them without a cursor"
+                        + " (JDBC: useCursorFetch=false) or narrow the statement with WHERE or LIMIT");
+            }
             statement.types(request.types());
             statement.clearLongData();
             sql = statement.text().bind(ParameterLiterals.of(request.values()));
@@ -146,7 +160,8 @@ final class PreparedCommands {
             fail(e);
             return;
         }
-        run(sql);
+        statement.cursor(cursor);
+        run(sql, cursor);
     }
 
     /** A COM_STMT_BULK_EXECUTE, whole: an owned INSERT runs as one multi-row INSERT; others are relayed. */
@@ -188,7 +203,7 @@ final class PreparedCommands {
                 fail(e);
                 return;
             }
-            run(sql);
+            run(sql, null);
         } finally {
             release(frames);
         }
@@ -240,21 +255,37 @@ final class PreparedCommands {
             return;
         }
         statement.clearLongData();
+        statement.cursor(null);
         commands.runWhenIdle(CommandRelay.PendingStatement.answer(() -> CompletableFuture.completedFuture(
                 PipelineResult.reply(Packets.ok(client.alloc(), 1, 0, 0, connection.serverStatus(), 0, null,
                         connection.sessionTrack())))));
     }
 
-    /** COM_STMT_FETCH: an owned statement's execute opened no cursor (it returned every row), else relayed. */
+    /** COM_STMT_FETCH: up to n rows of an owned statement's cursor (once its execute is answered), else relayed. */
     void fetch(ByteBuf frame) {
-        long id = frame.getUnsignedIntLE(Packets.payloadIndex(frame) + 1);
+        int payload = Packets.payloadIndex(frame);
+        long id = frame.getUnsignedIntLE(payload + 1);
         if (!owns(id)) {
             commands.relay(frame, Commands.COM_STMT_FETCH);
             return;
         }
+        long rows = Packets.payloadLength(frame) >= 9 ? frame.getUnsignedIntLE(payload + 5) : 0;
         frame.release();
-        fail(new ProxyException(ProxyError.NO_OPEN_CURSOR, "the statement has no open cursor: ragproxy returns"
-                + " every row of an AI prepared statement at execute; read them from the execute's result"));
+        commands.runWhenIdle(CommandRelay.PendingStatement.answer(() -> {
+            OwnedStatement statement = statements.get(id);
+            if (statement == null) {
+                return CompletableFuture.failedFuture(PreparedErrors.unknownStatement(id, "mysqld_stmt_fetch"));
+            }
+            RowCursor cursor = statement.cursor();
+            if (cursor == null || !cursor.isOpen()) {
+                return CompletableFuture.failedFuture(new ProxyException(ProxyError.NO_OPEN_CURSOR, "the statement"
+                        + " has no open cursor: execute it with a cursor (JDBC: useCursorFetch=true and a fetch"
+                        + " size) first; its cursor closes after its last row, at COM_STMT_RESET and at the next"
+                        + " execute"));
+            }
+            return CompletableFuture.completedFuture(PipelineResult.reply(cursor.fetch(Math.max(1, rows),
+                    client.alloc(), connection.deprecateEof(), connection.serverStatus())));
+        }));
     }
 
     /** COM_RESET_CONNECTION or COM_CHANGE_USER: the backend forgets its statements, the proxy its own. */
@@ -274,13 +305,16 @@ final class PreparedCommands {
         return PreparedStatements.inOwnedRange(id);
     }
 
-    /** Runs the bound statement through the pipeline once the backend is idle; its rows go out as binary rows. */
-    private void run(String sql) {
+    /**
+     * Runs the bound statement through the pipeline once the backend is idle; its rows go out as binary rows, or
+     * are kept in {@code cursor} when it is not null.
+     */
+    private void run(String sql, RowCursor cursor) {
         byte[] bytes = connection.statementBytes(sql);
         ScanResult scan = pipeline.scanner(connection).scan(bytes, 0, bytes.length,
                 connection.textTracker().scanMode());
-        commands.runWhenIdle(scan.isPlain() ? CommandRelay.PendingStatement.forwardBinary(sql)
-                : CommandRelay.PendingStatement.execute(bytes, scan));
+        commands.runWhenIdle(scan.isPlain() ? CommandRelay.PendingStatement.forwardBinary(sql, cursor)
+                : CommandRelay.PendingStatement.execute(bytes, scan, cursor));
     }
 
     /** Answers {@code error} in turn (after the responses before it). */

@@ -27,6 +27,10 @@ public final class BinaryRows {
     /** Payload bytes of a packet longer than one frame, gathered before it is transcoded. */
     private ByteBuf partial;
     private int sequence = 1;
+    /** Where the first result set's rows are kept when the execute asked for a cursor; null otherwise or after it. */
+    private RowCursor cursor;
+    /** The EOF after the column definitions, held until the rows are kept (no CLIENT_DEPRECATE_EOF). */
+    private ByteBuf columnsEof;
 
     /**
      * @param deprecateEof whether CLIENT_DEPRECATE_EOF was negotiated
@@ -34,12 +38,28 @@ public final class BinaryRows {
      *     then carry one more length-encoded field)
      */
     public BinaryRows(boolean deprecateEof, boolean extendedMetadata) {
-        this.deprecateEof = deprecateEof;
-        this.extendedMetadata = extendedMetadata;
+        this(deprecateEof, extendedMetadata, null);
     }
 
     /**
-     * Takes the next packet's payload (consumed) and returns the binary response's packet in its place.
+     * A transcoder that, with a {@code cursor}, keeps the first result set's rows there instead of sending them:
+     * the response then ends after the column definitions with an EOF carrying SERVER_STATUS_CURSOR_EXISTS, and
+     * the rows go out with COM_STMT_FETCH. A response without a result set passes unchanged.
+     */
+    public BinaryRows(boolean deprecateEof, boolean extendedMetadata, RowCursor cursor) {
+        this.deprecateEof = deprecateEof;
+        this.extendedMetadata = extendedMetadata;
+        this.cursor = cursor;
+    }
+
+    /** Whether rows are being kept for a cursor (then {@link #packet} returns null for each row). */
+    public boolean keepsRows() {
+        return cursor != null;
+    }
+
+    /**
+     * Takes the next packet's payload (consumed) and returns the binary response's packet in its place, or null
+     * when there is none to send (a row or EOF kept for a cursor).
      *
      * @throws IllegalArgumentException when a value does not read as its column's type
      */
@@ -49,6 +69,9 @@ public final class BinaryRows {
             case FIRST -> {
                 if (first != 0x00 && first != 0xFF && first != 0xFB) {
                     startColumns((int) Packets.getLengthEncodedInt(payload, payload.readerIndex()));
+                } else if (cursor != null) {
+                    cursor.close(); // no result set: no cursor opens
+                    cursor = null;
                 }
                 return payload;
             }
@@ -61,15 +84,24 @@ public final class BinaryRows {
             }
             case COLUMNS_EOF -> {
                 state = first == 0xFF ? State.FIRST : State.ROWS;
+                if (cursor != null && first != 0xFF) {
+                    columnsEof = payload;
+                    return null;
+                }
                 return payload;
             }
             default -> {
                 if (first == 0xFF || (first == 0xFE && payload.readableBytes() < Packets.MAX_FRAME_PAYLOAD)) {
                     state = State.FIRST; // the end of this result set; another may follow
-                    return payload;
+                    return cursor != null ? endCursor(payload, first == 0xFF) : payload;
                 }
                 try {
-                    return row(payload, payload.alloc());
+                    ByteBuf row = row(payload, payload.alloc());
+                    if (cursor != null) {
+                        cursor.add(row);
+                        return null;
+                    }
+                    return row;
                 } finally {
                     payload.release();
                 }
@@ -101,6 +133,9 @@ public final class BinaryRows {
             frame.release();
         }
         ByteBuf out = packet(payload);
+        if (out == null) {
+            return null;
+        }
         int frames = 1 + out.readableBytes() / Packets.MAX_FRAME_PAYLOAD;
         ByteBuf framed = Packets.frame(alloc, sequence, out);
         sequence = (sequence + frames) & 0xFF;
@@ -128,12 +163,71 @@ public final class BinaryRows {
         }
     }
 
-    /** Releases a packet being gathered, if any. */
+    /** Releases a packet being gathered, if any, and the rows kept for a cursor. */
     public void discard() {
         if (partial != null) {
             partial.release();
             partial = null;
         }
+        if (columnsEof != null) {
+            columnsEof.release();
+            columnsEof = null;
+        }
+        if (cursor != null) {
+            cursor.close();
+            cursor = null;
+        }
+    }
+
+    /**
+     * The end of the result set whose rows the cursor kept: an ERR, or the cursor's overflow, is sent as the answer
+     * (the cursor closed); else the EOF that ends the execute's answer, with the end's status and warnings plus
+     * SERVER_STATUS_CURSOR_EXISTS.
+     */
+    private ByteBuf endCursor(ByteBuf end, boolean error) {
+        ByteBufAllocator alloc = end.alloc();
+        RowCursor kept = cursor;
+        cursor = null;
+        ByteBuf held = columnsEof;
+        columnsEof = null;
+        if (error || kept.overflowed()) {
+            kept.close();
+            if (held != null) {
+                held.release();
+            }
+            if (error) {
+                return end;
+            }
+            ByteBuf refusal = kept.overflowError(alloc);
+            end.release();
+            return refusal;
+        }
+        int warnings;
+        int status;
+        int i = end.readerIndex() + 1;
+        if (deprecateEof) {
+            i += Packets.lengthEncodedIntSize(end, i);
+            i += Packets.lengthEncodedIntSize(end, i);
+            status = end.getUnsignedShortLE(i);
+            warnings = end.getUnsignedShortLE(i + 2);
+        } else {
+            warnings = end.getUnsignedShortLE(i);
+            status = end.getUnsignedShortLE(i + 2);
+        }
+        end.release();
+        if (held != null) {
+            held.release();
+        }
+        kept.open();
+        status = (status & ~io.ragproxy.server.protocol.ServerStatus.SESSION_STATE_CHANGED)
+                | io.ragproxy.server.protocol.ServerStatus.CURSOR_EXISTS;
+        ByteBuf eof = alloc.buffer(12);
+        if (deprecateEof) {
+            eof.writeByte(0xFE).writeByte(0).writeByte(0).writeShortLE(status).writeShortLE(warnings);
+        } else {
+            eof.writeByte(0xFE).writeShortLE(warnings).writeShortLE(status);
+        }
+        return eof;
     }
 
     private void startColumns(int count) {
