@@ -11,6 +11,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.ragproxy.server.wire.CursorMemory;
 import io.ragproxy.server.balance.BackendPool;
 import io.ragproxy.server.balance.BackendServer;
 import io.ragproxy.server.command.StatementPipeline;
@@ -103,7 +104,7 @@ public final class RagProxyServer implements AutoCloseable {
                 .map(b -> new BackendServer(b.host(), b.port())).toList(), HEALTH_CHECK_INTERVAL, HEALTH_CHECK_TIMEOUT);
         metrics.watchBackends(backends);
         FrontendInitializer initializer = new FrontendInitializer(config, clientTls, backendTls, pipeline, limiter,
-                connections, metrics, backends, transport);
+                connections, metrics, backends, transport, new CursorMemory(CursorMemory.DEFAULT_MAX_BYTES));
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, ioGroup)
                 .channel(transport.serverChannel())

@@ -124,7 +124,10 @@ class SessionIsolationTest {
             assertEquals(calls + 1, WORLD.emulator().requestCount(), "the owner's second embedding is its own hit");
             assertEquals(1, counter(status(owner), "Rag_ml_cache_hits"));
 
+            long templates = accountScoped.pipeline().planCache().size();
             embed(reader, "the owner's private secret");
+            assertEquals(templates + 1, accountScoped.pipeline().planCache().size(),
+                    "account scope: the reader's statement was parsed for it, not taken from the owner's plan");
             assertEquals(calls + 2, WORLD.emulator().requestCount(),
                     "account scope: the reader's embedding of the owner's text called the model");
             Map<String, String> readerStatus = status(reader);

@@ -415,7 +415,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         }
         // Only statements the catalog leaves alone are kept: a rewrite may depend on the session's database.
         PlanCache.Key key = snapshot.mentionedIn(sql) ? null
-                : PlanCache.key(sql, dialect, session.sessionText(), snapshot.epoch(), snapshot.version());
+                : PlanCache.key(sql, dialect, session.sessionText(), snapshot.epoch(), snapshot.version(),
+                        session.settings().caller().cachePartition());
         LiteralTemplate cached = planCache.get(key);
         if (cached != null && !budgetsChecked()) {
             return plan(session, cached.analysis(), dialect, cached, null);

@@ -12,7 +12,10 @@ import java.util.concurrent.Executor;
  *
  * <p>A template is looked up by everything its preparation depends on: the statement as the parser reads it (the
  * session's sql_mode and character set already spelled out by {@link NeutralSql}, kept in the key too), the
- * backend's dialect, and the catalog's version, since a new catalog object may mention the statement. The rag_*
+ * backend's dialect, the catalog's version, since a new catalog object may mention the statement, and the result
+ * cache's partition: with {@code [cache] scope = "account"} each account has templates of its own, so a quicker
+ * repeat never tells one account that another sent the same statement (as the model cache's partitions promise).
+ * The rag_*
  * settings are not part of it: models, options and limits are applied by each plan of the template, not fixed in it.
  * Thread-safe.
  */
@@ -39,13 +42,16 @@ public final class PlanCache {
      *
      * @param sql the statement in its neutral spelling ({@link NeutralSql})
      * @param catalogEpoch with {@code catalogVersion}, which catalog the statement was checked against
+     * @param partition the session's result-cache partition ({@code ""} when every account shares the cache)
      */
-    public record Key(String sql, Dialect dialect, SessionText text, String catalogEpoch, long catalogVersion) {}
+    public record Key(String sql, Dialect dialect, SessionText text, String catalogEpoch, long catalogVersion,
+            String partition) {}
 
     /** The key of {@code sql}, or null when a statement that long is not kept. */
-    public static Key key(String sql, Dialect dialect, SessionText text, String catalogEpoch, long catalogVersion) {
+    public static Key key(String sql, Dialect dialect, SessionText text, String catalogEpoch, long catalogVersion,
+            String partition) {
         return sql.length() > MAXIMUM_STATEMENT_LENGTH ? null
-                : new Key(sql, dialect, text, catalogEpoch, catalogVersion);
+                : new Key(sql, dialect, text, catalogEpoch, catalogVersion, partition);
     }
 
     /** The template kept for {@code key}, or null. */

@@ -3,6 +3,7 @@ package io.ragproxy.server.session;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.ragproxy.server.wire.CursorMemory;
 import io.ragproxy.server.balance.BackendPool;
 import io.ragproxy.server.command.StatementPipeline;
 import io.ragproxy.server.config.ProxyConfig;
@@ -26,6 +27,7 @@ public final class FrontendInitializer {
     private final ProxyMetrics metrics;
     private final BackendPool backends;
     private final Transport transport;
+    private final CursorMemory cursorMemory;
 
     /**
      * @param limiter the server's connection count
@@ -33,11 +35,13 @@ public final class FrontendInitializer {
      * @param metrics where connections count themselves and their statements
      * @param backends where each new connection gets its backend
      * @param transport the server's socket transport, which the backend connections use too
+     * @param cursorMemory the server's bound on the cursor rows all connections keep together
      */
     public FrontendInitializer(ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry, ProxyMetrics metrics,
-            BackendPool backends, Transport transport) {
+            BackendPool backends, Transport transport, CursorMemory cursorMemory) {
         this.backends = backends;
+        this.cursorMemory = cursorMemory;
         this.metrics = metrics;
         this.transport = transport;
         this.config = config;
@@ -61,6 +65,6 @@ public final class FrontendInitializer {
         ch.pipeline().addLast(FRAMES, new FrameDecoder(SessionLimits.MAX_LOGIN_PACKET_BYTES));
         ch.pipeline().addLast("connection", new FrontendHandler(
                 new ProxyConnection(ch, config, clientTls, backendTls, pipeline, limiter, registry,
-                        ProxyConnection.tcpConnector(config, transport), metrics, backends)));
+                        ProxyConnection.tcpConnector(config, transport), metrics, backends, cursorMemory)));
     }
 }

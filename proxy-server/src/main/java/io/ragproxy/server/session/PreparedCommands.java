@@ -142,9 +142,11 @@ final class PreparedCommands {
             ExecuteRequest request = ExecuteRequest.decode(payload, statement.parameterCount(), statement.types(),
                     statement.longData());
             if ((request.flags() & CURSOR_TYPE_READ_ONLY) != 0) {
-                cursor = new RowCursor(MAX_CURSOR_BYTES, ProxyError.CURSOR_TOO_LARGE.code(),
-                        ProxyError.CURSOR_TOO_LARGE.sqlState(), "the rows of this AI statement exceed the "
-                        + (MAX_CURSOR_BYTES >> 20) + " MiB ragproxy keeps for a cursor; read them without a cursor"
+                cursor = new RowCursor(MAX_CURSOR_BYTES, connection.cursorMemory(), ProxyError.CURSOR_TOO_LARGE.code(),
+                        ProxyError.CURSOR_TOO_LARGE.sqlState(), "the rows of this AI statement exceed what ragproxy"
+                        + " keeps for a cursor (" + (MAX_CURSOR_BYTES >> 20) + " MiB per cursor, "
+                        + (connection.cursorMemory().maxBytes() >> 20) + " MiB for the open cursors of all"
+                        + " connections together); read them without a cursor"
                         + " (JDBC: useCursorFetch=false) or narrow the statement with WHERE or LIMIT");
             }
             statement.types(request.types());

@@ -26,6 +26,7 @@ import io.ragproxy.server.net.Transport;
 import io.ragproxy.server.config.SessionLimits;
 import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.protocol.Capabilities;
+import io.ragproxy.server.wire.CursorMemory;
 import io.ragproxy.server.wire.FrameDecoder;
 import io.ragproxy.server.wire.Packets;
 import io.ragproxy.server.text.ClientCharset;
@@ -103,6 +104,8 @@ final class ProxyConnection implements StatementSession {
     private volatile String currentUser;
     /** Closes the connection if the login is not over in time; cancelled by {@link #authenticated()}. */
     private ScheduledFuture<?> loginTimer;
+    /** The server's bound on the cursor rows all connections keep. */
+    private final CursorMemory cursorMemory;
 
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry) {
@@ -116,16 +119,17 @@ final class ProxyConnection implements StatementSession {
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry,
             BackendConnector connector) {
         this(client, config, clientTls, backendTls, pipeline, limiter, registry, connector, new ProxyMetrics(),
-                uncheckedPool(config));
+                uncheckedPool(config), new CursorMemory(CursorMemory.DEFAULT_MAX_BYTES));
     }
 
     /**
      * With {@code connector} opening the backend channel, counting itself in {@code metrics}, on the backend
-     * {@code backends} chooses.
+     * {@code backends} chooses, keeping cursor rows within the server's {@code cursorMemory}.
      */
     ProxyConnection(Channel client, ProxyConfig config, SslContext clientTls, SslContext backendTls,
             StatementPipeline pipeline, ConnectionLimiter limiter, ConnectionRegistry registry,
-            BackendConnector connector, ProxyMetrics metrics, BackendPool backends) {
+            BackendConnector connector, ProxyMetrics metrics, BackendPool backends, CursorMemory cursorMemory) {
+        this.cursorMemory = cursorMemory;
         this.connector = connector;
         this.backends = backends;
         this.metrics = metrics;
@@ -342,6 +346,11 @@ final class ProxyConnection implements StatementSession {
     @Override
     public long connectionId() {
         return handshake.greeting().connectionId();
+    }
+
+    /** The server's bound on the cursor rows all connections keep together. */
+    CursorMemory cursorMemory() {
+        return cursorMemory;
     }
 
     /** Whether the backend numbers connections cluster-wide (TiDB's global kill), not per server. */

@@ -10,11 +10,13 @@ import java.util.ArrayDeque;
  * COM_STMT_FETCH: each fetch answers up to n binary rows, then an EOF (an OK with a 0xFE header under
  * CLIENT_DEPRECATE_EOF) with SERVER_STATUS_CURSOR_EXISTS, and SERVER_STATUS_LAST_ROW_SENT once no row is left.
  *
- * <p>At most {@code maxBytes} of row payloads are kept; past that the cursor {@link #overflowed() overflows},
- * drops its rows and the execute is answered with an error instead. Confined to the connection's event loop.
+ * <p>At most {@code maxBytes} of row payloads are kept, and only while the proxy's {@link CursorMemory} has room for
+ * them; past either the cursor {@link #overflowed() overflows}, drops its rows and the execute is answered with an
+ * error instead. Confined to the connection's event loop.
  */
 public final class RowCursor {
     private final long maxBytes;
+    private final CursorMemory shared;
     private final int overflowCode;
     private final String overflowState;
     private final String overflowMessage;
@@ -27,10 +29,13 @@ public final class RowCursor {
 
     /**
      * @param maxBytes the most bytes of binary row payloads kept
+     * @param shared what all the proxy's cursors keep together; this cursor's rows count there until fetched or dropped
      * @param overflowCode, overflowState, overflowMessage the ERR that answers the execute when they are exceeded
      */
-    public RowCursor(long maxBytes, int overflowCode, String overflowState, String overflowMessage) {
+    public RowCursor(long maxBytes, CursorMemory shared, int overflowCode, String overflowState,
+            String overflowMessage) {
         this.maxBytes = maxBytes;
+        this.shared = shared;
         this.overflowCode = overflowCode;
         this.overflowState = overflowState;
         this.overflowMessage = overflowMessage;
@@ -56,12 +61,15 @@ public final class RowCursor {
             row.release();
             return;
         }
-        bytes += row.readableBytes();
-        rows.add(row);
-        if (bytes > maxBytes) {
+        int n = row.readableBytes();
+        if (bytes + n > maxBytes || !shared.reserve(n)) {
+            row.release();
             overflowed = true;
             close();
+            return;
         }
+        bytes += n;
+        rows.add(row);
     }
 
     /** Whether the rows exceeded the bound (none is kept then). */
@@ -96,6 +104,7 @@ public final class RowCursor {
         for (long i = 0; i < count && !rows.isEmpty(); i++) {
             ByteBuf row = rows.poll();
             bytes -= row.readableBytes();
+            shared.release(row.readableBytes());
             int frames = 1 + row.readableBytes() / Packets.MAX_FRAME_PAYLOAD;
             ByteBuf framed = Packets.frame(alloc, sequence, row);
             out.writeBytes(framed);
@@ -125,6 +134,7 @@ public final class RowCursor {
         closed = true;
         rows.forEach(ByteBuf::release);
         rows.clear();
+        shared.release(bytes);
         bytes = 0;
     }
 }

@@ -87,15 +87,17 @@ class PlanCacheTest {
     void aNewCatalogVersionOrDialectOrSqlModeMissesTheCache() {
         PlanCache cache = new PlanCache(10, Runnable::run);
         LiteralTemplate template = planner.template(planner.parse("SELECT EMBED('x')"), Dialect.MARIADB);
-        cache.put(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1), template);
+        cache.put(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""), template);
 
-        assertNotNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1)));
-        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 2)));
-        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "f", 1)));
-        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.TIDB, SessionText.DEFAULT, "e", 1)));
-        assertNull(cache.get(PlanCache.key("SELECT EMBED('y')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1)));
+        assertNotNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "")));
+        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 2, "")));
+        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "f", 1, "")));
+        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.TIDB, SessionText.DEFAULT, "e", 1, "")));
+        assertNull(cache.get(PlanCache.key("SELECT EMBED('y')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "")));
         SessionText latin1 = new SessionText("latin1", "latin1", SessionText.DEFAULT.sqlMode());
-        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, latin1, "e", 1)));
+        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, latin1, "e", 1, "")));
+        assertNull(cache.get(PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1,
+                "other@%")), "with [cache] scope = account, another account's template is not its own");
     }
 
     @Test
@@ -103,7 +105,7 @@ class PlanCacheTest {
         PlanCache cache = new PlanCache(5, Runnable::run);
         for (int i = 0; i < 50; i++) {
             String sql = "SELECT EMBED('" + i + "')";
-            cache.put(PlanCache.key(sql, Dialect.MARIADB, SessionText.DEFAULT, "e", 1),
+            cache.put(PlanCache.key(sql, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""),
                     planner.template(planner.parse(sql), Dialect.MARIADB));
             assertTrue(cache.size() <= 5, "size " + cache.size() + " after " + (i + 1));
         }
@@ -112,7 +114,7 @@ class PlanCacheTest {
     @Test
     void longStatementsAreNotKept() {
         String sql = "SELECT EMBED('" + "x".repeat(PlanCache.MAXIMUM_STATEMENT_LENGTH) + "')";
-        assertNull(PlanCache.key(sql, Dialect.MARIADB, SessionText.DEFAULT, "e", 1));
+        assertNull(PlanCache.key(sql, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""));
         assertNull(new PlanCache(5, Runnable::run).get(null));
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.ragproxy.server.protocol.ServerStatus;
 import io.ragproxy.server.testing.FrameBuilder;
 import java.util.ArrayList;
@@ -51,7 +52,7 @@ class RowCursorTest {
     @Test
     void theExecuteEndsAfterTheColumnsAndFetchesHandOutTheRows() {
         for (boolean deprecateEof : new boolean[] {true, false}) {
-            RowCursor cursor = new RowCursor(1 << 20, 7052, "HY000", "too large");
+            RowCursor cursor = new RowCursor(1 << 20, new CursorMemory(1 << 30), 7052, "HY000", "too large");
             List<ByteBuf> sent = answer(new BinaryRows(deprecateEof, false, cursor), deprecateEof, 10);
             assertEquals(3, sent.size(), "column count, definition, EOF");
             ByteBuf eof = sent.get(2);
@@ -92,7 +93,7 @@ class RowCursorTest {
 
     @Test
     void rowsPastTheBoundAnswerTheExecuteWithTheCursorsError() {
-        RowCursor cursor = new RowCursor(20, 7052, "HY000", "too large");
+        RowCursor cursor = new RowCursor(20, new CursorMemory(1 << 30), 7052, "HY000", "too large");
         List<ByteBuf> sent = answer(new BinaryRows(false, false, cursor), false, 10);
         assertEquals(3, sent.size(), "column count, definition, ERR (the held EOF dropped)");
         ByteBuf err = sent.get(2);
@@ -104,8 +105,29 @@ class RowCursorTest {
     }
 
     @Test
+    void theProxysSharedBoundOverflowsAnotherConnectionsCursorAndIsGivenBackByFetchesAndClose() {
+        CursorMemory shared = new CursorMemory(100);
+        RowCursor first = new RowCursor(1 << 20, shared, 7052, "HY000", "too large");
+        for (int i = 0; i < 6; i++) {
+            first.add(Unpooled.wrappedBuffer(new byte[10]));
+        }
+        assertEquals(60, shared.used());
+        RowCursor second = new RowCursor(1 << 20, shared, 7052, "HY000", "too large");
+        for (int i = 0; i < 5; i++) {
+            second.add(Unpooled.wrappedBuffer(new byte[10]));
+        }
+        assertTrue(second.overflowed(), "60 + 50 bytes pass the proxy's 100 though each cursor's own bound is 1 MiB");
+        assertEquals(60, shared.used(), "the overflowed cursor gave back what it had taken");
+        first.open();
+        first.fetch(2, UnpooledByteBufAllocator.DEFAULT, false, ServerStatus.AUTOCOMMIT).release();
+        assertEquals(40, shared.used(), "fetched rows are given back");
+        first.close();
+        assertEquals(0, shared.used(), "a closed cursor gives back the rest");
+    }
+
+    @Test
     void aResultWithoutRowsOpensNoCursor() {
-        RowCursor cursor = new RowCursor(1 << 20, 7052, "HY000", "too large");
+        RowCursor cursor = new RowCursor(1 << 20, new CursorMemory(1 << 30), 7052, "HY000", "too large");
         BinaryRows binary = new BinaryRows(true, false, cursor);
         ByteBuf ok = binary.packet(Unpooled.wrappedBuffer(FrameBuilder.payload().u8(0).u8(1).u8(0).u16(2).u16(0)
                 .bytes()));
