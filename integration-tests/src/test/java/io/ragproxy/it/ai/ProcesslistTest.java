@@ -105,6 +105,43 @@ class ProcesslistTest {
     }
 
     @Test
+    void aStreamedSelectShowsTheRowsItHasSentGrowing() throws Exception {
+        int rows = 1200;
+        try (Connection a = WORLD.proxy().connect(DB); Connection b = WORLD.proxy().connect(DB)) {
+            exec(a, "SET rag_max_calls = 10000");
+            String id = scalar(a, "SELECT CONNECTION_ID()");
+            double backfilledBefore = backfillRows();
+            CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> {
+                try (Statement s = a.createStatement(); ResultSet rs = s.executeQuery(
+                        "SELECT id, GENERATE(content) FROM docs WHERE id <= " + rows + " ORDER BY id")) {
+                    int read = 0;
+                    while (rs.next()) {
+                        assertNotNull(rs.getString(2));
+                        read++;
+                    }
+                    return read;
+                } catch (SQLException e) {
+                    throw new CompletionException(e);
+                }
+            }, CLIENTS);
+
+            Map<String, String> first = waitForRow(b, id, 1, run);
+            assertEquals("streamed", first.get("Plan"));
+            assertEquals(null, first.get("Rows_expected"), "a streamed SELECT does not count its rows first");
+            long sent = Long.parseLong(first.get("Rows_done"));
+            Map<String, String> later = waitForRow(b, id, sent + 1, run);
+            assertTrue(Long.parseLong(later.get("Rows_done")) > sent, first + " then " + later);
+            assertTrue(Long.parseLong(later.get("Model_calls")) >= Long.parseLong(later.get("Rows_done")),
+                    "each row sent had its model call: " + later);
+
+            assertEquals(rows, run.get(120, TimeUnit.SECONDS));
+            assertTrue(processlist(b).stream().noneMatch(r -> r.get("Id").equals(id)), "a finished statement is gone");
+            assertEquals(backfilledBefore, backfillRows(),
+                    "rows sent are not rows written");
+        }
+    }
+
+    @Test
     void anAccountSeesItsOwnStatementsAndWithProcessEveryones() throws Exception {
         LocalBackend.get().exec("", "DROP USER IF EXISTS '" + OWNER + "'@'%'", "DROP USER IF EXISTS '" + STRANGER
                         + "'@'%'", "DROP USER IF EXISTS '" + WATCHER + "'@'%'",
@@ -228,6 +265,16 @@ class ProcesslistTest {
         }, CLIENTS);
     }
 
+    /** The proxy's ragproxy_backfill_rows counter, as its admin endpoint would expose it. */
+    private static double backfillRows() {
+        for (var m : WORLD.proxy().metrics().registry().scrape()) {
+            if (m.getMetadata().getName().equals("ragproxy_backfill_rows")) {
+                return ((io.prometheus.metrics.model.snapshots.CounterSnapshot) m).getDataPoints().get(0).getValue();
+            }
+        }
+        throw new AssertionError("the proxy has no ragproxy_backfill_rows counter");
+    }
+
     /** SHOW RAG PROCESSLIST's rows, each by column label. */
     private static List<Map<String, String>> processlist(Connection c) throws SQLException {
         List<Map<String, String>> rows = new ArrayList<>();
@@ -255,7 +302,7 @@ class ProcesslistTest {
                 }
             }
             if (run.isDone()) {
-                fail("the backfill ended (" + run.get() + ") before the processlist showed " + rows + " rows done");
+                fail("the statement ended (" + run.get() + ") before the processlist showed " + rows + " rows done");
             }
             Thread.sleep(50);
         }

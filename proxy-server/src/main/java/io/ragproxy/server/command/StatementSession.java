@@ -102,9 +102,9 @@ public interface StatementSession {
     /**
      * Reports how far the statement being run has come, for metrics, {@code SHOW RAG PROCESSLIST} and MariaDB
      * progress reports: a backfill calls it once with {@code rowsDone} 0 and the rows it expects, then after every
-     * page it commits.
+     * page it commits; a streamed SELECT after every batch of rows it sends, with the rows expected unknown.
      *
-     * @param rowsDone rows done (written and, outside a transaction, committed) so far
+     * @param rowsDone rows done so far: written and, outside a transaction, committed; for a streamed SELECT, sent
      * @param rowsExpected rows the statement expects to do in all; -1 keeps the last value given
      */
     default void progress(long rowsDone, long rowsExpected) {

@@ -244,6 +244,7 @@ final class StreamedRows implements RowStream {
         }
         if (wrote) {
             out.flush();
+            session.progress(rowsSent, -1); // SHOW RAG PROCESSLIST counts the rows sent so far
         }
         flow();
     }

@@ -271,7 +271,7 @@ final class LocalStatements {
                 t.rowsDone = done;
             }
         }
-        if (delta > 0) {
+        if (delta > 0 && t.writesRows()) {
             metrics.backfillRows(delta);
         }
         if (delta > 0 && connection.progressReports()) {
@@ -350,6 +350,11 @@ final class LocalStatements {
 
         Tracked(long startedNanos) {
             this.startedNanos = startedNanos;
+        }
+
+        /** Whether the rows this plan reports are rows it wrote (counted in ragproxy_backfill_rows), not rows sent. */
+        boolean writesRows() {
+            return "backfill".equals(plan) || "knowledge base insert".equals(plan);
         }
     }
 
