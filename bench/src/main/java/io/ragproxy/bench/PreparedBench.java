@@ -29,9 +29,10 @@ import java.util.Map;
  *       bound.</li>
  * </ol>
  *
- * <pre>PreparedBench --direct H:P --proxy H:P --emulator-proxy H:P [--proxy-pid PID --emulator-pid PID
- *     --backend-pid PID --clk-tck 100] --iterations 2000 --bulk-rows 10000 --bulk-warmup-rows 500 --concurrency 16
- *     --latency-ms 150 --dims 512 --out FILE</pre>
+ * <pre>PreparedBench --direct H:P --proxy H:P --emulator-proxy H:P [--parts latency,bulk] [--proxy-pid PID
+ *     --emulator-pid PID --backend-pid PID --clk-tck 100] --iterations 2000 --bulk-rows 10000 --bulk-warmup-rows 500
+ *     --concurrency 16 --latency-ms 150 --dims 512 --out FILE</pre>
+ * ({@code --proxy} is needed by the latency part, {@code --emulator-proxy} and the pids by the bulk part.)
  */
 public final class PreparedBench {
 
@@ -55,8 +56,8 @@ public final class PreparedBench {
 
     private PreparedBench(Bench.Args a) {
         direct = a.require("direct");
-        proxy = a.require("proxy");
-        emulatorProxy = a.require("emulator-proxy");
+        proxy = a.get("proxy", null);
+        emulatorProxy = a.get("emulator-proxy", null);
         proxyPid = Long.parseLong(a.get("proxy-pid", "0"));
         emulatorPid = Long.parseLong(a.get("emulator-pid", "0"));
         backendPid = Long.parseLong(a.get("backend-pid", "0"));
@@ -68,9 +69,14 @@ public final class PreparedBench {
         Bench.Args a = new Bench.Args(argv);
         PreparedBench b = new PreparedBench(a);
         String out = a.get("out", null);
-        b.embedLatency(a.getInt("iterations", 500), a.getInt("rows", 2000), out);
-        b.bulk(a.getInt("bulk-rows", 320), a.getInt("bulk-warmup-rows", 32), a.getInt("concurrency", 16),
-                a.getInt("latency-ms", 150), out);
+        String parts = "," + a.get("parts", "latency,bulk") + ",";
+        if (parts.contains(",latency,")) {
+            b.embedLatency(a.getInt("iterations", 500), a.getInt("rows", 2000), out);
+        }
+        if (parts.contains(",bulk,")) {
+            b.bulk(a.getInt("bulk-rows", 320), a.getInt("bulk-warmup-rows", 32), a.getInt("concurrency", 16),
+                    a.getInt("latency-ms", 150), out);
+        }
     }
 
     /** A connection whose statements are prepared on the server (COM_STMT_PREPARE / COM_STMT_EXECUTE). */
@@ -160,8 +166,10 @@ public final class PreparedBench {
         Bench.log("prepared bulk: " + rows + " rows at rag_concurrency " + concurrency);
         List<String> texts = newBatch(rows);
         Batch cold = bulkRun(texts, concurrency);
-        Bench.log(Bench.fmt("prepared bulk: %d rows in %.1f s = %.1f rows/s, %d model requests, %d backend INSERTs",
-                rows, cold.seconds(), rows / cold.seconds(), cold.requests(), cold.inserts()));
+        Bench.log(Bench.fmt("prepared bulk: %d rows in %.1f s = %.1f rows/s, %d model requests, %d backend INSERTs;"
+                + " %.1f s before the first call, %.1f s of calls, %.1f s after the last", rows, cold.seconds(),
+                rows / cold.seconds(), cold.requests(), cold.inserts(), cold.beforeCalls(), cold.calls(),
+                cold.afterCalls()));
         Batch cached = bulkRun(texts, concurrency);
         Bench.log(Bench.fmt("prepared bulk, inputs cached: %d rows in %.1f s, %d model requests", rows,
                 cached.seconds(), cached.requests()));
@@ -175,16 +183,89 @@ public final class PreparedBench {
                 Bench.fmt("%.1f rows/s (%.1f s)", rate, cold.seconds()),
                 Bench.fmt("%.0f%% of the bound", 100 * rate / bound),
                 Bench.fmt("%,d model requests (`Rag_ml_requests`); the backend ran %d INSERT statement(s)"
-                                + " (`Com_insert`, which also counts the proxy's usage flushes); the same batch again with every input cached: %.2f s (%d model"
-                                + " requests): the proxy's and the backend's time without the model; %s",
-                        cold.requests(), cold.inserts(), cached.seconds(), cached.requests(), cpu(cold, rows)),
+                                + " (`Com_insert`, which also counts the proxy's usage flushes); phases (`SHOW GLOBAL"
+                                + " RAG STATUS` polled every 100 ms): %.1f s before the first model request, %.1f s of"
+                                + " calls (%.0f%% of the bound while they ran), %.1f s after the last response; the"
+                                + " same batch again with every input cached: %.2f s (%d model requests); %s",
+                        cold.requests(), cold.inserts(), cold.beforeCalls(), cold.calls(),
+                        100 * rows / cold.calls() / bound, cold.afterCalls(), cached.seconds(), cached.requests(),
+                        cpu(cold, rows)),
                 Bench.fmt("≥ 90%% of %d ÷ %d ms: %s", concurrency, latencyMs,
                         Bench.verdict(rate >= 0.9 * bound && cold.requests() >= rows)));
     }
 
-    /** What one executeBatch() took: seconds, model requests, backend INSERT statements, CPU ticks per process. */
+    /**
+     * What one executeBatch() took: seconds, model requests, backend INSERT statements, CPU ticks per process, and
+     * its phases as {@link CallWatch} saw them (seconds; NaN when the batch made no model calls).
+     */
     private record Batch(double seconds, long requests, long inserts, long proxyTicks, long emulatorTicks,
-            long backendTicks) {
+            long backendTicks, double beforeCalls, double calls, double afterCalls) {
+    }
+
+    /**
+     * Polls {@code SHOW GLOBAL RAG STATUS} every 100 ms on a connection of its own while a batch runs, to tell when
+     * its first model request went out and when its last response came back: the batch's time splits into what
+     * comes before the calls (the driver sending the rows, the proxy decoding, binding and parsing them), the calls,
+     * and what comes after (the vectors written into the statement, the backend's INSERT, the answer).
+     */
+    private static final class CallWatch implements AutoCloseable {
+        private final Connection connection;
+        private final long requests0;
+        private final long responses0;
+        private final int calls;
+        private final Thread thread;
+        private volatile boolean stopped;
+        private volatile long firstRequest = -1;
+        private volatile long lastResponse = -1;
+
+        CallWatch(String hostPort, int calls) throws SQLException {
+            this.connection = Bench.connect(hostPort, null);
+            Map<String, String> s = Bench.ragStatus(connection);
+            this.requests0 = Long.parseLong(s.get("Rag_ml_requests"));
+            this.responses0 = Long.parseLong(s.get("Rag_ml_responses"));
+            this.calls = calls;
+            this.thread = new Thread(this::poll, "call-watch");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void poll() {
+            try {
+                while (!stopped && lastResponse < 0) {
+                    Map<String, String> s = Bench.ragStatus(connection);
+                    long now = System.nanoTime();
+                    if (firstRequest < 0 && Long.parseLong(s.get("Rag_ml_requests")) > requests0) {
+                        firstRequest = now;
+                    }
+                    if (Long.parseLong(s.get("Rag_ml_responses")) - responses0 >= calls) {
+                        lastResponse = now;
+                    }
+                    Thread.sleep(100);
+                }
+            } catch (SQLException | InterruptedException | RuntimeException e) {
+                Bench.log("call watch stopped: " + e);
+            }
+        }
+
+        /** Seconds from {@code start} to the first request, then to the last response, then to {@code end}. */
+        double[] phases(long start, long end) {
+            if (firstRequest < 0 || lastResponse < 0) {
+                return new double[] {Double.NaN, Double.NaN, Double.NaN};
+            }
+            return new double[] {(firstRequest - start) / 1e9, (lastResponse - firstRequest) / 1e9,
+                    (end - lastResponse) / 1e9};
+        }
+
+        @Override
+        public void close() throws SQLException {
+            stopped = true;
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            connection.close();
+        }
     }
 
     /** {@code n} texts no earlier batch of this run (or proxy cache entry) has. */
@@ -218,9 +299,17 @@ public final class PreparedBench {
                 long proxy0 = Bench.cpuTicks(proxyPid);
                 long emulator0 = Bench.cpuTicks(emulatorPid);
                 long backend0 = Bench.cpuTicks(backendPid);
-                long t0 = System.nanoTime();
-                int[] counts = ps.executeBatch();
-                double secs = (System.nanoTime() - t0) / 1e9;
+                double[] phases;
+                long t0;
+                long t1;
+                int[] counts;
+                try (CallWatch watch = new CallWatch(emulatorProxy, n)) {
+                    t0 = System.nanoTime();
+                    counts = ps.executeBatch();
+                    t1 = System.nanoTime();
+                    phases = watch.phases(t0, t1);
+                }
+                double secs = (t1 - t0) / 1e9;
                 long proxyTicks = Bench.cpuTicks(proxyPid) - proxy0;
                 long emulatorTicks = Bench.cpuTicks(emulatorPid) - emulator0;
                 long backendTicks = Bench.cpuTicks(backendPid) - backend0;
@@ -234,7 +323,8 @@ public final class PreparedBench {
                     throw new IllegalStateException(filled + " of " + n + " rows have a vector");
                 }
                 long requests = Long.parseLong(s1.get("Rag_ml_requests")) - Long.parseLong(s0.get("Rag_ml_requests"));
-                return new Batch(secs, requests, inserts, proxyTicks, emulatorTicks, backendTicks);
+                return new Batch(secs, requests, inserts, proxyTicks, emulatorTicks, backendTicks, phases[0], phases[1],
+                        phases[2]);
             }
         }
     }
