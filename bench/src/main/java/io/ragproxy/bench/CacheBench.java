@@ -3,6 +3,7 @@ package io.ragproxy.bench;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,29 +37,7 @@ public final class CacheBench {
         int iterations = a.getInt("iterations", 500);
         String out = a.get("out", null);
 
-        try (Connection d = Bench.connect(direct, null)) {
-            Bench.exec(d, "CREATE DATABASE IF NOT EXISTS ragbench");
-            Bench.exec(d, "USE ragbench");
-            Bench.exec(d, "CREATE OR REPLACE TABLE docs (id INT PRIMARY KEY, content TEXT NOT NULL, embedding VECTOR("
-                    + DIMS + ") NOT NULL, VECTOR INDEX (embedding) DISTANCE=cosine)");
-            Random r = new Random(42);
-            List<String> texts = Bench.sentences(rows, 7);
-            d.setAutoCommit(false);
-            try (PreparedStatement ps = d.prepareStatement("INSERT INTO docs VALUES (?, ?, VEC_FromText(?))")) {
-                for (int i = 0; i < rows; i++) {
-                    ps.setInt(1, i + 1);
-                    ps.setString(2, texts.get(i));
-                    ps.setString(3, randomUnitVector(r));
-                    ps.addBatch();
-                    if (i % 500 == 499) {
-                        ps.executeBatch();
-                    }
-                }
-                ps.executeBatch();
-            }
-            d.commit();
-            d.setAutoCommit(true);
-        }
+        createDocs(direct, rows);
 
         String question = "How does the proxy cache embeddings? " + Long.toHexString(System.nanoTime());
         try (Connection p = Bench.connect(proxy, "ragbench"); Connection d = Bench.connect(direct, "ragbench")) {
@@ -125,6 +104,37 @@ public final class CacheBench {
                     "< 1 ms: " + Bench.verdict(added < 1.0) + " vs the literal form; "
                             + Bench.verdict(p50[0] - p50[2] < 1.0) + " vs relayed SQL");
         }
+    }
+
+    /**
+     * (Re)creates {@code ragbench.docs}: {@code rows} sentences, each with a random unit vector of {@value #DIMS}
+     * dimensions, under a cosine vector index. Written directly to the backend.
+     */
+    static void createDocs(String direct, int rows) throws SQLException {
+        try (Connection d = Bench.connect(direct, null)) {
+            Bench.exec(d, "CREATE DATABASE IF NOT EXISTS ragbench");
+            Bench.exec(d, "USE ragbench");
+            Bench.exec(d, "CREATE OR REPLACE TABLE docs (id INT PRIMARY KEY, content TEXT NOT NULL, embedding VECTOR("
+                    + DIMS + ") NOT NULL, VECTOR INDEX (embedding) DISTANCE=cosine)");
+            Random r = new Random(42);
+            List<String> texts = Bench.sentences(rows, 7);
+            d.setAutoCommit(false);
+            try (PreparedStatement ps = d.prepareStatement("INSERT INTO docs VALUES (?, ?, VEC_FromText(?))")) {
+                for (int i = 0; i < rows; i++) {
+                    ps.setInt(1, i + 1);
+                    ps.setString(2, texts.get(i));
+                    ps.setString(3, randomUnitVector(r));
+                    ps.addBatch();
+                    if (i % 500 == 499) {
+                        ps.executeBatch();
+                    }
+                }
+                ps.executeBatch();
+            }
+            d.commit();
+            d.setAutoCommit(true);
+        }
+
     }
 
     private static List<Integer> ids(Connection c, String sql) throws Exception {
