@@ -156,39 +156,96 @@ class PreparedTypesTest {
         }
     }
 
+    // ------------------------------------------------------------------------------------- 2. long data
+
+    private static String previousMaxAllowedPacket;
+
+    /** The backend must take the statements over 16 MiB that the proxy sends it (new connections see this). */
+    @org.junit.jupiter.api.BeforeAll
+    static void largePackets() throws Exception {
+        try (Connection c = LocalBackend.get().connect(DB)) {
+            previousMaxAllowedPacket = AiProxy.scalar(c, "SELECT @@GLOBAL.max_allowed_packet");
+        }
+        LocalBackend.get().exec(DB, "SET GLOBAL max_allowed_packet = " + (256 << 20));
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void restorePackets() throws Exception {
+        if (previousMaxAllowedPacket != null) {
+            LocalBackend.get().exec(DB, "SET GLOBAL max_allowed_packet = " + previousMaxAllowedPacket);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void explore() throws Exception {
+        Driver driver = Driver.MYSQL_CJ;
+        String big = "0123456789abcdef".repeat((17 << 20) / 16) + "é";
+        String sql = "SELECT LENGTH(?) AS n, GENERATE(?) AS g";
+        Thread dumper = new Thread(() -> {
+            try {
+                for (int i = 0; i < 6; i++) {
+                    Thread.sleep(5000);
+                    StringBuilder b = new StringBuilder("EXPLORE DUMP " + i + "\n");
+                    Thread.getAllStackTraces().forEach((t, st) -> {
+                        if (t.getState() == Thread.State.RUNNABLE && st.length > 0
+                                && !t.getName().contains("Reference") && !t.getName().contains("Signal")) {
+                            b.append("  ").append(t.getName()).append("\n");
+                            for (int k = 0; k < Math.min(25, st.length); k++) {
+                                b.append("    ").append(st[k]).append("\n");
+                            }
+                        }
+                    });
+                    System.out.println(b);
+                }
+            } catch (InterruptedException e) {
+                // done
+            }
+        });
+        dumper.setDaemon(true);
+        try (Connection c = prepared(driver); PreparedStatement ps = c.prepareStatement(sql)) {
+            long start = System.nanoTime();
+            ps.setString(1, big);
+            ps.setString(2, "short");
+            dumper.start();
+            System.out.println("EXPLORE " + read(ps) + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+            dumper.interrupt();
+        }
+    }
+
     // ------------------------------------------------------------------------------------- 3. result types
 
     @ParameterizedTest
     @EnumSource(Driver.class)
     void everyColumnTypeOfAStreamedPlanReadsAsInTheTextProtocol(Driver driver) throws Exception {
-        assertReadsAsText(driver, "SELECT " + COLUMNS + ", GENERATE(CONCAT(%s, name)) AS g FROM typed"
+        assertReadsAsText(driver, "streamed", "SELECT " + COLUMNS + ", GENERATE(CONCAT(%s, name)) AS g FROM typed"
                 + " WHERE id >= %s ORDER BY id", "'about '", "1");
     }
 
     @ParameterizedTest
     @EnumSource(Driver.class)
     void everyColumnTypeOfAMaterializedPlanReadsAsInTheTextProtocol(Driver driver) throws Exception {
-        assertReadsAsText(driver, "SELECT " + COLUMNS + ", GENERATE(body) AS g FROM typed"
+        assertReadsAsText(driver, "materialized", "SELECT " + COLUMNS + ", GENERATE(body) AS g FROM typed"
                 + " WHERE GENERATE(CONCAT(%s, name)) IS NOT NULL ORDER BY GENERATE(name), id LIMIT %s", "'x '", "10");
     }
 
     @ParameterizedTest
     @EnumSource(Driver.class)
     void everyColumnTypeNextToAnAnswerReadsAsInTheTextProtocol(Driver driver) throws Exception {
-        assertReadsAsText(driver, "SELECT " + COLUMNS + ", ANSWER(%s, body) AS a FROM typed WHERE id >= %s"
+        assertReadsAsText(driver, "answer", "SELECT " + COLUMNS + ", ANSWER(%s, body) AS a FROM typed WHERE id >= %s"
                 + " GROUP BY id ORDER BY id",
                 "'What is in the body?'", "1");
     }
 
     /**
-     * Runs {@code template} prepared (each {@code %s} a {@code ?} bound to the literal's value, as a string or an
+     * Runs {@code template}, which the proxy runs as {@code plan}, prepared (each {@code %s} a {@code ?} bound to the literal's value, as a string or an
      * int) and as text (each {@code %s} the literal). Every value must read through getObject as the text
      * protocol's does. Through getString the drivers format some binary values their own way (MySQL Connector/J a
      * FLOAT as the double it widens it to, MariaDB Connector/J a DOUBLE in Java's spelling and a TIME with six
      * fraction digits), so getString of the table's columns is held to the backend's own binary rows (the same
      * columns by a plain prepared statement, which the proxy relays), and the AI column's to the text protocol's.
      */
-    private static void assertReadsAsText(Driver driver, String template, String... literals) throws Exception {
+    private static void assertReadsAsText(Driver driver, String plan, String template, String... literals)
+            throws Exception {
         Object[] marks = new Object[literals.length];
         Arrays.fill(marks, "?");
         try (Connection c = prepared(driver);
@@ -206,9 +263,11 @@ class PreparedTypesTest {
             try (ResultSet rs = ps.executeQuery()) {
                 binary = cells(rs);
             }
+            String textStatement = String.format(template, (Object[]) literals);
+            assertEquals(plan, rows(c, "EXPLAIN RAG " + textStatement).get(0).get(0), "the plan");
             List<List<Cell>> text;
             try (Statement s = c.createStatement();
-                    ResultSet rs = s.executeQuery(String.format(template, (Object[]) literals))) {
+                    ResultSet rs = s.executeQuery(textStatement)) {
                 text = cells(rs);
             }
             assertNoBackendPrepare(c);
