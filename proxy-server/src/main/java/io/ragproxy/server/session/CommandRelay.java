@@ -123,7 +123,7 @@ final class CommandRelay {
         this.pipeline = pipeline;
         this.local = local;
         this.registry = registry;
-        this.prepared = new PreparedCommands(connection, client, pipeline, this);
+        this.prepared = new PreparedCommands(connection, client, pipeline, this, maxAiStatementBytes);
     }
 
     /** The handshake ended: responses are tracked from here on. */

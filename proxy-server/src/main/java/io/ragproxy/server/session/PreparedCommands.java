@@ -48,12 +48,16 @@ final class PreparedCommands {
     private final StatementPipeline pipeline;
     private final CommandRelay commands;
     private final PreparedStatements statements = new PreparedStatements();
+    /** proxy.max_ai_statement_bytes: an execute's statement with its parameters written in, and its long data. */
+    private final long maxAiStatementBytes;
 
-    PreparedCommands(ProxyConnection connection, Channel client, StatementPipeline pipeline, CommandRelay commands) {
+    PreparedCommands(ProxyConnection connection, Channel client, StatementPipeline pipeline, CommandRelay commands,
+            long maxAiStatementBytes) {
         this.connection = connection;
         this.client = client;
         this.pipeline = pipeline;
         this.commands = commands;
+        this.maxAiStatementBytes = maxAiStatementBytes;
     }
 
     /** A COM_STMT_PREPARE, whole ({@code payload} from its command byte; the frames are consumed). */
@@ -136,6 +140,12 @@ final class PreparedCommands {
             return;
         }
         statement.cursor(null); // a new execute closes the statement's cursor
+        if (statement.longDataTooLarge()) {
+            long sent = statement.longDataBytes();
+            statement.clearLongData();
+            fail(tooLarge("its parameters' long data is " + sent + " bytes"));
+            return;
+        }
         String sql;
         RowCursor cursor = null;
         try {
@@ -162,8 +172,25 @@ final class PreparedCommands {
             fail(e);
             return;
         }
+        byte[] bytes = connection.statementBytes(sql);
+        if (bytes.length > maxAiStatementBytes) {
+            fail(tooLarge("with its parameters written in it is " + bytes.length + " bytes"));
+            return;
+        }
         statement.cursor(cursor);
-        run(sql, cursor);
+        run(bytes, sql, cursor);
+    }
+
+    /**
+     * 7031, as a COM_QUERY of the same statement gets: an owned statement's execute is the statement with its
+     * parameters written in, held to the same limit, so that a session cannot make the proxy hold more through the
+     * binary protocol than through the text protocol.
+     */
+    private ProxyException tooLarge(String detail) {
+        return new ProxyException(ProxyError.STATEMENT_TOO_LARGE, "this statement calls an AI function and " + detail
+                + ", longer than proxy.max_ai_statement_bytes = " + maxAiStatementBytes + " bytes; ragproxy did not"
+                + " run it. Send the large values as separate statements (one row per INSERT), or raise"
+                + " proxy.max_ai_statement_bytes (the statement was not sent to the backend)");
     }
 
     /** A COM_STMT_BULK_EXECUTE, whole: an owned INSERT runs as one multi-row INSERT; others are relayed. */
@@ -205,7 +232,7 @@ final class PreparedCommands {
                 fail(e);
                 return;
             }
-            run(sql, null);
+            run(connection.statementBytes(sql), sql, null);
         } finally {
             release(frames);
         }
@@ -224,7 +251,7 @@ final class PreparedCommands {
                 int parameter = payload.getUnsignedShortLE(payload.readerIndex() + 5);
                 byte[] chunk = new byte[payload.readableBytes() - 7];
                 payload.getBytes(payload.readerIndex() + 7, chunk);
-                statement.appendLongData(parameter, chunk);
+                statement.appendLongData(parameter, chunk, maxAiStatementBytes);
             }
         } finally {
             release(frames);
@@ -308,11 +335,10 @@ final class PreparedCommands {
     }
 
     /**
-     * Runs the bound statement through the pipeline once the backend is idle; its rows go out as binary rows, or
+     * Runs the bound statement ({@code sql}, encoded as {@code bytes}) through the pipeline once the backend is idle; its rows go out as binary rows, or
      * are kept in {@code cursor} when it is not null.
      */
-    private void run(String sql, RowCursor cursor) {
-        byte[] bytes = connection.statementBytes(sql);
+    private void run(byte[] bytes, String sql, RowCursor cursor) {
         ScanResult scan = pipeline.scanner(connection).scan(bytes, 0, bytes.length,
                 connection.textTracker().scanMode());
         commands.runWhenIdle(scan.isPlain() ? CommandRelay.PendingStatement.forwardBinary(sql, cursor)
