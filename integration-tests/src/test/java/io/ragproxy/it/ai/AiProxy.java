@@ -12,6 +12,7 @@ import io.ragproxy.it.Driver;
 import io.ragproxy.it.LocalBackend;
 import io.ragproxy.server.RagProxyServer;
 import io.ragproxy.server.config.ProxyConfig;
+import io.ragproxy.server.config.SessionLimits;
 import io.ragproxy.server.ops.AdminEndpoint;
 import io.ragproxy.server.ops.ProxyMetrics;
 import io.ragproxy.server.pipeline.RagPipeline;
@@ -82,6 +83,11 @@ final class AiProxy implements AutoCloseable {
     }
 
     static AiProxy start(JsonNode ai, boolean awsCredentials) {
+        return start(ai, awsCredentials, SessionLimits.DEFAULT);
+    }
+
+    /** A proxy with the session {@code limits} given (statement size, parse time, …) instead of the defaults. */
+    static AiProxy start(JsonNode ai, boolean awsCredentials, SessionLimits limits) {
         if (awsCredentials) {
             System.setProperty("aws.accessKeyId", "AKIDRAGPROXYTEST");
             System.setProperty("aws.secretAccessKey", "ragproxy-test-secret");
@@ -100,6 +106,7 @@ final class AiProxy implements AutoCloseable {
                 .clientTls(false)
                 .shutdownGrace(Duration.ofMillis(500))
                 .ai(ai)
+                .limits(limits)
                 .build();
         ProxyMetrics metrics = new ProxyMetrics();
         RagPipeline pipeline = RagPipeline.create(config, metrics);

@@ -6,10 +6,12 @@ import static io.ragproxy.it.ai.AiProxy.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ragproxy.it.Driver;
 import io.ragproxy.it.LocalBackend;
+import io.ragproxy.server.config.SessionLimits;
 import java.io.ByteArrayInputStream;
 import java.io.StringReader;
 import java.math.BigDecimal;
@@ -26,6 +28,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -161,7 +165,7 @@ class PreparedTypesTest {
     private static String previousMaxAllowedPacket;
 
     /** The backend must take the statements over 16 MiB that the proxy sends it (new connections see this). */
-    @org.junit.jupiter.api.BeforeAll
+    @BeforeAll
     static void largePackets() throws Exception {
         try (Connection c = LocalBackend.get().connect(DB)) {
             previousMaxAllowedPacket = AiProxy.scalar(c, "SELECT @@GLOBAL.max_allowed_packet");
@@ -169,46 +173,57 @@ class PreparedTypesTest {
         LocalBackend.get().exec(DB, "SET GLOBAL max_allowed_packet = " + (256 << 20));
     }
 
-    @org.junit.jupiter.api.AfterAll
+    @AfterAll
     static void restorePackets() throws Exception {
         if (previousMaxAllowedPacket != null) {
             LocalBackend.get().exec(DB, "SET GLOBAL max_allowed_packet = " + previousMaxAllowedPacket);
         }
     }
 
-    @org.junit.jupiter.api.Test
-    void explore() throws Exception {
-        Driver driver = Driver.MYSQL_CJ;
-        String big = "0123456789abcdef".repeat((17 << 20) / 16) + "é";
-        String sql = "SELECT LENGTH(?) AS n, GENERATE(?) AS g";
-        Thread dumper = new Thread(() -> {
-            try {
-                for (int i = 0; i < 6; i++) {
-                    Thread.sleep(5000);
-                    StringBuilder b = new StringBuilder("EXPLORE DUMP " + i + "\n");
-                    Thread.getAllStackTraces().forEach((t, st) -> {
-                        if (t.getState() == Thread.State.RUNNABLE && st.length > 0
-                                && !t.getName().contains("Reference") && !t.getName().contains("Signal")) {
-                            b.append("  ").append(t.getName()).append("\n");
-                            for (int k = 0; k < Math.min(25, st.length); k++) {
-                                b.append("    ").append(st[k]).append("\n");
-                            }
-                        }
-                    });
-                    System.out.println(b);
-                }
-            } catch (InterruptedException e) {
-                // done
+    /**
+     * A parameter of 17 MiB (more than one 16 MiB frame), sent as one execute (setString) and as long data
+     * (setCharacterStream), into a statement whose AI call reads it. With the default proxy.max_ai_statement_bytes
+     * (16 MiB) the execute gets 7031, as the text protocol's statement does, and the connection stays usable; with
+     * the limit raised, the rows are the text protocol's (docs/prepared-statements.md).
+     */
+    @ParameterizedTest
+    @EnumSource(Driver.class)
+    void aParameterOver16MibIsHeldToTheAiStatementLimitAsTheTextProtocolIs(Driver driver) throws Exception {
+        String big = "0123456789abcdef".repeat((17 << 20) / 16) + "é 👋";
+        String select = "SELECT GENERATE(CONCAT('first: ', LEFT(t.x, 40))) AS g, LENGTH(t.x) AS n,"
+                + " RIGHT(t.x, 3) AS tail FROM (SELECT %s AS x) t";
+        String text = String.format(select, quote(big));
+        List<Binder> binders = List.of((ps, i) -> ps.setString(i, big),
+                (ps, i) -> ps.setCharacterStream(i, new StringReader(big)));
+        try (Connection c = prepared(driver); PreparedStatement ps = c.prepareStatement(String.format(select, "?"))) {
+            assertServerPrepared(driver, ps);
+            SQLException textError = assertThrows(SQLException.class, () -> rows(c, text));
+            assertEquals(7031, textError.getErrorCode(), textError.getMessage());
+            assertSelect1(c);
+            for (Binder binder : binders) {
+                binder.bind(ps, 1);
+                SQLException e = assertThrows(SQLException.class, () -> read(ps));
+                assertEquals(7031, e.getErrorCode(), e.getMessage());
+                assertTrue(e.getMessage().contains("max_ai_statement_bytes"), e.getMessage());
+                assertSelect1(c);
+                ps.setString(1, "small");
+                assertEquals(rows(c, String.format(select, "'small'")), read(ps), "the statement after 7031");
             }
-        });
-        dumper.setDaemon(true);
-        try (Connection c = prepared(driver); PreparedStatement ps = c.prepareStatement(sql)) {
-            long start = System.nanoTime();
-            ps.setString(1, big);
-            ps.setString(2, "short");
-            dumper.start();
-            System.out.println("EXPLORE " + read(ps) + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
-            dumper.interrupt();
+        }
+        AiProxy raised = AiProxy.start(AiProxy.bedrockConfig(WORLD.emulator()), true,
+                SessionLimits.DEFAULT.withMaxAiStatementBytes(64L << 20));
+        try (Connection c = raised.connect(driver, DB, driver.serverPrepare());
+                PreparedStatement ps = c.prepareStatement(String.format(select, "?"))) {
+            assertServerPrepared(driver, ps);
+            List<List<String>> expected = rows(c, text);
+            assertEquals(String.valueOf(big.getBytes(StandardCharsets.UTF_8).length), expected.get(0).get(1));
+            for (Binder binder : binders) {
+                binder.bind(ps, 1);
+                assertEquals(expected, read(ps), driver + ": the prepared rows of a 17 MiB parameter");
+            }
+            assertNoBackendPrepare(c);
+        } finally {
+            WORLD.close(raised);
         }
     }
 
@@ -237,12 +252,13 @@ class PreparedTypesTest {
     }
 
     /**
-     * Runs {@code template}, which the proxy runs as {@code plan}, prepared (each {@code %s} a {@code ?} bound to the literal's value, as a string or an
-     * int) and as text (each {@code %s} the literal). Every value must read through getObject as the text
-     * protocol's does. Through getString the drivers format some binary values their own way (MySQL Connector/J a
-     * FLOAT as the double it widens it to, MariaDB Connector/J a DOUBLE in Java's spelling and a TIME with six
-     * fraction digits), so getString of the table's columns is held to the backend's own binary rows (the same
-     * columns by a plain prepared statement, which the proxy relays), and the AI column's to the text protocol's.
+     * Runs {@code template}, which the proxy runs as {@code plan}, prepared (each {@code %s} a {@code ?} bound to the
+     * literal's value, as a string or an int) and as text (each {@code %s} the literal). Every value must read
+     * through getObject as the text protocol's does. Through getString the drivers format some binary values their
+     * own way (MySQL Connector/J a FLOAT as the double it widens it to, MariaDB Connector/J a DOUBLE in Java's
+     * spelling and a TIME with six fraction digits), so getString of the table's columns is held to the backend's
+     * own binary rows (the same columns by a plain prepared statement, which the proxy relays), and the AI column's
+     * to the text protocol's.
      */
     private static void assertReadsAsText(Driver driver, String plan, String template, String... literals)
             throws Exception {
@@ -290,7 +306,8 @@ class PreparedTypesTest {
                 List<Cell> own = backend.get(b.get(0).string());
                 for (int col = 0; col < t.size(); col++) {
                     String where = "row " + r + " " + t.get(col).label() + ": ";
-                    if (!t.get(col).label().equals(b.get(col).label()) || !t.get(col).object().equals(b.get(col).object())) {
+                    if (!t.get(col).label().equals(b.get(col).label())
+                            || !t.get(col).object().equals(b.get(col).object())) {
                         differences.add(where + "getObject " + b.get(col) + ", text protocol " + t.get(col));
                     }
                     Cell reference = col < own.size() ? own.get(col) : t.get(col);

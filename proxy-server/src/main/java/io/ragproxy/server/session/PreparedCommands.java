@@ -335,8 +335,8 @@ final class PreparedCommands {
     }
 
     /**
-     * Runs the bound statement ({@code sql}, encoded as {@code bytes}) through the pipeline once the backend is idle; its rows go out as binary rows, or
-     * are kept in {@code cursor} when it is not null.
+     * Runs the bound statement ({@code sql}, encoded as {@code bytes}) through the pipeline once the backend is
+     * idle; its rows go out as binary rows, or are kept in {@code cursor} when it is not null.
      */
     private void run(byte[] bytes, String sql, RowCursor cursor) {
         ScanResult scan = pipeline.scanner(connection).scan(bytes, 0, bytes.length,
