@@ -282,6 +282,29 @@ final class AiProxy implements AutoCloseable {
     record StoredVector(String text, float[] vector) {}
 
     /**
+     * Every row of {@code table} holds {@code cohere}'s vector of its own text (read as MariaDB's float32 bytes), as
+     * the reference emulator answers it for {@code search_document} inputs in batches of 96.
+     */
+    static void assertEveryVectorIsItsTextsCohereReference(BedrockWorld world, Connection c, String table,
+            String cohere) throws Exception {
+        List<StoredVector> rows = storedVectors(c, table, "TRUE");
+        List<String> texts = rows.stream().map(StoredVector::text).toList();
+        List<java.util.concurrent.CompletableFuture<JsonNode>> answers = new ArrayList<>();
+        for (int from = 0; from < texts.size(); from += 96) {
+            ObjectNode body = JSON.createObjectNode();
+            texts.subList(from, Math.min(texts.size(), from + 96)).forEach(body.putArray("texts")::add);
+            body.put("input_type", "search_document");
+            answers.add(world.reference().post(cohere, "invoke", JSON.writeValueAsBytes(body)));
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            float[] expected = vectorOf(answers.get(i / 96).get(60, java.util.concurrent.TimeUnit.SECONDS)
+                    .get("embeddings").get(i % 96));
+            double diff = maxAbsDiff(expected, rows.get(i).vector());
+            assertTrue(diff < 1e-6, "'" + texts.get(i) + "' holds another text's vector (max diff " + diff + ")");
+        }
+    }
+
+    /**
      * The {@code content} and {@code embedding} of {@code table}'s rows that {@code where} selects, in id order,
      * each vector read from MariaDB's bytes (little-endian float32).
      */

@@ -15,8 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ragproxy.emulator.EmulatedError;
 import io.ragproxy.it.Driver;
 import io.ragproxy.it.LocalBackend;
@@ -188,7 +186,7 @@ class BackfillTest {
             Map<String, String> status = AiProxy.status(c);
             assertTrue(AiProxy.counter(status, "Rag_ml_throttles") > 0 && AiProxy.counter(status, "Rag_ml_retries") > 0,
                     "throttled calls were retried: " + status);
-            assertEveryVectorIsItsTextsReference(c, "big");
+            AiProxy.assertEveryVectorIsItsTextsCohereReference(WORLD, c, "big", COHERE);
         }
         System.out.println("the " + rows + "-row backfill with 1% of calls failing took " + runs + " runs");
     }
@@ -205,25 +203,6 @@ class BackfillTest {
         long committed = Long.parseLong(written.group(1));
         assertEquals(stored - storedBefore, committed, "the message counts exactly the rows this run stored");
         return committed;
-    }
-
-    /** Every row of {@code table} holds Cohere's vector of its own text (read as MariaDB's float32 bytes). */
-    private static void assertEveryVectorIsItsTextsReference(Connection c, String table) throws Exception {
-        List<AiProxy.StoredVector> rows = AiProxy.storedVectors(c, table, "TRUE");
-        List<String> texts = rows.stream().map(AiProxy.StoredVector::text).toList();
-        List<float[]> stored = rows.stream().map(AiProxy.StoredVector::vector).toList();
-        List<CompletableFuture<JsonNode>> answers = new ArrayList<>();
-        for (int from = 0; from < texts.size(); from += 96) {
-            ObjectNode body = AiProxy.JSON.createObjectNode();
-            texts.subList(from, Math.min(texts.size(), from + 96)).forEach(body.putArray("texts")::add);
-            body.put("input_type", "search_document");
-            answers.add(WORLD.reference().post(COHERE, "invoke", AiProxy.JSON.writeValueAsBytes(body)));
-        }
-        for (int i = 0; i < texts.size(); i++) {
-            float[] expected = AiProxy.vectorOf(answers.get(i / 96).get(60, TimeUnit.SECONDS).get("embeddings").get(i % 96));
-            double diff = maxAbsDiff(expected, stored.get(i));
-            assertTrue(diff < 1e-6, "'" + texts.get(i) + "' holds another text's vector (max diff " + diff + ")");
-        }
     }
 
     @Test

@@ -300,6 +300,44 @@ class PreparedStatementsTest {
         }
     }
 
+    /**
+     * The issue's bulk test with a model that takes many texts per request: 1,000 rows of a default-settings
+     * executeBatch() of {@code INSERT … VALUES (?, ?, EMBED(?, 'cohere…'))} reach Cohere in requests of up to 96 texts
+     * (the rows' inputs collected first, then batched), and every row holds Cohere's vector of its own text.
+     */
+    @org.junit.jupiter.api.Test
+    void mariadbDefaultBatchWithCohereSendsTheRowsInBatchedRequests() throws Exception {
+        String cohere = "cohere.embed-english-v3";
+        int rows = 1000;
+        String run = Long.toString(System.nanoTime(), 36); // texts of their own: no cache hit from an earlier run
+        try (Connection c = WORLD.proxy().connect(Driver.MARIADB_CJ, DB)) {
+            exec(c, "DROP TABLE IF EXISTS bulk_cohere");
+            exec(c, "CREATE TABLE bulk_cohere (id INT PRIMARY KEY, content TEXT, embedding VECTOR(1024))");
+            int before = WORLD.emulator().requests(cohere, "invoke").size();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO bulk_cohere (id, content, embedding) VALUES (?, ?, EMBED(?, '" + cohere + "'))")) {
+                for (int i = 1; i <= rows; i++) {
+                    String text = "cohere bulk " + run + " row " + i;
+                    ps.setInt(1, i);
+                    ps.setString(2, text);
+                    ps.setString(3, text);
+                    ps.addBatch();
+                }
+                assertEquals(rows, ps.executeBatch().length);
+            }
+            var sent = WORLD.emulator().requests(cohere, "invoke");
+            sent = sent.subList(before, sent.size());
+            int texts = sent.stream().mapToInt(r -> r.json().path("texts").size()).sum();
+            assertEquals(rows, texts, "every row's text went to the model once");
+            assertTrue(sent.size() <= (rows + 95) / 96 + 1, sent.size() + " requests for " + rows + " texts");
+            assertTrue(sent.stream().allMatch(r -> r.json().path("texts").size() <= 96), "at most 96 texts a request");
+            assertEquals(String.valueOf(rows), AiProxy.scalar(c, "SELECT COUNT(embedding) FROM bulk_cohere"));
+            AiProxy.assertEveryVectorIsItsTextsCohereReference(WORLD, c, "bulk_cohere", cohere);
+            assertNoBackendPrepare(c);
+            exec(c, "DROP TABLE bulk_cohere");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Driver.class)
     void preparedInsertsIntoAnAutoEmbeddingTableFillTheVector(Driver driver) throws Exception {
