@@ -209,16 +209,28 @@ final class AiProxy implements AutoCloseable {
 
     /** All rows of a query, every column read as a string. */
     static List<List<String>> rows(Connection c, String sql) throws SQLException {
-        List<List<String>> out = new ArrayList<>();
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            int n = rs.getMetaData().getColumnCount();
-            while (rs.next()) {
-                List<String> row = new ArrayList<>(n);
-                for (int i = 1; i <= n; i++) {
-                    row.add(rs.getString(i));
-                }
-                out.add(row);
+            return rows(rs);
+        }
+    }
+
+    /** All rows of an execute of {@code ps}, every column read as a string. */
+    static List<List<String>> rows(java.sql.PreparedStatement ps) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            return rows(rs);
+        }
+    }
+
+    /** The rest of {@code rs}, every column read as a string. */
+    static List<List<String>> rows(ResultSet rs) throws SQLException {
+        List<List<String>> out = new ArrayList<>();
+        int n = rs.getMetaData().getColumnCount();
+        while (rs.next()) {
+            List<String> row = new ArrayList<>(n);
+            for (int i = 1; i <= n; i++) {
+                row.add(rs.getString(i));
             }
+            out.add(row);
         }
         return out;
     }

@@ -203,15 +203,6 @@ class PreparedCursorsTest {
     }
 
     private static List<List<String>> read(ResultSet rs) throws SQLException {
-        List<List<String>> out = new ArrayList<>();
-        int n = rs.getMetaData().getColumnCount();
-        while (rs.next()) {
-            List<String> row = new ArrayList<>(n);
-            for (int i = 1; i <= n; i++) {
-                row.add(rs.getString(i));
-            }
-            out.add(row);
-        }
-        return out;
+        return AiProxy.rows(rs);
     }
 }

@@ -388,17 +388,6 @@ class PreparedTypesTest {
     }
 
     private static List<List<String>> read(PreparedStatement ps) throws SQLException {
-        List<List<String>> out = new ArrayList<>();
-        try (ResultSet rs = ps.executeQuery()) {
-            int n = rs.getMetaData().getColumnCount();
-            while (rs.next()) {
-                List<String> row = new ArrayList<>(n);
-                for (int i = 1; i <= n; i++) {
-                    row.add(rs.getString(i));
-                }
-                out.add(row);
-            }
-        }
-        return out;
+        return AiProxy.rows(ps);
     }
 }
