@@ -20,6 +20,7 @@ import io.ragproxy.server.audit.StatementDigest;
 import io.ragproxy.server.budget.BudgetCheck;
 import io.ragproxy.server.budget.BudgetStatements;
 import io.ragproxy.server.budget.Spend;
+import io.ragproxy.server.budget.StatementBudget;
 import io.ragproxy.server.budget.UsageLedger;
 import io.ragproxy.server.catalog.BuiltinNames;
 import io.ragproxy.server.catalog.Catalog;
@@ -248,11 +249,13 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     @Override
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan) {
         if ((ledger == null && audit == null) || scan.kind() == ScanResult.Kind.PROXY_STATEMENT) {
+            budgetWhileRunning(session, null);
             return executeStatement(session, sql, scan);
         }
         // The statement's usage is what the session's counters gained while it ran (one statement at a time).
         Map<String, Spend> before = spendByModel(session);
         return ModelAccessCheck.account(session).thenCompose(account -> {
+            budgetWhileRunning(session, statementBudget(session, account));
             CompletableFuture<PipelineResult> result = executeStatement(session, sql, scan);
             return result.handle((r, e) -> {
                 if (r instanceof PipelineResult.Streamed streamed) {
@@ -267,6 +270,31 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 return r;
             });
         });
+    }
+
+    /**
+     * The budget check of each model call of a statement of {@code account} ({@link StatementBudget}): null, so no
+     * check at all, when the account has no budget (or usage is not kept). Until the budgets were first read, every
+     * statement gets one (it finds no budget on each call once they are read and none applies).
+     */
+    private StatementBudget statementBudget(StatementSession session, Account account) {
+        CounterSet counters = session.settings().caller().counters();
+        if (ledger == null || counters == null
+                || (ledger.ready().isDone() && ledger.budgetOf(account) == null)) {
+            return null;
+        }
+        return new StatementBudget(ledger, account, counters, StatementBudget.total(counters));
+    }
+
+    /**
+     * Makes {@code budget} the gate of the session's model calls from now on (null: none): set as each statement
+     * starts, so the gate is always the running statement's and a statement without one pays nothing for it.
+     */
+    private static void budgetWhileRunning(StatementSession session, StatementBudget budget) {
+        Caller caller = session.settings().caller();
+        if (caller.gate() != budget) {
+            session.settings(session.settings().withCaller(caller.withGate(budget)));
+        }
     }
 
     /**
