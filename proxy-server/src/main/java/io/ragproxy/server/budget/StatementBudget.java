@@ -8,6 +8,7 @@ import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import java.math.BigDecimal;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * The budget check while one statement runs: before each model call the statement would send, what its account spent
@@ -25,31 +26,32 @@ import java.util.Objects;
 public final class StatementBudget implements CallGate {
     private final UsageLedger ledger;
     private final Account account;
-    private final CounterSet counters;
-    private final Spend before;
+    private final Supplier<Spend> spentByStatement;
 
     /**
-     * @param ledger   the proxy's usage ledger
-     * @param account  the session's account ({@code CURRENT_USER()})
-     * @param counters the session's counters, which count this statement's calls as they end
-     * @param before   what {@code counters} showed when the statement started
+     * @param ledger           the proxy's usage ledger
+     * @param account          the session's account ({@code CURRENT_USER()})
+     * @param spentByStatement what the statement spent so far, read on every call
      */
-    public StatementBudget(UsageLedger ledger, Account account, CounterSet counters, Spend before) {
+    public StatementBudget(UsageLedger ledger, Account account, Supplier<Spend> spentByStatement) {
         this.ledger = Objects.requireNonNull(ledger, "ledger");
         this.account = Objects.requireNonNull(account, "account");
-        this.counters = Objects.requireNonNull(counters, "counters");
-        this.before = Objects.requireNonNull(before, "before");
+        this.spentByStatement = Objects.requireNonNull(spentByStatement, "spentByStatement");
+    }
+
+    /**
+     * The budget of a statement whose calls {@code counters} (its session's) count as they end: what they gain from
+     * now on is the statement's.
+     */
+    public static StatementBudget since(UsageLedger ledger, Account account, CounterSet counters) {
+        Spend before = total(counters);
+        return new StatementBudget(ledger, account, () -> total(counters).minus(before));
     }
 
     /** What {@code counters} show over all models, as a spend. */
-    public static Spend total(CounterSet counters) {
+    static Spend total(CounterSet counters) {
         InvocationCounters c = counters.total();
         return new Spend(c.requests(), c.inputTokens(), c.outputTokens(), c.estimatedCostUsd(), c.cacheHits());
-    }
-
-    /** What this statement spent so far. */
-    public Spend spentByStatement() {
-        return total(counters).minus(before);
     }
 
     @Override
@@ -58,7 +60,7 @@ public final class StatementBudget implements CallGate {
         if (budget == null) {
             return null;
         }
-        Spend mine = spentByStatement();
+        Spend mine = spentByStatement.get();
         BigDecimal spent = UsageLedger.amount(budget, ledger.spent(budget).plus(mine));
         if (spent.compareTo(budget.limit()) < 0) {
             return null;

@@ -283,7 +283,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 || (ledger.ready().isDone() && ledger.budgetOf(account) == null)) {
             return null;
         }
-        return new StatementBudget(ledger, account, counters, StatementBudget.total(counters));
+        return StatementBudget.since(ledger, account, counters);
     }
 
     /**
