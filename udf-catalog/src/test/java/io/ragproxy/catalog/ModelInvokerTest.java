@@ -312,7 +312,7 @@ class ModelInvokerTest {
         assertEquals(4, asked.get(), "asked once per attempt; the refusal stops the request's other calls");
         // No gate: the same settings send every call.
         inv.embedAll("titan-v2", texts, null, one.withCaller(new Caller(mine, ""))).join();
-        assertEquals(10, env.emulator.requestCount(), "three were cached, seven sent");
+        assertEquals(10, env.emulator.requestCount(), "the three answered calls reached the cache though the refusal cancelled their request: seven sent");
     }
 
     @Test

@@ -447,7 +447,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                         session.settings().caller().cachePartition());
         LiteralTemplate cached = planCache.get(key);
         if (cached != null && !budgetsChecked()) {
-            return plan(session, cached.analysis(), dialect, cached, null);
+            return plan(session, cached.analysis(), null, dialect, cached, null);
         }
         StatementAnalysis parsed = planner.parse(sql);
         return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
@@ -456,7 +456,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                     if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
                         return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a table only
                     }
-                    return plan(session, analysis, dialect, null, rewritten == null ? key : null);
+                    return plan(session, analysis, rewritten == null ? sql : rewritten, dialect, null,
+                            rewritten == null ? key : null);
                 }));
     }
 
@@ -503,17 +504,14 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      * Plans and runs {@code analysis} once the session's account may call every model it names ({@link
      * ModelAccessCheck}) and its estimate fits the account's budget ({@link BudgetCheck}): a refusal comes before any
      * model call.
-     */
-    private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,
-            Dialect dialect) {
-        return plan(session, analysis, dialect, null, null);
-    }
-
-    /**
+     *
+     * @param text     the text {@code analysis} was parsed from: the estimate plans a parse of its own (planning
+     *     rewrites the tree it is given, and the statement is planned again to run); null: the estimate reads
+     *     {@code analysis} (a cached template's, which is only run when no budget is checked)
      * @param template the cached template of {@code analysis} (whose tree it prepared), or null
-     * @param cacheAs where to keep the template of {@code analysis} if the literal plan applies, or null
+     * @param cacheAs  where to keep the template of {@code analysis} if the literal plan applies, or null
      */
-    private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,
+    private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis, String text,
             Dialect dialect, LiteralTemplate template, PlanCache.Key cacheAs) {
         CompletableFuture<Void> allowed = access.check(session, catalog.snapshot(), analysis.calls(),
                 session.settings());
@@ -522,7 +520,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
             allowed = allowed.thenCompose(v -> ledger.ready()).thenCompose(v -> !ledger.anyBudget()
                     ? CompletableFuture.<Void>completedFuture(null)
                     : planners.supply(session.user(), () -> ModelAccessCheck.account(session).thenCompose(account ->
-                            budgets.check(account, () -> admin.estimate(session, analysis, dialect)))));
+                            budgets.check(account, () -> admin.estimate(session,
+                                    text == null ? analysis : planner.parse(text), dialect)))));
         }
         if (allowed.isDone() && !allowed.isCompletedExceptionally()) {
             return run(session, analysis, dialect, template, cacheAs);
@@ -581,7 +580,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         return catalog.refreshIfDue(session).thenCompose(snapshot -> planners.supply(session.user(), () -> {
             StatementAnalysis parsed = planner.parse(sql);
             return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
-                    session.user(), () -> plan(session, rewritten == null ? parsed : planner.parse(rewritten), dialect)));
+                    session.user(), () -> plan(session, rewritten == null ? parsed : planner.parse(rewritten),
+                            rewritten == null ? sql : rewritten, dialect, null, null)));
         })).thenCompose(result -> {
             if (result instanceof PipelineResult.Reply reply) {
                 reply.frames().release();

@@ -531,7 +531,18 @@ public final class ModelInvoker implements AutoCloseable {
     }
 
     private final class PolicyCall<T> {
-        final CompletableFuture<T> result = new CompletableFuture<>();
+        /**
+         * The call's outcome. Cancelling it once the model answered does nothing: the answer, paid for, is delivered
+         * (to the cache, and to the requests sharing it) a moment later.
+         */
+        final CompletableFuture<T> result = new CompletableFuture<>() {
+            @Override
+            public boolean cancel(boolean mayInterruptIfRunning) {
+                return !answered && super.cancel(mayInterruptIfRunning);
+            }
+        };
+        /** Set once an attempt succeeded, before its permits go back. */
+        volatile boolean answered;
         final String modelId;
         final AsyncLimiter requestLimiter;
         final AdaptiveLimiter modelLimiter;
@@ -659,8 +670,10 @@ public final class ModelInvoker implements AutoCloseable {
                 InvocationListener.Outcome outcome = outcome(t);
                 listener.attemptEnded(modelId, outcome, System.nanoTime() - started);
                 if (t == null) {
-                    // Before the permits go back: the next call's gate sees what this one cost.
+                    // Before the permits go back: the next call's gate sees what this one cost, and should it refuse
+                    // that call (which cancels the other calls of its request), this answered one is not cancelled.
                     countUsage(r);
+                    answered = true;
                 }
                 releasePermits.accept(switch (outcome) {
                     case OK -> AdaptiveLimiter.Outcome.SUCCESS;
@@ -671,7 +684,11 @@ public final class ModelInvoker implements AutoCloseable {
                 if (t != null && mf != null) {
                     mf.cancel(true); // abort the HTTP request of a timed-out or cancelled attempt
                 }
-                finish(r, t, t == localTimeout);
+                if (t == null) {
+                    result.complete(r);
+                } else {
+                    finish(t, t == localTimeout);
+                }
             });
             pending(attemptF);
             try {
@@ -731,11 +748,8 @@ public final class ModelInvoker implements AutoCloseable {
             }
         }
 
-        private void finish(T r, Throwable t, boolean timedOutLocally) {
-            if (t == null) {
-                result.complete(r); // counted by countUsage
-                return;
-            }
+        /** After a failed attempt: a retry, or the call's failure. */
+        private void finish(Throwable t, boolean timedOutLocally) {
             if (result.isDone()) {
                 return; // cancelled by the caller
             }
