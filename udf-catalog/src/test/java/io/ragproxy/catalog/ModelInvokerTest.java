@@ -2,6 +2,7 @@ package io.ragproxy.catalog;
 
 import io.ragproxy.catalog.invoke.AsyncLimiter;
 import io.ragproxy.catalog.invoke.InputTooLongException;
+import io.ragproxy.catalog.invoke.CallGate;
 import io.ragproxy.catalog.invoke.Caller;
 import io.ragproxy.catalog.invoke.CounterSet;
 import io.ragproxy.catalog.invoke.InvocationSettings;
@@ -30,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -278,6 +280,39 @@ class ModelInvokerTest {
         assertTrue(env.emulator.maxInFlight() <= 4, "max in flight " + env.emulator.maxInFlight());
         assertTrue(env.emulator.maxInFlight() >= 3, "the requests' calls overlap: " + env.emulator.maxInFlight());
         assertEquals(4, statement.available(), "every permit came back");
+    }
+
+    @Test
+    void aCallersGateIsAskedBeforeEachAttemptAndSeesWhatTheAttemptsBeforeItCost() throws InterruptedException {
+        for (int i = 0; i < 100 && env.emulator.inFlight() > 0; i++) {
+            Thread.sleep(50);
+        }
+        env.emulator.reset();
+        env.emulator.setLatency(Duration.ofMillis(10));
+        CounterSet mine = new CounterSet();
+        // A budget of three calls' tokens: each text below is 4 tokens (words) for the emulator.
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        CallGate threeCalls = modelId -> {
+            asked.incrementAndGet();
+            return mine.total().inputTokens() >= 12 ? new IllegalStateException("the budget ran out") : null;
+        };
+        InvocationSettings one = inv.defaults().withMaxConcurrency(1).withCaller(new Caller(mine, "", threeCalls));
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            texts.add("gated text number " + i);
+        }
+        ModelException refused = failure(inv.embedAll("titan-v2", texts, null, one));
+        assertEquals(ModelException.Kind.REFUSED, refused.kind());
+        assertFalse(refused.retryable());
+        assertEquals("the budget ran out", refused.getCause().getMessage());
+        assertTrue(refused.getMessage().contains("was not called: the budget ran out"), refused.getMessage());
+        assertEquals(3, env.emulator.requestCount(), "one call at a time: each gate saw the tokens of the calls before");
+        assertEquals(3, mine.total().requests());
+        assertEquals(12, mine.total().inputTokens());
+        assertEquals(4, asked.get(), "asked once per attempt; the refusal stops the request's other calls");
+        // No gate: the same settings send every call.
+        inv.embedAll("titan-v2", texts, null, one.withCaller(new Caller(mine, ""))).join();
+        assertEquals(10, env.emulator.requestCount(), "the three answered calls reached the cache though the refusal cancelled their request: seven sent");
     }
 
     @Test

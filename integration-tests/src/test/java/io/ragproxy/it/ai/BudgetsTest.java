@@ -14,7 +14,12 @@ import io.ragproxy.it.Driver;
 import io.ragproxy.it.LocalBackend;
 import java.math.BigDecimal;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -26,13 +31,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Issue #14, budgets and usage: accounts {@code app} and {@code other} (all privileges on one database, none on
  * {@code ragproxy}) and {@code admin} ({@code SELECT ON ragproxy.* WITH GRANT OPTION}), created by root, in front of
  * the Bedrock emulator, with Titan V2 priced at 1 USD per 1,000 input tokens so that cents buy a few calls: EXPLAIN
- * RAG then estimates 0.256 USD per model input (256 tokens). Usage is flushed every 200 ms.
+ * RAG then estimates 0.256 USD per model input (256 tokens). Llama is priced the same (its output free), so a prompt
+ * of 1,000 words costs about 1 USD while EXPLAIN RAG, not reading the texts, estimates 0.256. Account {@code stream}
+ * runs the statements whose budget runs out midway. Usage is flushed every 200 ms.
  */
 class BudgetsTest {
     private static final String DB = "ragproxy_it_budget";
     private static final String APP = "rp_bud_app";
     private static final String OTHER = "rp_bud_other";
     private static final String ADMIN = "rp_bud_admin";
+    private static final String STREAM = "rp_bud_stream";
     private static final String PASSWORD = "pw-bud-1";
     private static final int ROWS = 10;
 
@@ -40,8 +48,9 @@ class BudgetsTest {
     static final CatalogWorld WORLD = new CatalogWorld(DB, BudgetsTest::priced);
 
     static ObjectNode priced(ObjectNode ai) {
-        ((ObjectNode) ai.get("models")).putObject("prices").putObject(AiProxy.TITAN_V2).put("input", 1.0)
-                .put("output", 0.0);
+        ObjectNode prices = ((ObjectNode) ai.get("models")).putObject("prices");
+        prices.putObject(AiProxy.TITAN_V2).put("input", 1.0).put("output", 0.0);
+        prices.putObject(AiProxy.LLAMA).put("input", 1.0).put("output", 0.0);
         ai.putObject("usage").put("flush_interval_ms", 200);
         return ai;
     }
@@ -49,7 +58,9 @@ class BudgetsTest {
     @BeforeAll
     static void accounts() throws SQLException {
         LocalBackend.get().exec("", "DROP USER IF EXISTS '" + APP + "'@'%'", "DROP USER IF EXISTS '" + OTHER + "'@'%'",
-                "DROP USER IF EXISTS '" + ADMIN + "'@'%'",
+                "DROP USER IF EXISTS '" + ADMIN + "'@'%'", "DROP USER IF EXISTS '" + STREAM + "'@'%'",
+                "CREATE USER '" + STREAM + "'@'%' IDENTIFIED BY '" + PASSWORD + "'",
+                "GRANT ALL ON " + DB + ".* TO '" + STREAM + "'@'%'",
                 "CREATE USER '" + APP + "'@'%' IDENTIFIED BY '" + PASSWORD + "'",
                 "CREATE USER '" + OTHER + "'@'%' IDENTIFIED BY '" + PASSWORD + "'",
                 "CREATE USER '" + ADMIN + "'@'%' IDENTIFIED BY '" + PASSWORD + "'",
@@ -58,13 +69,16 @@ class BudgetsTest {
                 "GRANT SELECT ON ragproxy.* TO '" + ADMIN + "'@'%' WITH GRANT OPTION");
         LocalBackend.get().exec(DB, "DROP TABLE IF EXISTS docs",
                 "CREATE TABLE docs (id INT PRIMARY KEY, content TEXT, embedding VECTOR(512))",
-                "INSERT INTO docs (id, content) SELECT seq, CONCAT('budget row ', seq) FROM seq_1_to_" + ROWS);
+                "INSERT INTO docs (id, content) SELECT seq, CONCAT('budget row ', seq) FROM seq_1_to_" + ROWS,
+                "DROP TABLE IF EXISTS prompts",
+                "CREATE TABLE prompts (id INT PRIMARY KEY, words TEXT)",
+                "INSERT INTO prompts SELECT seq, REPEAT(' w', 998) FROM seq_1_to_" + ROWS);
     }
 
     @AfterAll
     static void dropAccounts() throws SQLException {
         LocalBackend.get().exec("", "DROP USER IF EXISTS '" + APP + "'@'%'", "DROP USER IF EXISTS '" + OTHER + "'@'%'",
-                "DROP USER IF EXISTS '" + ADMIN + "'@'%'");
+                "DROP USER IF EXISTS '" + ADMIN + "'@'%'", "DROP USER IF EXISTS '" + STREAM + "'@'%'");
     }
 
     static Connection as(AiProxy proxy, String user) throws SQLException {
@@ -183,6 +197,65 @@ class BudgetsTest {
                     "42000");
             assertTrue(refused.getMessage().contains("256 tokens"), refused.getMessage());
             exec(admin, "SET RAG BUDGET FOR '" + OTHER + "'@'%' = NONE");
+        }
+    }
+
+    @Test
+    void aStreamedStatementStopsWhenTheBudgetRunsOutMidwayOrGivesNullsWithWarnings() throws Exception {
+        try (Connection stream = as(WORLD.proxy(), STREAM); Connection admin = as(WORLD.proxy(), ADMIN)) {
+            exec(admin, "SET RAG BUDGET FOR '" + STREAM + "'@'%' = 3.00 USD PER DAY");
+            // One call at a time, one row per batch: each call is checked once the calls before it were counted.
+            exec(stream, "SET rag_concurrency = 1");
+            exec(stream, "SET rag_batch_size = 1");
+            // Each prompt is 1,001 words (about 1 USD); EXPLAIN RAG estimates 0.256 USD each, 2.56 USD in all, which
+            // fits 3.00: the statement starts, and its fourth call finds the budget spent.
+            String select = "SELECT id, GENERATE(CONCAT('budget %s ', id, words)) AS g FROM prompts ORDER BY id";
+            List<List<String>> plan = rows(stream, "EXPLAIN RAG " + String.format(select, "stop"));
+            assertEquals("2.560000", plan.get(0).get(4), "the estimate the statement starts with: " + plan);
+            int before = requests();
+            SQLException stopped = assertSqlError(stream, String.format(select, "stop"), 7111, "42000");
+            assertEquals(3, requests() - before, "three calls of about 1 USD spend 3.00 USD; no call after that");
+            String m = stopped.getMessage();
+            assertTrue(m.contains("3.00 USD PER DAY and it ran out during this statement")
+                    && m.contains("of that by this statement's 3 model requests"), "names the budget, what was spent"
+                    + " and what the statement spent: " + m);
+            AiProxy.assertSelect1(stream); // the connection goes on
+            assertEquals(before + 3, requests(), "nothing was sent after the statement stopped");
+            // The budget check before the next statement refuses it at once: nothing is left.
+            SQLException refused = assertSqlError(stream, String.format(select, "again"), 7111, "42000");
+            assertTrue(refused.getMessage().contains("no model was called"), refused.getMessage());
+
+            // Raised by 3.00 USD: under rag_on_error = 'null' the rows after the budget ran out are NULL, each with a
+            // warning, and the statement ends normally.
+            exec(admin, "SET RAG BUDGET FOR '" + STREAM + "'@'%' = 6.00 USD PER DAY");
+            exec(stream, "SET rag_on_error = 'null'");
+            before = requests();
+            List<List<String>> got = new ArrayList<>();
+            List<SQLWarning> warnings = new ArrayList<>();
+            try (Statement s = stream.createStatement();
+                    ResultSet rs = s.executeQuery(String.format(select, "null"))) {
+                while (rs.next()) {
+                    got.add(Arrays.asList(rs.getString(1), rs.getString(2)));
+                }
+                for (SQLWarning w = s.getWarnings(); w != null; w = w.getNextWarning()) {
+                    warnings.add(w);
+                }
+            }
+            assertEquals(3, requests() - before, "three more calls of about 1 USD reach 6.00 USD");
+            assertEquals(ROWS, got.size(), "every row: " + got);
+            for (int i = 0; i < ROWS; i++) {
+                assertEquals(Integer.toString(i + 1), got.get(i).get(0));
+                assertEquals(i >= 3, got.get(i).get(1) == null, "the three rows whose calls were sent have their"
+                        + " answers, the rest are NULL: " + got + "; warnings: " + warnings);
+            }
+            assertEquals(ROWS - 3, warnings.size(), "one warning per row that got NULL: " + warnings);
+            for (SQLWarning w : warnings) {
+                assertEquals(7111, w.getErrorCode(), w.getMessage());
+                assertTrue(w.getMessage().contains("ran out during this statement")
+                        && w.getMessage().contains("is NULL (rag_on_error = 'null')"), w.getMessage());
+            }
+            exec(stream, "SET rag_on_error = 'error'");
+            exec(admin, "SET RAG BUDGET FOR '" + STREAM + "'@'%' = NONE");
         }
     }
 }

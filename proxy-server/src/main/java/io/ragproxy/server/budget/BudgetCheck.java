@@ -64,7 +64,8 @@ public final class BudgetCheck {
                 + " (SET RAG BUDGET FOR " + budget.account() + " = …); no model was called");
     }
 
-    private static String show(BigDecimal amount, Budget budget) {
+    /** {@code amount} in the budget's unit as messages show it: whole tokens, or dollars to six decimals. */
+    static String show(BigDecimal amount, Budget budget) {
         return budget.unit() == Budget.Unit.TOKENS ? amount.setScale(0, RoundingMode.CEILING).toPlainString()
                 : amount.setScale(6, RoundingMode.HALF_UP).toPlainString();
     }

@@ -20,6 +20,7 @@ import io.ragproxy.server.audit.StatementDigest;
 import io.ragproxy.server.budget.BudgetCheck;
 import io.ragproxy.server.budget.BudgetStatements;
 import io.ragproxy.server.budget.Spend;
+import io.ragproxy.server.budget.StatementBudget;
 import io.ragproxy.server.budget.UsageLedger;
 import io.ragproxy.server.catalog.BuiltinNames;
 import io.ragproxy.server.catalog.Catalog;
@@ -248,11 +249,13 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     @Override
     public CompletableFuture<PipelineResult> execute(StatementSession session, String sql, ScanResult scan) {
         if ((ledger == null && audit == null) || scan.kind() == ScanResult.Kind.PROXY_STATEMENT) {
+            budgetWhileRunning(session, null);
             return executeStatement(session, sql, scan);
         }
         // The statement's usage is what the session's counters gained while it ran (one statement at a time).
         Map<String, Spend> before = spendByModel(session);
         return ModelAccessCheck.account(session).thenCompose(account -> {
+            budgetWhileRunning(session, statementBudget(session, account));
             CompletableFuture<PipelineResult> result = executeStatement(session, sql, scan);
             return result.handle((r, e) -> {
                 if (r instanceof PipelineResult.Streamed streamed) {
@@ -267,6 +270,31 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 return r;
             });
         });
+    }
+
+    /**
+     * The budget check of each model call of a statement of {@code account} ({@link StatementBudget}): null, so no
+     * check at all, when the account has no budget (or usage is not kept). Until the budgets were first read, every
+     * statement gets one (it finds no budget on each call once they are read and none applies).
+     */
+    private StatementBudget statementBudget(StatementSession session, Account account) {
+        CounterSet counters = session.settings().caller().counters();
+        if (ledger == null || counters == null
+                || (ledger.ready().isDone() && ledger.budgetOf(account) == null)) {
+            return null;
+        }
+        return StatementBudget.since(ledger, account, counters);
+    }
+
+    /**
+     * Makes {@code budget} the gate of the session's model calls from now on (null: none): set as each statement
+     * starts, so the gate is always the running statement's and a statement without one pays nothing for it.
+     */
+    private static void budgetWhileRunning(StatementSession session, StatementBudget budget) {
+        Caller caller = session.settings().caller();
+        if (caller.gate() != budget) {
+            session.settings(session.settings().withCaller(caller.withGate(budget)));
+        }
     }
 
     /**
@@ -419,7 +447,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                         session.settings().caller().cachePartition());
         LiteralTemplate cached = planCache.get(key);
         if (cached != null && !budgetsChecked()) {
-            return plan(session, cached.analysis(), dialect, cached, null);
+            return plan(session, cached.analysis(), null, dialect, cached, null);
         }
         StatementAnalysis parsed = planner.parse(sql);
         return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
@@ -428,7 +456,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                     if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
                         return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a table only
                     }
-                    return plan(session, analysis, dialect, null, rewritten == null ? key : null);
+                    return plan(session, analysis, rewritten == null ? sql : rewritten, dialect, null,
+                            rewritten == null ? key : null);
                 }));
     }
 
@@ -475,17 +504,14 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      * Plans and runs {@code analysis} once the session's account may call every model it names ({@link
      * ModelAccessCheck}) and its estimate fits the account's budget ({@link BudgetCheck}): a refusal comes before any
      * model call.
-     */
-    private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,
-            Dialect dialect) {
-        return plan(session, analysis, dialect, null, null);
-    }
-
-    /**
+     *
+     * @param text     the text {@code analysis} was parsed from: the estimate plans a parse of its own (planning
+     *     rewrites the tree it is given, and the statement is planned again to run); null: the estimate reads
+     *     {@code analysis} (a cached template's, which is only run when no budget is checked)
      * @param template the cached template of {@code analysis} (whose tree it prepared), or null
-     * @param cacheAs where to keep the template of {@code analysis} if the literal plan applies, or null
+     * @param cacheAs  where to keep the template of {@code analysis} if the literal plan applies, or null
      */
-    private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis,
+    private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis, String text,
             Dialect dialect, LiteralTemplate template, PlanCache.Key cacheAs) {
         CompletableFuture<Void> allowed = access.check(session, catalog.snapshot(), analysis.calls(),
                 session.settings());
@@ -494,7 +520,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
             allowed = allowed.thenCompose(v -> ledger.ready()).thenCompose(v -> !ledger.anyBudget()
                     ? CompletableFuture.<Void>completedFuture(null)
                     : planners.supply(session.user(), () -> ModelAccessCheck.account(session).thenCompose(account ->
-                            budgets.check(account, () -> admin.estimate(session, analysis, dialect)))));
+                            budgets.check(account, () -> admin.estimate(session,
+                                    text == null ? analysis : planner.parse(text), dialect)))));
         }
         if (allowed.isDone() && !allowed.isCompletedExceptionally()) {
             return run(session, analysis, dialect, template, cacheAs);
@@ -553,7 +580,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         return catalog.refreshIfDue(session).thenCompose(snapshot -> planners.supply(session.user(), () -> {
             StatementAnalysis parsed = planner.parse(sql);
             return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
-                    session.user(), () -> plan(session, rewritten == null ? parsed : planner.parse(rewritten), dialect)));
+                    session.user(), () -> plan(session, rewritten == null ? parsed : planner.parse(rewritten),
+                            rewritten == null ? sql : rewritten, dialect, null, null)));
         })).thenCompose(result -> {
             if (result instanceof PipelineResult.Reply reply) {
                 reply.frames().release();

@@ -31,6 +31,14 @@ public final class ModelErrors {
             return new ProxyException(ProxyError.MODEL_FAILED, function + "() failed calling model " + modelId + ": "
                     + cause.getMessage() + "; nothing was written", cause);
         }
+        if (me.kind() == ModelException.Kind.REFUSED) {
+            // The proxy's own refusal (a budget that ran out during the statement) is the client's error as it is.
+            for (Throwable c = me.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+                if (c instanceof ProxyException pe) {
+                    return pe;
+                }
+            }
+        }
         String head = function + "() failed: model " + (me.modelId() != null ? me.modelId() : modelId) + " ";
         return switch (me.kind()) {
             case THROTTLED -> new ProxyException(ProxyError.MODEL_THROTTLED, head + "kept throttling ("

@@ -25,6 +25,7 @@ class ModelErrorsTest {
         "UNAVAILABLE,MODEL_FAILED,unavailable",
         "BAD_RESPONSE,MODEL_FAILED,bad_response",
         "CANCELLED,MODEL_FAILED,cancelled",
+        "REFUSED,MODEL_FAILED,refused",
     })
     void everyKindMaps(ModelException.Kind kind, ProxyError expected, String hint) {
         ModelException me = new ModelException(kind, "amazon.titan-embed-text-v2:0", "the cause text");
@@ -45,6 +46,16 @@ class ModelErrorsTest {
                 new ModelException(ModelException.Kind.ACCESS_DENIED, "m", "no")).sqlState());
         assertEquals(7104, ModelErrors.toProxy(AiFunction.GENERATE, "m",
                 new ModelException(ModelException.Kind.CLIENT_ERROR, "m", "too long")).code());
+    }
+
+    @Test
+    void aCallTheProxyRefusedFailsWithTheProxysOwnError() {
+        ProxyException budget = new ProxyException(ProxyError.BUDGET_EXCEEDED, "the budget ran out during this statement");
+        ProxyException e = ModelErrors.toProxy(AiFunction.GENERATE, "m", new CompletionException(new ModelException(
+                ModelException.Kind.REFUSED, "m", "model 'm' was not called: " + budget.getMessage(), budget)));
+        assertSame(budget, e);
+        assertEquals(7111, e.code());
+        assertEquals("42000", e.sqlState());
     }
 
     @Test

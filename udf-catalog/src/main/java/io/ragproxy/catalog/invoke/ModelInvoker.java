@@ -50,6 +50,9 @@ import java.util.function.Supplier;
  *       and per model across all requests (an {@link AdaptiveLimiter}: {@code model_max_concurrency} until the
  *       model throttles, then halved per throttle and widened again by successes) — no thread ever blocks;</li>
  *   <li>inputs longer than {@code [models] max_input_chars} refused before any call ({@link InputTooLongException});</li>
+ *   <li>the caller's {@link CallGate}, when it has one, asked before each attempt is sent (after its permits, and after
+ *       the usage of the attempts that released them was counted): a refused call is not sent and fails with
+ *       {@link Kind#REFUSED} (a statement's budget ran out);</li>
  *   <li>retries with exponential backoff and full jitter (permits are given back while waiting): on THROTTLED for
  *       up to {@link InvocationSettings#throttleWaitMs()} after the call's first throttle, each retry ahead of the
  *       calls queued behind it; on MODEL_NOT_READY, SERVER_ERROR, UNAVAILABLE and server-reported TIMEOUT up to
@@ -528,7 +531,18 @@ public final class ModelInvoker implements AutoCloseable {
     }
 
     private final class PolicyCall<T> {
-        final CompletableFuture<T> result = new CompletableFuture<>();
+        /**
+         * The call's outcome. Cancelling it once the model answered does nothing: the answer, paid for, is delivered
+         * (to the cache, and to the requests sharing it) a moment later.
+         */
+        final CompletableFuture<T> result = new CompletableFuture<>() {
+            @Override
+            public boolean cancel(boolean mayInterruptIfRunning) {
+                return !answered && super.cancel(mayInterruptIfRunning);
+            }
+        };
+        /** Set once an attempt succeeded, before its permits go back. */
+        volatile boolean answered;
         final String modelId;
         final AsyncLimiter requestLimiter;
         final AdaptiveLimiter modelLimiter;
@@ -626,6 +640,24 @@ public final class ModelInvoker implements AutoCloseable {
         }
 
         private void attempt(java.util.function.Consumer<AdaptiveLimiter.Outcome> releasePermits) {
+            CallGate gate = s.caller().gate();
+            if (gate != null) {
+                RuntimeException refusal;
+                try {
+                    refusal = gate.refusal(modelId);
+                } catch (RuntimeException e) {
+                    refusal = e;
+                }
+                if (refusal != null) {
+                    each(c -> c.errors.increment());
+                    // Failed before the permits go back: the request then cancels its queued calls, which would
+                    // otherwise take the permits one by one only to be refused in turn.
+                    result.completeExceptionally(new ModelException(Kind.REFUSED, modelId, "model '" + modelId
+                            + "' was not called: " + refusal.getMessage(), refusal));
+                    releasePermits.accept(AdaptiveLimiter.Outcome.IGNORED);
+                    return;
+                }
+            }
             each(c -> c.requests.increment());
             CompletableFuture<T> attemptF = new CompletableFuture<>();
             AtomicReference<CompletableFuture<T>> modelF = new AtomicReference<>();
@@ -637,6 +669,12 @@ public final class ModelInvoker implements AutoCloseable {
                 timer.cancel(false);
                 InvocationListener.Outcome outcome = outcome(t);
                 listener.attemptEnded(modelId, outcome, System.nanoTime() - started);
+                if (t == null) {
+                    // Before the permits go back: the next call's gate sees what this one cost, and should it refuse
+                    // that call (which cancels the other calls of its request), this answered one is not cancelled.
+                    countUsage(r);
+                    answered = true;
+                }
                 releasePermits.accept(switch (outcome) {
                     case OK -> AdaptiveLimiter.Outcome.SUCCESS;
                     case THROTTLED -> AdaptiveLimiter.Outcome.THROTTLED;
@@ -646,7 +684,11 @@ public final class ModelInvoker implements AutoCloseable {
                 if (t != null && mf != null) {
                     mf.cancel(true); // abort the HTTP request of a timed-out or cancelled attempt
                 }
-                finish(r, t, t == localTimeout);
+                if (t == null) {
+                    result.complete(r);
+                } else {
+                    finish(t, t == localTimeout);
+                }
             });
             pending(attemptF);
             try {
@@ -693,20 +735,21 @@ public final class ModelInvoker implements AutoCloseable {
             };
         }
 
-        private void finish(T r, Throwable t, boolean timedOutLocally) {
-            if (t == null) {
-                each(c -> c.responses.increment());
-                Usage u = r == null ? Usage.NONE : usageOf.apply(r);
-                if (u != null && u != Usage.NONE) {
-                    each(c -> c.inputTokens.add(u.inputTokens()));
-                    each(c -> c.outputTokens.add(u.outputTokens()));
-                    ModelPrice price = registry.price(modelId);
-                    double cost = price.cost(u.inputTokens(), u.outputTokens());
-                    each(c -> c.costUsd.add(cost));
-                }
-                result.complete(r);
-                return;
+        /** Counts a successful attempt's response, tokens and cost. */
+        private void countUsage(T r) {
+            each(c -> c.responses.increment());
+            Usage u = r == null ? Usage.NONE : usageOf.apply(r);
+            if (u != null && u != Usage.NONE) {
+                each(c -> c.inputTokens.add(u.inputTokens()));
+                each(c -> c.outputTokens.add(u.outputTokens()));
+                ModelPrice price = registry.price(modelId);
+                double cost = price.cost(u.inputTokens(), u.outputTokens());
+                each(c -> c.costUsd.add(cost));
             }
+        }
+
+        /** After a failed attempt: a retry, or the call's failure. */
+        private void finish(Throwable t, boolean timedOutLocally) {
             if (result.isDone()) {
                 return; // cancelled by the caller
             }

@@ -30,7 +30,12 @@ public class ModelException extends RuntimeException {
         /** The provider answered with something we could not understand. Not retryable. */
         BAD_RESPONSE(false),
         /** The caller cancelled the call (query killed, connection closed). Not retryable. */
-        CANCELLED(false);
+        CANCELLED(false),
+        /**
+         * The proxy did not send the call: the caller's {@link io.ragproxy.catalog.invoke.CallGate} refused it (a
+         * spending budget ran out); the cause says why. Not retryable.
+         */
+        REFUSED(false);
 
         private final boolean retryable;
 
