@@ -240,14 +240,20 @@ public final class ModelInvoker implements AutoCloseable {
                     t = new ModelException(Kind.BAD_RESPONSE, id, "model '" + id + "' returned " + emb.vectors().size()
                             + " vectors for " + part.size() + " texts");
                 }
-                for (int i = 0; i < part.size(); i++) {
-                    if (t == null) {
+                if (t == null) {
+                    for (int i = 0; i < part.size(); i++) {
                         partFutures.get(i).complete(emb.vectors().get(i));
-                    } else {
-                        // Evict before failing the waiters, so a retry right after the error calls the model again.
-                        cache.remove(partKeys.get(i), partFutures.get(i));
-                        partFutures.get(i).completeExceptionally(toModelException(t, id));
                     }
+                    return;
+                }
+                // Evict every key before failing any waiter, so a retry right after the error (even one started by
+                // the first waiter's failure, while the others are still to fail) calls the model again.
+                for (int i = 0; i < part.size(); i++) {
+                    cache.remove(partKeys.get(i), partFutures.get(i));
+                }
+                ModelException failure = toModelException(t, id);
+                for (int i = 0; i < part.size(); i++) {
+                    partFutures.get(i).completeExceptionally(failure);
                 }
             });
         }
@@ -483,13 +489,19 @@ public final class ModelInvoker implements AutoCloseable {
                     t = new ModelException(Kind.BAD_RESPONSE, id, "model '" + id + "' returned " + r.scores().size()
                             + " scores for " + part.size() + " texts");
                 }
-                for (int i = 0; i < part.size(); i++) {
-                    if (t == null) {
+                if (t == null) {
+                    for (int i = 0; i < part.size(); i++) {
                         partFutures.get(i).complete(r.scores().get(i));
-                    } else {
-                        cache.remove(partKeys.get(i), partFutures.get(i)); // before failing the waiters, as above
-                        partFutures.get(i).completeExceptionally(toModelException(t, id));
                     }
+                    return;
+                }
+                // Every key evicted before any waiter fails: a waiter's retry must not find a sibling's failing entry.
+                for (int i = 0; i < part.size(); i++) {
+                    cache.remove(partKeys.get(i), partFutures.get(i));
+                }
+                ModelException failure = toModelException(t, id);
+                for (int i = 0; i < part.size(); i++) {
+                    partFutures.get(i).completeExceptionally(failure);
                 }
             });
         }
