@@ -42,6 +42,8 @@ class RerankTest {
     private static final String COHERE = "cohere.rerank-v3-5:0";
     private static final String AMAZON = "amazon.rerank-v1:0";
     private static final String QUERY = "how does tidb scale out";
+    /** The knowledge base's question: not QUERY, whose scores the other tests leave in the cache. */
+    private static final String KB_QUESTION = "tidb storage scale out";
     private static final String[] DOCS = {
         "TiDB is a distributed SQL database that can scale out horizontally by adding TiKV storage nodes to a cluster",
         "TiDB scale out",
@@ -245,6 +247,69 @@ class RerankTest {
             assertSqlError(c, "SELECT RERANK_SCORE('q') FROM docs", 7010, "42000");
             assertSqlError(c, "SELECT EMBED('q', 'cohere-rerank-3-5')", 7011, "42000");
             assertEquals(0, WORLD.emulator().requestCount());
+        }
+    }
+
+    @Test
+    void aKnowledgeBaseWithARerankingModelRanksItsCandidatesByTheRerankersScore() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "CREATE KNOWLEDGE_BASE rr_kb USING embedding_model = 'local:all-minilm-l6-v2',"
+                    + " reranking_model = 'cohere-rerank-3-5', storage = rr_chunks, content_columns = ['content'],"
+                    + " id_column = 'id'");
+            try {
+                exec(c, "INSERT INTO rr_kb SELECT id, content FROM docs");
+                WORLD.emulator().clearRequests();
+                String search = "SELECT id, chunk_content, relevance, distance FROM rr_kb WHERE content = " + quote(KB_QUESTION);
+
+                // Every chunk is a candidate (12 < 50): the rows are all chunks by the reranker's score, best first.
+                List<List<String>> reranked = rows(c, search + " LIMIT 5");
+                List<Double> best = new ArrayList<>();
+                for (String d : DOCS) {
+                    best.add(score(KB_QUESTION, d));
+                }
+                best.sort(Comparator.reverseOrder());
+                assertEquals(5, reranked.size());
+                for (int i = 0; i < 5; i++) {
+                    List<String> row = reranked.get(i);
+                    assertEquals(score(KB_QUESTION, row.get(1)), Double.parseDouble(row.get(2)), 1e-6, "relevance: " + row);
+                    assertEquals(best.get(i), Double.parseDouble(row.get(2)), 1e-6, "rank " + i + ": " + reranked);
+                }
+                assertEquals(1, reranks(COHERE).size(), "the candidates in one request");
+                assertEquals(DOCS.length, reranks(COHERE).get(0).json().get("sources").size());
+
+                // reranking = false: the vector search as it is, relevance = 1 - distance, nearest first.
+                List<List<String>> plain = rows(c, search + " AND reranking = false LIMIT 3");
+                assertEquals(3, plain.size());
+                for (List<String> row : plain) {
+                    assertEquals(1 - Double.parseDouble(row.get(3)), Double.parseDouble(row.get(2)), 1e-6);
+                }
+                assertEquals(1, reranks(COHERE).size(), "no reranking");
+
+                // The 3 nearest as the candidates, reordered by the reranker's score.
+                List<List<String>> three = rows(c, search + " AND reranking_candidates = 3");
+                List<String> expected = new ArrayList<>(plain.stream().map(r -> r.get(0)).toList());
+                expected.sort(Comparator.<String>comparingDouble(id -> -score(KB_QUESTION, DOCS[Integer.parseInt(id) - 1]))
+                        .thenComparing(id -> id));
+                List<String> got = three.stream().map(r -> r.get(0)).toList();
+                assertEquals(Set.copyOf(expected), Set.copyOf(got), "the same candidates");
+                for (int i = 0; i + 1 < three.size(); i++) {
+                    assertTrue(Double.parseDouble(three.get(i).get(2)) >= Double.parseDouble(three.get(i + 1).get(2)),
+                            "highest score first: " + three);
+                }
+
+                // A condition on relevance applies to the reranker's score; others choose the candidates.
+                for (List<String> row : rows(c, search + " AND relevance >= 0.4")) {
+                    assertTrue(score(KB_QUESTION, row.get(1)) >= 0.4, row.toString());
+                }
+                assertEquals(List.of(List.of("5")), rows(c, "SELECT id FROM rr_kb WHERE content = " + quote(KB_QUESTION)
+                        + " AND chunk_content LIKE '%bread%'"));
+                assertSqlError(c, search + " AND reranking_candidates = 0", 7073, "42000");
+            } finally {
+                exec(c, "DROP KNOWLEDGE_BASE rr_kb");
+            }
+            SQLException e = assertSqlError(c, "CREATE KNOWLEDGE_BASE rr_bad USING embedding_model ="
+                    + " 'local:all-minilm-l6-v2', reranking_model = 'titan-v2', storage = rr_bad_chunks", 7011, "42000");
+            assertTrue(e.getMessage().contains("reranking_model"), e.getMessage());
         }
     }
 }
