@@ -29,8 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A local HTTP server that speaks Amazon Bedrock Runtime's REST routes — {@code POST /model/{modelId}/invoke}
- * and {@code POST /model/{modelId}/converse}, and an empty {@code GET /async-invoke} — so the real AWS SDK client
- * can be tested offline (point its {@code endpointOverride} at {@link #endpoint()}; any credentials are accepted,
+ * and {@code POST /model/{modelId}/converse}, and an empty {@code GET /async-invoke} — and Bedrock Agent Runtime's
+ * {@code POST /rerank} (see {@link Reranker} for its scores), so the real AWS SDK clients can be tested offline
+ * (point their {@code endpointOverride} at {@link #endpoint()}; any credentials are accepted,
  * signatures are not checked).
  *
  * <p>Answers are deterministic per input (see {@link ModelResponder} for what each model family returns).
@@ -52,6 +53,7 @@ public final class BedrockEmulator implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService pool;
     private final ModelResponder responder = new ModelResponder();
+    private final Reranker reranker = new Reranker();
 
     private final ConcurrentLinkedQueue<RecordedRequest> requests = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedDeque<EmulatedError> failNext = new ConcurrentLinkedDeque<>();
@@ -111,7 +113,10 @@ public final class BedrockEmulator implements AutoCloseable {
         return new ArrayList<>(requests);
     }
 
-    /** The recorded requests for one model id and route ({@code invoke} or {@code converse}). */
+    /**
+     * The recorded requests for one model id and route ({@code invoke}, {@code converse}, or {@code rerank}, whose
+     * model id is the one its body's {@code modelArn} names).
+     */
     public List<RecordedRequest> requests(String modelId, String route) {
         List<RecordedRequest> out = new ArrayList<>();
         for (RecordedRequest r : requests) {
@@ -255,13 +260,15 @@ public final class BedrockEmulator implements AutoCloseable {
                 send(ex, 200, null, "{\"asyncInvokeSummaries\":[]}".getBytes(StandardCharsets.UTF_8));
                 return;
             }
-            if (parts.length != 4 || !parts[1].equals("model")) {
+            boolean rerank = rawPath.equals("/rerank");
+            if (!rerank && (parts.length != 4 || !parts[1].equals("model"))) {
                 record(null, rawPath, ex, body, 404);
                 send(ex, 404, "UnknownOperationException", ("{\"message\":\"Unknown route " + rawPath + "\"}").getBytes(StandardCharsets.UTF_8));
                 return;
             }
-            String modelId = URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
-            String route = parts[3];
+            // A rerank request names its model in the body (an ARN); it is recorded under the model's id.
+            String modelId = rerank ? Reranker.modelIdOf(body) : URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
+            String route = rerank ? "rerank" : parts[3];
             long delay = latencyMs + (jitterMs > 0 ? ThreadLocalRandom.current().nextLong(jitterMs + 1) : 0);
             if (delay > 0) {
                 try {
@@ -292,6 +299,7 @@ public final class BedrockEmulator implements AutoCloseable {
         return switch (route) {
             case "invoke" -> responder.invoke(modelId, body);
             case "converse" -> responder.converse(modelId, body, latency);
+            case "rerank" -> reranker.rerank(body);
             default -> ModelResponder.Answer.error(EmulatedError.VALIDATION,
                     "The emulator does not support /model/{modelId}/" + route);
         };

@@ -170,4 +170,66 @@ class BedrockEmulatorTest {
         assertTrue(emu.maxInFlight() >= 8, "max in flight " + emu.maxInFlight());
         assertNotEquals(0, emu.requests("meta.llama3-2-3b-instruct-v1:0", "invoke").size());
     }
+
+    static HttpResponse<String> rerank(String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(emu.endpoint().resolve("/rerank")).POST(HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String rerankBody(String model, String query, Integer numberOfResults, String... docs) {
+        StringBuilder b = new StringBuilder("{\"queries\":[{\"type\":\"TEXT\",\"textQuery\":{\"text\":")
+                .append(json.getNodeFactory().textNode(query)).append("}}],\"sources\":[");
+        for (int i = 0; i < docs.length; i++) {
+            b.append(i == 0 ? "" : ",").append("{\"type\":\"INLINE\",\"inlineDocumentSource\":{\"type\":\"TEXT\","
+                    + "\"textDocument\":{\"text\":").append(json.getNodeFactory().textNode(docs[i])).append("}}}");
+        }
+        b.append("],\"rerankingConfiguration\":{\"type\":\"BEDROCK_RERANKING_MODEL\",\"bedrockRerankingConfiguration\":{");
+        if (numberOfResults != null) {
+            b.append("\"numberOfResults\":").append(numberOfResults).append(',');
+        }
+        return b.append("\"modelConfiguration\":{\"modelArn\":\"arn:aws:bedrock:us-west-2::foundation-model/")
+                .append(model).append("\"}}}}").toString();
+    }
+
+    @Test
+    void rerankScoresSourcesByWordOverlapHighestFirst() throws Exception {
+        // Query words {how, does, tidb, scale}. Jaccard: doc 0 shares {tidb} of 6 words -> 1/9;
+        // doc 1 shares {tidb, scale} -> 2/(4+3-2)=2/5; doc 2 shares nothing -> 0.
+        HttpResponse<String> r = rerank(rerankBody("cohere.rerank-v3-5:0", "How does TiDB scale?", null,
+                "TiDB is a distributed SQL database", "TiDB scale out", "Sourdough bread"));
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode results = json.readTree(r.body()).get("results");
+        assertEquals(3, results.size());
+        assertEquals(1, results.get(0).get("index").asInt());
+        assertEquals(2.0 / 5, results.get(0).get("relevanceScore").asDouble(), 1e-9);
+        assertEquals(0, results.get(1).get("index").asInt());
+        assertEquals(1.0 / 9, results.get(1).get("relevanceScore").asDouble(), 1e-9);
+        assertEquals(2, results.get(2).get("index").asInt());
+        assertEquals(0, results.get(2).get("relevanceScore").asDouble());
+        assertEquals(1, emu.requests("cohere.rerank-v3-5:0", "rerank").size());
+    }
+
+    @Test
+    void rerankKeepsNumberOfResultsAndRefusesWhatBedrockRefuses() throws Exception {
+        JsonNode two = json.readTree(rerank(rerankBody("amazon.rerank-v1:0", "a b", 2, "a", "b c", "a b")).body());
+        assertEquals(2, two.get("results").size());
+        assertEquals(2, two.get("results").get(0).get("index").asInt());
+        assertEquals(400, rerank(rerankBody("cohere.embed-english-v3", "q", null, "d")).statusCode());
+        assertEquals(400, rerank(rerankBody("amazon.rerank-v1:0", "q", null)).statusCode());
+        String[] many = new String[Reranker.MAX_SOURCES + 1];
+        java.util.Arrays.fill(many, "d");
+        HttpResponse<String> tooMany = rerank(rerankBody("amazon.rerank-v1:0", "q", null, many));
+        assertEquals(400, tooMany.statusCode());
+        assertEquals("ValidationException", tooMany.headers().firstValue("x-amzn-ErrorType").orElse(null));
+    }
+
+    @Test
+    void rerankTakesInjectedFaults() throws Exception {
+        emu.failNext(1, EmulatedError.THROTTLING);
+        emu.failWhenInputContains("poison", EmulatedError.INTERNAL);
+        assertEquals(429, rerank(rerankBody("amazon.rerank-v1:0", "q", null, "d")).statusCode());
+        assertEquals(500, rerank(rerankBody("amazon.rerank-v1:0", "q", null, "poison")).statusCode());
+        assertEquals(200, rerank(rerankBody("amazon.rerank-v1:0", "q", null, "d")).statusCode());
+        assertEquals(3, emu.requests("amazon.rerank-v1:0", "rerank").size());
+    }
 }

@@ -89,6 +89,9 @@ public final class ModelAccessCheck {
             if (call.function().embeds()) {
                 return registry.embeddingModel(name != null ? name : settings.embeddingModel()).id();
             }
+            if (call.function().reranks()) {
+                return registry.rerankingModel(name).id();
+            }
             return registry.textModel(name != null ? name : settings.textModel()).id();
         } catch (UnknownModelException e) {
             return null;

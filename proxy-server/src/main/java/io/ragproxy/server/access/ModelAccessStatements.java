@@ -87,6 +87,11 @@ public final class ModelAccessStatements {
                 return registry.textModel(model).id();
             } catch (UnknownModelException notText) {
                 try {
+                    return registry.rerankingModel(model).id();
+                } catch (UnknownModelException notReranking) {
+                    // a Bedrock id of another family: below
+                }
+                try {
                     registry.rawModel(model);
                     return registry.canonicalId(model);
                 } catch (UnknownModelException e) {

@@ -292,7 +292,7 @@ public final class AdminStatements {
         for (AiFunction f : AiFunction.values()) {
             String returns = switch (f) {
                 case EMBED, EMBED_TEXT -> "vector";
-                case VEC_EMBED_COSINE_DISTANCE, VEC_EMBED_L2_DISTANCE -> "double";
+                case VEC_EMBED_COSINE_DISTANCE, VEC_EMBED_L2_DISTANCE, RERANK_SCORE -> "double";
                 case GENERATE, ANSWER, INVOKE_MODEL -> "text";
                 case CHUNK_TEXT -> "json";
             };

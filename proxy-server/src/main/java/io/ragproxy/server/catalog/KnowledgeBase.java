@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param name the knowledge base's name (lower case)
  * @param embeddingModel the embedding model, as resolved when it was created (never null)
  * @param dimensions the model's vector dimensions, the storage table's VECTOR(n)
- * @param rerankingModel the reranking model as given (stored, not used yet), or null for none
+ * @param rerankingModel the reranking model as given, whose score a search's {@code relevance} becomes, or null for none
  * @param schema the storage table's database
  * @param table the storage table
  * @param contentColumns the inserted columns whose text is chunked and embedded (joined by a blank line)

@@ -33,7 +33,14 @@ import net.sf.jsqlparser.statement.select.Select;
  * the literal plan evaluates once, cached) and {@code relevance = 1 - distance}; the {@code content = …} condition is
  * taken out, the rows are ordered by distance (unless the statement orders them) and limited to
  * {@value #DEFAULT_LIMIT} unless it says otherwise. Every other condition ({@code author = 'Jane'},
- * {@code relevance >= 0.5}) applies to those columns as written. Stateless.
+ * {@code relevance >= 0.5}) applies to those columns as written.
+ *
+ * <p>With a {@code reranking_model} (and no {@code reranking = false} in the query) the search takes the
+ * {@value #DEFAULT_CANDIDATES} best candidates ({@code reranking_candidates = n} in the query), nearest first (the
+ * fused ranking's best, for a hybrid search), after the conditions that do not name {@code relevance}; {@code relevance}
+ * is then the reranker's score of each candidate's chunk ({@code RERANK_SCORE}, which the materialized plan computes in
+ * one batched request), the rows are ordered by it, highest first, and conditions on {@code relevance} apply to it.
+ * Stateless.
  */
 final class KnowledgeBaseQuery {
     /** Rows a search returns without a LIMIT. */
@@ -45,8 +52,15 @@ final class KnowledgeBaseQuery {
     /** Columns every knowledge base has (so no metadata field may take these names). */
     static final List<String> RESERVED = List.of(KnowledgeBase.ID, KnowledgeBase.CHUNK_ID, KnowledgeBase.CHUNK_CONTENT,
             KnowledgeBase.METADATA, DISTANCE, RELEVANCE, CONTENT);
-    /** MindsDB's search options ragproxy does not implement yet. */
-    private static final Set<String> NOT_YET = Set.of("reranking");
+    /** {@code reranking = false}: no reranking in this query, though the knowledge base has a reranking model. */
+    static final String RERANKING = "reranking";
+    /** {@code reranking_candidates = n}: how many of the search's best rows the reranker scores. */
+    static final String CANDIDATES = "reranking_candidates";
+    static final int DEFAULT_CANDIDATES = 50;
+    /** The most candidates one query may ask to rerank (the Rerank API's sources per request). */
+    static final int MAX_CANDIDATES = 1000;
+    /** The search's options, given as {@code name = value} conditions of WHERE. */
+    private static final Set<String> OPTIONS = Set.of("hybrid_search", "hybrid_search_alpha", RERANKING, CANDIDATES);
     /** {@code hybrid_search = true}: fuse the full-text ranking with the vector ranking. */
     static final String HYBRID = "hybrid_search";
     /** {@code hybrid_search_alpha = x}: the vector ranking's weight in the fusion, 0 to 1. */
@@ -67,17 +81,29 @@ final class KnowledgeBaseQuery {
         Expression question = null;
         Boolean hybrid = null;
         Double alpha = null;
+        Boolean reranking = null;
+        Integer candidates = null;
         List<Expression> kept = new ArrayList<>();
         if (select.getWhere() != null) {
             for (Expression condition : conjuncts(select.getWhere())) {
                 Expression option = optionOf(condition, HYBRID, self, kb);
                 if (option != null) {
-                    hybrid = flag(option, kb);
+                    hybrid = flag(option, HYBRID, kb);
                     continue;
                 }
                 option = optionOf(condition, HYBRID_ALPHA, self, kb);
                 if (option != null) {
                     alpha = fraction(option, kb);
+                    continue;
+                }
+                option = optionOf(condition, RERANKING, self, kb);
+                if (option != null) {
+                    reranking = flag(option, RERANKING, kb);
+                    continue;
+                }
+                option = optionOf(condition, CANDIDATES, self, kb);
+                if (option != null) {
+                    candidates = candidates(option, kb);
                     continue;
                 }
                 Expression value = questionOf(condition, self, kb);
@@ -94,8 +120,24 @@ final class KnowledgeBaseQuery {
                 question = value;
             }
         }
-        Expression where = null;
+        if (Boolean.TRUE.equals(reranking) && kb.rerankingModel() == null) {
+            throw query(kb, "reranking = true needs a reranking model; the knowledge base has none (create it with"
+                    + " reranking_model = 'cohere-rerank-3-5', or another reranking model)");
+        }
+        boolean rerank = kb.rerankingModel() != null && !Boolean.FALSE.equals(reranking) && question != null;
+        if (candidates != null && !rerank) {
+            throw query(kb, CANDIDATES + " needs reranking: a question and a knowledge base with a reranking_model");
+        }
+        // Reranked, the conditions that do not read the reranker's score choose the candidates; the others apply after.
+        List<Expression> before = new ArrayList<>();
+        List<Expression> after = new ArrayList<>();
         for (Expression e : kept) {
+            boolean readsRelevance = FunctionCollector.collect(e, Column.class).stream().anyMatch(c -> refersTo(c, self, kb)
+                    && Sql.unquote(c.getColumnName()).equalsIgnoreCase(RELEVANCE));
+            (rerank && !readsRelevance ? before : after).add(e);
+        }
+        Expression where = null;
+        for (Expression e : after) {
             where = where == null ? e : new AndExpression(where, e);
         }
         select.setWhere(where);
@@ -106,11 +148,7 @@ final class KnowledgeBaseQuery {
                 continue;
             }
             String name = Sql.unquote(c.getColumnName()).toLowerCase(Locale.ROOT);
-            if (NOT_YET.contains(name)) {
-                throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, name + " is not available yet: ragproxy's"
-                        + " knowledge bases do not rerank; leave it out");
-            }
-            if (name.equals(HYBRID) || name.equals(HYBRID_ALPHA)) {
+            if (OPTIONS.contains(name)) {
                 throw query(kb, name + " = … is an option, given once as a condition of WHERE joined by AND");
             }
             if (name.equals(CONTENT)) {
@@ -154,14 +192,26 @@ final class KnowledgeBaseQuery {
                     + Sql.ident(KnowledgeBase.CHUNK_CONTENT) + ") AGAINST (" + question + ") AS ragproxy_text_score"
                     + fieldColumns + " FROM " + kb.storageSql() + ") AS ragproxy_scored) AS ragproxy_ranked";
         }
+        if (rerank) {
+            StringBuilder chosen = new StringBuilder();
+            for (Expression e : before) {
+                chosen.append(chosen.length() == 0 ? " WHERE " : " AND ").append('(').append(e).append(')');
+            }
+            String best = "SELECT " + common + ", " + DISTANCE + fieldNames + " FROM (" + inner + ") AS " + Sql.ident(self)
+                    + chosen + " ORDER BY " + (fused ? RELEVANCE + " DESC" : DISTANCE) + " LIMIT "
+                    + (candidates == null ? DEFAULT_CANDIDATES : candidates);
+            inner = "SELECT " + common + ", " + DISTANCE + ", RERANK_SCORE(" + question + ", "
+                    + Sql.ident(KnowledgeBase.CHUNK_CONTENT) + ", " + Sql.quote(kb.rerankingModel()) + ") AS " + RELEVANCE
+                    + fieldNames + " FROM (" + best + ") AS ragproxy_candidates";
+        }
         ParenthesedSelect derived = new ParenthesedSelect();
         derived.setSelect(parse(inner));
         derived.setAlias(new Alias(Sql.ident(self), true));
         select.setFromItem(derived);
         if (question != null && (select.getOrderByElements() == null || select.getOrderByElements().isEmpty())) {
             OrderByElement order = new OrderByElement();
-            order.setExpression(new Column(fused ? RELEVANCE : DISTANCE));
-            order.setAsc(!fused);
+            order.setExpression(new Column(fused || rerank ? RELEVANCE : DISTANCE));
+            order.setAsc(!(fused || rerank));
             select.setOrderByElements(List.of(order));
         }
         if (question != null && select.getLimit() == null && select.getFetch() == null) {
@@ -184,7 +234,7 @@ final class KnowledgeBaseQuery {
         return e instanceof Column c && refersTo(c, self, kb) && Sql.unquote(c.getColumnName()).equalsIgnoreCase(name);
     }
 
-    private static boolean flag(Expression value, KnowledgeBase kb) {
+    private static boolean flag(Expression value, String name, KnowledgeBase kb) {
         String v = value.toString().toLowerCase(Locale.ROOT);
         if (v.equals("true") || v.equals("1")) {
             return true;
@@ -192,7 +242,19 @@ final class KnowledgeBaseQuery {
         if (v.equals("false") || v.equals("0")) {
             return false;
         }
-        throw query(kb, HYBRID + " takes true or false, not " + value);
+        throw query(kb, name + " takes true or false, not " + value);
+    }
+
+    private static int candidates(Expression value, KnowledgeBase kb) {
+        try {
+            int n = Integer.parseInt(value.toString());
+            if (n >= 1 && n <= MAX_CANDIDATES) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw query(kb, CANDIDATES + " takes a whole number of rows from 1 to " + MAX_CANDIDATES + ", not " + value);
     }
 
     private static double fraction(Expression value, KnowledgeBase kb) {

@@ -141,6 +141,13 @@ public final class KnowledgeBaseStatements {
         } catch (UnknownModelException e) {
             throw new ProxyException(ProxyError.UNKNOWN_MODEL, "embedding_model: " + e.getMessage());
         }
+        if (c.rerankingModel() != null) {
+            try {
+                invoker.registry().rerankingModel(c.rerankingModel());
+            } catch (UnknownModelException e) {
+                throw new ProxyException(ProxyError.UNKNOWN_MODEL, "reranking_model: " + e.getMessage());
+            }
+        }
         if (c.preprocessing() != null) {
             try {
                 ChunkOptions.fromJson(c.preprocessing());

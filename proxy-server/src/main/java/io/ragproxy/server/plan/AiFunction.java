@@ -29,7 +29,13 @@ public enum AiFunction {
      * {@code CHUNK_TEXT(text [, options_json])} → the text's chunks as a JSON array of strings; computed by the proxy
      * itself (no model call, not counted by rag_max_calls).
      */
-    CHUNK_TEXT(1, 2, 0, -1, 1, -1);
+    CHUNK_TEXT(1, 2, 0, -1, 1, -1),
+    /**
+     * {@code RERANK_SCORE(query, text [, model])} → double: the reranking model's relevance score of {@code text} for
+     * {@code query}. The query (a constant) takes the options' place: every row's text for one query goes to the
+     * reranker in batched requests.
+     */
+    RERANK_SCORE(2, 3, 1, 2, 0, -1);
 
     /** Position of INVOKE_MODEL's content type and accept arguments (string literals). */
     public static final int CONTENT_TYPE_ARG = 2;
@@ -95,7 +101,12 @@ public enum AiFunction {
 
     /** Whether the model is an embedding model (else a text model, or a raw one). */
     public boolean embeds() {
-        return this != GENERATE && this != ANSWER && this != INVOKE_MODEL && this != CHUNK_TEXT;
+        return this != GENERATE && this != ANSWER && this != INVOKE_MODEL && this != CHUNK_TEXT && this != RERANK_SCORE;
+    }
+
+    /** Whether the model is a reranker (RERANK_SCORE): a score per text for the query in the options' place. */
+    public boolean reranks() {
+        return this == RERANK_SCORE;
     }
 
     /** Whether the proxy computes the result itself, calling no model (CHUNK_TEXT). */
@@ -119,6 +130,7 @@ public enum AiFunction {
             case ANSWER -> "ANSWER(question, context [, model [, options_json]])";
             case INVOKE_MODEL -> "INVOKE_MODEL(model_id, body [, content_type [, accept [, options_json]]])";
             case CHUNK_TEXT -> "CHUNK_TEXT(text [, options_json])";
+            case RERANK_SCORE -> "RERANK_SCORE(query, text [, model])";
         };
     }
 }

@@ -234,6 +234,10 @@ public final class LiteralPlanner {
             if (call.function() == AiFunction.ANSWER) {
                 return null;
             }
+            if (call.function().reranks()) {
+                replacements.put(call, scoreSql("0"));
+                continue;
+            }
             if (!call.function().embeds()) {
                 // Not '': drivers read a VARCHAR of length 0 as LONGVARCHAR; an answer's text reads as VARCHAR.
                 replacements.put(call, ConstantValues.quote("x"));
@@ -278,6 +282,10 @@ public final class LiteralPlanner {
         try {
             if (call.function().raw()) {
                 return raw(call, text, model, options);
+            }
+            if (call.function().reranks()) {
+                String id = invoker.registry().rerankingModel(model).id();
+                return new ModelInput(call, id, model, text, null, null, null, null, new RerankRequest(options));
             }
             if (call.function().embeds()) {
                 String name = model != null ? model : settings.embeddingModel();
@@ -350,14 +358,24 @@ public final class LiteralPlanner {
         return s;
     }
 
-    private static int countDistinct(List<ModelInput> inputs) {
-        Set<String> keys = new LinkedHashSet<>();
+    /**
+     * The model requests the inputs cost: a distinct input each, but a reranker's distinct texts for one query
+     * {@link #requests(ModelInput, long) batched}.
+     */
+    private int countDistinct(List<ModelInput> inputs) {
+        Map<String, Set<String>> byGroup = new LinkedHashMap<>();
+        Map<String, ModelInput> heads = new LinkedHashMap<>();
         for (ModelInput in : inputs) {
             if (in.chunk() == null && in.text() != null && !in.text().isEmpty()) {
-                keys.add(in.groupKey() + "\u0000" + in.text());
+                byGroup.computeIfAbsent(in.groupKey(), k -> new LinkedHashSet<>()).add(in.text());
+                heads.putIfAbsent(in.groupKey(), in);
             }
         }
-        return keys.size();
+        long total = 0;
+        for (Map.Entry<String, Set<String>> e : byGroup.entrySet()) {
+            total += requests(heads.get(e.getKey()), e.getValue().size());
+        }
+        return (int) Math.min(Integer.MAX_VALUE, total);
     }
 
     private CompletableFuture<Map<AiCall, String>> invoke(StatementAnalysis analysis, List<ModelInput> inputs,
@@ -377,6 +395,7 @@ public final class LiteralPlanner {
                     AiCall call = group.get(i).call();
                     String r = results.get(i);
                     put(replacements, call, head.embedOptions() != null ? embeddingOfText(call, r, dialect)
+                            : head.rerank() != null ? scoreSql(r == null ? "NULL" : ConstantValues.quote(r))
                             : r == null ? "NULL" : ConstantValues.quote(r));
                 }
             }));
@@ -428,6 +447,12 @@ public final class LiteralPlanner {
             return chunks(head.chunk(), texts);
         }
         String model = head.modelName();
+        if (head.rerank() != null) {
+            String query = head.rerank().query();
+            return request(head, texts, settings, warnings, cancellation,
+                    some -> invoker.rerankAll(model, query, some, settings.invocation(), statementLimiter))
+                    .thenApply(scores -> scores.stream().map(v -> v == null ? null : Double.toString(v)).toList());
+        }
         if (head.embedOptions() != null) {
             EmbedOptions opts = head.embedOptions();
             return request(head, texts, settings, warnings, cancellation,
@@ -617,6 +642,8 @@ public final class LiteralPlanner {
                 replacements.put(in.call(), "'…response body from " + in.modelId() + "…'");
             } else if (in.chunk() != null) {
                 replacements.put(in.call(), "'…chunks computed by the proxy…'");
+            } else if (in.rerank() != null) {
+                replacements.put(in.call(), scoreSql("'…score from " + in.modelId() + "…'"));
             } else {
                 replacements.put(in.call(), "'…text from " + in.modelId() + "…'");
             }
@@ -633,22 +660,53 @@ public final class LiteralPlanner {
      * (CHUNK_TEXT, computed by the proxy).
      */
     record ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
-            GenerateOptions generateOptions, RawRequest raw, ChunkOptions chunk) {
+            GenerateOptions generateOptions, RawRequest raw, ChunkOptions chunk, RerankRequest rerank) {
         ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
                 GenerateOptions generateOptions) {
-            this(call, modelId, modelName, text, embedOptions, generateOptions, null, null);
+            this(call, modelId, modelName, text, embedOptions, generateOptions, null, null, null);
         }
 
         ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
                 GenerateOptions generateOptions, RawRequest raw) {
-            this(call, modelId, modelName, text, embedOptions, generateOptions, raw, null);
+            this(call, modelId, modelName, text, embedOptions, generateOptions, raw, null, null);
+        }
+
+        ModelInput(AiCall call, String modelId, String modelName, String text, EmbedOptions embedOptions,
+                GenerateOptions generateOptions, RawRequest raw, ChunkOptions chunk) {
+            this(call, modelId, modelName, text, embedOptions, generateOptions, raw, chunk, null);
         }
 
         String groupKey() {
             String kind = chunk != null ? "c:" + chunk : raw != null ? "r:" + raw.contentType() + "|" + raw.accept() + "|" + raw.timeoutMs()
+                    : rerank != null ? "k:" + rerank.query()
                     : embedOptions != null ? "e:" + embedOptions.cacheKey() : "g:" + generateOptions.cacheKey();
             return kind + "@" + modelId.toLowerCase(Locale.ROOT);
         }
+    }
+
+    /** RERANK_SCORE's query (null: every score is NULL). */
+    record RerankRequest(String query) {}
+
+    /** SQL of a RERANK_SCORE result from SQL of its text ({@code NULL}, a quoted number, a lookup): a double. */
+    static String scoreSql(String value) {
+        return "CAST(" + value + " AS DOUBLE)";
+    }
+
+    /**
+     * The model requests {@code distinct} non-empty texts of {@code in} cost: one each, but a reranker's texts for one
+     * query go together, {@link io.ragproxy.catalog.invoke.ModelInvoker#rerankBatchSize} to a request.
+     */
+    long requests(ModelInput in, long distinct) {
+        if (in.rerank() == null || distinct == 0) {
+            return in.chunk() != null ? 0 : distinct;
+        }
+        long batch = invoker.rerankBatchSize(in.modelName());
+        return (distinct + batch - 1) / batch;
+    }
+
+    /** How many texts of {@code in} the budget of {@code requests} model requests covers. */
+    long textsWithin(ModelInput in, long requests) {
+        return in.rerank() == null ? requests : requests * invoker.rerankBatchSize(in.modelName());
     }
 
     /** INVOKE_MODEL's request shape: media types and an optional per-call timeout. */

@@ -52,8 +52,10 @@ import net.sf.jsqlparser.statement.update.UpdateSet;
  * other on the backend.
  *
  * <p>Calls whose arguments wait for other calls (nested calls; a call in a derived table that an outer call reads)
- * are resolved in rounds. The cost guard counts each round's distinct values before its model calls; the rows
- * gathered are bounded by {@code rag_max_calls}. Model and options arguments must be constants.
+ * are resolved in rounds. The cost guard counts each round's distinct values before its model calls (a reranker's
+ * texts for one query by the requests they take, a batch each); the rows gathered are bounded by {@code rag_max_calls}.
+ * Model and options arguments (RERANK_SCORE's query) must be constants: {@code ORDER BY RERANK_SCORE('q', content)
+ * DESC LIMIT 5} scores every candidate row's content first, then the backend sorts and limits.
  */
 public final class MaterializedPlanner {
     /** At most this many results are written inline as CASE constants; more go to a temporary table. */
@@ -200,7 +202,8 @@ public final class MaterializedPlanner {
                 for (Expression e : java.util.Arrays.asList(call.model(), call.options())) {
                     if (e != null && StatementAnalysis.firstColumn(e) != null) {
                         throw new ProxyException(ProxyError.FEATURE_NOT_AVAILABLE, call.function() + "()'s model and"
-                                + " options must be constants (literals or @variables), not columns (" + e + ")");
+                                + (call.function().reranks() ? " query" : " options") + " must be constants (literals or"
+                                + " @variables), not columns (" + e + ")");
                     }
                     constants.add(e);
                 }
@@ -289,8 +292,9 @@ public final class MaterializedPlanner {
         private CompletableFuture<Void> fetch(Gather g) {
             // CHUNK_TEXT calls no model: its values are listed whole and cost nothing against rag_max_calls.
             boolean local = g.call().function().local();
+            LiteralPlanner.ModelInput input = inputs.get(g.call());
             if (g.query() == null) { // a literal argument
-                modelInputs += local ? 0 : g.texts().stream().filter(t -> t != null && !t.isEmpty()).count();
+                modelInputs += local ? 0 : literals.requests(input, g.texts().stream().filter(t -> t != null && !t.isEmpty()).count());
                 return CompletableFuture.completedFuture(null);
             }
             if (dryRun && !g.constant() && local) {
@@ -302,11 +306,12 @@ public final class MaterializedPlanner {
                         : g.countQuery();
                 return ask(g, count).thenAccept(r -> {
                     String v = r.first().rows().get(0).get(0);
-                    modelInputs += v == null ? 0 : Long.parseLong(v);
+                    modelInputs += v == null ? 0 : literals.requests(input, Long.parseLong(v));
                 });
             }
             long budget = Math.max(0, settings.maxCalls() - modelInputs);
-            String sql = g.constant() || local ? g.query() : g.query() + " LIMIT " + (budget + 3); // + NULL and ''
+            String sql = g.constant() || local ? g.query()
+                    : g.query() + " LIMIT " + (literals.textsWithin(input, budget) + 3); // + NULL and ''
             return ask(g, sql).thenCompose(r -> {
                 for (List<String> row : r.first().rows()) {
                     String v = row.get(0);
@@ -317,13 +322,13 @@ public final class MaterializedPlanner {
                 if (local) {
                     return CompletableFuture.completedFuture(null);
                 }
-                long distinct = g.texts().stream().filter(t -> t != null && !t.isEmpty()).count();
+                long distinct = literals.requests(input, g.texts().stream().filter(t -> t != null && !t.isEmpty()).count());
                 if (modelInputs + distinct <= settings.maxCalls()) {
                     modelInputs += distinct;
                     return CompletableFuture.completedFuture(null);
                 }
                 return ask(g, g.countQuery()).thenAccept(c -> {
-                    long total = modelInputs + Long.parseLong(c.first().rows().get(0).get(0));
+                    long total = modelInputs + literals.requests(input, Long.parseLong(c.first().rows().get(0).get(0)));
                     throw new ProxyException(ProxyError.TOO_MANY_CALLS, "the statement needs " + total
                             + " distinct model inputs, more than rag_max_calls = " + settings.maxCalls()
                             + "; raise it with SET rag_max_calls = " + total + " if that is intended");
@@ -409,8 +414,9 @@ public final class MaterializedPlanner {
             boolean embeds = call.function().embeds();
             if (g.constant()) {
                 String value = results.isEmpty() ? null : results.get(0);
+                String text = value == null ? "NULL" : ConstantValues.quote(value);
                 return embeds ? LiteralPlanner.embeddingOfText(call, value, dialect)
-                        : value == null ? "NULL" : ConstantValues.quote(value);
+                        : call.function().reranks() ? LiteralPlanner.scoreSql(text) : text;
             }
             Map<String, String> byHash = new LinkedHashMap<>();
             long chars = 0;
@@ -445,6 +451,9 @@ public final class MaterializedPlanner {
 
         /** What stands for {@code call} given the SQL of its result (text, or a vector's text). */
         private String value(AiCall call, String lookup) {
+            if (call.function().reranks()) {
+                return LiteralPlanner.scoreSql(lookup);
+            }
             boolean embeds = call.function().embeds();
             String value = embeds ? dialect.vectorFromText(lookup) : lookup;
             if (embeds && call.function().vectorArg() < 0 && dialect == Dialect.MARIADB && isCreateTableAsSelect()) {
@@ -461,16 +470,18 @@ public final class MaterializedPlanner {
             for (Gather g : ready) {
                 AiCall call = g.call();
                 String from = inputs.get(call).modelId();
-                String what = call.function().embeds() ? "vector" : "text";
+                String what = call.function().embeds() ? "vector" : call.function().reranks() ? "score" : "text";
                 String stand = g.constant() ? "'…" + what + " from " + from + "…'"
                         : "CASE SHA2(CONVERT(" + call.text() + " USING utf8mb4), 256) WHEN … THEN '…" + what + " from "
                                 + from + "…' END";
                 if (call.function().embeds()) {
                     stand = LiteralPlanner.embeddingOrDistance(call, dialect.vectorFromText(stand), dialect);
+                } else if (call.function().reranks()) {
+                    stand = LiteralPlanner.scoreSql(stand);
                 }
                 shown.put(call, stand);
-                resolved.put(call, call.function().embeds()
-                        ? LiteralPlanner.embeddingOrDistance(call, "NULL", dialect) : "NULL");
+                resolved.put(call, call.function().embeds() ? LiteralPlanner.embeddingOrDistance(call, "NULL", dialect)
+                        : call.function().reranks() ? LiteralPlanner.scoreSql("NULL") : "NULL");
             }
             return CompletableFuture.completedFuture(null);
         }

@@ -89,9 +89,12 @@ public final class StreamedPlanner {
         return any;
     }
 
-    /** Text-valued functions, whose results the proxy can send as LONGTEXT without the backend typing them. */
+    /**
+     * Text-valued functions, whose results the proxy can send as LONGTEXT without the backend typing them
+     * (RERANK_SCORE is a number, and wants all of a query's texts together: the materialized plan's).
+     */
     private static boolean streams(AiFunction f) {
-        return !f.embeds() && f != AiFunction.ANSWER;
+        return !f.embeds() && f != AiFunction.ANSWER && !f.reranks();
     }
 
     private static boolean readsColumns(AiCall call) {

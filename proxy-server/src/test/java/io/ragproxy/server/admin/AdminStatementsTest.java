@@ -185,7 +185,7 @@ class AdminStatementsTest {
     void showFunctions() {
         QueryResult.ResultSet rs = table("SHOW RAG FUNCTIONS");
         assertEquals(List.of("Name", "Kind", "Returns", "Signature", "Definition", "Owner", "Created"), rs.columns());
-        assertEquals(8, rs.rows().size());
+        assertEquals(9, rs.rows().size());
         assertEquals(List.of("EMBED", "built-in", "vector", "EMBED(text [, model [, options_json]])", "", "", ""),
                 rs.rows().get(0));
         assertEquals(List.of("ANSWER", "built-in aggregate", "text",
@@ -195,6 +195,8 @@ class AdminStatementsTest {
                 rs.rows().get(6));
         assertEquals(List.of("CHUNK_TEXT", "built-in, computed by the proxy", "json", "CHUNK_TEXT(text [, options_json])",
                 "", "", ""), rs.rows().get(7));
+        assertEquals(List.of("RERANK_SCORE", "built-in", "double", "RERANK_SCORE(query, text [, model])", "", "", ""),
+                rs.rows().get(8));
     }
 
     @Test

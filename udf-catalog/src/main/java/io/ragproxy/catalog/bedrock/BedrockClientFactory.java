@@ -10,6 +10,8 @@ import software.amazon.awssdk.http.Protocol;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.services.bedrockagentruntime.BedrockAgentRuntimeAsyncClient;
+import software.amazon.awssdk.services.bedrockagentruntime.BedrockAgentRuntimeAsyncClientBuilder;
 import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeAsyncClient;
 import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeAsyncClientBuilder;
 
@@ -57,6 +59,34 @@ public final class BedrockClientFactory {
                         .build());
         if (settings.endpointOverride() != null) {
             b.endpointOverride(settings.endpointOverride());
+        }
+        return b.build();
+    }
+
+    /**
+     * The Bedrock Agent Runtime client the rerankers use (the Rerank API lives there, not in Bedrock Runtime), built
+     * like {@link #create(BedrockSettings, AwsCredentialsProvider)}'s: same region, endpoint override, HTTP settings and
+     * no SDK retries. Null credentials mean the AWS default provider chain. The caller closes it.
+     */
+    public static BedrockAgentRuntimeAsyncClient createAgent(BedrockSettings settings, AwsCredentialsProvider credentials) {
+        NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder()
+                .maxConcurrency(settings.maxConnections())
+                .connectionTimeout(settings.connectTimeout())
+                .readTimeout(settings.readTimeout())
+                .writeTimeout(settings.readTimeout());
+        URI endpoint = settings.endpointOverride();
+        if (endpoint != null && "http".equalsIgnoreCase(endpoint.getScheme())) {
+            http.protocol(Protocol.HTTP1_1);
+        }
+        BedrockAgentRuntimeAsyncClientBuilder b = BedrockAgentRuntimeAsyncClient.builder()
+                .region(region(settings))
+                .credentialsProvider(credentials != null ? credentials : DefaultCredentialsProvider.builder().build())
+                .httpClientBuilder(http)
+                .overrideConfiguration(ClientOverrideConfiguration.builder()
+                        .retryStrategy(AwsRetryStrategy.doNotRetry())
+                        .build());
+        if (endpoint != null) {
+            b.endpointOverride(endpoint);
         }
         return b.build();
     }

@@ -8,6 +8,8 @@ import io.ragproxy.catalog.model.Generation;
 import io.ragproxy.catalog.model.ModelException;
 import io.ragproxy.catalog.model.ModelException.Kind;
 import io.ragproxy.catalog.model.RawModel;
+import io.ragproxy.catalog.model.RerankingModel;
+import io.ragproxy.catalog.model.Rerankings;
 import io.ragproxy.catalog.model.TextModel;
 import io.ragproxy.catalog.model.Usage;
 import io.ragproxy.catalog.registry.ModelPrice;
@@ -238,14 +240,20 @@ public final class ModelInvoker implements AutoCloseable {
                     t = new ModelException(Kind.BAD_RESPONSE, id, "model '" + id + "' returned " + emb.vectors().size()
                             + " vectors for " + part.size() + " texts");
                 }
-                for (int i = 0; i < part.size(); i++) {
-                    if (t == null) {
+                if (t == null) {
+                    for (int i = 0; i < part.size(); i++) {
                         partFutures.get(i).complete(emb.vectors().get(i));
-                    } else {
-                        // Evict before failing the waiters, so a retry right after the error calls the model again.
-                        cache.remove(partKeys.get(i), partFutures.get(i));
-                        partFutures.get(i).completeExceptionally(toModelException(t, id));
                     }
+                    return;
+                }
+                // Evict every key before failing any waiter, so a retry right after the error (even one started by
+                // the first waiter's failure, while the others are still to fail) calls the model again.
+                for (int i = 0; i < part.size(); i++) {
+                    cache.remove(partKeys.get(i), partFutures.get(i));
+                }
+                ModelException failure = toModelException(t, id);
+                for (int i = 0; i < part.size(); i++) {
+                    partFutures.get(i).completeExceptionally(failure);
                 }
             });
         }
@@ -406,6 +414,143 @@ public final class ModelInvoker implements AutoCloseable {
             }
         }));
         return out;
+    }
+
+    // ------------------------------------------------------------------------------------------- reranking
+
+    /**
+     * Scores {@code texts} against {@code query} with the reranking model {@code model} (alias, id or
+     * {@code local:minilm-cosine}; null = {@code ModelsConfig.DEFAULT_RERANKING}): the distinct uncached texts go to the
+     * model in batches of {@link #rerankBatchSize(String)}, each batch one request; scores are cached per (model,
+     * query, text), with in-flight de-duplication. Null and empty texts, and every text of a null or empty query, give
+     * null without a call. Results in input order; fails fast like {@link #embedAll}.
+     */
+    public CompletableFuture<List<Double>> rerankAll(String model, String query, List<String> texts, InvocationSettings s,
+                                                     AsyncLimiter statementLimiter) {
+        InvocationSettings settings = s == null ? defaults : s;
+        RerankingModel m;
+        try {
+            m = registry.rerankingModel(model);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        String id = m.id();
+        if (query == null || query.isEmpty()) {
+            return CompletableFuture.completedFuture(Arrays.asList(new Double[texts.size()]));
+        }
+        List<String> inputs = new ArrayList<>(texts);
+        inputs.add(query);
+        InputTooLongException tooLong = tooLong(id, inputs);
+        if (tooLong != null) {
+            return CompletableFuture.failedFuture(tooLong);
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (String t : texts) {
+            if (t != null && !t.isEmpty()) {
+                counts.merge(t, 1, Integer::sum);
+            }
+        }
+        Map<String, CompletableFuture<Double>> futures = new LinkedHashMap<>();
+        List<String> ownedTexts = new ArrayList<>();
+        List<CompletableFuture<Double>> ownedFutures = new ArrayList<>();
+        List<ResultCache.Key> ownedKeys = new ArrayList<>();
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            // The query takes the options' place in the key: a score is the pair's.
+            ResultCache.Key key = new ResultCache.Key(ResultCache.Kind.RERANK, id, query, e.getKey(),
+                    settings.caller().cachePartition());
+            CompletableFuture<Double> f = cache.getIfPresent(key);
+            boolean miss = false;
+            if (f == null) {
+                CompletableFuture<Double> mine = new CompletableFuture<>();
+                f = cache.putIfAbsent(key, mine);
+                if (f == null) {
+                    f = mine;
+                    miss = true;
+                    ownedTexts.add(e.getKey());
+                    ownedFutures.add(mine);
+                    ownedKeys.add(key);
+                }
+            }
+            add(id, settings.caller().counters(), miss ? 0 : 1, miss ? 1 : 0, e.getValue() - 1);
+            futures.put(e.getKey(), f);
+        }
+        int batch = rerankBatchSize(m);
+        AsyncLimiter requestLimiter = statementLimiter != null ? statementLimiter : new AsyncLimiter(settings.maxConcurrency());
+        List<CompletableFuture<Rerankings>> units = new ArrayList<>();
+        for (int from = 0; from < ownedTexts.size(); from += batch) {
+            int to = Math.min(ownedTexts.size(), from + batch);
+            List<String> part = List.copyOf(ownedTexts.subList(from, to));
+            List<CompletableFuture<Double>> partFutures = ownedFutures.subList(from, to);
+            List<ResultCache.Key> partKeys = ownedKeys.subList(from, to);
+            CompletableFuture<Rerankings> unit = call(id, requestLimiter, settings, () -> m.rerank(query, part), r -> Usage.NONE);
+            units.add(unit);
+            unit.whenComplete((r, t) -> {
+                if (t == null && r.scores().size() != part.size()) {
+                    t = new ModelException(Kind.BAD_RESPONSE, id, "model '" + id + "' returned " + r.scores().size()
+                            + " scores for " + part.size() + " texts");
+                }
+                if (t == null) {
+                    for (int i = 0; i < part.size(); i++) {
+                        partFutures.get(i).complete(r.scores().get(i));
+                    }
+                    return;
+                }
+                // Every key evicted before any waiter fails: a waiter's retry must not find a sibling's failing entry.
+                for (int i = 0; i < part.size(); i++) {
+                    cache.remove(partKeys.get(i), partFutures.get(i));
+                }
+                ModelException failure = toModelException(t, id);
+                for (int i = 0; i < part.size(); i++) {
+                    partFutures.get(i).completeExceptionally(failure);
+                }
+            });
+        }
+        java.util.Set<CompletableFuture<Double>> ownedSet = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        ownedSet.addAll(ownedFutures);
+        CompletableFuture<List<Double>> out = new CompletableFuture<>();
+        out.whenComplete((r, t) -> {
+            if (t != null) {
+                if (statementLimiter == null) {
+                    requestLimiter.close();
+                }
+                cancelAll(units);
+            }
+        });
+        Map<String, CompletableFuture<Double>> joined = new LinkedHashMap<>();
+        futures.forEach((text, f) -> joined.put(text, ownedSet.contains(f) ? f : rejoinIfCancelled(f, out,
+                () -> rerankAll(model, query, List.of(text), settings, statementLimiter).thenApply(l -> l.get(0)))));
+        CompletableFuture.allOf(joined.values().toArray(CompletableFuture[]::new)).whenComplete((v, t) -> {
+            if (t != null) {
+                out.completeExceptionally(unwrap(t));
+                return;
+            }
+            List<Double> list = new ArrayList<>(texts.size());
+            for (String tx : texts) {
+                list.add(tx == null || tx.isEmpty() ? null : joined.get(tx).join());
+            }
+            out.complete(list);
+        });
+        joined.values().forEach(f -> f.whenComplete((v, t) -> {
+            if (t != null) {
+                out.completeExceptionally(unwrap(t));
+            }
+        }));
+        return out;
+    }
+
+    /**
+     * How many texts one reranking request of {@code model} carries: the model's limit (1,000 for Bedrock's Rerank
+     * API), or the model's configured {@code batch_size} when lower. The session's {@code rag_batch_size} (sized for
+     * embedding calls) does not apply: a reranker reads a query's candidates together.
+     */
+    public int rerankBatchSize(String model) {
+        return rerankBatchSize(registry.rerankingModel(model));
+    }
+
+    private int rerankBatchSize(RerankingModel m) {
+        int batch = Math.max(1, m.maxBatchSize());
+        Integer configured = registry.batchSize(m.id());
+        return configured != null ? Math.min(batch, configured) : batch;
     }
 
     // ------------------------------------------------------------------------------------------- raw
@@ -744,6 +889,10 @@ public final class ModelInvoker implements AutoCloseable {
                 each(c -> c.outputTokens.add(u.outputTokens()));
                 ModelPrice price = registry.price(modelId);
                 double cost = price.cost(u.inputTokens(), u.outputTokens());
+                each(c -> c.costUsd.add(cost));
+            }
+            if (r instanceof Rerankings rk && rk.billedQueries() > 0) {
+                double cost = registry.price(modelId).queryCost(rk.billedQueries());
                 each(c -> c.costUsd.add(cost));
             }
         }

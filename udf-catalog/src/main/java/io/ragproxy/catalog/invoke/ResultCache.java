@@ -17,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
 public final class ResultCache {
 
     /** What a cache entry holds. */
-    public enum Kind { EMBEDDING, GENERATION }
+    public enum Kind { EMBEDDING, GENERATION, RERANK }
 
     /**
      * A cache key; {@code options} is the options' {@code cacheKey()}, {@code partition} the
@@ -58,6 +58,8 @@ public final class ResultCache {
         long w = k.weight();
         if (v instanceof float[] f) {
             w += 16L + 4L * f.length;
+        } else if (v instanceof Double) {
+            w += 16L;
         } else if (v instanceof String s) {
             w += 40L + 2L * s.length();
         }

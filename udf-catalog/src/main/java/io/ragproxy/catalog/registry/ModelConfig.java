@@ -17,8 +17,8 @@ import java.util.Set;
  * @param generateDefaults default GENERATE options ({@code max_tokens, temperature, top_p, stop, system})
  * @param maxConcurrency   calls in flight at once for this model across all requests; null = the global default
  * @param batchSize        most texts per call; null = the model's own limit
- * @param price            price per 1k tokens; null = the built-in table or free
- * @param kind             {@code embedding}, {@code text} or null (inferred from the id)
+ * @param price            price per 1k tokens (and per 1k queries, a reranker's); null = the built-in table or free
+ * @param kind             {@code embedding}, {@code text}, {@code reranking} or null (inferred from the id)
  */
 public record ModelConfig(EmbedOptions embedDefaults, GenerateOptions generateDefaults, Integer maxConcurrency,
                           Integer batchSize, ModelPrice price, String kind) {
@@ -39,6 +39,7 @@ public record ModelConfig(EmbedOptions embedDefaults, GenerateOptions generateDe
         Integer batch = null;
         Double pin = null;
         Double pout = null;
+        Double pq = null;
         String kind = null;
         for (Map.Entry<String, JsonNode> e : node.properties()) {
             String k = e.getKey();
@@ -53,19 +54,22 @@ public record ModelConfig(EmbedOptions embedDefaults, GenerateOptions generateDe
                     case "batch_size" -> batch = positive(where, k, v);
                     case "price_input_per_1k" -> pin = v.asDouble();
                     case "price_output_per_1k" -> pout = v.asDouble();
+                    case "price_per_1k_queries" -> pq = v.asDouble();
                     case "kind" -> {
                         kind = v.asText();
-                        if (!Set.of("embedding", "text").contains(kind)) {
-                            throw new IllegalArgumentException("[" + where + "] kind must be \"embedding\" or \"text\", got " + v);
+                        if (!Set.of("embedding", "text", "reranking").contains(kind)) {
+                            throw new IllegalArgumentException("[" + where + "] kind must be \"embedding\", \"text\" or"
+                                    + " \"reranking\", got " + v);
                         }
                     }
                     default -> throw new IllegalArgumentException("unknown key '" + k + "' in [" + where + "]; known: "
                             + "dimensions, normalize, input_type, truncate, max_tokens, temperature, top_p, stop, system, "
-                            + "max_concurrency, batch_size, price_input_per_1k, price_output_per_1k, kind");
+                            + "max_concurrency, batch_size, price_input_per_1k, price_output_per_1k, price_per_1k_queries, kind");
                 }
             }
         }
-        ModelPrice price = pin == null && pout == null ? null : new ModelPrice(pin == null ? 0 : pin, pout == null ? 0 : pout);
+        ModelPrice price = pin == null && pout == null && pq == null ? null
+                : new ModelPrice(pin == null ? 0 : pin, pout == null ? 0 : pout, pq == null ? 0 : pq);
         try {
             return new ModelConfig(EmbedOptions.fromNode(embed), GenerateOptions.fromNode(gen), maxConc, batch, price, kind);
         } catch (IllegalArgumentException ex) {

@@ -3,6 +3,8 @@ package io.ragproxy.catalog.registry;
 import io.ragproxy.catalog.bedrock.BedrockClientFactory;
 import io.ragproxy.catalog.bedrock.BedrockModelIds;
 import io.ragproxy.catalog.bedrock.BedrockRawModel;
+import io.ragproxy.catalog.bedrock.BedrockRerankModel;
+import io.ragproxy.catalog.bedrock.BedrockSettings;
 import io.ragproxy.catalog.bedrock.CohereEmbeddingModel;
 import io.ragproxy.catalog.bedrock.ConverseTextModel;
 import io.ragproxy.catalog.bedrock.TitanEmbeddingModel;
@@ -10,10 +12,14 @@ import io.ragproxy.catalog.model.EmbedOptions;
 import io.ragproxy.catalog.model.EmbeddingModel;
 import io.ragproxy.catalog.model.GenerateOptions;
 import io.ragproxy.catalog.model.LocalModelFactory;
+import io.ragproxy.catalog.local.EmbeddingSimilarityReranker;
 import io.ragproxy.catalog.model.RawModel;
+import io.ragproxy.catalog.model.RerankingModel;
 import io.ragproxy.catalog.model.TextModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.services.bedrockagentruntime.BedrockAgentRuntimeAsyncClient;
 import software.amazon.awssdk.services.bedrockruntime.BedrockRuntimeAsyncClient;
 import software.amazon.awssdk.services.bedrockruntime.model.ListAsyncInvokesRequest;
 
@@ -31,11 +37,12 @@ import java.util.function.Supplier;
 /**
  * Resolves model names to models: a configured alias ({@code titan-v2}), a Bedrock model id or inference
  * profile ({@code amazon.titan-embed-text-v2:0}, {@code us.meta.llama3-2-3b-instruct-v1:0}, an ARN), or a local
- * model ({@code local:all-minilm-l6-v2}, {@code local:extractive}). Null or blank means the default model of
- * the kind asked for.
+ * model ({@code local:all-minilm-l6-v2}, {@code local:extractive}, {@code local:minilm-cosine}). Null or blank means
+ * the default model of the kind asked for.
  *
  * <p>Models are created on first use and kept for the registry's life; the Bedrock client is created only when
- * the first Bedrock model is used, so the offline defaults never touch AWS configuration. {@link #reconfigure} swaps
+ * the first Bedrock model is used, so the offline defaults never touch AWS configuration; the Bedrock Agent Runtime
+ * client the rerankers call is made the same way, on the first Bedrock reranker's use. {@link #reconfigure} swaps
  * the configuration while calls run (a reload on SIGHUP): aliases, defaults, per-model settings, prices, the policy
  * and the input limit; the Bedrock connection settings stay those of the start. Thread-safe.
  * {@link #close()} closes the Bedrock client (if this registry created it) and local models that are closeable.
@@ -49,11 +56,15 @@ public final class ModelRegistry implements AutoCloseable {
     private final Supplier<BedrockRuntimeAsyncClient> clientSupplier;
     private final boolean ownsClient;
     private volatile BedrockRuntimeAsyncClient client;
+    /** Makes the Agent Runtime client (Rerank API) from the runtime client's region, endpoint and credentials. */
+    private final java.util.function.Function<BedrockRuntimeAsyncClient, BedrockAgentRuntimeAsyncClient> agentClients;
+    private volatile BedrockAgentRuntimeAsyncClient agentClient;
     private boolean closed; // guarded by this: no client is built after close()
 
     private final Map<String, EmbeddingModel> embeddingModels = new ConcurrentHashMap<>();
     private final Map<String, TextModel> textModels = new ConcurrentHashMap<>();
     private final Map<String, RawModel> rawModels = new ConcurrentHashMap<>();
+    private final Map<String, RerankingModel> rerankingModels = new ConcurrentHashMap<>();
     /** Ids of models added with {@code register}, kept across {@link #reconfigure}. */
     private final java.util.Set<String> registered = ConcurrentHashMap.newKeySet();
 
@@ -64,22 +75,35 @@ public final class ModelRegistry implements AutoCloseable {
      * @param local the local models' factory ({@code new LocalModels()}); null when local models are unavailable
      */
     public ModelRegistry(ModelsConfig config, LocalModelFactory local) {
-        this(config, local, () -> BedrockClientFactory.create(config.bedrock()), true);
+        this(config, local, () -> BedrockClientFactory.create(config.bedrock()), true,
+                runtime -> BedrockClientFactory.createAgent(config.bedrock(), null));
     }
 
     /**
      * A registry that uses the given Bedrock client, which the caller keeps and closes (tests pass one aimed
-     * at the emulator).
+     * at the emulator). The rerankers' Agent Runtime client, which this registry makes and closes, takes that
+     * client's region, endpoint override and credentials.
      */
     public ModelRegistry(ModelsConfig config, LocalModelFactory local, BedrockRuntimeAsyncClient bedrockClient) {
-        this(config, local, () -> bedrockClient, false);
+        this(config, local, () -> bedrockClient, false, ModelRegistry::agentClientLike);
     }
 
-    private ModelRegistry(ModelsConfig config, LocalModelFactory local, Supplier<BedrockRuntimeAsyncClient> clients, boolean owns) {
+    private ModelRegistry(ModelsConfig config, LocalModelFactory local, Supplier<BedrockRuntimeAsyncClient> clients, boolean owns,
+                          java.util.function.Function<BedrockRuntimeAsyncClient, BedrockAgentRuntimeAsyncClient> agentClients) {
         this.config = Objects.requireNonNull(config, "config");
         this.local = local;
         this.clientSupplier = clients;
         this.ownsClient = owns;
+        this.agentClients = agentClients;
+    }
+
+    /** An Agent Runtime client aimed where {@code runtime} is: its region, endpoint override and credentials. */
+    private static BedrockAgentRuntimeAsyncClient agentClientLike(BedrockRuntimeAsyncClient runtime) {
+        var c = runtime.serviceClientConfiguration();
+        BedrockSettings settings = BedrockSettings.DEFAULT.withEndpointOverride(c.endpointOverride().orElse(null))
+                .withRegion(c.region() == null ? null : c.region().id());
+        AwsCredentialsProvider credentials = c.credentialsProvider() instanceof AwsCredentialsProvider p ? p : null;
+        return BedrockClientFactory.createAgent(settings, credentials);
     }
 
     public ModelsConfig config() {
@@ -99,6 +123,7 @@ public final class ModelRegistry implements AutoCloseable {
         embeddingModels.keySet().removeIf(rebuilt);
         textModels.keySet().removeIf(rebuilt);
         rawModels.keySet().removeIf(rebuilt);
+        rerankingModels.keySet().removeIf(rebuilt);
     }
 
     /**
@@ -178,6 +203,25 @@ public final class ModelRegistry implements AutoCloseable {
         return rawModels.computeIfAbsent(id, k -> new BedrockRawModel(bedrock(), k));
     }
 
+    /** The id of the reranking model {@code name} (null or blank = {@link ModelsConfig#DEFAULT_RERANKING}) resolves to. */
+    public String rerankingModelId(String name) {
+        return canonicalId(name == null || name.isBlank() ? ModelsConfig.DEFAULT_RERANKING : name);
+    }
+
+    /**
+     * The reranking model named {@code name} (alias, Bedrock id, {@code local:minilm-cosine}; null = the local one).
+     *
+     * @throws UnknownModelException if it is unknown or not a reranking model
+     */
+    public RerankingModel rerankingModel(String name) {
+        String id = rerankingModelId(name);
+        RerankingModel m = rerankingModels.get(id);
+        if (m != null) {
+            return m;
+        }
+        return rerankingModels.computeIfAbsent(id, k -> createReranking(name, k));
+    }
+
     /** The configured default options of a model (by id), merged under each request's own options. */
     public EmbedOptions embedDefaults(String modelId) {
         return config.model(modelId).embedDefaults();
@@ -211,6 +255,10 @@ public final class ModelRegistry implements AutoCloseable {
             if (id.equals(ModelsConfig.LOCAL_EXTRACTIVE)) {
                 throw wrongKind(asked, id, "text", "EMBED");
             }
+            if (id.equals(ModelsConfig.LOCAL_RERANK)) {
+                throw new UnknownModelException(asked, "model '" + asked + "' is a reranking model; EMBED needs an"
+                        + " embedding model, e.g. " + ModelsConfig.LOCAL_EMBEDDING);
+            }
             throw unknown(asked);
         }
         if (BedrockModelIds.looksLikeBedrockId(id)) {
@@ -226,6 +274,10 @@ public final class ModelRegistry implements AutoCloseable {
                 throw new UnknownModelException(asked, "model '" + id + "' is configured as an embedding model, but ragproxy "
                         + "knows only the Titan Text Embeddings (v1, v2) and Cohere Embed v3 request formats");
             }
+            if (BedrockRerankModel.isRerank(id)) {
+                throw new UnknownModelException(asked, "model '" + asked + "' is a reranking model; use it with"
+                        + " RERANK_SCORE(query, text, model) or a knowledge base's reranking_model");
+            }
             if (BedrockModelIds.isEmbedding(id)) {
                 throw new UnknownModelException(asked, "embedding model '" + id + "' is not supported; use Titan Text "
                         + "Embeddings (amazon.titan-embed-text-v2:0, v1) or Cohere Embed v3 (cohere.embed-english-v3, "
@@ -236,6 +288,26 @@ public final class ModelRegistry implements AutoCloseable {
         throw unknown(asked);
     }
 
+    private RerankingModel createReranking(String asked, String id) {
+        String shown = asked == null || asked.isBlank() ? id : asked;
+        if (id.equals(ModelsConfig.LOCAL_RERANK)) {
+            return new EmbeddingSimilarityReranker(id, embeddingModel(ModelsConfig.LOCAL_EMBEDDING));
+        }
+        if (BedrockModelIds.looksLikeBedrockId(id) && BedrockRerankModel.isRerank(id)) {
+            requireConfigured(shown, id);
+            return new BedrockRerankModel(agentBedrock(), id);
+        }
+        if (id.startsWith("local:") && !id.equals(ModelsConfig.LOCAL_EMBEDDING) && !id.equals(ModelsConfig.LOCAL_EXTRACTIVE)) {
+            throw unknown(shown);
+        }
+        if (!id.startsWith("local:") && !BedrockModelIds.looksLikeBedrockId(id)) {
+            throw unknown(shown);
+        }
+        throw new UnknownModelException(shown, "model '" + shown + "' is " + (kindOf(id).equals("embedding") ? "an embedding"
+                : "a text") + " model; RERANK_SCORE and reranking_model need a reranking model: "
+                + ModelsConfig.LOCAL_RERANK + " (local), cohere.rerank-v3-5:0 or amazon.rerank-v1:0 (Bedrock)");
+    }
+
     private TextModel createText(String asked, String id) {
         if (id.startsWith("local:")) {
             if (id.equals(ModelsConfig.LOCAL_EXTRACTIVE)) {
@@ -244,12 +316,20 @@ public final class ModelRegistry implements AutoCloseable {
             if (id.equals(ModelsConfig.LOCAL_EMBEDDING)) {
                 throw wrongKind(asked, id, "embedding", "GENERATE");
             }
+            if (id.equals(ModelsConfig.LOCAL_RERANK)) {
+                throw new UnknownModelException(asked, "model '" + asked + "' is a reranking model; GENERATE needs a"
+                        + " text model, e.g. " + ModelsConfig.LOCAL_EXTRACTIVE);
+            }
             throw unknown(asked);
         }
         if (BedrockModelIds.looksLikeBedrockId(id)) {
             requireConfigured(asked, id);
             if (BedrockModelIds.isEmbedding(id) || "embedding".equals(config.model(id).kind())) {
                 throw wrongKind(asked, id, "embedding", "GENERATE");
+            }
+            if (BedrockRerankModel.isRerank(id)) {
+                throw new UnknownModelException(asked, "model '" + asked + "' is a reranking model; use it with"
+                        + " RERANK_SCORE(query, text, model) or a knowledge base's reranking_model");
             }
             return new ConverseTextModel(bedrock(), id);
         }
@@ -339,6 +419,24 @@ public final class ModelRegistry implements AutoCloseable {
         }
     }
 
+    private BedrockAgentRuntimeAsyncClient agentBedrock() {
+        BedrockAgentRuntimeAsyncClient c = agentClient;
+        if (c == null) {
+            BedrockRuntimeAsyncClient runtime = bedrock();
+            synchronized (this) {
+                c = agentClient;
+                if (closed) {
+                    throw new IllegalStateException("the model registry is closed");
+                }
+                if (c == null) {
+                    c = agentClients.apply(runtime);
+                    agentClient = c;
+                }
+            }
+        }
+        return c;
+    }
+
     private BedrockRuntimeAsyncClient bedrock() {
         BedrockRuntimeAsyncClient c = client;
         if (c == null) {
@@ -404,6 +502,7 @@ public final class ModelRegistry implements AutoCloseable {
         ids.addAll(config.models().keySet());
         ids.addAll(embeddingModels.keySet());
         ids.addAll(textModels.keySet());
+        ids.addAll(rerankingModels.keySet());
         List<ModelDescription> rows = new ArrayList<>();
         for (String id : ids) {
             String kind = kindOf(id);
@@ -411,7 +510,11 @@ public final class ModelRegistry implements AutoCloseable {
             Integer dims = kind.equals("embedding") ? dimensionsOf(id) : null;
             List<String> aliases = aliasesOf.getOrDefault(id, List.of());
             String name = aliases.isEmpty() ? id : aliases.get(0);
-            boolean isDefault = id.equals(kind.equals("embedding") ? defEmbed : defText);
+            boolean isDefault = id.equals(switch (kind) {
+                case "embedding" -> defEmbed;
+                case "reranking" -> ModelsConfig.DEFAULT_RERANKING;
+                default -> defText;
+            });
             rows.add(new ModelDescription(name, kind, provider, id, dims, aliases, isDefault, price(id)));
         }
         return rows;
@@ -423,6 +526,9 @@ public final class ModelRegistry implements AutoCloseable {
         }
         if (textModels.containsKey(id)) {
             return "text";
+        }
+        if (rerankingModels.containsKey(id) || id.equals(ModelsConfig.LOCAL_RERANK) || BedrockRerankModel.isRerank(id)) {
+            return "reranking";
         }
         String k = config.model(id).kind();
         if (k != null) {
@@ -465,12 +571,17 @@ public final class ModelRegistry implements AutoCloseable {
             closeQuietly(m);
         }
         BedrockRuntimeAsyncClient c;
+        BedrockAgentRuntimeAsyncClient agent;
         synchronized (this) {
             closed = true;
             c = client;
+            agent = agentClient;
         }
         if (ownsClient && c != null) {
             c.close();
+        }
+        if (agent != null) {
+            agent.close(); // always this registry's own
         }
     }
 

@@ -42,6 +42,10 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
 
     public static final String LOCAL_EMBEDDING = "local:all-minilm-l6-v2";
     public static final String LOCAL_EXTRACTIVE = "local:extractive";
+    /** The offline reranker: cosine similarity under the local embedding model (no cross-encoder ships offline). */
+    public static final String LOCAL_RERANK = "local:minilm-cosine";
+    /** The reranking model RERANK_SCORE uses when none is named. */
+    public static final String DEFAULT_RERANKING = LOCAL_RERANK;
     public static final int LOCAL_EMBEDDING_DIMENSIONS = 384;
 
     /** Built-in aliases; the ids are the ones in the Bedrock tutorials the project starts from. */
@@ -55,20 +59,24 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
             "llama3-2-3b", "us.meta.llama3-2-3b-instruct-v1:0",
             "claude-3-haiku", "anthropic.claude-3-haiku-20240307-v1:0",
             "titan-text-express", "amazon.titan-text-express-v1",
-            "nova-micro", "us.amazon.nova-micro-v1:0");
+            "nova-micro", "us.amazon.nova-micro-v1:0",
+            "cohere-rerank-3-5", "cohere.rerank-v3-5:0",
+            "amazon-rerank", "amazon.rerank-v1:0");
 
-    /** Built-in on-demand prices (USD per 1k tokens, us-east-1, as published when written; estimates only). */
-    public static final Map<String, ModelPrice> DEFAULT_PRICES = Map.of(
-            "amazon.titan-embed-text-v2:0", new ModelPrice(0.00002, 0),
-            "amazon.titan-embed-text-v1", new ModelPrice(0.0001, 0),
-            "cohere.embed-english-v3", new ModelPrice(0.0001, 0),
-            "cohere.embed-multilingual-v3", new ModelPrice(0.0001, 0),
-            "meta.llama3-2-3b-instruct-v1:0", new ModelPrice(0.00015, 0.00015),
-            "meta.llama3-2-1b-instruct-v1:0", new ModelPrice(0.0001, 0.0001),
-            "anthropic.claude-3-haiku-20240307-v1:0", new ModelPrice(0.00025, 0.00125),
-            "amazon.titan-text-express-v1", new ModelPrice(0.0002, 0.0006),
-            "amazon.nova-micro-v1:0", new ModelPrice(0.000035, 0.00014),
-            "amazon.nova-lite-v1:0", new ModelPrice(0.00006, 0.00024));
+    /** Built-in on-demand prices (USD per 1k tokens, a reranker's per 1k queries; us-east-1, as published when written; estimates only). */
+    public static final Map<String, ModelPrice> DEFAULT_PRICES = Map.ofEntries(
+            Map.entry("amazon.titan-embed-text-v2:0", new ModelPrice(0.00002, 0)),
+            Map.entry("amazon.titan-embed-text-v1", new ModelPrice(0.0001, 0)),
+            Map.entry("cohere.embed-english-v3", new ModelPrice(0.0001, 0)),
+            Map.entry("cohere.embed-multilingual-v3", new ModelPrice(0.0001, 0)),
+            Map.entry("meta.llama3-2-3b-instruct-v1:0", new ModelPrice(0.00015, 0.00015)),
+            Map.entry("meta.llama3-2-1b-instruct-v1:0", new ModelPrice(0.0001, 0.0001)),
+            Map.entry("anthropic.claude-3-haiku-20240307-v1:0", new ModelPrice(0.00025, 0.00125)),
+            Map.entry("amazon.titan-text-express-v1", new ModelPrice(0.0002, 0.0006)),
+            Map.entry("amazon.nova-micro-v1:0", new ModelPrice(0.000035, 0.00014)),
+            Map.entry("amazon.nova-lite-v1:0", new ModelPrice(0.00006, 0.00024)),
+            Map.entry("cohere.rerank-v3-5:0", ModelPrice.perThousandQueries(2.00)),
+            Map.entry("amazon.rerank-v1:0", ModelPrice.perThousandQueries(1.00)));
 
     public static final long DEFAULT_CACHE_MB = 256;
     public static final int DEFAULT_MODEL_MAX_CONCURRENCY = 64;
@@ -151,11 +159,13 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
             JsonNode v = e.getValue();
             String id = BedrockModelIds.baseModelId(aliases.getOrDefault(e.getKey(), e.getKey()));
             if (v.isObject()) {
-                prices.put(id, new ModelPrice(v.path("input").asDouble(0), v.path("output").asDouble(0)));
+                prices.put(id, new ModelPrice(v.path("input").asDouble(0), v.path("output").asDouble(0),
+                        v.path("per_1k_queries").asDouble(0)));
             } else if (v.isArray() && v.size() == 2) {
                 prices.put(id, new ModelPrice(v.get(0).asDouble(), v.get(1).asDouble()));
             } else {
-                throw new IllegalArgumentException("[models.prices] \"" + e.getKey() + "\" must be { input = USD_PER_1K, output = USD_PER_1K }");
+                throw new IllegalArgumentException("[models.prices] \"" + e.getKey() + "\" must be { input = USD_PER_1K, output = USD_PER_1K }"
+                        + " (a reranker: { per_1k_queries = USD })");
             }
         }
         // A per-model price overrides the price table.
