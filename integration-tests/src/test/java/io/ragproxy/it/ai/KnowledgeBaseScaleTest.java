@@ -1,0 +1,523 @@
+package io.ragproxy.it.ai;
+
+import static io.ragproxy.it.ai.AiProxy.TITAN_V2;
+import static io.ragproxy.it.ai.AiProxy.exec;
+import static io.ragproxy.it.ai.AiProxy.rows;
+import static io.ragproxy.it.ai.AiProxy.scalar;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ragproxy.catalog.chunk.ChunkOptions;
+import io.ragproxy.catalog.chunk.TextChunker;
+import io.ragproxy.emulator.EmulatedError;
+import io.ragproxy.it.LocalBackend;
+import io.ragproxy.it.RawMysqlClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A knowledge base over {@value #DOCUMENTS} generated documents of 2 to 20 kB ({@link GeneratedDocuments}), embedded
+ * by the Bedrock emulator's Titan V2: the ingestion's counts against CHUNK_TEXT's splitter run in the test, re-ingestion
+ * without a model call, changed documents, a model failing midway and {@code KILL QUERY} midway (each followed by a
+ * re-run), then recall@5 of questions taken from the documents' own sentences and metadata filters.
+ *
+ * <p>After each test the knowledge base holds, for every document, exactly the chunks of its current text in the
+ * {@code docs} table: the tests run in order, each starting from the state the one before left. Chunks are compared
+ * by MD5 of their text, computed by the backend and by the test; a chunk's {@code row_id} tells whether it was
+ * rewritten.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class KnowledgeBaseScaleTest {
+    private static final String DB = "ragproxy_it_ai_kb_scale";
+    static final int DOCUMENTS = 2000;
+    /**
+     * 4,000 characters a chunk (about 1,000 tokens, within Bedrock's default chunking range): some 6,700 chunks, so
+     * the first ingestion makes some 6,700 Titan calls, the bulk of this class's time.
+     */
+    private static final String PREPROCESSING = "{\"size\": 4000}";
+    private static final ChunkOptions OPTIONS = ChunkOptions.fromJson(PREPROCESSING);
+    private static final TextChunker CHUNKER = new TextChunker(text -> {
+        throw new AssertionError("character units count no tokens");
+    });
+    private static final GeneratedDocuments CORPUS = new GeneratedDocuments(16);
+    private static final String INGEST = "INSERT INTO scale_kb SELECT doc_id, body, category, year FROM docs";
+    private static final Pattern REPORT = Pattern.compile("Documents: (\\d+)  Chunks: (\\d+)  Skipped: (\\d+)");
+    private static final Pattern WRITTEN = Pattern.compile("(\\d+) of the (\\d+) new or changed documents were"
+            + " written");
+
+    /** Titan V2 at 256 dimensions: the vectors matter for ranking, not their size. */
+    @RegisterExtension
+    static final CatalogWorld WORLD = new CatalogWorld(DB, ai -> {
+        ((ObjectNode) ai.get("models").get("model").get(TITAN_V2)).put("dimensions", 256);
+        return ai;
+    });
+
+    /** Each document's current revision (what the docs table holds). */
+    private static final int[] REVISION = new int[DOCUMENTS + 1];
+    /** Every chunk text the proxy has embedded so far (its cache holds them all). */
+    private static final Set<String> EMBEDDED = new HashSet<>();
+
+    @BeforeAll
+    static void documents() throws Exception {
+        try (Connection c = LocalBackend.get().connect(DB)) {
+            exec(c, "CREATE TABLE docs (doc_id INT PRIMARY KEY, body MEDIUMTEXT, category VARCHAR(20), year INT)");
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO docs VALUES (?, ?, ?, ?)")) {
+                for (int id = 1; id <= DOCUMENTS; id++) {
+                    ps.setInt(1, id);
+                    ps.setString(2, CORPUS.body(id, 0));
+                    ps.setString(3, CORPUS.category(id));
+                    ps.setInt(4, CORPUS.year(id));
+                    ps.addBatch();
+                    if (id % 200 == 0) {
+                        ps.executeBatch();
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- the tests
+
+    @Test
+    @Order(1)
+    void ingestionWritesEveryDocumentsChunksAndReportsThem() throws Exception {
+        long expectedChunks = 0;
+        Set<String> distinct = new LinkedHashSet<>();
+        int sizeMin = Integer.MAX_VALUE;
+        int sizeMax = 0;
+        for (int id = 1; id <= DOCUMENTS; id++) {
+            String body = CORPUS.body(id, 0);
+            sizeMin = Math.min(sizeMin, body.length());
+            sizeMax = Math.max(sizeMax, body.length());
+            List<String> chunks = chunks(id);
+            expectedChunks += chunks.size();
+            distinct.addAll(chunks);
+        }
+        assertTrue(sizeMin >= GeneratedDocuments.MIN_BYTES && sizeMax <= GeneratedDocuments.MAX_BYTES,
+                "documents of 2 to 20 kB: " + sizeMin + " to " + sizeMax);
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "CREATE KNOWLEDGE_BASE scale_kb USING storage = kb_chunks, content_columns = ['body'],"
+                    + " metadata_columns = ['category', 'year'], id_column = 'doc_id', preprocessing = "
+                    + PREPROCESSING);
+        }
+        AiProxy.quiesce(WORLD.emulator());
+        long started = System.nanoTime();
+        Report report = ingest();
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        System.out.printf("ingested %d documents, %d chunks in %d ms (%.0f chunks/s)%n", report.documents(),
+                report.chunks(), millis, report.chunks() * 1000.0 / millis);
+        assertEquals(new Report(DOCUMENTS, expectedChunks, 0), report);
+        assertEquals(expectedChunks, report.affected(), "the OK's affected rows are the chunks written");
+        try (Connection c = LocalBackend.get().connect(DB)) {
+            assertEquals(String.valueOf(expectedChunks), scalar(c, "SELECT COUNT(*) FROM kb_chunks"));
+        }
+        assertEquals(distinct.size(), titanCalls(), "one model call per distinct chunk");
+        EMBEDDED.addAll(distinct);
+        assertEveryDocumentHoldsItsChunks();
+    }
+
+    @Test
+    @Order(2)
+    void reIngestingUnchangedDocumentsMakesNoModelCallAndWritesNothing() throws Exception {
+        Map<String, String> before = rowIds();
+        AiProxy.quiesce(WORLD.emulator());
+        assertEquals(new Report(0, 0, DOCUMENTS), ingest());
+        assertEquals(0, WORLD.emulator().requestCount(), "no model call for unchanged documents");
+        assertEquals(before, rowIds(), "no chunk rewritten");
+    }
+
+    @Test
+    @Order(3)
+    void changedDocumentsReplaceExactlyTheirChunks() throws Exception {
+        List<Integer> changed = pick(25, 3);
+        revise(changed, 1);
+        Map<String, String> before = rowIds();
+        Set<String> newTexts = new LinkedHashSet<>();
+        long chunks = 0;
+        for (int id : changed) {
+            List<String> c = chunks(id);
+            chunks += c.size();
+            c.stream().filter(t -> !EMBEDDED.contains(t)).forEach(newTexts::add);
+        }
+        AiProxy.quiesce(WORLD.emulator());
+        assertEquals(new Report(changed.size(), chunks, DOCUMENTS - changed.size()), ingest());
+        assertEquals(newTexts.size(), titanCalls(), "only the chunks not embedded before are sent to the model");
+        EMBEDDED.addAll(newTexts);
+        Map<String, String> after = rowIds();
+        for (Map.Entry<String, String> e : before.entrySet()) {
+            if (changed.contains(Integer.valueOf(e.getKey()))) {
+                assertNotEquals(e.getValue(), after.get(e.getKey()), "document " + e.getKey() + " was rewritten");
+            } else {
+                assertEquals(e.getValue(), after.get(e.getKey()), "document " + e.getKey() + " is untouched");
+            }
+        }
+        assertEveryDocumentHoldsItsChunks();
+    }
+
+    @Test
+    @Order(4)
+    void aModelFailingMidwayLeavesWholeDocumentsAndARerunFinishes() throws Exception {
+        List<Integer> changed = pick(300, 4);
+        Map<Integer, List<String>> old = currentChunks(changed);
+        revise(changed, 2);
+        AiProxy.quiesce(WORLD.emulator());
+        WORLD.emulator().failAfter(200, EmulatedError.VALIDATION);
+        String error = ingestFailing(7104, null);
+        int written = written(error, changed.size());
+        System.out.println("the model failed after 200 calls; " + written + " of " + changed.size()
+                + " changed documents were written");
+        assertTrue(written > 0 && written < changed.size(), "it stopped midway: " + error);
+        assertWholeDocuments(changed, old, written);
+
+        AiProxy.quiesce(WORLD.emulator());
+        Report rerun = ingest();
+        assertEquals(changed.size() - written, rerun.documents(), "the re-run writes the rest: " + rerun);
+        assertEquals(DOCUMENTS - changed.size() + written, rerun.skipped());
+        changed.forEach(id -> EMBEDDED.addAll(chunks(id)));
+        assertEveryDocumentHoldsItsChunks();
+    }
+
+    @Test
+    @Order(5)
+    void killQueryMidwayLeavesWholeDocumentsAndARerunFinishes() throws Exception {
+        List<Integer> changed = pick(300, 5);
+        Map<Integer, List<String>> old = currentChunks(changed);
+        revise(changed, 3);
+        AiProxy.quiesce(WORLD.emulator());
+        WORLD.emulator().setLatency(Duration.ofMillis(30));
+        String error;
+        try (Connection killer = WORLD.proxy().connect(DB)) {
+            error = ingestFailing(1317, connectionId -> {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (WORLD.emulator().requestCount() < 150) {
+                    assertTrue(System.nanoTime() < deadline, "the ingestion made no 150 calls in 30 s");
+                    Thread.sleep(5);
+                }
+                exec(killer, "KILL QUERY " + connectionId);
+            });
+        }
+        WORLD.emulator().setLatency(Duration.ZERO);
+        int written = written(error, changed.size());
+        System.out.println("KILL QUERY after 150 calls; " + written + " of " + changed.size()
+                + " changed documents were written");
+        assertTrue(written > 0 && written < changed.size(), "it stopped midway: " + error);
+        assertWholeDocuments(changed, old, written);
+
+        AiProxy.quiesce(WORLD.emulator());
+        Report rerun = ingest();
+        assertEquals(changed.size() - written, rerun.documents(), "the re-run writes the rest: " + rerun);
+        changed.forEach(id -> EMBEDDED.addAll(chunks(id)));
+        assertEveryDocumentHoldsItsChunks();
+    }
+
+    /**
+     * Recall@5 of 100 questions, each a sentence of one document taken from its middle: the document is a hit when
+     * one of its chunks is among the five nearest. The floor is 0.95: under the emulator's embeddings (a sum of one
+     * random vector per word) a sentence lies closest to the chunk holding it, as its words are mostly that
+     * document's own (a quarter are common words shared by every document); a real embedding model is no better on
+     * sentences copied from the text, so a lower recall means the search lost or mixed up chunks.
+     */
+    @Test
+    @Order(6)
+    void questionsFromADocumentsOwnSentencesFindIt() throws Exception {
+        SplittableRandom r = new SplittableRandom(6);
+        int questions = 100;
+        int hits = 0;
+        int first = 0;
+        List<String> misses = new ArrayList<>();
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            for (int q = 0; q < questions; q++) {
+                int id = 1 + r.nextInt(DOCUMENTS);
+                String question = sentenceOf(id, r);
+                List<String> found = new ArrayList<>();
+                rows(c, "SELECT id FROM scale_kb WHERE content = " + AiProxy.quote(question) + " LIMIT 5")
+                        .forEach(row -> found.add(row.get(0)));
+                assertTrue(found.size() <= 5, found.toString());
+                if (found.contains(String.valueOf(id))) {
+                    hits++;
+                } else {
+                    misses.add(id + ": " + found);
+                }
+                if (!found.isEmpty() && found.get(0).equals(String.valueOf(id))) {
+                    first++;
+                }
+            }
+        }
+        double recall = hits / (double) questions;
+        System.out.printf("recall@5 = %.2f (%d of %d questions; the document first for %d)%n", recall, hits,
+                questions, first);
+        assertTrue(recall >= 0.95, "recall@5 = " + recall + "; missed " + misses);
+    }
+
+    @Test
+    @Order(7)
+    void metadataFiltersReturnOnlyMatchingDocuments() throws Exception {
+        SplittableRandom r = new SplittableRandom(7);
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            for (int q = 0; q < 10; q++) {
+                int id = 1 + r.nextInt(DOCUMENTS);
+                String question = AiProxy.quote(sentenceOf(id, r));
+                String category = CORPUS.category(id);
+                int year = CORPUS.year(id);
+                // Equality and a range: the document itself matches, so it is found, and nothing else that does not.
+                List<List<String>> got = rows(c, "SELECT id, category, year FROM scale_kb WHERE content = " + question
+                        + " AND category = '" + category + "' AND year BETWEEN " + (year - 1) + " AND " + (year + 1)
+                        + " LIMIT 10");
+                assertFalse(got.isEmpty(), "document " + id + " matches its own filter");
+                assertEquals(String.valueOf(id), got.get(0).get(0), "the document first: " + got);
+                for (List<String> row : got) {
+                    int doc = Integer.parseInt(row.get(0));
+                    assertEquals(category, CORPUS.category(doc), "document " + doc + " in " + got);
+                    assertTrue(Math.abs(CORPUS.year(doc) - year) <= 1, "document " + doc + " in " + got);
+                    assertEquals(List.of(CORPUS.category(doc), String.valueOf(CORPUS.year(doc))), row.subList(1, 3));
+                }
+                // A range the document is outside of: it is not returned, the rows are all inside the range.
+                String outside = year >= 2020 ? "year < 2020" : "year >= 2020";
+                List<List<String>> others = rows(c, "SELECT id FROM scale_kb WHERE content = " + question + " AND "
+                        + outside + " LIMIT 10");
+                for (List<String> row : others) {
+                    int doc = Integer.parseInt(row.get(0));
+                    assertNotEquals(id, doc);
+                    assertEquals(year < 2020, CORPUS.year(doc) >= 2020, "document " + doc + " for " + outside);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- helpers
+
+    /** What the ingestion's OK said. */
+    record Report(long documents, long chunks, long skipped, long affected) {
+        Report(long documents, long chunks, long skipped) {
+            this(documents, chunks, skipped, chunks);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Report r && r.documents == documents && r.chunks == chunks && r.skipped == skipped;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(documents * 31 + chunks * 17 + skipped);
+        }
+    }
+
+    /** The chunks of document {@code id}'s current text, by CHUNK_TEXT's splitter run here. */
+    private static List<String> chunks(int id) {
+        return CHUNKER.chunks(CORPUS.body(id, REVISION[id]), OPTIONS);
+    }
+
+    private static Map<Integer, List<String>> currentChunks(List<Integer> ids) {
+        Map<Integer, List<String>> out = new HashMap<>();
+        ids.forEach(id -> out.put(id, chunks(id)));
+        return out;
+    }
+
+    /** {@code n} distinct document ids, chosen with {@code seed}, in ascending order (as the ingestion reads them). */
+    private static List<Integer> pick(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Set<Integer> ids = new java.util.TreeSet<>();
+        while (ids.size() < n) {
+            ids.add(1 + r.nextInt(DOCUMENTS));
+        }
+        return List.copyOf(ids);
+    }
+
+    /** Writes revision {@code revision} of the documents {@code ids} into the docs table (on the backend). */
+    private static void revise(List<Integer> ids, int revision) throws SQLException {
+        try (Connection c = LocalBackend.get().connect(DB);
+                PreparedStatement ps = c.prepareStatement("UPDATE docs SET body = ? WHERE doc_id = ?")) {
+            for (int id : ids) {
+                REVISION[id] = revision;
+                ps.setString(1, CORPUS.body(id, revision));
+                ps.setInt(2, id);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /** A sentence from the middle of document {@code id}'s original text (which every revision keeps). */
+    private static String sentenceOf(int id, SplittableRandom r) {
+        List<List<String>> paragraphs = CORPUS.paragraphs(id);
+        List<String> paragraph = paragraphs.get(paragraphs.size() / 2);
+        return paragraph.get(r.nextInt(paragraph.size()));
+    }
+
+    /** Runs the ingestion on a connection of its own and reads the counts its OK reports. */
+    private static Report ingest() throws Exception {
+        try (RawMysqlClient client = login()) {
+            byte[] reply = client.command(RawMysqlClient.COM_QUERY, INGEST);
+            assertEquals(0x00, reply[0] & 0xff, () -> "the ingestion failed: " + RawMysqlClient.describe(reply));
+            String info = new String(reply, StandardCharsets.UTF_8);
+            Matcher m = REPORT.matcher(info);
+            assertTrue(m.find(), "the OK's info reports documents and chunks: " + info);
+            return new Report(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)),
+                    affectedRows(reply));
+        }
+    }
+
+    /** Something done, with the ingesting connection's id, while the ingestion runs. */
+    @FunctionalInterface
+    private interface WhileRunning {
+        void run(long connectionId) throws Exception;
+    }
+
+    /**
+     * Runs the ingestion, which must fail with error {@code code}, doing {@code meanwhile} while it runs; returns the
+     * error's message.
+     */
+    private static String ingestFailing(int code, WhileRunning meanwhile) throws Exception {
+        try (RawMysqlClient client = login()) {
+            CompletableFuture<byte[]> reply = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return client.command(RawMysqlClient.COM_QUERY, INGEST);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            if (meanwhile != null) {
+                meanwhile.run(client.handshake().connectionId());
+            }
+            byte[] err = reply.get(60, TimeUnit.SECONDS);
+            String described = RawMysqlClient.describe(err);
+            assertTrue(described.startsWith("ERR " + code + " "), "the ingestion fails with " + code + ": "
+                    + described);
+            return described;
+        }
+    }
+
+    private static RawMysqlClient login() throws IOException {
+        RawMysqlClient client = RawMysqlClient.open(WORLD.proxy().host(), WORLD.proxy().port());
+        byte[] ok = client.authenticate(LocalBackend.USER, LocalBackend.PASSWORD, DB);
+        assertEquals(0x00, ok[0] & 0xff, () -> RawMysqlClient.describe(ok));
+        byte[] set = client.command(RawMysqlClient.COM_QUERY, "SET rag_max_calls = 10000, rag_concurrency = 64");
+        assertEquals(0x00, set[0] & 0xff, () -> RawMysqlClient.describe(set));
+        return client;
+    }
+
+    /** The affected rows of an OK packet (a length-encoded integer after the header byte). */
+    private static long affectedRows(byte[] ok) {
+        int first = ok[1] & 0xff;
+        if (first < 0xfb) {
+            return first;
+        }
+        int bytes = first == 0xfc ? 2 : first == 0xfd ? 3 : 8;
+        long value = 0;
+        for (int i = 0; i < bytes; i++) {
+            value |= (long) (ok[2 + i] & 0xff) << (8 * i);
+        }
+        return value;
+    }
+
+    /** The written documents an interrupted ingestion's error counts, checking the total it names. */
+    private static int written(String error, int changed) {
+        Matcher m = WRITTEN.matcher(error);
+        assertTrue(m.find(), "the error says how many documents were written: " + error);
+        assertEquals(changed, Integer.parseInt(m.group(2)), error);
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** The model calls (Titan invocations) the emulator answered or refused since it was last reset. */
+    private static int titanCalls() {
+        return WORLD.emulator().requests(TITAN_V2, "invoke").size();
+    }
+
+    /** id → the row_ids of its chunks, in chunk order: which rows a statement rewrote. */
+    private static Map<String, String> rowIds() throws SQLException {
+        Map<String, String> out = new HashMap<>();
+        try (Connection c = LocalBackend.get().connect(DB)) {
+            for (List<String> r : rows(c, "SELECT id, GROUP_CONCAT(row_id ORDER BY chunk_id) FROM kb_chunks GROUP BY"
+                    + " id")) {
+                out.put(r.get(0), r.get(1));
+            }
+        }
+        return out;
+    }
+
+    /** id → its stored chunks as "chunk_id:md5 …", as the backend computes it. */
+    private static Map<String, String> storedFingerprints() throws SQLException {
+        Map<String, String> out = new HashMap<>();
+        try (Connection c = LocalBackend.get().connect(DB)) {
+            exec(c, "SET SESSION group_concat_max_len = 1048576");
+            for (List<String> r : rows(c, "SELECT id, GROUP_CONCAT(CONCAT(chunk_id, ':', MD5(chunk_content)) ORDER BY"
+                    + " chunk_id SEPARATOR ' ') FROM kb_chunks GROUP BY id")) {
+                out.put(r.get(0), r.get(1));
+            }
+        }
+        return out;
+    }
+
+    private static String fingerprint(List<String> chunks) {
+        try {
+            MessageDigest md5 = MessageDigest.getInstance("MD5");
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < chunks.size(); i++) {
+                b.append(i == 0 ? "" : " ").append(i).append(':')
+                        .append(HexFormat.of().formatHex(md5.digest(chunks.get(i).getBytes(StandardCharsets.UTF_8))));
+            }
+            return b.toString();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Every document has exactly the chunks of its current text: no chunk missing, extra, or of another text. */
+    private static void assertEveryDocumentHoldsItsChunks() throws SQLException {
+        Map<String, String> stored = storedFingerprints();
+        assertEquals(DOCUMENTS, stored.size(), "documents in the storage");
+        for (int id = 1; id <= DOCUMENTS; id++) {
+            assertEquals(fingerprint(chunks(id)), stored.get(String.valueOf(id)), "document " + id + "'s chunks");
+        }
+    }
+
+    /**
+     * After an interrupted ingestion of {@code changed}: exactly {@code written} of them hold their new chunks, the
+     * others still their old ones, whole; every other document its current chunks.
+     */
+    private static void assertWholeDocuments(List<Integer> changed, Map<Integer, List<String>> old, int written)
+            throws SQLException {
+        Map<String, String> stored = storedFingerprints();
+        assertEquals(DOCUMENTS, stored.size(), "documents in the storage");
+        int renewed = 0;
+        for (int id = 1; id <= DOCUMENTS; id++) {
+            String got = stored.get(String.valueOf(id));
+            String now = fingerprint(chunks(id));
+            if (old.containsKey(id) && !got.equals(now)) {
+                assertEquals(fingerprint(old.get(id)), got, "document " + id + " holds its old chunks, all of them");
+            } else {
+                assertEquals(now, got, "document " + id + "'s chunks");
+                renewed += old.containsKey(id) ? 1 : 0;
+            }
+        }
+        assertEquals(written, renewed, "the error counts exactly the documents written");
+    }
+}
