@@ -238,70 +238,79 @@ class KnowledgeBaseScaleTest {
     }
 
     /**
-     * Recall@5 of 100 questions, each a sentence of one document taken from its middle: the document is a hit when
-     * one of its chunks is among the five nearest. The floor is 0.95: under the emulator's embeddings (a sum of one
-     * random vector per word) a sentence lies closest to the chunk holding it, as its words are mostly that
-     * document's own (a quarter are common words shared by every document); a real embedding model is no better on
-     * sentences copied from the text, so a lower recall means the search lost or mixed up chunks.
+     * Recall@5 of 100 questions, each a sentence from the middle of one document: the document is a hit when one of
+     * its chunks is among the five a search returns. Under the emulator's embeddings (a sum of one random vector per
+     * word) a sentence lies nearest to the chunk holding it, since its words are mostly that document's own: an exact
+     * search (every chunk's distance computed, no index) must find at least 99 of 100, or chunks were stored with
+     * another text's vector or under another document. The knowledge base's search reads MariaDB's HNSW index, which
+     * is approximate, and random vectors of 256 dimensions are its hardest case: with {@code mhnsw_ef_search = 80}
+     * it found 95 to 98 of 100 in the runs that set the floor of 0.9 (at the default of 20, 85 to 89, printed).
      */
     @Test
     @Order(6)
     void questionsFromADocumentsOwnSentencesFindIt() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            double exact = recallAt5(c, q -> "SELECT id FROM (SELECT id, VEC_DISTANCE_COSINE(embedding, EMBED(" + q
+                    + ")) + 0 AS d FROM kb_chunks) AS x ORDER BY d LIMIT 5");
+            double search = recallAt5(c, q -> "SELECT id FROM scale_kb WHERE content = " + q + " LIMIT 5");
+            exec(c, "SET mhnsw_ef_search = 80");
+            double tuned = recallAt5(c, q -> "SELECT id FROM scale_kb WHERE content = " + q + " LIMIT 5");
+            System.out.printf("recall@5 of 100 questions: exact search %.2f, knowledge base search %.2f"
+                    + " (mhnsw_ef_search = 80: %.2f)%n", exact, search, tuned);
+            assertTrue(exact >= 0.99, "exact recall@5 = " + exact);
+            assertTrue(tuned >= 0.9, "recall@5 of the knowledge base search = " + tuned);
+        }
+    }
+
+    /** Recall@5 of the same 100 questions, each asked with the query {@code search} makes of it (quoted). */
+    private static double recallAt5(Connection c, java.util.function.UnaryOperator<String> search)
+            throws SQLException {
         SplittableRandom r = new SplittableRandom(6);
         int questions = 100;
         int hits = 0;
-        int first = 0;
-        List<String> misses = new ArrayList<>();
-        try (Connection c = WORLD.proxy().connect(DB)) {
-            for (int q = 0; q < questions; q++) {
-                int id = 1 + r.nextInt(DOCUMENTS);
-                String question = sentenceOf(id, r);
-                List<String> found = new ArrayList<>();
-                rows(c, "SELECT id FROM scale_kb WHERE content = " + AiProxy.quote(question) + " LIMIT 5")
-                        .forEach(row -> found.add(row.get(0)));
-                assertTrue(found.size() <= 5, found.toString());
-                if (found.contains(String.valueOf(id))) {
-                    hits++;
-                } else {
-                    misses.add(id + ": " + found);
-                }
-                if (!found.isEmpty() && found.get(0).equals(String.valueOf(id))) {
-                    first++;
-                }
-            }
+        for (int q = 0; q < questions; q++) {
+            int id = 1 + r.nextInt(DOCUMENTS);
+            List<String> found = new ArrayList<>();
+            rows(c, search.apply(AiProxy.quote(sentenceOf(id, r)))).forEach(row -> found.add(row.get(0)));
+            assertTrue(found.size() <= 5, found.toString());
+            hits += found.contains(String.valueOf(id)) ? 1 : 0;
         }
-        double recall = hits / (double) questions;
-        System.out.printf("recall@5 = %.2f (%d of %d questions; the document first for %d)%n", recall, hits,
-                questions, first);
-        assertTrue(recall >= 0.95, "recall@5 = " + recall + "; missed " + misses);
+        return hits / (double) questions;
     }
 
+    /**
+     * Searches with metadata conditions (equality on category, a range on year) return only documents whose
+     * metadata match, read back as columns; a document matching its own question's filter is found in at least 8 of
+     * the 10 searches (MariaDB filters while it walks the approximate index: 9 or 10 in the runs so far).
+     */
     @Test
     @Order(7)
     void metadataFiltersReturnOnlyMatchingDocuments() throws Exception {
         SplittableRandom r = new SplittableRandom(7);
+        int found = 0;
         try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "SET mhnsw_ef_search = 80");
             for (int q = 0; q < 10; q++) {
                 int id = 1 + r.nextInt(DOCUMENTS);
                 String question = AiProxy.quote(sentenceOf(id, r));
                 String category = CORPUS.category(id);
                 int year = CORPUS.year(id);
-                // Equality and a range: the document itself matches, so it is found, and nothing else that does not.
                 List<List<String>> got = rows(c, "SELECT id, category, year FROM scale_kb WHERE content = " + question
                         + " AND category = '" + category + "' AND year BETWEEN " + (year - 1) + " AND " + (year + 1)
                         + " LIMIT 10");
                 assertFalse(got.isEmpty(), "document " + id + " matches its own filter");
-                assertEquals(String.valueOf(id), got.get(0).get(0), "the document first: " + got);
+                found += got.stream().anyMatch(row -> row.get(0).equals(String.valueOf(id))) ? 1 : 0;
                 for (List<String> row : got) {
                     int doc = Integer.parseInt(row.get(0));
                     assertEquals(category, CORPUS.category(doc), "document " + doc + " in " + got);
                     assertTrue(Math.abs(CORPUS.year(doc) - year) <= 1, "document " + doc + " in " + got);
                     assertEquals(List.of(CORPUS.category(doc), String.valueOf(CORPUS.year(doc))), row.subList(1, 3));
                 }
-                // A range the document is outside of: it is not returned, the rows are all inside the range.
+                // A range the document is outside of: it is not returned; every row is inside the range.
                 String outside = year >= 2020 ? "year < 2020" : "year >= 2020";
                 List<List<String>> others = rows(c, "SELECT id FROM scale_kb WHERE content = " + question + " AND "
                         + outside + " LIMIT 10");
+                assertFalse(others.isEmpty(), "half the documents are in " + outside);
                 for (List<String> row : others) {
                     int doc = Integer.parseInt(row.get(0));
                     assertNotEquals(id, doc);
@@ -309,6 +318,8 @@ class KnowledgeBaseScaleTest {
                 }
             }
         }
+        System.out.println("filtered searches that found the question's own document: " + found + " of 10");
+        assertTrue(found >= 8, "the question's own document found by " + found + " of 10 filtered searches");
     }
 
     // ------------------------------------------------------------------------------------------- helpers
@@ -416,9 +427,9 @@ class KnowledgeBaseScaleTest {
     }
 
     private static RawMysqlClient login() throws IOException {
-        RawMysqlClient client = RawMysqlClient.open(WORLD.proxy().host(), WORLD.proxy().port());
-        byte[] ok = client.authenticate(LocalBackend.USER, LocalBackend.PASSWORD, DB);
-        assertEquals(0x00, ok[0] & 0xff, () -> RawMysqlClient.describe(ok));
+        RawMysqlClient client = RawMysqlClient.login(WORLD.proxy().host(), WORLD.proxy().port(), LocalBackend.USER,
+                LocalBackend.PASSWORD, DB);
+        client.socket().setSoTimeout(120_000);
         byte[] set = client.command(RawMysqlClient.COM_QUERY, "SET rag_max_calls = 10000, rag_concurrency = 64");
         assertEquals(0x00, set[0] & 0xff, () -> RawMysqlClient.describe(set));
         return client;

@@ -48,6 +48,8 @@ public final class KnowledgeBaseStatements {
     /** Most chunks one page of the ingestion embeds and writes in one transaction. */
     static final int PAGE_CHUNKS = 64;
     private static final String SAVEPOINT = "ragproxy_kb_insert";
+    /** Links per node of the storage's HNSW vector index on MariaDB. */
+    static final int VECTOR_INDEX_M = 16;
 
     static final List<String> COLUMNS = List.of("Name", "Embedding_model", "Reranking_model", "Storage",
             "Content_columns", "Metadata_columns", "Id_column", "Preprocessing", "Owner", "Created");
@@ -203,7 +205,10 @@ public final class KnowledgeBaseStatements {
     /** The storage table: one row per chunk, the vector index and (on MariaDB) a FULLTEXT index on the text. */
     static String storageDdl(KnowledgeBase kb, Dialect dialect) {
         boolean maria = dialect == Dialect.MARIADB;
-        // A surrogate primary key: MariaDB's vector index takes a primary key of at most 256 bytes.
+        // A surrogate primary key: MariaDB's vector index takes a primary key of at most 256 bytes. M = 16 links per
+        // node (pgvector's default, which Bedrock's knowledge bases on Aurora use) instead of MariaDB's 6: at 6 the
+        // search of KnowledgeBaseScaleTest's 6,700 chunks missed the right document for half of its questions even
+        // with mhnsw_ef_search = 80 (recall@5 0.68; 0.97 at M = 16).
         return "CREATE TABLE " + kb.storageSql() + " (" + Sql.ident(KnowledgeBase.ROW_ID) + " BIGINT NOT NULL"
                 + " AUTO_INCREMENT PRIMARY KEY, " + Sql.ident(KnowledgeBase.ID) + " VARCHAR(255) NOT NULL, "
                 + Sql.ident(KnowledgeBase.CHUNK_ID) + " INT NOT NULL, " + Sql.ident(KnowledgeBase.CHUNK_CONTENT)
@@ -211,8 +216,8 @@ public final class KnowledgeBaseStatements {
                 + Sql.ident(KnowledgeBase.CONTENT_HASH) + " CHAR(64) NOT NULL, " + Sql.ident(KnowledgeBase.EMBEDDING)
                 + " " + dialect.vectorType(kb.dimensions()) + " NOT NULL, UNIQUE KEY (" + Sql.ident(KnowledgeBase.ID)
                 + ", " + Sql.ident(KnowledgeBase.CHUNK_ID) + ")"
-                + (maria ? ", VECTOR INDEX (" + Sql.ident(KnowledgeBase.EMBEDDING) + ") DISTANCE=cosine, FULLTEXT ("
-                        + Sql.ident(KnowledgeBase.CHUNK_CONTENT) + ")" : "")
+                + (maria ? ", VECTOR INDEX (" + Sql.ident(KnowledgeBase.EMBEDDING) + ") M=" + VECTOR_INDEX_M
+                        + " DISTANCE=cosine, FULLTEXT (" + Sql.ident(KnowledgeBase.CHUNK_CONTENT) + ")" : "")
                 + ") DEFAULT CHARSET=utf8mb4 COMMENT " + Sql.quote("ragproxy knowledge base " + kb.name());
     }
 
