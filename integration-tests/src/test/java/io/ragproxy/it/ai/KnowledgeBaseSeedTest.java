@@ -79,6 +79,7 @@ class KnowledgeBaseSeedTest {
         assertEquals(String.valueOf(RELEASE_NOTES.size()), stored[0], "every document is in the knowledge base");
         assertEquals(out.get(1), stored[1], "the chunks stored are the chunks CHUNK_TEXT makes");
 
+        System.out.println("seed 002's question answered: " + out.get(2));
         String[] answerRow = out.get(2).split("\t");
         assertEquals(2, answerRow.length, out.get(2));
         JsonNode answer = AiProxy.JSON.readTree(unescape(answerRow[0]));
