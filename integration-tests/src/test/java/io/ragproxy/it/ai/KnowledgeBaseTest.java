@@ -240,7 +240,7 @@ class KnowledgeBaseTest {
                 chunks.put(r.get(0), Integer.parseInt(r.get(1)));
             }
             assertEquals(6, chunks.size(), chunks.toString());
-            String untouched = rowIds(c, "id NOT IN ('3', '4', '5')");
+            String untouched = rowIds(c, "id NOT IN ('3', '4', '5', '6')");
 
             // MindsDB's form: one document by id; the OK counts its chunks.
             assertEquals((int) chunks.get("4"), update(c, "DELETE FROM del_kb WHERE id = 4"));
@@ -249,16 +249,20 @@ class KnowledgeBaseTest {
             assertEquals(chunks.get("3") + chunks.get("5"), update(c, "DELETE FROM mindsdb.del_kb WHERE author ="
                     + " 'Jane' AND id IN (3, 5, 6) AND chunk_id = 0"));
             assertEquals("0", scalar(c, "SELECT COUNT(*) FROM del_chunks WHERE id IN ('3', '5')"));
-            assertEquals(untouched, rowIds(c, "id NOT IN ('3', '4', '5')"), "the other documents are untouched");
             assertEquals(0, update(c, "DELETE FROM del_kb WHERE id = 99"));
+            // ORDER BY and LIMIT choose among the chunks: Omar's last document (6; 2 and 4 are his too).
+            assertEquals((int) chunks.get("6"), update(c, "DELETE FROM del_kb WHERE author = 'Omar' ORDER BY id DESC"
+                    + " LIMIT 1"));
+            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM del_chunks WHERE id = '6'"));
+            assertEquals(untouched, rowIds(c, "id NOT IN ('3', '4', '5', '6')"), "the other documents are untouched");
 
             // Deleted documents are ingested again; the others are skipped as unchanged.
             Map<String, String> before = status(c);
-            assertEquals(chunks.get("3") + chunks.get("4") + chunks.get("5"), update(c, "INSERT INTO del_kb SELECT"
-                    + " doc_id, body, author FROM docs WHERE doc_id <= 6"));
+            assertEquals(chunks.get("3") + chunks.get("4") + chunks.get("5") + chunks.get("6"), update(c, "INSERT INTO"
+                    + " del_kb SELECT doc_id, body, author FROM docs WHERE doc_id <= 6"));
             assertEquals(counter(before, "Rag_ml_cache_misses"), counter(status(c), "Rag_ml_cache_misses"),
                     "their chunks' embeddings come from the cache");
-            assertEquals(untouched, rowIds(c, "id NOT IN ('3', '4', '5')"));
+            assertEquals(untouched, rowIds(c, "id NOT IN ('3', '4', '5', '6')"));
             assertSqlError(c, "DELETE FROM del_kb AS k WHERE k.id = 1", 7073, "42000");
             exec(c, "DROP KNOWLEDGE_BASE del_kb");
         }
