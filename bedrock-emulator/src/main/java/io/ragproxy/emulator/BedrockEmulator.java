@@ -63,6 +63,9 @@ public final class BedrockEmulator implements AutoCloseable {
     private final AtomicInteger asyncInvokeListings = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private final AtomicLong served = new AtomicLong();
+    /** Requests still answered before every later one fails with {@link #failAfterKind}; negative: no such fault. */
+    private final AtomicLong failAfterLeft = new AtomicLong(-1);
+    private volatile EmulatedError failAfterKind;
 
     private volatile long latencyMs;
     private volatile long jitterMs;
@@ -154,6 +157,7 @@ public final class BedrockEmulator implements AutoCloseable {
     public void reset() {
         requests.clear();
         failNext.clear();
+        failAfterLeft.set(-1);
         markers.clear();
         errorRates.clear();
         window.clear();
@@ -223,6 +227,19 @@ public final class BedrockEmulator implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             failNext.addLast(kind);
         }
+        return this;
+    }
+
+    /**
+     * The next {@code k} requests are answered as usual, every request after them fails with {@code kind} (until
+     * {@link #reset}): a model that breaks down in the middle of a long statement.
+     */
+    public BedrockEmulator failAfter(int k, EmulatedError kind) {
+        if (k < 0) {
+            throw new IllegalArgumentException("k must be 0 or more");
+        }
+        failAfterKind = kind;
+        failAfterLeft.set(k);
         return this;
     }
 
@@ -309,6 +326,9 @@ public final class BedrockEmulator implements AutoCloseable {
         EmulatedError next = failNext.pollFirst();
         if (next != null) {
             return next;
+        }
+        if (failAfterLeft.get() >= 0 && failAfterLeft.getAndUpdate(left -> left > 0 ? left - 1 : left) == 0) {
+            return failAfterKind;
         }
         if (!markers.isEmpty()) {
             String text = ModelResponder.inputOf(body);

@@ -154,6 +154,18 @@ class BedrockEmulatorTest {
     }
 
     @Test
+    void failAfterAnswersKRequestsThenFailsEveryOneUntilReset() throws Exception {
+        emu.failAfter(2, EmulatedError.VALIDATION);
+        assertEquals(200, post("amazon.titan-embed-text-v2:0", "invoke", "{\"inputText\":\"a\"}").statusCode());
+        assertEquals(200, post("amazon.titan-embed-text-v2:0", "invoke", "{\"inputText\":\"b\"}").statusCode());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(400, post("amazon.titan-embed-text-v2:0", "invoke", "{\"inputText\":\"c\"}").statusCode());
+        }
+        emu.reset();
+        assertEquals(200, post("amazon.titan-embed-text-v2:0", "invoke", "{\"inputText\":\"c\"}").statusCode());
+    }
+
+    @Test
     void latencyLetsManyRequestsOverlap() throws Exception {
         emu.setLatency(Duration.ofMillis(200));
         List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();

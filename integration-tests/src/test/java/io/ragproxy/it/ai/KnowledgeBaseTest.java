@@ -229,6 +229,51 @@ class KnowledgeBaseTest {
     }
 
     @Test
+    void deleteFromTheKnowledgeBaseDeletesWholeDocuments() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "CREATE KNOWLEDGE_BASE del_kb USING embedding_model = '" + MODEL + "', storage = del_chunks,"
+                    + " content_columns = ['body'], metadata_columns = ['author'], id_column = 'doc_id', preprocessing"
+                    + " = " + PREPROCESSING);
+            update(c, "INSERT INTO del_kb SELECT doc_id, body, author FROM docs WHERE doc_id <= 6");
+            Map<String, Integer> chunks = new LinkedHashMap<>();
+            for (List<String> r : rows(c, "SELECT id, COUNT(*) FROM del_chunks GROUP BY id ORDER BY id")) {
+                chunks.put(r.get(0), Integer.parseInt(r.get(1)));
+            }
+            assertEquals(6, chunks.size(), chunks.toString());
+            String untouched = rowIds(c, "id NOT IN ('3', '4', '5', '6')");
+
+            // MindsDB's form: one document by id; the OK counts its chunks.
+            assertEquals((int) chunks.get("4"), update(c, "DELETE FROM del_kb WHERE id = 4"));
+            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM del_chunks WHERE id = '4'"));
+            // A condition on a metadata field and on a chunk deletes whole documents: Jane's among 3 and 5.
+            assertEquals(chunks.get("3") + chunks.get("5"), update(c, "DELETE FROM mindsdb.del_kb WHERE author ="
+                    + " 'Jane' AND id IN (3, 5, 6) AND chunk_id = 0"));
+            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM del_chunks WHERE id IN ('3', '5')"));
+            assertEquals(0, update(c, "DELETE FROM del_kb WHERE id = 99"));
+            // ORDER BY and LIMIT choose among the chunks: Omar's last document (6; 2 and 4 are his too).
+            assertEquals((int) chunks.get("6"), update(c, "DELETE FROM del_kb WHERE author = 'Omar' ORDER BY id DESC"
+                    + " LIMIT 1"));
+            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM del_chunks WHERE id = '6'"));
+            assertEquals(untouched, rowIds(c, "id NOT IN ('3', '4', '5', '6')"), "the other documents are untouched");
+
+            // Deleted documents are ingested again; the others are skipped as unchanged.
+            Map<String, String> before = status(c);
+            assertEquals(chunks.get("3") + chunks.get("4") + chunks.get("5") + chunks.get("6"), update(c, "INSERT INTO"
+                    + " del_kb SELECT doc_id, body, author FROM docs WHERE doc_id <= 6"));
+            assertEquals(counter(before, "Rag_ml_cache_misses"), counter(status(c), "Rag_ml_cache_misses"),
+                    "their chunks' embeddings come from the cache");
+            assertEquals(untouched, rowIds(c, "id NOT IN ('3', '4', '5', '6')"));
+            assertSqlError(c, "DELETE FROM del_kb AS k WHERE k.id = 1", 7073, "42000");
+            exec(c, "DROP KNOWLEDGE_BASE del_kb");
+        }
+    }
+
+    /** The row_ids of the chunks of the documents {@code where} selects: whether a statement rewrote them. */
+    private static String rowIds(Connection c, String where) throws SQLException {
+        return scalar(c, "SELECT GROUP_CONCAT(row_id ORDER BY row_id) FROM del_chunks WHERE " + where);
+    }
+
+    @Test
     void hybridSearchFindsAnExactProductCode() throws Exception {
         String[] colours = {"red", "blue", "green", "black", "white", "yellow", "grey", "orange"};
         try (Connection c = WORLD.proxy().connect(DB)) {

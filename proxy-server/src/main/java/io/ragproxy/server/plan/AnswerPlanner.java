@@ -45,6 +45,8 @@ public final class AnswerPlanner {
             + " contain the answer, say that they do not. Cite the sources you use as [n].";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CITATION = Pattern.compile("\\[(\\d{1,4})]");
+    /** The fewest words of a source's sentence found in an answer that make the source cited. */
+    private static final int QUOTED_WORDS = 3;
 
     private final LiteralPlanner literals;
 
@@ -287,13 +289,11 @@ public final class AnswerPlanner {
                     sentences.add(s.trim().toLowerCase(Locale.ROOT));
                 }
             }
+            String text = answer.toLowerCase(Locale.ROOT);
             for (int i = 0; i < sources.size(); i++) {
                 String source = sources.get(i).toLowerCase(Locale.ROOT);
-                for (String sentence : sentences) {
-                    if (source.contains(sentence)) {
-                        used.add(i + 1);
-                        break;
-                    }
+                if (sentences.stream().anyMatch(source::contains) || quoted(text, source)) {
+                    used.add(i + 1);
                 }
             }
         }
@@ -301,5 +301,20 @@ public final class AnswerPlanner {
         o.put("answer", answer);
         used.forEach(o.putArray("sources")::add);
         return o.toString();
+    }
+
+    /**
+     * Whether {@code answer} holds a whole sentence or line of {@code source} of at least {@value #QUOTED_WORDS}
+     * words. Sources without a final full stop (a knowledge base's chunks, titles, list items) are joined by the
+     * extractive model into one run of text the split at full stops cannot take apart again.
+     */
+    private static boolean quoted(String answer, String source) {
+        for (String sentence : source.split("(?<=[.!?。！？])\\s+|\\n+")) {
+            String s = sentence.strip();
+            if (s.split("\\s+").length >= QUOTED_WORDS && answer.contains(s)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -35,5 +35,13 @@ class AnswerPlannerTest {
                 AnswerPlanner.citations("It scales out. TiDB is a database.", sources));
         assertEquals("{\"answer\":\"Nothing here [7].\",\"sources\":[]}",
                 AnswerPlanner.citations("Nothing here [7].", sources), "a marker beyond the sources is not a citation");
+        // Sources without full stops (a knowledge base's chunks, list items), joined by the extractive model.
+        List<String> notes = List.of("Allow monitoring of I/O statistics using the new pg_stat_io view",
+                "Improve performance of vacuum freezing", "Allow logical replication from standby servers", "Yes");
+        assertEquals("{\"answer\":\"Allow monitoring of I/O statistics using the new pg_stat_io view Allow logical"
+                + " replication from standby servers\",\"sources\":[1,3]}", AnswerPlanner.citations("Allow monitoring of"
+                + " I/O statistics using the new pg_stat_io view Allow logical replication from standby servers", notes));
+        assertEquals("{\"answer\":\"Yes, vacuum runs.\",\"sources\":[]}",
+                AnswerPlanner.citations("Yes, vacuum runs.", notes), "a word or two in common is no citation");
     }
 }
