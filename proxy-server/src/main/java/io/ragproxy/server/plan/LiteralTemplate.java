@@ -36,9 +36,10 @@ public final class LiteralTemplate {
     LiteralTemplate(StatementAnalysis analysis, Dialect dialect, StatementShape statementShape, SqlMode mode) {
         this.analysis = analysis;
         this.dialect = dialect;
+        boolean readsValues = statementShape != null && ShapeTemplate.preparationReadsValues(analysis);
         this.renderer = new SqlRenderer(analysis, dialect); // renames the calls' nodes: the tree is the template's
         this.template = analysis.statement().toString();
-        this.shape = statementShape == null ? null
+        this.shape = statementShape == null || readsValues ? null
                 : ShapeTemplate.of(template, renderer, analysis, statementShape, mode);
     }
 

@@ -59,16 +59,12 @@ final class ShapeTemplate {
     /**
      * The cut of {@code rendered} (the prepared tree's rendering, whose calls are placeholders), verified against
      * {@code shape}, the shape of the statement {@code analysis} was parsed from; null when it does not verify.
+     * Call {@link #preparationReadsValues} before the preparation.
      */
     static ShapeTemplate of(String rendered, SqlRenderer renderer, StatementAnalysis analysis, StatementShape shape,
             SqlMode mode) {
         if (shape == null || analysis.hidesText() || hasLiteral(analysis.suffix(), mode)) {
             return null;
-        }
-        for (Function f : analysis.vectorFunctions()) {
-            if (f.getParameters() != null && f.getParameters().stream().anyMatch(p -> p instanceof StringValue)) {
-                return null;
-            }
         }
         List<Token> tokens = lex(rendered, mode);
         if (tokens == null) {
@@ -149,6 +145,19 @@ final class ShapeTemplate {
         }
         pieces.add(rendered.substring(copied));
         return new ShapeTemplate(pieces.toArray(String[]::new), cuts.toArray(), argumentSlots);
+    }
+
+    /**
+     * Whether preparing {@code analysis} for rendering (not yet done) reads a literal's value: a TiDB distance
+     * function's string argument is translated only when it reads as a vector.
+     */
+    static boolean preparationReadsValues(StatementAnalysis analysis) {
+        for (Function f : analysis.vectorFunctions()) {
+            if (f.getParameters() != null && f.getParameters().stream().anyMatch(p -> p instanceof StringValue)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
