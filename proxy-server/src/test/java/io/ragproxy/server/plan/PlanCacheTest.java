@@ -1,6 +1,8 @@
 package io.ragproxy.server.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +11,7 @@ import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.text.SessionText;
+import io.ragproxy.server.text.SqlMode;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -112,9 +115,41 @@ class PlanCacheTest {
     }
 
     @Test
+    void aTemplateKeptByShapeIsFoundForAnotherStatementOfTheShapeAndCounted() {
+        PlanCache cache = new PlanCache(10, Runnable::run);
+        String first = "SELECT EMBED('x') AS e FROM t LIMIT 3";
+        StatementShape shape = StatementShape.of(first, SessionText.DEFAULT.sqlMode());
+        LiteralTemplate template = planner.template(planner.parse(first), Dialect.MARIADB, shape,
+                SessionText.DEFAULT.sqlMode());
+        assertTrue(template.sharedByShape());
+        cache.put(PlanCache.key(shape, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""), template);
+
+        StatementShape other = StatementShape.of("SELECT EMBED('y') AS e FROM t LIMIT 5", SqlMode.DEFAULT);
+        assertSame(template, cache.find(PlanCache.key(other, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""),
+                PlanCache.key(other.sql(), Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "")));
+        assertNull(cache.find(PlanCache.key(other, Dialect.MARIADB, SessionText.DEFAULT, "e", 2, ""), null),
+                "another catalog version");
+        assertNull(cache.get(PlanCache.key(other.sql(), Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "")),
+                "a shape's key is not a text's");
+        assertEquals(new PlanCache.Counts(1, 0, 1), cache.counts());
+    }
+
+    @Test
+    void aCacheOfSizeZeroKeepsNothing() {
+        PlanCache cache = new PlanCache(0, Runnable::run);
+        assertFalse(cache.enabled());
+        PlanCache.Key key = PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "");
+        cache.put(key, planner.template(planner.parse("SELECT EMBED('x')"), Dialect.MARIADB));
+        assertNull(cache.get(key));
+        assertEquals(0, cache.size());
+    }
+
+    @Test
     void longStatementsAreNotKept() {
         String sql = "SELECT EMBED('" + "x".repeat(PlanCache.MAXIMUM_STATEMENT_LENGTH) + "')";
         assertNull(PlanCache.key(sql, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""));
+        assertNull(PlanCache.key(StatementShape.of(sql, SqlMode.DEFAULT), Dialect.MARIADB, SessionText.DEFAULT, "e", 1,
+                ""));
         assertNull(new PlanCache(5, Runnable::run).get(null));
     }
 }
