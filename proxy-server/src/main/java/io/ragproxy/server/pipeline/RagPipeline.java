@@ -496,7 +496,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         return budgets != null && !(ledger.ready().isDone() && !ledger.anyBudget());
     }
 
-    /** The plan cache, for tests. */
+    /** The plan cache (its counts for the metrics, its contents for tests). */
     public PlanCache planCache() {
         return planCache;
     }
