@@ -125,6 +125,7 @@ class ShapeCacheTest {
         sameAsUncached(SessionText.DEFAULT, "SELECT GENERATE('plain') AS a FROM t WHERE b = 'x'",
                 "SELECT GENERATE('tab\\there') AS a FROM t WHERE b = 'new\\nline'",
                 "SELECT GENERATE('it''s') AS a FROM t WHERE b = 'it''s not'",
+                "SELECT GENERATE('it\\'s') AS a FROM t WHERE b = 'x\\'y'",
                 "SELECT GENERATE('50\\% and \\_') AS a FROM t WHERE b = 'back\\\\slash'",
                 "SELECT GENERATE('say \"hi\"') AS a FROM t WHERE b = 'NUL\\0'",
                 "SELECT GENERATE(\"double \"\" quoted\") AS a FROM t WHERE b = \"x\"");
