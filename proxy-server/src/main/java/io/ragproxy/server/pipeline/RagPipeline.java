@@ -447,7 +447,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         }
         CacheSlot cacheAs = cacheSlot(session, sql, dialect, snapshot);
         if (cacheAs != null && !budgetsChecked()) {
-            LiteralTemplate cached = planCache.find(cacheAs.byShape(), cacheAs.byText());
+            LiteralTemplate cached = planCache.find(cacheAs.byShape(), cacheAs.byText(), cacheAs.shape());
             if (cached != null) {
                 LiteralTemplate.Fill instance = cached.sharedByShape() ? cached.fill(cacheAs.shape())
                         : cached.asParsed();

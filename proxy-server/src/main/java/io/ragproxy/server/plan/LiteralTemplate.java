@@ -64,6 +64,14 @@ public final class LiteralTemplate {
         return shape != null;
     }
 
+    /**
+     * Whether {@code statement}, a statement of the shape, may fill this template: always when the statement it
+     * was made from had no two equal literals, else when {@code statement} has equal literals at those slots too.
+     */
+    public boolean fits(StatementShape statement) {
+        return shape != null && shape.fits(statement);
+    }
+
     /** The instance of the statement the template was parsed from. */
     public Fill asParsed() {
         return new Fill(template, Map.of());
@@ -72,11 +80,14 @@ public final class LiteralTemplate {
     /**
      * The instance of {@code statement}, a statement of the shape this template is shared by.
      *
-     * @throws IllegalStateException when the template is not shared by shape
+     * @throws IllegalStateException when the template is not shared by shape or the statement does not fit it
      */
     public Fill fill(StatementShape statement) {
         if (shape == null) {
             throw new IllegalStateException("this template is kept for its statement's text only");
+        }
+        if (!shape.fits(statement)) {
+            throw new IllegalStateException("this template was made from equal literals that differ here");
         }
         return new Fill(shape.fill(statement), shape.argumentValues(statement));
     }

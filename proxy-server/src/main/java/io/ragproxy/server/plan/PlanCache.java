@@ -83,12 +83,15 @@ public final class PlanCache {
     }
 
     /**
-     * The template for a statement: the one kept for its shape, else the one kept for its text, else null; counted
-     * as a hit by shape, a hit by text or a miss.
+     * The template for a statement: the one kept for its shape if the statement fits it ({@link
+     * LiteralTemplate#fits}), else the one kept for its text, else null; counted as a hit by shape, a hit by text or a
+     * miss.
+     *
+     * @param shape the statement's shape (null when {@code byShape} is)
      */
-    public LiteralTemplate find(Key byShape, Key byText) {
+    public LiteralTemplate find(Key byShape, Key byText, StatementShape shape) {
         LiteralTemplate found = get(byShape);
-        if (found != null) {
+        if (found != null && found.fits(shape)) {
             shapeHits.increment();
             return found;
         }

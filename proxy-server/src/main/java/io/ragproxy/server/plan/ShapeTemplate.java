@@ -26,8 +26,12 @@ import net.sf.jsqlparser.schema.Column;
  * item's text is cut at that item's slots too. Anything the preparation reads from a literal's <em>value</em> fails
  * the check: a TiDB distance function's string argument (translated only when it reads as a vector), a distance
  * call's vector argument (rendered once), text hidden from the parser. A statement that fails keeps its template
- * under its exact text, as before. The shape records which slots are equal, so a slot the renderer wrote at another
- * place than the statement's order (two equal literals swapped) is filled alike in every statement of the shape.
+ * under its exact text, as before.
+ *
+ * <p>When the statement's literals all differ, matching them verbatim and in order proves that each cut is the slot
+ * of the same place in every statement of the shape. When two are equal, the check cannot tell them apart (the
+ * renderer might have swapped them), so the template fills only statements whose literals at those slots are equal
+ * too ({@link #fits}); any other is parsed, and its template (with fewer or no equal literals) takes the place.
  *
  * <p>Immutable; a fill reads only this object and the statement's shape.
  */
@@ -38,6 +42,8 @@ final class ShapeTemplate {
     private final Object[] cuts;
     /** The AI calls' arguments that are string slots, by identity. */
     private final Map<Expression, Integer> argumentSlots;
+    /** The slots that held equal literals in the statement the cut was verified against ({@link StatementShape#repeats}). */
+    private final int[] repeats;
 
     /** A column label written from an item's text: its fixed text around its slots. */
     private record Label(String[] pieces, int[] slots) {
@@ -50,10 +56,11 @@ final class ShapeTemplate {
         }
     }
 
-    private ShapeTemplate(String[] pieces, Object[] cuts, Map<Expression, Integer> argumentSlots) {
+    private ShapeTemplate(String[] pieces, Object[] cuts, Map<Expression, Integer> argumentSlots, int[] repeats) {
         this.pieces = pieces;
         this.cuts = cuts;
         this.argumentSlots = argumentSlots;
+        this.repeats = repeats;
     }
 
     /**
@@ -144,7 +151,7 @@ final class ShapeTemplate {
             return null;
         }
         pieces.add(rendered.substring(copied));
-        return new ShapeTemplate(pieces.toArray(String[]::new), cuts.toArray(), argumentSlots);
+        return new ShapeTemplate(pieces.toArray(String[]::new), cuts.toArray(), argumentSlots, shape.repeats());
     }
 
     /**
@@ -221,7 +228,12 @@ final class ShapeTemplate {
         }
     }
 
-    /** The rendering for {@code shape} (a statement of this template's shape): each cut filled from its slots. */
+    /** Whether {@code shape} (a statement of this template's shape) may fill it: see the class comment. */
+    boolean fits(StatementShape shape) {
+        return shape.repeatsAlike(repeats);
+    }
+
+    /** The rendering for {@code shape} (a statement of this template's shape that {@link #fits}): each cut filled. */
     String fill(StatementShape shape) {
         StringBuilder out = new StringBuilder(shape.sql().length() + pieces[pieces.length - 1].length() + 64);
         for (int i = 0; i < cuts.length; i++) {

@@ -19,8 +19,8 @@ import java.util.Map;
  * numbers ({@code 0x1F}, a word too), signs ({@code -1} is a sign and a slot), {@code NULL}, {@code TRUE}, and
  * everything else. So {@code X'41'} and {@code 'A'} have different shapes, as do {@code -1} and {@code 1}.
  *
- * <p>The shape also records which slots hold the same text: a template that fills slot by slot is exact for every
- * statement of the shape only if the equal slots are equal in both ({@link ShapeTemplate}). Statements with an ODBC
+ * <p>{@link #repeats()} tells which slots hold the same text: a template made from a statement with two equal
+ * literals fills only statements in which they are equal too ({@link ShapeTemplate}). Statements with an ODBC
  * escape ({@code {d '2020-01-01'}}, whose literal the parser rewrites) or that do not lex (an unterminated string)
  * have no shape. Immutable.
  */
@@ -31,6 +31,7 @@ public final class StatementShape {
     private static final char NUMBER_SLOT = '\u0002';
     /** Escapes a marker character that occurs in the statement itself (in a comment, say). */
     private static final char ESCAPE = '\u0003';
+    private static final int[] NONE = new int[0];
 
     private final String sql;
     private final String text;
@@ -80,8 +81,7 @@ public final class StatementShape {
             }
         }
         appendEscaped(text, sql, copied, sql.length());
-        StatementShape shape = new StatementShape(sql, null, starts, ends);
-        return new StatementShape(sql, text.append(shape.equalities()).toString(), starts, ends);
+        return new StatementShape(sql, text.toString(), starts, ends);
     }
 
     private static void appendEscaped(StringBuilder out, String sql, int from, int to) {
@@ -95,25 +95,40 @@ public final class StatementShape {
     }
 
     /**
-     * The slots that repeat an earlier one, as {@code |slot=earlier} pairs after a marker; empty when all differ
-     * (the common case), so most keys carry nothing more than the shape.
+     * The slots that repeat an earlier one, as pairs {@code slot, earlier slot} (flattened: {@code [s0, e0, s1, e1,
+     * …]}, each slot paired with the first slot of its text); empty when all differ, the common case.
      */
-    private String equalities() {
+    int[] repeats() {
         if (starts.length < 2) {
-            return "";
+            return NONE;
         }
         Map<String, Integer> first = new HashMap<>();
-        StringBuilder out = null;
+        int[] pairs = NONE;
+        int n = 0;
         for (int i = 0; i < starts.length; i++) {
             Integer earlier = first.putIfAbsent(literal(i), i);
             if (earlier != null) {
-                if (out == null) {
-                    out = new StringBuilder().append(ESCAPE); // ESCAPE then '|': no escaped character reads so
+                if (n == pairs.length) {
+                    pairs = java.util.Arrays.copyOf(pairs, Math.max(4, n * 2));
                 }
-                out.append('|').append(i).append('=').append(earlier);
+                pairs[n++] = i;
+                pairs[n++] = earlier;
             }
         }
-        return out == null ? "" : out.toString();
+        return n == pairs.length ? pairs : java.util.Arrays.copyOf(pairs, n);
+    }
+
+    /** Whether every pair of slots in {@code pairs} ({@link #repeats()} of another statement) holds equal text here. */
+    boolean repeatsAlike(int[] pairs) {
+        for (int p = 0; p < pairs.length; p += 2) {
+            int i = pairs[p];
+            int j = pairs[p + 1];
+            if (ends[i] - starts[i] != ends[j] - starts[j]
+                    || !sql.regionMatches(starts[i], sql, starts[j], ends[i] - starts[i])) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The statement whose shape this is. */
@@ -121,7 +136,10 @@ public final class StatementShape {
         return sql;
     }
 
-    /** The shape's text: what a template is looked up by, with the session's and catalog's parts of the key. */
+    /**
+     * The shape's text: the statement with each slot replaced by a marker of its kind; what a template is looked up
+     * by, with the session's and catalog's parts of the key.
+     */
     public String text() {
         return text;
     }

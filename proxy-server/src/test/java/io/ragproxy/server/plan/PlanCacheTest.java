@@ -126,12 +126,24 @@ class PlanCacheTest {
 
         StatementShape other = StatementShape.of("SELECT EMBED('y') AS e FROM t LIMIT 5", SqlMode.DEFAULT);
         assertSame(template, cache.find(PlanCache.key(other, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""),
-                PlanCache.key(other.sql(), Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "")));
-        assertNull(cache.find(PlanCache.key(other, Dialect.MARIADB, SessionText.DEFAULT, "e", 2, ""), null),
+                PlanCache.key(other.sql(), Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""), other));
+        assertNull(cache.find(PlanCache.key(other, Dialect.MARIADB, SessionText.DEFAULT, "e", 2, ""), null, other),
                 "another catalog version");
         assertNull(cache.get(PlanCache.key(other.sql(), Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "")),
                 "a shape's key is not a text's");
         assertEquals(new PlanCache.Counts(1, 0, 1), cache.counts());
+
+        // Made from two equal literals, a template is found only for statements with those literals equal too.
+        String equal = "SELECT EMBED('a') AS e FROM t WHERE c = 'a'";
+        StatementShape equalShape = StatementShape.of(equal, SqlMode.DEFAULT);
+        StatementShape different = StatementShape.of("SELECT EMBED('b') AS e FROM t WHERE c = 'c'", SqlMode.DEFAULT);
+        PlanCache.Key key = PlanCache.key(equalShape, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "");
+        assertEquals(key, PlanCache.key(different, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""), "one shape");
+        cache.put(key, planner.template(planner.parse(equal), Dialect.MARIADB, equalShape, SqlMode.DEFAULT));
+        assertNull(cache.find(key, null, different));
+        StatementShape alsoEqual = StatementShape.of("SELECT EMBED('d') AS e FROM t WHERE c = 'd'", SqlMode.DEFAULT);
+        assertNotNull(cache.find(key, null, alsoEqual));
+        assertEquals(new PlanCache.Counts(2, 0, 2), cache.counts());
     }
 
     @Test

@@ -116,7 +116,7 @@ class ShapeCacheTest {
         sameAsUncached(SessionText.DEFAULT,
                 "SELECT id FROM docs WHERE cat = 'a' ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED('q1')) LIMIT 3",
                 "SELECT id FROM docs WHERE cat = 'b' ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED('q2')) LIMIT 5",
-                "SELECT id FROM docs WHERE cat = '' ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED('x')) LIMIT 0",
+                "SELECT id FROM docs WHERE cat = '' ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED('')) LIMIT 0",
                 "SELECT id FROM docs WHERE cat = 'it''s' ORDER BY VEC_COSINE_DISTANCE(embedding, EMBED('l''été')) LIMIT 1");
     }
 
@@ -177,7 +177,8 @@ class ShapeCacheTest {
         sameAsUncached(SessionText.DEFAULT,
                 "SELECT id, EMBED('q') AS e FROM t WHERE a > -7 AND b < 2.5 ORDER BY 1 DESC LIMIT 10, 5",
                 "SELECT id, EMBED('r') AS e FROM t WHERE a > -70 AND b < 1e-3 ORDER BY 2 DESC LIMIT 0, 50",
-                "SELECT id, EMBED('s') AS e FROM t WHERE a > -0.50 AND b < 3 ORDER BY 1 DESC LIMIT 5, 10");
+                "SELECT id, EMBED('s') AS e FROM t WHERE a > -0.50 AND b < 3 ORDER BY 1 DESC LIMIT 5, 10",
+                "SELECT id, EMBED('1') AS e FROM t WHERE a > -1 AND b < 1 ORDER BY 1 DESC LIMIT 1, 1");
         assertNotEquals(shape("SELECT EMBED('q') AS e FROM t WHERE a > -1", SessionText.DEFAULT).text(),
                 shape("SELECT EMBED('q') AS e FROM t WHERE a > 1", SessionText.DEFAULT).text(),
                 "the sign is part of the shape");
@@ -221,11 +222,18 @@ class ShapeCacheTest {
     }
 
     @Test
-    void equalLiteralsMakeAnotherKeySoThatASwappedPairStaysExact() throws Exception {
-        assertNotEquals(shape("SELECT GENERATE('a') AS g FROM t WHERE c = 'a'", SessionText.DEFAULT).text(),
-                shape("SELECT GENERATE('a') AS g FROM t WHERE c = 'b'", SessionText.DEFAULT).text());
-        sameAsUncached(SessionText.DEFAULT, "SELECT GENERATE('a') AS g FROM t WHERE c = 'a'",
-                "SELECT GENERATE('z') AS g FROM t WHERE c = 'z'");
+    void aTemplateMadeFromEqualLiteralsIsFilledOnlyWhereTheyAreEqualToo() throws Exception {
+        String equal = "SELECT GENERATE('a') AS g FROM t WHERE c = 'a'";
+        String same = "SELECT GENERATE('z') AS g FROM t WHERE c = 'z'";
+        String different = "SELECT GENERATE('y') AS g FROM t WHERE c = 'z'";
+        assertEquals(shape(equal, SessionText.DEFAULT).text(), shape(different, SessionText.DEFAULT).text());
+        LiteralTemplate fromEqual = template(equal, SessionText.DEFAULT, Dialect.MARIADB);
+        assertTrue(fromEqual.fits(shape(same, SessionText.DEFAULT)));
+        assertFalse(fromEqual.fits(shape(different, SessionText.DEFAULT)),
+                "the check could not tell the two 'a' apart: another statement is parsed");
+        sameAsUncached(SessionText.DEFAULT, equal, same);
+        // Made from different literals, the template fills every statement of the shape.
+        sameAsUncached(SessionText.DEFAULT, "SELECT GENERATE('a') AS g FROM t WHERE c = 'b'", same, different);
     }
 
     @Test
