@@ -109,9 +109,11 @@ class PlanCacheTest {
                     assertEquals(labelledRows(direct, sql), labelledRows(c, sql), sql);
                 }
                 var after = proxy.pipeline().planCache().counts();
-                assertEquals(literals.size() - 1, after.shapeHits() - before.shapeHits(),
-                        "each statement after the first filled the first one's template: " + shape);
-                assertEquals(1, after.misses() - before.misses(), shape);
+                // The first statement of a shape is kept by its text; the second is parsed and its template verified
+                // for the shape; every later one fills it.
+                assertEquals(literals.size() - 2, after.shapeHits() - before.shapeHits(),
+                        "each statement after the second filled the second one's template: " + shape);
+                assertEquals(2, after.misses() - before.misses(), shape);
             }
             assertEquals(new io.ragproxy.server.plan.PlanCache.Counts(0, 0, 0),
                     uncached.pipeline().planCache().counts(), "the plan cache is off");
@@ -140,8 +142,10 @@ class PlanCacheTest {
                 var after = proxy.pipeline().planCache().counts();
                 assertEquals(parameters.size(), after.shapeHits() + after.misses() - before.shapeHits()
                         - before.misses(), driver + ": every execute looked for a template");
-                assertTrue(after.misses() - before.misses() <= 1, driver + ": at most the first execute was parsed, "
-                        + before + " -> " + after);
+                assertTrue(after.misses() - before.misses() <= 2, driver + ": at most the first two executes were"
+                        + " parsed, " + before + " -> " + after);
+                assertTrue(after.shapeHits() - before.shapeHits() >= parameters.size() - 2, driver + ": " + before
+                        + " -> " + after);
             }
         }
     }

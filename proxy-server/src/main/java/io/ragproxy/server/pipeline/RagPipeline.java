@@ -454,6 +454,8 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 return plan(session, cached.analysis(), null, dialect, cached, instance, null);
             }
         }
+        CacheSlot keepAs = cacheAs == null || planCache.missedBefore(cacheAs.byShape()) ? cacheAs
+                : cacheAs.byTextOnly(); // a shape met for the first time: its template is not verified for it yet
         StatementAnalysis parsed = planner.parse(sql);
         return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
                 session.user(), () -> {
@@ -462,17 +464,22 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                         return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a table only
                     }
                     return plan(session, analysis, rewritten == null ? sql : rewritten, dialect, null, null,
-                            rewritten == null ? cacheAs : null);
+                            rewritten == null ? keepAs : null);
                 }));
     }
 
     /**
      * Where a statement's template is looked for and kept: under its shape (the statement with its literals
-     * abstracted) if the template verifies against it, else under its text.
+     * abstracted) when the shape missed before and the template verifies against it, else under its text.
      *
      * @param shape the statement's shape, null when it has none
      */
-    private record CacheSlot(PlanCache.Key byShape, PlanCache.Key byText, StatementShape shape, SqlMode mode) {}
+    private record CacheSlot(PlanCache.Key byShape, PlanCache.Key byText, StatementShape shape, SqlMode mode) {
+        /** This slot without the shape: the template is kept under the text, unverified for the shape. */
+        CacheSlot byTextOnly() {
+            return new CacheSlot(null, byText, null, mode);
+        }
+    }
 
     /**
      * {@code sql}'s cache slot: null when the plan cache is off or the statement is not kept, which is when it

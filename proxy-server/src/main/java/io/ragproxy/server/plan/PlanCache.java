@@ -12,8 +12,9 @@ import java.util.concurrent.atomic.LongAdder;
  * that a statement that repeats with other literals (a prepared statement's executes, a search box's queries) or
  * verbatim (a dashboard's refresh) is parsed once.
  *
- * <p>A template that verifies against its statement's {@link StatementShape} ({@link LiteralTemplate#sharedByShape})
- * is kept under the shape; any other under the statement's text. Either key holds everything the template's
+ * <p>The first statement of a shape keeps its template under its text. When another statement of the shape misses,
+ * its template is verified against its {@link StatementShape} and, if it verifies ({@link
+ * LiteralTemplate#sharedByShape}), kept under the shape, else under the statement's text ({@link #missedBefore}). Either key holds everything the template's
  * preparation depends on: the statement as the parser reads it (the session's sql_mode and character set already
  * spelled out by {@link NeutralSql}, kept in the key too), the backend's dialect, the catalog's version, since a new
  * catalog object may mention the statement, and the result cache's partition: with {@code [cache] scope = "account"}
@@ -28,6 +29,8 @@ public final class PlanCache {
     public static final int MAXIMUM_STATEMENT_LENGTH = 16 * 1024;
 
     private final Cache<Key, LiteralTemplate> templates;
+    /** The hashes of shape keys a miss has met: a shape is verified for sharing only when it comes back. */
+    private final Cache<Integer, Boolean> missedShapes;
     private final boolean enabled;
     private final LongAdder shapeHits = new LongAdder();
     private final LongAdder textHits = new LongAdder();
@@ -45,6 +48,7 @@ public final class PlanCache {
         }
         this.enabled = maximumSize > 0;
         this.templates = Caffeine.newBuilder().maximumSize(maximumSize).executor(maintenance).build();
+        this.missedShapes = Caffeine.newBuilder().maximumSize(4L * maximumSize).executor(maintenance).build();
     }
 
     /**
@@ -98,6 +102,25 @@ public final class PlanCache {
         found = get(byText);
         (found != null ? textHits : misses).increment();
         return found;
+    }
+
+    /**
+     * Whether a statement of {@code byShape}'s shape missed before; remembers this one. A miss keeps its template
+     * under the statement's text the first time its shape is met and verifies it for the shape only when the shape
+     * comes back, so a statement whose shape never repeats pays the lexer pass of its key and nothing more. Only a
+     * hash is kept: another shape of the same hash makes a first sighting look like a second, which costs the
+     * verification and nothing else.
+     */
+    public boolean missedBefore(Key byShape) {
+        if (byShape == null || !enabled) {
+            return false;
+        }
+        Integer hash = byShape.hashCode();
+        if (missedShapes.getIfPresent(hash) != null) {
+            return true;
+        }
+        missedShapes.put(hash, Boolean.TRUE);
+        return false;
     }
 
     /** Keeps {@code template} for {@code key} (neither null). */

@@ -147,6 +147,22 @@ class PlanCacheTest {
     }
 
     @Test
+    void aShapeIsReportedAsMissedBeforeFromItsSecondMissOn() {
+        PlanCache cache = new PlanCache(10, Runnable::run);
+        PlanCache.Key a = PlanCache.key(StatementShape.of("SELECT EMBED('a') AS e", SqlMode.DEFAULT), Dialect.MARIADB,
+                SessionText.DEFAULT, "e", 1, "");
+        PlanCache.Key b = PlanCache.key(StatementShape.of("SELECT EMBED('b') AS e", SqlMode.DEFAULT), Dialect.MARIADB,
+                SessionText.DEFAULT, "e", 1, "");
+        PlanCache.Key other = PlanCache.key(StatementShape.of("SELECT EMBED('a') AS f", SqlMode.DEFAULT),
+                Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "");
+        assertFalse(cache.missedBefore(a));
+        assertTrue(cache.missedBefore(b), "the same shape");
+        assertFalse(cache.missedBefore(other), "another shape");
+        assertFalse(cache.missedBefore(null));
+        assertFalse(new PlanCache(0, Runnable::run).missedBefore(a));
+    }
+
+    @Test
     void aCacheOfSizeZeroKeepsNothing() {
         PlanCache cache = new PlanCache(0, Runnable::run);
         assertFalse(cache.enabled());
