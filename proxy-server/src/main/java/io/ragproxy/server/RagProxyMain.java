@@ -61,6 +61,7 @@ public final class RagProxyMain implements Callable<Integer> {
             return 2;
         }
         metrics.watch(pipeline.invoker());
+        metrics.watch(pipeline.planCache());
         pipeline.catalog().refreshIfDue(); // read at start, through the catalog's own account, for /ready
         RagProxyServer server = new RagProxyServer(resolved, pipeline, metrics);
         AdminEndpoint admin = null;

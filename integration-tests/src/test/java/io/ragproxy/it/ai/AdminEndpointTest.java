@@ -83,6 +83,11 @@ class AdminEndpointTest {
             assertMoved(before, after, "ragproxy_cache_misses_total", 2 + 1 + 250);
             assertMoved(before, after, "ragproxy_cache_hits_total", 1);
             assertMoved(before, after, "ragproxy_backfill_rows_total", 250);
+            // Parsed: alpha, GENERATE, beta (alpha's shape met again: its template is kept for the shape), the backfill;
+            // the second alpha repeats the first's text.
+            assertMoved(before, after, "ragproxy_plan_cache_lookups_total{found=\"none\"}", 4);
+            assertMoved(before, after, "ragproxy_plan_cache_lookups_total{found=\"text\"}", 1);
+            assertTrue(after.get("ragproxy_plan_cache_entries") >= 2, "plan cache entries");
             assertTrue(delta(before, after, "ragproxy_model_input_tokens_total{model=\"" + LLAMA + "\"}") > 0,
                     "the text model's input tokens are counted");
             assertTrue(delta(before, after, "ragproxy_model_output_tokens_total{model=\"" + LLAMA + "\"}") > 0,

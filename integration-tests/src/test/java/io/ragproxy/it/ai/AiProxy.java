@@ -111,6 +111,7 @@ final class AiProxy implements AutoCloseable {
         ProxyMetrics metrics = new ProxyMetrics();
         RagPipeline pipeline = RagPipeline.create(config, metrics);
         metrics.watch(pipeline.invoker());
+        metrics.watch(pipeline.planCache());
         try {
             RagProxyServer server = new RagProxyServer(config, pipeline, metrics).start();
             return new AiProxy(server, pipeline, dir, awsCredentials);

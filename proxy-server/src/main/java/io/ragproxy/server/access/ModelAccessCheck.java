@@ -61,6 +61,16 @@ public final class ModelAccessCheck {
      */
     public CompletableFuture<Void> check(StatementSession session, CatalogSnapshot snapshot, List<AiCall> calls,
             RagSettings settings) {
+        return check(session, snapshot, calls, settings, java.util.Map.of());
+    }
+
+    /**
+     * {@link #check(StatementSession, CatalogSnapshot, List, RagSettings)}, the calls' model names taken from
+     * {@code known} (by identity) where it has them: a shared template's calls name the models of the statement it
+     * was made from, {@code known} those of the statement at hand.
+     */
+    public CompletableFuture<Void> check(StatementSession session, CatalogSnapshot snapshot, List<AiCall> calls,
+            RagSettings settings, java.util.Map<Expression, String> known) {
         ModelAccess access = access(snapshot);
         if (access.open() || calls.isEmpty()) {
             return CompletableFuture.completedFuture(null);
@@ -69,7 +79,7 @@ public final class ModelAccessCheck {
         for (AiCall call : calls) {
             models.add(call.model());
         }
-        return ConstantValues.evaluate(session, models).thenCompose(values -> account(session).thenAccept(account -> {
+        return ConstantValues.evaluate(session, models, known).thenCompose(values -> account(session).thenAccept(account -> {
             for (AiCall call : calls) {
                 String name = call.model() == null ? null : values.get(call.model());
                 String id = modelId(call, name, settings);

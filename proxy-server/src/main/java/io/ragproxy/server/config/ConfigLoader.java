@@ -91,7 +91,7 @@ public final class ConfigLoader {
         TomlTable proxy = new TomlTable(root, "proxy");
         proxy.keys("listen", "max_connections", "idle_timeout_s", "io_threads", "drain_timeout_s", "shutdown_grace_s",
                 "state_dir", "parse_timeout_ms", "max_ai_statement_bytes", "login_timeout_s", "planner_threads",
-                "transport");
+                "plan_cache_size", "transport");
         if (proxy.has("listen")) {
             HostPort hp = HostPort.parse(proxy.text("listen"), "proxy.listen");
             b.listen(hp.host(), hp.port());
@@ -129,6 +129,9 @@ public final class ConfigLoader {
         }
         if (proxy.has("planner_threads")) {
             limits = limits.withPlannerThreads(proxy.integer("planner_threads"));
+        }
+        if (proxy.has("plan_cache_size")) {
+            limits = limits.withPlanCacheSize(proxy.integer("plan_cache_size"));
         }
         b.limits(limits);
 

@@ -97,8 +97,8 @@ public final class ConfigReload {
         changed(restart, "proxy.io_threads", started.ioThreads(), next.ioThreads());
         changed(restart, "proxy.drain_timeout_s", started.drainTimeout(), next.drainTimeout());
         changed(restart, "proxy.state_dir", started.stateDir(), next.stateDir());
-        changed(restart, "proxy limits (parse_timeout_ms, max_ai_statement_bytes, login_timeout_s, planner_threads)",
-                started.limits(), next.limits());
+        changed(restart, "proxy limits (parse_timeout_ms, max_ai_statement_bytes, login_timeout_s, planner_threads,"
+                + " plan_cache_size)", started.limits(), next.limits());
         changed(restart, "[catalog] account", List.of(started.catalogUser(), started.catalogPassword()),
                 List.of(next.catalogUser(), next.catalogPassword()));
         changed(restart, "[admin]", List.of(started.adminEnabled(), started.adminAddress()),

@@ -161,6 +161,25 @@ public final class ProxyMetrics implements InvocationListener {
                 .register(registry);
     }
 
+    /** Exposes {@code cache}'s lookups by what they found and its size (read at scrape time). Call once. */
+    public void watch(io.ragproxy.server.plan.PlanCache cache) {
+        CounterWithCallback.builder().name("ragproxy_plan_cache_lookups")
+                .help("AI statements looked up in the plan cache, by what was found: a template kept for the"
+                        + " statement's shape, one kept for its text, or none (the statement was parsed)")
+                .labelNames("found")
+                .callback(cb -> {
+                    io.ragproxy.server.plan.PlanCache.Counts c = cache.counts();
+                    cb.call(c.shapeHits(), "shape");
+                    cb.call(c.textHits(), "text");
+                    cb.call(c.misses(), "none");
+                })
+                .register(registry);
+        GaugeWithCallback.builder().name("ragproxy_plan_cache_entries")
+                .help("Templates in the plan cache")
+                .callback(cb -> cb.call(cache.size()))
+                .register(registry);
+    }
+
     /** Records the socket transport the server started with ({@code epoll} or {@code nio}). */
     public void transport(String name) {
         transport = name;

@@ -49,7 +49,10 @@ import io.ragproxy.server.plan.LiteralTemplate;
 import io.ragproxy.server.plan.MaterializedPlanner;
 import io.ragproxy.server.plan.PlanCache;
 import io.ragproxy.server.plan.StatementAnalysis;
+import io.ragproxy.server.plan.StatementShape;
 import io.ragproxy.server.plan.StreamedPlanner;
+import io.ragproxy.server.text.SessionText;
+import io.ragproxy.server.text.SqlMode;
 import io.ragproxy.server.wire.Packets;
 import io.ragproxy.server.wire.ResultSetWriter;
 import io.ragproxy.server.scan.ScanResult;
@@ -78,7 +81,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
     private final PlannerPool planners;
     private final LiteralPlanner planner;
     /** Literal plans' templates by statement text: a statement that repeats verbatim is parsed once. */
-    private final PlanCache planCache = new PlanCache(PlanCache.DEFAULT_MAXIMUM_SIZE);
+    private final PlanCache planCache;
     private final BackfillPlanner backfill;
     private final AnswerPlanner answers;
     private final StreamedPlanner streamed;
@@ -158,6 +161,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         this.invoker = invoker;
         this.fixedDialect = configuredDialect.equalsIgnoreCase("auto") ? null : Dialect.of(configuredDialect, null);
         this.parser = new BoundedParser(limits.parseTimeout());
+        this.planCache = new PlanCache(limits.planCacheSize());
         this.planners = new PlannerPool(limits.plannerThreadCount(), PlannerPool.DEFAULT_LANE_CAPACITY);
         this.planner = new LiteralPlanner(invoker, parser);
         this.backfill = new BackfillPlanner(planner);
@@ -441,14 +445,17 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         if (onlyNamesTable(sql, scan, snapshot)) {
             return CompletableFuture.completedFuture(PipelineResult.forward(sql));
         }
-        // Only statements the catalog leaves alone are kept: a rewrite may depend on the session's database.
-        PlanCache.Key key = snapshot.mentionedIn(sql) ? null
-                : PlanCache.key(sql, dialect, session.sessionText(), snapshot.epoch(), snapshot.version(),
-                        session.settings().caller().cachePartition());
-        LiteralTemplate cached = planCache.get(key);
-        if (cached != null && !budgetsChecked()) {
-            return plan(session, cached.analysis(), null, dialect, cached, null);
+        CacheSlot cacheAs = cacheSlot(session, sql, dialect, snapshot);
+        if (cacheAs != null && !budgetsChecked()) {
+            LiteralTemplate cached = planCache.find(cacheAs.byShape(), cacheAs.byText(), cacheAs.shape());
+            if (cached != null) {
+                LiteralTemplate.Fill instance = cached.sharedByShape() ? cached.fill(cacheAs.shape())
+                        : cached.asParsed();
+                return plan(session, cached.analysis(), null, dialect, cached, instance, null);
+            }
         }
+        CacheSlot keepAs = cacheAs == null || planCache.missedBefore(cacheAs.byShape()) ? cacheAs
+                : cacheAs.byTextOnly(); // a shape met for the first time: its template is not verified for it yet
         StatementAnalysis parsed = planner.parse(sql);
         return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
                 session.user(), () -> {
@@ -456,9 +463,39 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                     if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
                         return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a table only
                     }
-                    return plan(session, analysis, rewritten == null ? sql : rewritten, dialect, null,
-                            rewritten == null ? key : null);
+                    return plan(session, analysis, rewritten == null ? sql : rewritten, dialect, null, null,
+                            rewritten == null ? keepAs : null);
                 }));
+    }
+
+    /**
+     * Where a statement's template is looked for and kept: under its shape (the statement with its literals
+     * abstracted) when the shape missed before and the template verifies against it, else under its text.
+     *
+     * @param shape the statement's shape, null when it has none
+     */
+    private record CacheSlot(PlanCache.Key byShape, PlanCache.Key byText, StatementShape shape, SqlMode mode) {
+        /** This slot without the shape: the template is kept under the text, unverified for the shape. */
+        CacheSlot byTextOnly() {
+            return new CacheSlot(null, byText, null, mode);
+        }
+    }
+
+    /**
+     * {@code sql}'s cache slot: null when the plan cache is off or the statement is not kept, which is when it
+     * names a catalog object (its rewrite may depend on the session's database) or is over 16 KB. Costs one pass of
+     * the lexer over the statement.
+     */
+    private CacheSlot cacheSlot(StatementSession session, String sql, Dialect dialect, CatalogSnapshot snapshot) {
+        if (!planCache.enabled() || sql.length() > PlanCache.MAXIMUM_STATEMENT_LENGTH || snapshot.mentionedIn(sql)) {
+            return null;
+        }
+        SessionText text = session.sessionText();
+        String partition = session.settings().caller().cachePartition();
+        StatementShape shape = StatementShape.of(sql, text.sqlMode());
+        return new CacheSlot(PlanCache.key(shape, dialect, text, snapshot.epoch(), snapshot.version(), partition),
+                PlanCache.key(sql, dialect, text, snapshot.epoch(), snapshot.version(), partition), shape,
+                text.sqlMode());
     }
 
     /** Whether statements are estimated against budgets (the estimate reads a tree of its own, not a template). */
@@ -466,7 +503,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         return budgets != null && !(ledger.ready().isDone() && !ledger.anyBudget());
     }
 
-    /** The plan cache, for tests. */
+    /** The plan cache (its counts for the metrics, its contents for tests). */
     public PlanCache planCache() {
         return planCache;
     }
@@ -509,12 +546,14 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
      *     rewrites the tree it is given, and the statement is planned again to run); null: the estimate reads
      *     {@code analysis} (a cached template's, which is only run when no budget is checked)
      * @param template the cached template of {@code analysis} (whose tree it prepared), or null
+     * @param instance the statement's instance of {@code template} (its literals), or null without a template
      * @param cacheAs  where to keep the template of {@code analysis} if the literal plan applies, or null
      */
     private CompletableFuture<PipelineResult> plan(StatementSession session, StatementAnalysis analysis, String text,
-            Dialect dialect, LiteralTemplate template, PlanCache.Key cacheAs) {
+            Dialect dialect, LiteralTemplate template, LiteralTemplate.Fill instance, CacheSlot cacheAs) {
+        // A shared template's tree names the models of the statement it was made from; the instance names these.
         CompletableFuture<Void> allowed = access.check(session, catalog.snapshot(), analysis.calls(),
-                session.settings());
+                session.settings(), instance == null ? Map.of() : instance.argumentValues());
         if (!analysis.calls().isEmpty() && budgetsChecked()) {
             // The estimate reads the backend (row counts) from the planner lane, as EXPLAIN RAG does.
             allowed = allowed.thenCompose(v -> ledger.ready()).thenCompose(v -> !ledger.anyBudget()
@@ -524,18 +563,18 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                                     text == null ? analysis : planner.parse(text), dialect)))));
         }
         if (allowed.isDone() && !allowed.isCompletedExceptionally()) {
-            return run(session, analysis, dialect, template, cacheAs);
+            return run(session, analysis, dialect, template, instance, cacheAs);
         }
         // The account was read from the backend: back to the account's planner lane, off the event loop.
         return allowed.thenCompose(v -> planners.supply(session.user(), () -> run(session, analysis, dialect,
-                template, cacheAs)));
+                template, instance, cacheAs)));
     }
 
     private CompletableFuture<PipelineResult> run(StatementSession session, StatementAnalysis analysis,
-            Dialect dialect, LiteralTemplate template, PlanCache.Key cacheAs) {
+            Dialect dialect, LiteralTemplate template, LiteralTemplate.Fill instance, CacheSlot cacheAs) {
         if (template != null) {
             session.plan("literal");
-            return planner.plan(session, template, session.settings(), false)
+            return planner.plan(session, template, instance, session.settings(), false)
                     .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql())));
         }
         if (AnswerPlanner.applies(analysis)) {
@@ -560,12 +599,17 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                     .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql()), plan.cleanup()));
         }
         session.plan("literal");
-        LiteralTemplate prepared = cacheAs == null ? null : planner.template(analysis, dialect);
+        LiteralTemplate prepared = cacheAs == null ? null
+                : planner.template(analysis, dialect, cacheAs.shape(), cacheAs.mode());
         if (prepared == null) {
             return planner.plan(session, analysis, dialect, session.settings(), false)
                     .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql())));
         }
-        planCache.put(cacheAs, prepared);
+        if (prepared.sharedByShape() && cacheAs.byShape() != null) {
+            planCache.put(cacheAs.byShape(), prepared);
+        } else if (cacheAs.byText() != null) {
+            planCache.put(cacheAs.byText(), prepared);
+        }
         return planner.plan(session, prepared, session.settings(), false)
                 .thenApply(plan -> PipelineResult.forward(checked(plan.backendSql())));
     }
@@ -581,7 +625,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
             StatementAnalysis parsed = planner.parse(sql);
             return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
                     session.user(), () -> plan(session, rewritten == null ? parsed : planner.parse(rewritten),
-                            rewritten == null ? sql : rewritten, dialect, null, null)));
+                            rewritten == null ? sql : rewritten, dialect, null, null, null)));
         })).thenCompose(result -> {
             if (result instanceof PipelineResult.Reply reply) {
                 reply.frames().release();

@@ -108,10 +108,25 @@ public final class ConstantValues {
      */
     public static java.util.concurrent.CompletableFuture<java.util.Map<Expression, String>> evaluate(
             io.ragproxy.server.command.StatementSession session, java.util.List<Expression> expressions) {
+        return evaluate(session, expressions, java.util.Map.of());
+    }
+
+    /**
+     * {@link #evaluate(io.ragproxy.server.command.StatementSession, java.util.List)}, taking the values of the
+     * expressions in {@code known} (by identity) from it: a shared template's literals are another statement's,
+     * its instance's values are these.
+     */
+    public static java.util.concurrent.CompletableFuture<java.util.Map<Expression, String>> evaluate(
+            io.ragproxy.server.command.StatementSession session, java.util.List<Expression> expressions,
+            java.util.Map<Expression, String> known) {
         java.util.Map<Expression, String> values = new java.util.IdentityHashMap<>();
         java.util.List<Expression> toAsk = new java.util.ArrayList<>();
         for (Expression e : expressions) {
             if (e == null) {
+                continue;
+            }
+            if (known.containsKey(e)) {
+                values.put(e, known.get(e));
                 continue;
             }
             Object literal = literal(e);

@@ -69,6 +69,11 @@ final class JsonTables {
     }
 
     /** {@code sql} (rendered from the parsed statement) with the set-aside text back in place. */
+    /** Whether nothing was hidden from the parser (the statement has no JSON_TABLE). */
+    boolean hidesNothing() {
+        return hidden.isEmpty();
+    }
+
     String restore(String sql) {
         for (Map.Entry<String, String> e : hidden.entrySet()) {
             sql = sql.replace(e.getKey(), e.getValue());

@@ -96,7 +96,7 @@ public final class LiteralPlanner {
     public CompletableFuture<LiteralPlan> plan(StatementSession session, StatementAnalysis analysis, Dialect dialect,
             RagSettings settings, boolean dryRun) {
         checkCalls(analysis);
-        return plan(session, analysis, dialect, settings, dryRun,
+        return plan(session, analysis, dialect, settings, dryRun, Map.of(),
                 replacements -> SqlRenderer.render(analysis, replacements, dialect));
     }
 
@@ -109,6 +109,18 @@ public final class LiteralPlanner {
      * @throws ProxyException as a plan would, for calls the literal plan cannot run
      */
     public LiteralTemplate template(StatementAnalysis analysis, Dialect dialect) {
+        return template(analysis, dialect, null, null);
+    }
+
+    /**
+     * {@link #template(StatementAnalysis, Dialect)}, shared by every statement of {@code shape} when it verifies
+     * against it ({@link LiteralTemplate#sharedByShape()}).
+     *
+     * @param shape the shape of the statement {@code analysis} was parsed from (null: kept for its text only)
+     * @param mode the session's sql_mode
+     */
+    public LiteralTemplate template(StatementAnalysis analysis, Dialect dialect, StatementShape shape,
+            io.ragproxy.server.text.SqlMode mode) {
         checkCalls(analysis);
         Set<Function> vectorFunctions = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         vectorFunctions.addAll(analysis.vectorFunctions());
@@ -119,13 +131,23 @@ public final class LiteralPlanner {
                 }
             }
         }
-        return new LiteralTemplate(analysis, dialect);
+        return new LiteralTemplate(analysis, dialect, shape, mode);
     }
 
     /** Plans a prepared template: its calls' arguments evaluated, the models called, the template filled. */
     public CompletableFuture<LiteralPlan> plan(StatementSession session, LiteralTemplate template,
             RagSettings settings, boolean dryRun) {
-        return plan(session, template.analysis(), template.dialect(), settings, dryRun, template::fill);
+        return plan(session, template, template.asParsed(), settings, dryRun);
+    }
+
+    /**
+     * Plans one instance of a prepared template (a statement of its shape): the calls' arguments read from the
+     * instance's literals or evaluated, the models called, the instance's rendering filled.
+     */
+    public CompletableFuture<LiteralPlan> plan(StatementSession session, LiteralTemplate template,
+            LiteralTemplate.Fill instance, RagSettings settings, boolean dryRun) {
+        return plan(session, template.analysis(), template.dialect(), settings, dryRun, instance.argumentValues(),
+                replacements -> template.fill(instance, replacements));
     }
 
     /** Refuses calls the literal plan cannot run; reads the tree only. */
@@ -154,13 +176,17 @@ public final class LiteralPlanner {
         }
     }
 
+    /**
+     * @param known values of the calls' arguments given by the statement rather than by the tree (a shared
+     *     template's instance: the tree holds another statement's literals), by identity
+     */
     private CompletableFuture<LiteralPlan> plan(StatementSession session, StatementAnalysis analysis, Dialect dialect,
-            RagSettings settings, boolean dryRun,
+            RagSettings settings, boolean dryRun, Map<Expression, String> known,
             java.util.function.Function<Map<AiCall, String>, String> render) {
-        return evaluateArguments(session, analysis).thenCompose(values -> {
+        return evaluateArguments(session, analysis, known).thenCompose(values -> {
             List<ModelInput> inputs = new ArrayList<>();
             for (AiCall call : analysis.calls()) {
-                inputs.add(input(call, values, settings, analysis.stored(call)));
+                inputs.add(input(call, values, settings, analysis.stored(call), known));
             }
             int distinct = countDistinct(inputs);
             if (distinct > settings.maxCalls()) {
@@ -180,19 +206,20 @@ public final class LiteralPlanner {
 
     /** Values of every model input expression that is not a plain literal, from one backend SELECT. */
     private static CompletableFuture<Map<Expression, String>> evaluateArguments(StatementSession session,
-            StatementAnalysis analysis) {
+            StatementAnalysis analysis, Map<Expression, String> known) {
         List<Expression> inputs = new ArrayList<>();
         for (AiCall call : analysis.calls()) {
             inputs.addAll(call.modelInputs());
         }
-        return ConstantValues.evaluate(session, inputs);
+        return ConstantValues.evaluate(session, inputs, known);
     }
 
-    private ModelInput input(AiCall call, Map<Expression, String> values, RagSettings settings, boolean stored) {
+    private ModelInput input(AiCall call, Map<Expression, String> values, RagSettings settings, boolean stored,
+            Map<Expression, String> known) {
         String text = values.get(call.text());
         String model = call.model() == null ? null : values.get(call.model());
         String options = call.options() == null ? null : values.get(call.options());
-        return resolve(call, text, model, options, settings, stored);
+        return resolve(call, text, model, options, settings, stored, known);
     }
 
     /**
@@ -271,6 +298,12 @@ public final class LiteralPlanner {
 
     /** Resolves a call's model and options (evaluated to text) for {@code text}. */
     ModelInput resolve(AiCall call, String text, String model, String options, RagSettings settings, boolean stored) {
+        return resolve(call, text, model, options, settings, stored, Map.of());
+    }
+
+    /** {@link #resolve(AiCall, String, String, String, RagSettings, boolean)}, reading literal arguments from {@code known} first. */
+    private ModelInput resolve(AiCall call, String text, String model, String options, RagSettings settings,
+            boolean stored, Map<Expression, String> known) {
         if (call.function().local()) {
             try {
                 ChunkOptions chunk = ChunkOptions.fromJson(options);
@@ -281,7 +314,7 @@ public final class LiteralPlanner {
         }
         try {
             if (call.function().raw()) {
-                return raw(call, text, model, options);
+                return raw(call, text, model, options, known);
             }
             if (call.function().reranks()) {
                 String id = invoker.registry().rerankingModel(model).id();
@@ -315,13 +348,13 @@ public final class LiteralPlanner {
      * INVOKE_MODEL's input: a Bedrock model id (or an alias of one), the content type and accept as string literals
      * (Aurora's CONTENT_TYPE and ACCEPT, {@code application/json} when absent), options {@code {"timeout_ms": n}}.
      */
-    private ModelInput raw(AiCall call, String text, String model, String options) {
+    private ModelInput raw(AiCall call, String text, String model, String options, Map<Expression, String> known) {
         if (model == null || model.isBlank()) {
             throw new ProxyException(ProxyError.BAD_ARGUMENTS, "INVOKE_MODEL() needs a Bedrock model id as its first"
                     + " argument: " + AiFunction.INVOKE_MODEL.signature());
         }
-        String contentType = mediaType(call, AiFunction.CONTENT_TYPE_ARG, "content_type");
-        String accept = mediaType(call, AiFunction.ACCEPT_ARG, "accept");
+        String contentType = mediaType(call, AiFunction.CONTENT_TYPE_ARG, "content_type", known);
+        String accept = mediaType(call, AiFunction.ACCEPT_ARG, "accept", known);
         Long timeoutMs = null;
         if (options != null && !options.isBlank()) {
             JsonNode o;
@@ -345,12 +378,12 @@ public final class LiteralPlanner {
         return new ModelInput(call, id, model, text, null, null, new RawRequest(contentType, accept, timeoutMs));
     }
 
-    private static String mediaType(AiCall call, int index, String name) {
+    private static String mediaType(AiCall call, int index, String name, Map<Expression, String> known) {
         Expression e = call.argument(index);
         if (e == null) {
             return "application/json";
         }
-        Object v = ConstantValues.literal(e);
+        Object v = known.containsKey(e) ? known.get(e) : ConstantValues.literal(e);
         if (!(v instanceof String s) || s.isBlank()) {
             throw new ProxyException(ProxyError.BAD_ARGUMENTS, "INVOKE_MODEL()'s " + name + " must be a quoted string"
                     + " such as 'application/json'; got " + e);

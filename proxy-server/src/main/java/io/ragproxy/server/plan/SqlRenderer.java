@@ -24,12 +24,15 @@ import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
 final class SqlRenderer {
     /** Marks, in a distance call's replacement, where the (rendered) vector argument goes. */
     static final String VECTOR_ARGUMENT = "\u0000vector\u0000";
+    /** The longest label a rewritten select-list item gets (MySQL's names of unaliased columns are as long). */
+    static final int MAXIMUM_LABEL_LENGTH = 256;
 
     private final StatementAnalysis analysis;
     private final Dialect dialect;
     private final String prefix;
     private final Map<AiCall, String> placeholders = new java.util.IdentityHashMap<>();
     private final Map<AiCall, String> vectors = new java.util.IdentityHashMap<>();
+    private final List<String> labels;
 
     /**
      * Prepares {@code analysis} for rendering: labels rewritten select-list columns, translates TiDB vector
@@ -39,7 +42,7 @@ final class SqlRenderer {
     SqlRenderer(StatementAnalysis analysis, Dialect dialect) {
         this.analysis = analysis;
         this.dialect = dialect;
-        labelRewrittenColumns(analysis);
+        this.labels = labelRewrittenColumns(analysis);
         for (Function f : analysis.vectorFunctions()) {
             translate(f, dialect);
         }
@@ -140,6 +143,25 @@ final class SqlRenderer {
         out.append(sql, at, sql.length());
     }
 
+    /** The start of every call placeholder's name: {@code <prefix><index>()} stands for call {@code index}. */
+    String prefix() {
+        return prefix;
+    }
+
+    /**
+     * The labels given to select-list items ({@link #labelRewrittenColumns}), each the item's text in full (the
+     * alias holds at most its first {@link #MAXIMUM_LABEL_LENGTH} characters), in the order given.
+     */
+    List<String> labels() {
+        return labels;
+    }
+
+    /** The alias a label becomes: its first {@link #MAXIMUM_LABEL_LENGTH} characters, backquoted. */
+    static String labelAlias(String label) {
+        String kept = label.length() > MAXIMUM_LABEL_LENGTH ? label.substring(0, MAXIMUM_LABEL_LENGTH) : label;
+        return "`" + kept.replace("`", "``") + "`";
+    }
+
     /** Whether {@code expanded} (from {@link #expand}) holds no call placeholder any more. */
     boolean resolved(String expanded) {
         return !expanded.contains(prefix);
@@ -149,7 +171,8 @@ final class SqlRenderer {
      * Gives each select-list item that is about to be rewritten, and has no alias, the label the client's text
      * would have had: MySQL names an unaliased column by its expression, and clients read columns by that name.
      */
-    private static void labelRewrittenColumns(StatementAnalysis analysis) {
+    private static List<String> labelRewrittenColumns(StatementAnalysis analysis) {
+        List<String> labels = new ArrayList<>();
         java.util.Set<Function> rewritten = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         analysis.calls().forEach(c -> rewritten.add(c.node()));
         rewritten.addAll(analysis.vectorFunctions());
@@ -160,12 +183,11 @@ final class SqlRenderer {
             boolean touches = FunctionCollector.collect(item.getExpression()).stream().anyMatch(rewritten::contains);
             if (touches) {
                 String label = item.getExpression().toString();
-                if (label.length() > 256) {
-                    label = label.substring(0, 256);
-                }
-                item.setAlias(new Alias("`" + label.replace("`", "``") + "`", true));
+                labels.add(label);
+                item.setAlias(new Alias(labelAlias(label), true));
             }
         }
+        return labels;
     }
 
     /** Renames a TiDB vector function for the backend and turns its string-literal vectors into vector literals. */

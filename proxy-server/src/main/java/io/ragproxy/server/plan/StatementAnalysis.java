@@ -96,6 +96,11 @@ public final class StatementAnalysis {
         return jsonTables == null ? sql : jsonTables.restore(sql);
     }
 
+    /** Whether part of the statement's text was hidden from the parser (and is put back into the rendering). */
+    boolean hidesText() {
+        return jsonTables != null && !jsonTables.hidesNothing();
+    }
+
     private static boolean isTidbVectorFunction(String name) {
         return Dialect.MARIADB.translateFunction(name) != null;
     }

@@ -53,6 +53,17 @@ class ConfigLoaderTest {
         }
     }
 
+    // ---- [proxy] plan_cache_size ----
+
+    @Test
+    void planCacheSizeIsReadAndZeroTurnsItOffAndANegativeSizeFailsAtStart() throws IOException {
+        assertEquals(1000, loader().load(toml(""), null, null).limits().planCacheSize());
+        assertEquals(0, loader().load(toml("[proxy]\nplan_cache_size = 0\n"), null, null).limits().planCacheSize());
+        assertEquals(50, loader().load(toml("[proxy]\nplan_cache_size = 50\n"), null, null).limits().planCacheSize());
+        Path negative = toml("[proxy]\nplan_cache_size = -1\n");
+        assertMentions(fails(() -> loader().load(negative, null, null)), "plan_cache_size");
+    }
+
     // ---- [access] ----
 
     @Test

@@ -1,6 +1,8 @@
 package io.ragproxy.server.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +11,7 @@ import io.ragproxy.catalog.invoke.ModelInvoker;
 import io.ragproxy.server.command.RagSettings;
 import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.text.SessionText;
+import io.ragproxy.server.text.SqlMode;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -112,9 +115,69 @@ class PlanCacheTest {
     }
 
     @Test
+    void aTemplateKeptByShapeIsFoundForAnotherStatementOfTheShapeAndCounted() {
+        PlanCache cache = new PlanCache(10, Runnable::run);
+        String first = "SELECT EMBED('x') AS e FROM t LIMIT 3";
+        StatementShape shape = StatementShape.of(first, SessionText.DEFAULT.sqlMode());
+        LiteralTemplate template = planner.template(planner.parse(first), Dialect.MARIADB, shape,
+                SessionText.DEFAULT.sqlMode());
+        assertTrue(template.sharedByShape());
+        cache.put(PlanCache.key(shape, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""), template);
+
+        StatementShape other = StatementShape.of("SELECT EMBED('y') AS e FROM t LIMIT 5", SqlMode.DEFAULT);
+        assertSame(template, cache.find(PlanCache.key(other, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""),
+                PlanCache.key(other.sql(), Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""), other));
+        assertNull(cache.find(PlanCache.key(other, Dialect.MARIADB, SessionText.DEFAULT, "e", 2, ""), null, other),
+                "another catalog version");
+        assertNull(cache.get(PlanCache.key(other.sql(), Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "")),
+                "a shape's key is not a text's");
+        assertEquals(new PlanCache.Counts(1, 0, 1), cache.counts());
+
+        // Made from two equal literals, a template is found only for statements with those literals equal too.
+        String equal = "SELECT EMBED('a') AS e FROM t WHERE c = 'a'";
+        StatementShape equalShape = StatementShape.of(equal, SqlMode.DEFAULT);
+        StatementShape different = StatementShape.of("SELECT EMBED('b') AS e FROM t WHERE c = 'c'", SqlMode.DEFAULT);
+        PlanCache.Key key = PlanCache.key(equalShape, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "");
+        assertEquals(key, PlanCache.key(different, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""), "one shape");
+        cache.put(key, planner.template(planner.parse(equal), Dialect.MARIADB, equalShape, SqlMode.DEFAULT));
+        assertNull(cache.find(key, null, different));
+        StatementShape alsoEqual = StatementShape.of("SELECT EMBED('d') AS e FROM t WHERE c = 'd'", SqlMode.DEFAULT);
+        assertNotNull(cache.find(key, null, alsoEqual));
+        assertEquals(new PlanCache.Counts(2, 0, 2), cache.counts());
+    }
+
+    @Test
+    void aShapeIsReportedAsMissedBeforeFromItsSecondMissOn() {
+        PlanCache cache = new PlanCache(10, Runnable::run);
+        PlanCache.Key a = PlanCache.key(StatementShape.of("SELECT EMBED('a') AS e", SqlMode.DEFAULT), Dialect.MARIADB,
+                SessionText.DEFAULT, "e", 1, "");
+        PlanCache.Key b = PlanCache.key(StatementShape.of("SELECT EMBED('b') AS e", SqlMode.DEFAULT), Dialect.MARIADB,
+                SessionText.DEFAULT, "e", 1, "");
+        PlanCache.Key other = PlanCache.key(StatementShape.of("SELECT EMBED('a') AS f", SqlMode.DEFAULT),
+                Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "");
+        assertFalse(cache.missedBefore(a));
+        assertTrue(cache.missedBefore(b), "the same shape");
+        assertFalse(cache.missedBefore(other), "another shape");
+        assertFalse(cache.missedBefore(null));
+        assertFalse(new PlanCache(0, Runnable::run).missedBefore(a));
+    }
+
+    @Test
+    void aCacheOfSizeZeroKeepsNothing() {
+        PlanCache cache = new PlanCache(0, Runnable::run);
+        assertFalse(cache.enabled());
+        PlanCache.Key key = PlanCache.key("SELECT EMBED('x')", Dialect.MARIADB, SessionText.DEFAULT, "e", 1, "");
+        cache.put(key, planner.template(planner.parse("SELECT EMBED('x')"), Dialect.MARIADB));
+        assertNull(cache.get(key));
+        assertEquals(0, cache.size());
+    }
+
+    @Test
     void longStatementsAreNotKept() {
         String sql = "SELECT EMBED('" + "x".repeat(PlanCache.MAXIMUM_STATEMENT_LENGTH) + "')";
         assertNull(PlanCache.key(sql, Dialect.MARIADB, SessionText.DEFAULT, "e", 1, ""));
+        assertNull(PlanCache.key(StatementShape.of(sql, SqlMode.DEFAULT), Dialect.MARIADB, SessionText.DEFAULT, "e", 1,
+                ""));
         assertNull(new PlanCache(5, Runnable::run).get(null));
     }
 }
