@@ -235,27 +235,7 @@ public final class ModelInvoker implements AutoCloseable {
             List<ResultCache.Key> partKeys = ownedKeys.subList(from, to);
             CompletableFuture<Embeddings> unit = call(id, requestLimiter, settings, () -> m.embed(part, options), Embeddings::usage);
             units.add(unit);
-            unit.whenComplete((emb, t) -> {
-                if (t == null && emb.vectors().size() != part.size()) {
-                    t = new ModelException(Kind.BAD_RESPONSE, id, "model '" + id + "' returned " + emb.vectors().size()
-                            + " vectors for " + part.size() + " texts");
-                }
-                if (t == null) {
-                    for (int i = 0; i < part.size(); i++) {
-                        partFutures.get(i).complete(emb.vectors().get(i));
-                    }
-                    return;
-                }
-                // Evict every key before failing any waiter, so a retry right after the error (even one started by
-                // the first waiter's failure, while the others are still to fail) calls the model again.
-                for (int i = 0; i < part.size(); i++) {
-                    cache.remove(partKeys.get(i), partFutures.get(i));
-                }
-                ModelException failure = toModelException(t, id);
-                for (int i = 0; i < part.size(); i++) {
-                    partFutures.get(i).completeExceptionally(failure);
-                }
-            });
+            unit.whenComplete((emb, t) -> settle(id, emb == null ? null : emb.vectors(), t, "vectors", partFutures, partKeys));
         }
 
         CompletableFuture<List<float[]>> out = new CompletableFuture<>();
@@ -484,26 +464,7 @@ public final class ModelInvoker implements AutoCloseable {
             List<ResultCache.Key> partKeys = ownedKeys.subList(from, to);
             CompletableFuture<Rerankings> unit = call(id, requestLimiter, settings, () -> m.rerank(query, part), r -> Usage.NONE);
             units.add(unit);
-            unit.whenComplete((r, t) -> {
-                if (t == null && r.scores().size() != part.size()) {
-                    t = new ModelException(Kind.BAD_RESPONSE, id, "model '" + id + "' returned " + r.scores().size()
-                            + " scores for " + part.size() + " texts");
-                }
-                if (t == null) {
-                    for (int i = 0; i < part.size(); i++) {
-                        partFutures.get(i).complete(r.scores().get(i));
-                    }
-                    return;
-                }
-                // Every key evicted before any waiter fails: a waiter's retry must not find a sibling's failing entry.
-                for (int i = 0; i < part.size(); i++) {
-                    cache.remove(partKeys.get(i), partFutures.get(i));
-                }
-                ModelException failure = toModelException(t, id);
-                for (int i = 0; i < part.size(); i++) {
-                    partFutures.get(i).completeExceptionally(failure);
-                }
-            });
+            unit.whenComplete((r, t) -> settle(id, r == null ? null : r.scores(), t, "scores", partFutures, partKeys));
         }
         java.util.Set<CompletableFuture<Double>> ownedSet = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         ownedSet.addAll(ownedFutures);
@@ -969,6 +930,33 @@ public final class ModelInvoker implements AutoCloseable {
     private static void cancelAll(List<? extends CompletableFuture<?>> units) {
         for (int i = units.size() - 1; i >= 0; i--) {
             units.get(i).cancel(true);
+        }
+    }
+
+    /**
+     * Settles one request's waiters: each gets its result in order; when the request failed or answered a count that
+     * does not match, every key is evicted before any waiter fails, so a retry right after the error (even one started
+     * by the first waiter's failure, while the others are still to fail) calls the model again.
+     */
+    private <T> void settle(String id, List<T> results, Throwable error, String noun, List<CompletableFuture<T>> waiters,
+            List<ResultCache.Key> keys) {
+        Throwable t = error;
+        if (t == null && results.size() != waiters.size()) {
+            t = new ModelException(Kind.BAD_RESPONSE, id, "model '" + id + "' returned " + results.size() + " " + noun
+                    + " for " + waiters.size() + " texts");
+        }
+        if (t == null) {
+            for (int i = 0; i < waiters.size(); i++) {
+                waiters.get(i).complete(results.get(i));
+            }
+            return;
+        }
+        for (int i = 0; i < waiters.size(); i++) {
+            cache.remove(keys.get(i), waiters.get(i));
+        }
+        ModelException failure = toModelException(t, id);
+        for (int i = 0; i < waiters.size(); i++) {
+            waiters.get(i).completeExceptionally(failure);
         }
     }
 
