@@ -284,18 +284,12 @@ public final class KnowledgeBaseStatements {
         if (!tokens.get(i).isName()) {
             return null;
         }
-        Token name = tokens.get(i);
-        if (tokens.get(i + 1).isSymbol('.')) {
-            if (!name.text().equalsIgnoreCase(DdlParser.MINDSDB_PROJECT) || !tokens.get(i + 2).isName()) {
-                return null;
-            }
-            i += 2;
-            name = tokens.get(i);
-        }
-        KnowledgeBase kb = snapshot.knowledgeBase(name.text());
-        if (kb == null) {
+        NamedKnowledgeBase named = knowledgeBaseAt(tokens, i, snapshot);
+        if (named == null) {
             return null;
         }
+        KnowledgeBase kb = named.kb();
+        i = named.last();
         i++;
         List<String> columns = null;
         if (tokens.get(i).isSymbol('(') && !tokens.get(i + 1).is("SELECT") && !tokens.get(i + 1).is("WITH")) {
@@ -357,18 +351,12 @@ public final class KnowledgeBaseStatements {
             return null; // a multi-table DELETE: the backend's (a knowledge base in it is refused by the search)
         }
         i++;
-        Token name = tokens.get(i);
-        if (tokens.get(i + 1).isSymbol('.')) {
-            if (!name.text().equalsIgnoreCase(DdlParser.MINDSDB_PROJECT) || !tokens.get(i + 2).isName()) {
-                return null;
-            }
-            i += 2;
-            name = tokens.get(i);
-        }
-        KnowledgeBase kb = snapshot.knowledgeBase(name.text());
-        if (kb == null) {
+        NamedKnowledgeBase named = knowledgeBaseAt(tokens, i, snapshot);
+        if (named == null) {
             return null;
         }
+        KnowledgeBase kb = named.kb();
+        i = named.last();
         Token next = tokens.get(i + 1);
         if (next.type() != SqlLexer.Type.END && !next.isSymbol(';') && !next.is("WHERE") && !next.is("ORDER")
                 && !next.is("LIMIT")) {
@@ -627,5 +615,22 @@ public final class KnowledgeBaseStatements {
     private static PipelineResult ok(StatementSession session, long affected, String info) {
         return PipelineResult.reply(Packets.ok(session.alloc(), 1, affected, 0, session.serverStatus(), 0, info,
                 session.sessionTrack()));
+    }
+
+    /** A knowledge base named in a statement, and the index of its name's last token. */
+    private record NamedKnowledgeBase(KnowledgeBase kb, int last) {}
+
+    /** The knowledge base named at token {@code i} ({@code kb} or MindsDB's {@code mindsdb.kb}), or null. */
+    private static NamedKnowledgeBase knowledgeBaseAt(List<Token> tokens, int i, CatalogSnapshot snapshot) {
+        Token name = tokens.get(i);
+        if (tokens.get(i + 1).isSymbol('.')) {
+            if (!name.text().equalsIgnoreCase(DdlParser.MINDSDB_PROJECT) || !tokens.get(i + 2).isName()) {
+                return null;
+            }
+            i += 2;
+            name = tokens.get(i);
+        }
+        KnowledgeBase kb = snapshot.knowledgeBase(name.text());
+        return kb == null ? null : new NamedKnowledgeBase(kb, i);
     }
 }

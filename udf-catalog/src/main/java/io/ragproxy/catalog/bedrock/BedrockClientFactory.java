@@ -5,6 +5,8 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.awscore.client.builder.AwsAsyncClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.Protocol;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
@@ -37,30 +39,7 @@ public final class BedrockClientFactory {
      * the AWS default provider chain. The caller closes it; closing it also closes its HTTP client.
      */
     public static BedrockRuntimeAsyncClient create(BedrockSettings settings, AwsCredentialsProvider credentials) {
-        NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder()
-                .maxConcurrency(settings.maxConnections())
-                .connectionTimeout(settings.connectTimeout())
-                .readTimeout(settings.readTimeout())
-                .writeTimeout(settings.readTimeout());
-        URI endpoint = settings.endpointOverride();
-        if (endpoint != null && "http".equalsIgnoreCase(endpoint.getScheme())) {
-            // Bedrock Runtime's client defaults to HTTP/2, which over plain http means prior knowledge; plain
-            // endpoints (the emulator, local gateways) speak HTTP/1.1.
-            http.protocol(Protocol.HTTP1_1);
-        }
-        BedrockRuntimeAsyncClientBuilder b = BedrockRuntimeAsyncClient.builder()
-                .region(region(settings))
-                .credentialsProvider(credentials != null ? credentials : DefaultCredentialsProvider.builder().build())
-                .httpClientBuilder(http)
-                // One attempt per call: ModelInvoker owns retries so that throttles and retries are counted
-                // and backoff is shared with the concurrency limit.
-                .overrideConfiguration(ClientOverrideConfiguration.builder()
-                        .retryStrategy(AwsRetryStrategy.doNotRetry())
-                        .build());
-        if (settings.endpointOverride() != null) {
-            b.endpointOverride(settings.endpointOverride());
-        }
-        return b.build();
+        return configured(BedrockRuntimeAsyncClient.builder(), settings, credentials).build();
     }
 
     /**
@@ -69,6 +48,12 @@ public final class BedrockClientFactory {
      * no SDK retries. Null credentials mean the AWS default provider chain. The caller closes it.
      */
     public static BedrockAgentRuntimeAsyncClient createAgent(BedrockSettings settings, AwsCredentialsProvider credentials) {
+        return configured(BedrockAgentRuntimeAsyncClient.builder(), settings, credentials).build();
+    }
+
+    /** Region, credentials, HTTP client, endpoint override and no SDK retries: what every Bedrock client here shares. */
+    private static <B extends AwsClientBuilder<B, ?> & AwsAsyncClientBuilder<B, ?>> B configured(B builder,
+            BedrockSettings settings, AwsCredentialsProvider credentials) {
         NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder()
                 .maxConcurrency(settings.maxConnections())
                 .connectionTimeout(settings.connectTimeout())
@@ -76,19 +61,22 @@ public final class BedrockClientFactory {
                 .writeTimeout(settings.readTimeout());
         URI endpoint = settings.endpointOverride();
         if (endpoint != null && "http".equalsIgnoreCase(endpoint.getScheme())) {
+            // Bedrock's clients default to HTTP/2, which over plain http means prior knowledge; plain
+            // endpoints (the emulator, local gateways) speak HTTP/1.1.
             http.protocol(Protocol.HTTP1_1);
         }
-        BedrockAgentRuntimeAsyncClientBuilder b = BedrockAgentRuntimeAsyncClient.builder()
-                .region(region(settings))
+        builder.region(region(settings))
                 .credentialsProvider(credentials != null ? credentials : DefaultCredentialsProvider.builder().build())
                 .httpClientBuilder(http)
+                // One attempt per call: ModelInvoker owns retries so that throttles and retries are counted
+                // and backoff is shared with the concurrency limit.
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .retryStrategy(AwsRetryStrategy.doNotRetry())
                         .build());
         if (endpoint != null) {
-            b.endpointOverride(endpoint);
+            builder.endpointOverride(endpoint);
         }
-        return b.build();
+        return builder;
     }
 
     /**

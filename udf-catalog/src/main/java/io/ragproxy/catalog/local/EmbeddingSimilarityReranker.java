@@ -51,25 +51,12 @@ public final class EmbeddingSimilarityReranker implements RerankingModel {
                 List<String> part = documents.subList(from, Math.min(documents.size(), from + batch));
                 chain = chain.thenCompose(v -> embedder.embed(part, EmbedOptions.DEFAULT).thenAccept(e -> {
                     for (float[] dv : e.vectors()) {
-                        scores.add(cosine(qv, dv));
+                        scores.add(ExtractiveTextModel.cosine(qv, dv));
                     }
                 }));
             }
             return chain.thenApply(v -> new Rerankings(scores, 0));
         });
-    }
-
-    /** The cosine similarity of two vectors of one length; 0 when either is zero. */
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
     }
 
     @Override

@@ -236,7 +236,8 @@ public final class ExtractiveTextModel implements TextModel {
         return cosine(question, sentence) + LEXICAL_WEIGHT * lexical;
     }
 
-    private static double cosine(float[] a, float[] b) {
+    /** The cosine similarity of two vectors; 0 when either is zero; BAD_RESPONSE when their lengths differ. */
+    static double cosine(float[] a, float[] b) {
         if (a.length != b.length) {
             throw new ModelException(ModelException.Kind.BAD_RESPONSE, null,
                     "embedding vectors of different lengths: " + a.length + " and " + b.length);
