@@ -297,6 +297,32 @@ class KnowledgeBaseTest {
                             + " hybrid_search_alpha = 1 LIMIT 1"));
             assertSqlError(c, "SELECT id FROM products_kb WHERE content = 'x' AND hybrid_search = 'maybe'", 7073,
                     "42000");
+
+            // Hybrid search as the knowledge base's setting: on without asking, off for one query when it says so.
+            exec(c, "CREATE KNOWLEDGE_BASE products_hybrid_kb USING embedding_model = '" + MODEL + "', storage ="
+                    + " products_hybrid_chunks, content_columns = ['description'], id_column = 'sku', hybrid_search ="
+                    + " true, hybrid_search_alpha = 0");
+            List<String> described = rows(c, "DESCRIBE KNOWLEDGE_BASE products_hybrid_kb").get(0);
+            assertEquals(List.of("true", "0.0"), described.subList(8, 10), described.toString());
+            assertEquals(List.of("false", "0.5"), rows(c, "DESCRIBE KNOWLEDGE_BASE products_kb").get(0).subList(8, 10),
+                    "a knowledge base created without the setting is vector-only");
+            update(c, "INSERT INTO products_hybrid_kb SELECT sku, description FROM products");
+            assertEquals(rows(c, "SELECT id, relevance FROM products_kb WHERE content = 'QZT7785' AND hybrid_search ="
+                    + " true AND hybrid_search_alpha = 0 LIMIT 3"), rows(c, "SELECT id, relevance FROM"
+                    + " products_hybrid_kb WHERE content = 'QZT7785' LIMIT 3"), "the setting's fusion and weight");
+            assertEquals(rows(c, "SELECT id, relevance FROM products_kb WHERE content = 'QZT7785' AND hybrid_search ="
+                    + " true LIMIT 3"), rows(c, "SELECT id, relevance FROM products_hybrid_kb WHERE content = 'QZT7785'"
+                    + " AND hybrid_search_alpha = 0.5 LIMIT 3"), "the query's weight overrides the setting's");
+            List<List<String>> vectorOnly = rows(c, "SELECT id, distance, relevance FROM products_hybrid_kb WHERE"
+                    + " content = 'QZT7785' AND hybrid_search = false LIMIT 3");
+            assertEquals(rows(c, "SELECT id, distance, relevance FROM products_kb WHERE content = 'QZT7785' LIMIT 3"),
+                    vectorOnly, "hybrid_search = false turns the setting off for one query");
+            for (List<String> h : vectorOnly) {
+                assertEquals(1.0, Double.parseDouble(h.get(1)) + Double.parseDouble(h.get(2)), 1e-6, "vector relevance");
+            }
+            assertEquals(String.valueOf(colours.length), scalar(c, "SELECT COUNT(*) FROM products_hybrid_kb"),
+                    "without a question the setting does nothing");
+            exec(c, "DROP KNOWLEDGE_BASE products_hybrid_kb");
             exec(c, "DROP KNOWLEDGE_BASE products_kb");
         }
     }

@@ -159,10 +159,11 @@ final class KnowledgeBaseQuery {
                 fields.add(name);
             }
         }
-        boolean fused = Boolean.TRUE.equals(hybrid);
-        if ((fused || alpha != null) && question == null) {
+        if ((Boolean.TRUE.equals(hybrid) || alpha != null) && question == null) {
             throw query(kb, "hybrid_search needs the question: content = '…'");
         }
+        // The query's option overrides the knowledge base's setting either way; without a question there is no ranking.
+        boolean fused = question != null && (hybrid != null ? hybrid : kb.hybridSearch());
         String distance = question == null ? "NULL" : "VEC_COSINE_DISTANCE(" + Sql.ident(KnowledgeBase.EMBEDDING)
                 + ", EMBED_TEXT(" + Sql.quote(kb.embeddingModel()) + ", " + question + "))";
         String common = Sql.ident(KnowledgeBase.ID) + ", " + Sql.ident(KnowledgeBase.CHUNK_ID) + ", "
@@ -182,7 +183,7 @@ final class KnowledgeBaseQuery {
         } else {
             // Reciprocal rank fusion of the vector ranking and the full-text ranking (rows the full-text search does
             // not match get no keyword term), weighted by alpha: 1 is vector only, 0 full-text only.
-            double a = alpha == null ? DEFAULT_ALPHA : alpha;
+            double a = alpha != null ? alpha : kb.hybridSearchAlpha() != null ? kb.hybridSearchAlpha() : DEFAULT_ALPHA;
             inner = "SELECT " + common + ", " + DISTANCE + ", " + a + " / (" + RRF_K + " + ragproxy_vector_rank) + CASE"
                     + " WHEN ragproxy_text_score > 0 THEN " + (1 - a) + " / (" + RRF_K + " + ragproxy_text_rank) ELSE"
                     + " 0 END AS " + RELEVANCE + fieldNames + " FROM (SELECT " + common + ", " + DISTANCE

@@ -52,7 +52,8 @@ public final class KnowledgeBaseStatements {
     static final int VECTOR_INDEX_M = 16;
 
     static final List<String> COLUMNS = List.of("Name", "Embedding_model", "Reranking_model", "Storage",
-            "Content_columns", "Metadata_columns", "Id_column", "Preprocessing", "Owner", "Created");
+            "Content_columns", "Metadata_columns", "Id_column", "Preprocessing", "Hybrid_search", "Hybrid_search_alpha",
+            "Owner", "Created");
 
     private final Catalog catalog;
     private final ModelInvoker invoker;
@@ -105,7 +106,8 @@ public final class KnowledgeBaseStatements {
     private static List<String> row(KnowledgeBase kb, CatalogEntry e) {
         return Arrays.asList(kb.name(), kb.embeddingModel(), kb.rerankingModel(), kb.schema() + "." + kb.table(),
                 String.join(", ", kb.contentColumns()), String.join(", ", kb.metadataColumns()), kb.idColumn(),
-                kb.preprocessing(), e.owner(), e.created());
+                kb.preprocessing(), kb.hybridSearch() ? "true" : "false", String.valueOf(kb.hybridSearchAlpha() != null
+                        ? kb.hybridSearchAlpha() : KnowledgeBaseQuery.DEFAULT_ALPHA), e.owner(), e.created());
     }
 
     private static String names(CatalogSnapshot snapshot) {
@@ -170,7 +172,7 @@ public final class KnowledgeBaseStatements {
             }
             KnowledgeBase kb = new KnowledgeBase(c.name(), model, dimensions, c.rerankingModel(), db,
                     c.storageTable() != null ? c.storageTable() : CatalogObject.key(c.name()) + "_chunks", content,
-                    metadata, id, c.preprocessing());
+                    metadata, id, c.preprocessing(), Boolean.TRUE.equals(c.hybridSearch()), c.hybridSearchAlpha());
             CompletableFuture<QueryResult> dropOld = existing == null ? CompletableFuture.completedFuture(null)
                     : session.query("DROP TABLE IF EXISTS " + ((KnowledgeBase) existing.object()).storageSql());
             return dropOld.thenCompose(v -> session.query(storageDdl(kb, dialect)))
