@@ -198,6 +198,18 @@ class KnowledgeBaseTest {
             for (List<String> h : relevant) {
                 assertTrue(Double.parseDouble(h.get(1)) >= 0.5, relevant.toString());
             }
+            // On MariaDB a search weighs at least 80 candidates in the vector index (mhnsw_ef_search, default 20), or
+            // as many as it takes; a session value the user set is kept; the session's value is unchanged after it.
+            String question = "SELECT id, @@mhnsw_ef_search FROM kb WHERE content = 'Which database scales out?'";
+            assertEquals("80", rows(c, question + " LIMIT 5").get(0).get(1));
+            assertEquals("120", rows(c, question + " LIMIT 100 OFFSET 20").get(0).get(1));
+            assertEquals("80", scalar(c, "SELECT t.w FROM (SELECT id, @@mhnsw_ef_search AS w FROM kb WHERE content ="
+                    + " 'Which database scales out?' LIMIT 3) AS t LIMIT 1"), "as a subquery too");
+            assertEquals("20", scalar(c, "SELECT @@mhnsw_ef_search"));
+            exec(c, "SET mhnsw_ef_search = 30");
+            assertEquals("30", rows(c, question + " LIMIT 5").get(0).get(1));
+            exec(c, "SET mhnsw_ef_search = DEFAULT");
+
             // Used as a subquery, as the RAG query of the README does.
             assertEquals("1", scalar(c, "SELECT t.id FROM (SELECT id, chunk_content FROM kb WHERE content = 'Which"
                     + " database scales out by adding storage nodes?' LIMIT 1) AS t"));

@@ -74,6 +74,16 @@ public final class CatalogRewriter {
      */
     public CompletableFuture<String> rewrite(StatementSession session, String sql, StatementAnalysis analysis,
             CatalogSnapshot snapshot) {
+        return rewrite(session, sql, analysis, snapshot, width -> { });
+    }
+
+    /**
+     * The statement with the catalog's objects rewritten, or null when it uses none of them; {@code searchWidth}
+     * hears, before the future completes, how many candidates the widest knowledge base vector search in it should
+     * weigh (nothing when it has none): on MariaDB the statement runs with {@code mhnsw_ef_search} raised to it.
+     */
+    public CompletableFuture<String> rewrite(StatementSession session, String sql, StatementAnalysis analysis,
+            CatalogSnapshot snapshot, java.util.function.IntConsumer searchWidth) {
         if (!snapshot.mentionedIn(sql)) {
             return CompletableFuture.completedFuture(null);
         }
@@ -95,8 +105,12 @@ public final class CatalogRewriter {
                 : CompletableFuture.completedFuture(null);
         return database.thenCompose(db -> {
             Rewrite r = new Rewrite(session, snapshot, db, statement, tables);
-            return r.run().thenApply(changed -> changed
-                    ? statement + (analysis.suffix().isEmpty() ? "" : " " + analysis.suffix()) : null);
+            return r.run().thenApply(changed -> {
+                if (r.searchWidth > 0) {
+                    searchWidth.accept(r.searchWidth);
+                }
+                return changed ? statement + (analysis.suffix().isEmpty() ? "" : " " + analysis.suffix()) : null;
+            });
         });
     }
 
@@ -108,6 +122,8 @@ public final class CatalogRewriter {
         final Statement statement;
         final List<Table> tables;
         boolean changed;
+        /** The widest knowledge base vector search's candidates, 0 for none. */
+        int searchWidth;
 
         Rewrite(StatementSession session, CatalogSnapshot snapshot, String database, Statement statement,
                 List<Table> tables) {
@@ -238,7 +254,7 @@ public final class CatalogRewriter {
 
         private CompletableFuture<Void> model(PlainSelect select) {
             if (select.getFromItem() instanceof Table from && knowledgeBaseOf(from) != null) {
-                KnowledgeBaseQuery.rewrite(select, knowledgeBaseOf(from), from);
+                searchWidth = Math.max(searchWidth, KnowledgeBaseQuery.rewrite(select, knowledgeBaseOf(from), from));
                 changed = true;
                 return CompletableFuture.completedFuture(null);
             }
