@@ -16,6 +16,8 @@ import io.ragproxy.catalog.chunk.TextChunker;
 import io.ragproxy.catalog.local.MiniLmTokenCounter;
 import io.ragproxy.it.Driver;
 import io.ragproxy.it.LocalBackend;
+import io.ragproxy.it.RawMysqlClient;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -277,6 +279,51 @@ class KnowledgeBaseTest {
             assertEquals(untouched, rowIds(c, "id NOT IN ('3', '4', '5', '6')"));
             assertSqlError(c, "DELETE FROM del_kb AS k WHERE k.id = 1", 7073, "42000");
             exec(c, "DROP KNOWLEDGE_BASE del_kb");
+        }
+    }
+
+    /** The OK's info text of {@code sql} run on a connection of its own (JDBC does not show it). */
+    private static String okInfo(String sql) throws Exception {
+        try (RawMysqlClient client = RawMysqlClient.login(WORLD.proxy().host(), WORLD.proxy().port(),
+                LocalBackend.USER, LocalBackend.PASSWORD, DB)) {
+            byte[] reply = client.command(RawMysqlClient.COM_QUERY, sql);
+            assertEquals(0x00, reply[0] & 0xff, () -> RawMysqlClient.describe(reply));
+            String text = new String(reply, StandardCharsets.UTF_8);
+            int at = text.indexOf("Documents:");
+            assertTrue(at >= 0, text);
+            return text.substring(at).trim();
+        }
+    }
+
+    @Test
+    void documentsWithoutContentAreSkippedAndReportedAndUpdateSaysToInsertAgain() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "CREATE TABLE sparse (doc_id INT PRIMARY KEY, body TEXT)");
+            exec(c, "INSERT INTO sparse VALUES (1, " + quote(body(1, "")) + "), (2, NULL), (3, '')");
+            exec(c, "CREATE KNOWLEDGE_BASE sparse_kb USING embedding_model = '" + MODEL + "', storage = sparse_chunks,"
+                    + " content_columns = ['body'], id_column = 'doc_id', preprocessing = " + PREPROCESSING);
+        }
+        int chunks = expectedChunks(body(1, ""));
+        String insert = "INSERT INTO sparse_kb SELECT doc_id, body FROM sparse";
+        assertEquals("Documents: 1  Chunks: " + chunks + "  Skipped: 2  Empty: 2", okInfo(insert));
+        assertEquals("Documents: 0  Chunks: 0  Skipped: 3  Empty: 2", okInfo(insert),
+                "a re-run writes nothing: the empty documents are skipped again, not written again");
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            // A document that loses its text loses its chunks (once), then is skipped like the other empty ones.
+            exec(c, "UPDATE sparse SET body = NULL WHERE doc_id = 1");
+            assertEquals("Documents: 1  Chunks: 0  Skipped: 2  Empty: 2", okInfo(insert));
+            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM sparse_chunks"));
+            assertEquals("Documents: 0  Chunks: 0  Skipped: 3  Empty: 3", okInfo(insert));
+
+            // UPDATE of a knowledge base is refused with what to do instead; the connection stays usable.
+            SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                    () -> update(c, "UPDATE sparse_kb SET chunk_content = 'x' WHERE id = '1'"));
+            assertEquals(7074, e.getErrorCode());
+            assertEquals("0A000", e.getSQLState());
+            assertTrue(e.getMessage().contains("INSERT it again"), e.getMessage());
+            assertSqlError(c, "UPDATE LOW_PRIORITY mindsdb.sparse_kb SET metadata = '{}'", 7074, "0A000");
+            assertEquals("1", scalar(c, "SELECT 1"));
+            exec(c, "DROP KNOWLEDGE_BASE sparse_kb");
         }
     }
 

@@ -389,6 +389,39 @@ public final class KnowledgeBaseStatements {
         return session.query(delete).thenApply(r -> ok(session, r.affectedRows(), null));
     }
 
+    /**
+     * {@code UPDATE kb …} when {@code sql} updates a knowledge base of {@code snapshot} (as its first table): refused
+     * with an error that says what to do instead, since a chunk's text, embedding and hash must change together and
+     * only the ingestion writes them. Null otherwise.
+     */
+    public CompletableFuture<PipelineResult> update(String sql, CatalogSnapshot snapshot) {
+        if (snapshot.knowledgeBaseNames().isEmpty()) {
+            return null;
+        }
+        String lower = sql.toLowerCase(java.util.Locale.ROOT);
+        if (snapshot.knowledgeBaseNames().stream().noneMatch(lower::contains)) {
+            return null;
+        }
+        List<Token> tokens = SqlLexer.tokenize(sql); // neutral SQL: read as the parser reads it
+        int i = 1;
+        while (tokens.get(i).is("LOW_PRIORITY") || tokens.get(i).is("IGNORE")) {
+            i++;
+        }
+        if (!tokens.get(i).isName()) {
+            return null;
+        }
+        NamedKnowledgeBase named = knowledgeBaseAt(tokens, i, snapshot);
+        if (named == null) {
+            return null;
+        }
+        KnowledgeBase kb = named.kb();
+        throw new ProxyException(ProxyError.KNOWLEDGE_BASE_UPDATE, "knowledge base " + kb.name() + " is not updated"
+                + " in place: change the document in its source table and INSERT it again (INSERT INTO " + kb.name()
+                + " SELECT " + kb.idColumn() + ", " + String.join(", ", kb.contentColumns()) + " … FROM <table> WHERE "
+                + kb.idColumn() + " = …), which replaces that document's chunks; DELETE FROM " + kb.name()
+                + " WHERE id = … removes one");
+    }
+
     /** One document of an INSERT: its id, text, metadata JSON and content hash. */
     private record Document(String id, String content, String metadata, String hash) {}
 
@@ -503,9 +536,17 @@ public final class KnowledgeBaseStatements {
         Page page = new Page(new ArrayList<>(), new ArrayList<>());
         Set<String> distinct = new LinkedHashSet<>();
         int skipped = 0;
+        int empty = 0;
         for (Document d : documents.values()) {
             if (d.hash().equals(hashes.get(d.id()))) {
                 skipped++;
+                continue;
+            }
+            if (d.content().isEmpty() && !hashes.containsKey(d.id())) {
+                // No text and no chunks stored: nothing to write, now or on the next run (a document that had
+                // chunks and lost its text is written: its chunks are deleted).
+                skipped++;
+                empty++;
                 continue;
             }
             List<String> chunks = d.content().isEmpty() ? List.of() : chunker.chunks(d.content(), options);
@@ -547,10 +588,11 @@ public final class KnowledgeBaseStatements {
             });
         }
         int skippedDocuments = skipped;
+        int emptyDocuments = empty;
         return chain.thenCompose(v -> inTransaction ? session.query("RELEASE SAVEPOINT " + SAVEPOINT)
                         .thenApply(r -> (Void) null) : CompletableFuture.<Void>completedFuture(null))
                 .thenApply(v -> ok(session, done[1], "Documents: " + done[0] + "  Chunks: " + done[1] + "  Skipped: "
-                        + skippedDocuments))
+                        + skippedDocuments + "  Empty: " + emptyDocuments))
                 .exceptionallyCompose(error -> {
                     CompletableFuture<?> undo = inTransaction
                             ? session.query("ROLLBACK TO SAVEPOINT " + SAVEPOINT).handle((r, e) -> null)
