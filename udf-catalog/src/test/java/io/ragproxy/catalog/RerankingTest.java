@@ -175,4 +175,21 @@ class RerankingTest {
             assertTrue(e.getMessage().contains((String) b[2]), e.getMessage());
         }
     }
+
+    @Test
+    void theDefaultRerankerIsConfigurable() throws Exception {
+        ModelsConfig config = ModelsConfig.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                "{\"models\":{\"default_reranking\":\"amazon-rerank\"}}"));
+        assertEquals("amazon-rerank", config.defaultReranking());
+        assertEquals(ModelsConfig.LOCAL_RERANK, ModelsConfig.DEFAULT.defaultReranking(), "offline by default");
+        ModelInvoker invoker = env.invoker(config);
+        assertEquals("amazon.rerank-v1:0", invoker.registry().rerankingModelId(null));
+        assertEquals(1.0, invoker.rerankAll(null, "x", List.of("x"), null, null).join().get(0), 1e-6);
+        assertEquals(1, env.emulator.requests("amazon.rerank-v1:0", "rerank").size(), "the configured one is called");
+        assertTrue(invoker.registry().describe().stream().anyMatch(d -> d.modelId().equals("amazon.rerank-v1:0")
+                && d.isDefault() && d.price().per1kQueries() == 1.0), invoker.registry().describe().toString());
+        assertTrue(invoker.registry().describe().stream().noneMatch(d -> d.modelId().equals(ModelsConfig.LOCAL_RERANK)
+                && d.isDefault()));
+        assertEquals("amazon-rerank", config.withMaxInputChars(5).defaultReranking(), "kept by the other settings");
+    }
 }

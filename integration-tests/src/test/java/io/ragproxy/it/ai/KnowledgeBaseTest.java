@@ -303,6 +303,16 @@ class KnowledgeBaseTest {
             exec(c, "CREATE KNOWLEDGE_BASE sparse_kb USING embedding_model = '" + MODEL + "', storage = sparse_chunks,"
                     + " content_columns = ['body'], id_column = 'doc_id', preprocessing = " + PREPROCESSING);
         }
+        try {
+            emptyDocumentsAndUpdate();
+        } finally {
+            try (Connection c = WORLD.proxy().connect(DB)) {
+                exec(c, "DROP KNOWLEDGE_BASE IF EXISTS sparse_kb");
+            }
+        }
+    }
+
+    private static void emptyDocumentsAndUpdate() throws Exception {
         int chunks = expectedChunks(body(1, ""));
         String insert = "INSERT INTO sparse_kb SELECT doc_id, body FROM sparse";
         assertEquals("Documents: 1  Chunks: " + chunks + "  Skipped: 2  Empty: 2", okInfo(insert));
@@ -323,7 +333,6 @@ class KnowledgeBaseTest {
             assertTrue(e.getMessage().contains("INSERT it again"), e.getMessage());
             assertSqlError(c, "UPDATE LOW_PRIORITY mindsdb.sparse_kb SET metadata = '{}'", 7074, "0A000");
             assertEquals("1", scalar(c, "SELECT 1"));
-            exec(c, "DROP KNOWLEDGE_BASE sparse_kb");
         }
     }
 

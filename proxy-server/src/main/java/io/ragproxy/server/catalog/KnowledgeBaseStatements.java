@@ -145,9 +145,12 @@ public final class KnowledgeBaseStatements {
         } catch (UnknownModelException e) {
             throw new ProxyException(ProxyError.UNKNOWN_MODEL, "embedding_model: " + e.getMessage());
         }
-        if (c.rerankingModel() != null) {
+        // reranking_model = true: the configured default reranker ([models] default_reranking), as it is now.
+        String reranking = c.rerankingModel() == null ? null : c.rerankingModel().equalsIgnoreCase("true")
+                ? invoker.registry().rerankingModelId(null) : c.rerankingModel();
+        if (reranking != null) {
             try {
-                invoker.registry().rerankingModel(c.rerankingModel());
+                invoker.registry().rerankingModel(reranking);
             } catch (UnknownModelException e) {
                 throw new ProxyException(ProxyError.UNKNOWN_MODEL, "reranking_model: " + e.getMessage());
             }
@@ -170,7 +173,7 @@ public final class KnowledgeBaseStatements {
                 throw new ProxyException(1046, "3D000", "No database selected: a knowledge base's chunks are stored"
                         + " in a table; write storage = db.table or USE db first", null);
             }
-            KnowledgeBase kb = new KnowledgeBase(c.name(), model, dimensions, c.rerankingModel(), db,
+            KnowledgeBase kb = new KnowledgeBase(c.name(), model, dimensions, reranking, db,
                     c.storageTable() != null ? c.storageTable() : CatalogObject.key(c.name()) + "_chunks", content,
                     metadata, id, c.preprocessing(), Boolean.TRUE.equals(c.hybridSearch()), c.hybridSearchAlpha());
             CompletableFuture<QueryResult> dropOld = existing == null ? CompletableFuture.completedFuture(null)
