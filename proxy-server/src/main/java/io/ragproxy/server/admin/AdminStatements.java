@@ -371,7 +371,7 @@ public final class AdminStatements {
         inner = planner.neutral(inner, session.sessionText()); // read as the session's sql_mode reads it
         StatementAnalysis parsed = planner.parse(inner);
         CompletableFuture<String> rewritten = rewriter == null ? CompletableFuture.completedFuture(null)
-                : rewriter.rewrite(session, inner, parsed, catalog.catalog().snapshot());
+                : rewriter.rewrite(session, inner, parsed, catalog.catalog().snapshot(), dialect, w -> { });
         return rewritten.thenCompose(sql2 -> explain(session, sql2 == null ? parsed : planner.parse(sql2), dialect));
     }
 

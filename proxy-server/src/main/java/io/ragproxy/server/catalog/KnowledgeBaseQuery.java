@@ -2,6 +2,7 @@ package io.ragproxy.server.catalog;
 
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
+import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.FunctionCollector;
 import io.ragproxy.server.plan.StatementAnalysis;
 import java.util.ArrayList;
@@ -79,13 +80,14 @@ final class KnowledgeBaseQuery {
     static final int SEARCH_WIDTH_FLOOR = 80;
 
     /**
-     * Rewrites {@code select}, whose FROM item is {@code table}, a read of {@code kb}, in place.
+     * Rewrites {@code select}, whose FROM item is {@code table}, a read of {@code kb}, in place; {@code dialect}
+     * spells a hybrid search's full-text score.
      *
      * @return how many candidates its vector index search should weigh: the rows it takes (its LIMIT and OFFSET,
      *     or the reranking candidates), at least {@value #SEARCH_WIDTH_FLOOR}; 0 when it reads no vector index (no
      *     question, or a hybrid search, which ranks every chunk)
      */
-    static int rewrite(PlainSelect select, KnowledgeBase kb, Table table) {
+    static int rewrite(PlainSelect select, KnowledgeBase kb, Table table, Dialect dialect) {
         if (select.getJoins() != null && !select.getJoins().isEmpty()) {
             throw query(kb, "it is read on its own; join its results as a subquery: … FROM (SELECT … FROM " + kb.name()
                     + " WHERE content = '…' LIMIT n) AS k JOIN …");
@@ -202,8 +204,9 @@ final class KnowledgeBaseQuery {
                     + " 0 END AS " + RELEVANCE + fieldNames + " FROM (SELECT " + common + ", " + DISTANCE
                     + ", ragproxy_text_score" + fieldNames + ", ROW_NUMBER() OVER (ORDER BY " + DISTANCE + ") AS"
                     + " ragproxy_vector_rank, ROW_NUMBER() OVER (ORDER BY ragproxy_text_score DESC) AS"
-                    + " ragproxy_text_rank FROM (SELECT " + common + ", " + distance + " AS " + DISTANCE + ", MATCH ("
-                    + Sql.ident(KnowledgeBase.CHUNK_CONTENT) + ") AGAINST (" + question + ") AS ragproxy_text_score"
+                    + " ragproxy_text_rank FROM (SELECT " + common + ", " + distance + " AS " + DISTANCE + ", "
+                    + dialect.fullTextScore(Sql.ident(KnowledgeBase.CHUNK_CONTENT), question.toString())
+                    + " AS ragproxy_text_score"
                     + fieldColumns + " FROM " + kb.storageSql() + ") AS ragproxy_scored) AS ragproxy_ranked";
         }
         if (rerank) {

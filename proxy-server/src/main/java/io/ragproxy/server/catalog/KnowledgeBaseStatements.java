@@ -233,7 +233,10 @@ public final class KnowledgeBaseStatements {
                 + ") DEFAULT CHARSET=utf8mb4 COMMENT " + Sql.quote("ragproxy knowledge base " + kb.name());
     }
 
-    /** TiDB's vector index needs TiFlash: where it cannot be built, the table works without it (with a warning). */
+    /**
+     * TiDB's vector index needs TiFlash, and its full-text index (for hybrid search's {@code fts_match_word}) TiDB
+     * Cloud: where one cannot be built, the table works without it (with a warning).
+     */
     private static CompletableFuture<Void> tidbIndexes(StatementSession session, KnowledgeBase kb) {
         return session.query("ALTER TABLE " + kb.storageSql() + " ADD VECTOR INDEX "
                 + Sql.ident("vec_" + KnowledgeBase.EMBEDDING) + " ((VEC_COSINE_DISTANCE("
@@ -243,7 +246,16 @@ public final class KnowledgeBaseStatements {
                                 + " (" + CatalogStore.describe(e) + "); searches scan the table");
                     }
                     return null;
-                });
+                }).thenCompose(v -> session.query("ALTER TABLE " + kb.storageSql() + " ADD FULLTEXT INDEX "
+                        + Sql.ident("fts_" + KnowledgeBase.CHUNK_CONTENT) + " (" + Sql.ident(KnowledgeBase.CHUNK_CONTENT)
+                        + ") WITH PARSER MULTILINGUAL ADD_COLUMNAR_REPLICA_ON_DEMAND").handle((r, e) -> {
+                            if (e != null) {
+                                session.warn(1105, "knowledge base " + kb.name() + ": no full-text index on "
+                                        + kb.storageSql() + " (" + CatalogStore.describe(e) + "); a hybrid search"
+                                        + " fails");
+                            }
+                            return null;
+                        }));
     }
 
     // ---------------------------------------------------------------------------------------- DROP

@@ -458,7 +458,7 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
                 : cacheAs.byTextOnly(); // a shape met for the first time: its template is not verified for it yet
         StatementAnalysis parsed = planner.parse(sql);
         int[] searchWidth = {0};
-        return rewriter.rewrite(session, sql, parsed, snapshot, w -> searchWidth[0] = w).thenCompose(rewritten ->
+        return rewriter.rewrite(session, sql, parsed, snapshot, dialect, w -> searchWidth[0] = w).thenCompose(rewritten ->
                 planners.supply(session.user(), () -> {
                     StatementAnalysis analysis = rewritten == null ? parsed : planner.parse(rewritten);
                     if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
@@ -629,9 +629,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         Dialect dialect = dialect(session);
         return catalog.refreshIfDue(session).thenCompose(snapshot -> planners.supply(session.user(), () -> {
             StatementAnalysis parsed = planner.parse(sql);
-            return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
-                    session.user(), () -> plan(session, rewritten == null ? parsed : planner.parse(rewritten),
-                            rewritten == null ? sql : rewritten, dialect, null, null, null)));
+            return rewriter.rewrite(session, sql, parsed, snapshot, dialect, w -> { }).thenCompose(rewritten ->
+                    planners.supply(session.user(), () -> plan(session, rewritten == null ? parsed
+                            : planner.parse(rewritten), rewritten == null ? sql : rewritten, dialect, null, null, null)));
         })).thenCompose(result -> {
             if (result instanceof PipelineResult.Reply reply) {
                 reply.frames().release();
