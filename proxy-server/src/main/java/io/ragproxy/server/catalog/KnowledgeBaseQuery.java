@@ -237,20 +237,25 @@ final class KnowledgeBaseQuery {
         if (question == null || fused) {
             return 0;
         }
-        long rows = rerank ? (candidates == null ? DEFAULT_CANDIDATES : candidates) : rowsTaken(select.getLimit());
+        long rows = rerank ? (candidates == null ? DEFAULT_CANDIDATES : candidates)
+                : rowsTaken(select.getLimit(), select.getOffset());
         return (int) Math.min(MAX_SEARCH_WIDTH, Math.max(SEARCH_WIDTH_FLOOR, rows));
     }
 
     /** MariaDB's largest {@code mhnsw_ef_search}. */
     static final int MAX_SEARCH_WIDTH = 10000;
 
-    /** The rows a LIMIT takes counting those it skips, or 0 when they are not constants (or there is no LIMIT). */
-    private static long rowsTaken(Limit limit) {
+    /**
+     * The rows a LIMIT takes counting those it skips ({@code LIMIT o, n} or {@code LIMIT n OFFSET o}), or 0 when they
+     * are not constants (or there is no LIMIT).
+     */
+    private static long rowsTaken(Limit limit, net.sf.jsqlparser.statement.select.Offset offset) {
         if (limit == null || !(limit.getRowCount() instanceof LongValue count)) {
             return 0;
         }
-        long offset = limit.getOffset() instanceof LongValue o ? o.getValue() : 0;
-        return count.getValue() + offset;
+        long skipped = limit.getOffset() instanceof LongValue o ? o.getValue()
+                : offset != null && offset.getOffset() instanceof LongValue o ? o.getValue() : 0;
+        return count.getValue() + skipped;
     }
 
     /** The value of {@code name = <value>} (either way round), or null for another condition. */

@@ -69,6 +69,8 @@ class KnowledgeBaseQueryTest {
         assertEquals(80, rewrite("SELECT id FROM kb WHERE content = 'q'", plain, Dialect.MARIADB).width());
         assertEquals(150, rewrite("SELECT id FROM kb WHERE content = 'q' LIMIT 100 OFFSET 50", plain, Dialect.MARIADB)
                 .width());
+        assertEquals(130, rewrite("SELECT id FROM kb WHERE content = 'q' LIMIT 30, 100", plain, Dialect.MARIADB)
+                .width());
         assertEquals(200, rewrite("SELECT id FROM kb WHERE content = 'q' AND reranking_candidates = 200 LIMIT 5",
                 kb(false, null, "cohere-rerank-3-5"), Dialect.MARIADB).width());
         assertEquals(0, rewrite("SELECT id FROM kb", plain, Dialect.MARIADB).width(), "no question: no index read");
