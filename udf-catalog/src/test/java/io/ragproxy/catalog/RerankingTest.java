@@ -154,4 +154,42 @@ class RerankingTest {
                 () -> BedrockRerankModelAccess.scores(2, new int[] {1}, new float[] {0.9f}));
         assertEquals(ModelException.Kind.BAD_RESPONSE, e.kind());
     }
+
+    @Test
+    void aRerankAnswerWithANonFiniteMissingOrRepeatedScoreIsABadResponseNotANumber() {
+        Object[][] broken = {
+            {new Integer[] {0, 1}, new Float[] {Float.NaN, 0.5f}, "NaN"},
+            {new Integer[] {0, 1}, new Float[] {0.5f, Float.POSITIVE_INFINITY}, "Infinity"},
+            {new Integer[] {0, 1}, new Float[] {Float.NEGATIVE_INFINITY, 0.5f}, "Infinity"},
+            {new Integer[] {0, 1}, new Float[] {0.5f, null}, "relevanceScore null"},
+            {new Integer[] {0, 2}, new Float[] {0.5f, 0.4f}, "index 2"},
+            {new Integer[] {-1, 0}, new Float[] {0.5f, 0.4f}, "index -1"},
+            {new Integer[] {null, 0}, new Float[] {0.5f, 0.4f}, "index null"},
+            {new Integer[] {1, 1}, new Float[] {0.5f, 0.4f}, "scored twice"},
+            {new Integer[] {1, 0, 1}, new Float[] {0.5f, 0.4f, 0.3f}, "scored twice"},
+        };
+        for (Object[] b : broken) {
+            ModelException e = assertThrows(ModelException.class,
+                    () -> BedrockRerankModelAccess.scores(2, (Integer[]) b[0], (Float[]) b[1]), (String) b[2]);
+            assertEquals(ModelException.Kind.BAD_RESPONSE, e.kind(), (String) b[2]);
+            assertTrue(e.getMessage().contains((String) b[2]), e.getMessage());
+        }
+    }
+
+    @Test
+    void theDefaultRerankerIsConfigurable() throws Exception {
+        ModelsConfig config = ModelsConfig.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                "{\"models\":{\"default_reranking\":\"amazon-rerank\"}}"));
+        assertEquals("amazon-rerank", config.defaultReranking());
+        assertEquals(ModelsConfig.LOCAL_RERANK, ModelsConfig.DEFAULT.defaultReranking(), "offline by default");
+        ModelInvoker invoker = env.invoker(config);
+        assertEquals("amazon.rerank-v1:0", invoker.registry().rerankingModelId(null));
+        assertEquals(1.0, invoker.rerankAll(null, "x", List.of("x"), null, null).join().get(0), 1e-6);
+        assertEquals(1, env.emulator.requests("amazon.rerank-v1:0", "rerank").size(), "the configured one is called");
+        assertTrue(invoker.registry().describe().stream().anyMatch(d -> d.modelId().equals("amazon.rerank-v1:0")
+                && d.isDefault() && d.price().per1kQueries() == 1.0), invoker.registry().describe().toString());
+        assertTrue(invoker.registry().describe().stream().noneMatch(d -> d.modelId().equals(ModelsConfig.LOCAL_RERANK)
+                && d.isDefault()));
+        assertEquals("amazon-rerank", config.withMaxInputChars(5).defaultReranking(), "kept by the other settings");
+    }
 }

@@ -258,13 +258,15 @@ class KnowledgeBaseScaleTest {
         try (Connection c = WORLD.proxy().connect(DB)) {
             double exact = recallAt5(c, q -> "SELECT id FROM (SELECT id, VEC_DISTANCE_COSINE(embedding, EMBED(" + q
                     + ")) + 0 AS d FROM kb_chunks) AS x ORDER BY d LIMIT 5");
+            // The search weighs 80 candidates by itself (MariaDB's default mhnsw_ef_search, 20, gave 0.80 to 0.92).
             double search = recallAt5(c, q -> "SELECT id FROM scale_kb WHERE content = " + q + " LIMIT 5");
-            exec(c, "SET mhnsw_ef_search = 80");
-            double tuned = recallAt5(c, q -> "SELECT id FROM scale_kb WHERE content = " + q + " LIMIT 5");
+            exec(c, "SET mhnsw_ef_search = 160");
+            double wider = recallAt5(c, q -> "SELECT id FROM scale_kb WHERE content = " + q + " LIMIT 5");
+            exec(c, "SET mhnsw_ef_search = DEFAULT");
             System.out.printf("recall@5 of 100 questions: exact search %.2f, knowledge base search %.2f"
-                    + " (mhnsw_ef_search = 80: %.2f)%n", exact, search, tuned);
+                    + " (the session's mhnsw_ef_search = 160: %.2f)%n", exact, search, wider);
             assertTrue(exact >= 0.97, "exact recall@5 = " + exact);
-            assertTrue(tuned >= 0.9, "recall@5 of the knowledge base search = " + tuned);
+            assertTrue(search >= 0.9, "recall@5 of the knowledge base search = " + search);
         }
     }
 

@@ -16,6 +16,8 @@ import io.ragproxy.catalog.chunk.TextChunker;
 import io.ragproxy.catalog.local.MiniLmTokenCounter;
 import io.ragproxy.it.Driver;
 import io.ragproxy.it.LocalBackend;
+import io.ragproxy.it.RawMysqlClient;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -198,6 +200,18 @@ class KnowledgeBaseTest {
             for (List<String> h : relevant) {
                 assertTrue(Double.parseDouble(h.get(1)) >= 0.5, relevant.toString());
             }
+            // On MariaDB a search weighs at least 80 candidates in the vector index (mhnsw_ef_search, default 20), or
+            // as many as it takes; a session value the user set is kept; the session's value is unchanged after it.
+            String question = "SELECT id, @@mhnsw_ef_search FROM kb WHERE content = 'Which database scales out?'";
+            assertEquals("80", rows(c, question + " LIMIT 5").get(0).get(1));
+            assertEquals("120", rows(c, question + " LIMIT 100 OFFSET 20").get(0).get(1));
+            assertEquals("80", scalar(c, "SELECT t.w FROM (SELECT id, @@mhnsw_ef_search AS w FROM kb WHERE content ="
+                    + " 'Which database scales out?' LIMIT 3) AS t LIMIT 1"), "as a subquery too");
+            assertEquals("20", scalar(c, "SELECT @@mhnsw_ef_search"));
+            exec(c, "SET mhnsw_ef_search = 30");
+            assertEquals("30", rows(c, question + " LIMIT 5").get(0).get(1));
+            exec(c, "SET mhnsw_ef_search = DEFAULT");
+
             // Used as a subquery, as the RAG query of the README does.
             assertEquals("1", scalar(c, "SELECT t.id FROM (SELECT id, chunk_content FROM kb WHERE content = 'Which"
                     + " database scales out by adding storage nodes?' LIMIT 1) AS t"));
@@ -268,6 +282,60 @@ class KnowledgeBaseTest {
         }
     }
 
+    /** The OK's info text of {@code sql} run on a connection of its own (JDBC does not show it). */
+    private static String okInfo(String sql) throws Exception {
+        try (RawMysqlClient client = RawMysqlClient.login(WORLD.proxy().host(), WORLD.proxy().port(),
+                LocalBackend.USER, LocalBackend.PASSWORD, DB)) {
+            byte[] reply = client.command(RawMysqlClient.COM_QUERY, sql);
+            assertEquals(0x00, reply[0] & 0xff, () -> RawMysqlClient.describe(reply));
+            String text = new String(reply, StandardCharsets.UTF_8);
+            int at = text.indexOf("Documents:");
+            assertTrue(at >= 0, text);
+            return text.substring(at).trim();
+        }
+    }
+
+    @Test
+    void documentsWithoutContentAreSkippedAndReportedAndUpdateSaysToInsertAgain() throws Exception {
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            exec(c, "CREATE TABLE sparse (doc_id INT PRIMARY KEY, body TEXT)");
+            exec(c, "INSERT INTO sparse VALUES (1, " + quote(body(1, "")) + "), (2, NULL), (3, '')");
+            exec(c, "CREATE KNOWLEDGE_BASE sparse_kb USING embedding_model = '" + MODEL + "', storage = sparse_chunks,"
+                    + " content_columns = ['body'], id_column = 'doc_id', preprocessing = " + PREPROCESSING);
+        }
+        try {
+            emptyDocumentsAndUpdate();
+        } finally {
+            try (Connection c = WORLD.proxy().connect(DB)) {
+                exec(c, "DROP KNOWLEDGE_BASE IF EXISTS sparse_kb");
+            }
+        }
+    }
+
+    private static void emptyDocumentsAndUpdate() throws Exception {
+        int chunks = expectedChunks(body(1, ""));
+        String insert = "INSERT INTO sparse_kb SELECT doc_id, body FROM sparse";
+        assertEquals("Documents: 1  Chunks: " + chunks + "  Skipped: 2  Empty: 2", okInfo(insert));
+        assertEquals("Documents: 0  Chunks: 0  Skipped: 3  Empty: 2", okInfo(insert),
+                "a re-run writes nothing: the empty documents are skipped again, not written again");
+        try (Connection c = WORLD.proxy().connect(DB)) {
+            // A document that loses its text loses its chunks (once), then is skipped like the other empty ones.
+            exec(c, "UPDATE sparse SET body = NULL WHERE doc_id = 1");
+            assertEquals("Documents: 1  Chunks: 0  Skipped: 2  Empty: 2", okInfo(insert));
+            assertEquals("0", scalar(c, "SELECT COUNT(*) FROM sparse_chunks"));
+            assertEquals("Documents: 0  Chunks: 0  Skipped: 3  Empty: 3", okInfo(insert));
+
+            // UPDATE of a knowledge base is refused with what to do instead; the connection stays usable.
+            SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                    () -> update(c, "UPDATE sparse_kb SET chunk_content = 'x' WHERE id = '1'"));
+            assertEquals(7074, e.getErrorCode());
+            assertEquals("0A000", e.getSQLState());
+            assertTrue(e.getMessage().contains("INSERT it again"), e.getMessage());
+            assertSqlError(c, "update sparse_kb set metadata = '{}' where id = '2'", 7074, "0A000");
+            assertEquals("1", scalar(c, "SELECT 1"));
+        }
+    }
+
     /** The row_ids of the chunks of the documents {@code where} selects: whether a statement rewrote them. */
     private static String rowIds(Connection c, String where) throws SQLException {
         return scalar(c, "SELECT GROUP_CONCAT(row_id ORDER BY row_id) FROM del_chunks WHERE " + where);
@@ -297,6 +365,32 @@ class KnowledgeBaseTest {
                             + " hybrid_search_alpha = 1 LIMIT 1"));
             assertSqlError(c, "SELECT id FROM products_kb WHERE content = 'x' AND hybrid_search = 'maybe'", 7073,
                     "42000");
+
+            // Hybrid search as the knowledge base's setting: on without asking, off for one query when it says so.
+            exec(c, "CREATE KNOWLEDGE_BASE products_hybrid_kb USING embedding_model = '" + MODEL + "', storage ="
+                    + " products_hybrid_chunks, content_columns = ['description'], id_column = 'sku', hybrid_search ="
+                    + " true, hybrid_search_alpha = 0");
+            List<String> described = rows(c, "DESCRIBE KNOWLEDGE_BASE products_hybrid_kb").get(0);
+            assertEquals(List.of("true", "0.0"), described.subList(8, 10), described.toString());
+            assertEquals(List.of("false", "0.5"), rows(c, "DESCRIBE KNOWLEDGE_BASE products_kb").get(0).subList(8, 10),
+                    "a knowledge base created without the setting is vector-only");
+            update(c, "INSERT INTO products_hybrid_kb SELECT sku, description FROM products");
+            assertEquals(rows(c, "SELECT id, relevance FROM products_kb WHERE content = 'QZT7785' AND hybrid_search ="
+                    + " true AND hybrid_search_alpha = 0 LIMIT 3"), rows(c, "SELECT id, relevance FROM"
+                    + " products_hybrid_kb WHERE content = 'QZT7785' LIMIT 3"), "the setting's fusion and weight");
+            assertEquals(rows(c, "SELECT id, relevance FROM products_kb WHERE content = 'QZT7785' AND hybrid_search ="
+                    + " true LIMIT 3"), rows(c, "SELECT id, relevance FROM products_hybrid_kb WHERE content = 'QZT7785'"
+                    + " AND hybrid_search_alpha = 0.5 LIMIT 3"), "the query's weight overrides the setting's");
+            List<List<String>> vectorOnly = rows(c, "SELECT id, distance, relevance FROM products_hybrid_kb WHERE"
+                    + " content = 'QZT7785' AND hybrid_search = false LIMIT 3");
+            assertEquals(rows(c, "SELECT id, distance, relevance FROM products_kb WHERE content = 'QZT7785' LIMIT 3"),
+                    vectorOnly, "hybrid_search = false turns the setting off for one query");
+            for (List<String> h : vectorOnly) {
+                assertEquals(1.0, Double.parseDouble(h.get(1)) + Double.parseDouble(h.get(2)), 1e-6, "vector relevance");
+            }
+            assertEquals(String.valueOf(colours.length), scalar(c, "SELECT COUNT(*) FROM products_hybrid_kb"),
+                    "without a question the setting does nothing");
+            exec(c, "DROP KNOWLEDGE_BASE products_hybrid_kb");
             exec(c, "DROP KNOWLEDGE_BASE products_kb");
         }
     }

@@ -156,6 +156,7 @@ class RerankTest {
             assertEquals("materialized", explain.get(0).get(0));
             assertEquals("3", explain.get(0).get(1), "25 texts, 10 a request: 3 requests");
             assertTrue(explain.toString().contains("score from " + AMAZON), explain.toString());
+            assertEquals("0.003000", explain.get(0).get(4), "3 requests of up to 100 documents at $1 per 1,000 queries");
             assertEquals(0, reranks(AMAZON).size(), "EXPLAIN RAG calls no model");
 
             exec(c, "SET rag_max_calls = 3");
@@ -275,6 +276,12 @@ class RerankTest {
                     assertEquals(best.get(i), Double.parseDouble(row.get(2)), 1e-6, "rank " + i + ": " + reranked);
                 }
                 assertEquals(1, reranks(COHERE).size(), "the candidates in one request");
+                // EXPLAIN RAG counts that request and prices it ($2 per 1,000 queries), calling no model.
+                List<String> explained = rows(c, "EXPLAIN RAG " + search + " LIMIT 5").get(0);
+                assertTrue(explained.get(2).contains("cohere.rerank-v3-5:0"), explained.toString());
+                // (the question's embedding, local and free, counts as an input at the dearest model's price too)
+                assertTrue(Double.parseDouble(explained.get(4)) >= 0.002, explained.toString());
+                assertEquals(1, reranks(COHERE).size(), "EXPLAIN RAG calls no model");
                 assertEquals(DOCS.length, reranks(COHERE).get(0).json().get("sources").size());
 
                 // reranking = false: the vector search as it is, relevance = 1 - distance, nearest first.

@@ -178,7 +178,7 @@ public final class AdminStatements {
         CatalogSnapshot snapshot = catalog == null ? CatalogSnapshot.EMPTY : catalog.catalog().snapshot();
         return switch (what.upper()) {
             case "MODELS" -> done(table(session, List.of("Name", "Kind", "Provider", "Model_id", "Dimensions",
-                    "Aliases", "Default", "Input_usd_per_1k", "Output_usd_per_1k"), models()));
+                    "Aliases", "Default", "Input_usd_per_1k", "Output_usd_per_1k", "Query_usd_per_1k"), models()));
             case "STATUS" -> done(table(session, List.of("Variable_name", "Value"), sessionStatus(session)));
             case "FUNCTIONS" -> privileges(session).thenApply(account -> table(session, List.of("Name", "Kind",
                     "Returns", "Signature", "Definition", "Owner", "Created"), functions(snapshot, account)));
@@ -249,7 +249,8 @@ public final class AdminStatements {
         for (ModelDescription d : invoker.registry().describe()) {
             rows.add(Arrays.asList(d.name(), d.kind(), d.provider(), d.modelId(),
                     d.dimensions() == null ? null : d.dimensions().toString(), String.join(", ", d.aliases()),
-                    d.isDefault() ? "YES" : "", usd(d.price().inputPer1k()), usd(d.price().outputPer1k())));
+                    d.isDefault() ? "YES" : "", usd(d.price().inputPer1k()), usd(d.price().outputPer1k()),
+                    d.kind().equals("reranking") ? usd(d.price().per1kQueries()) : null));
         }
         return rows;
     }
@@ -370,7 +371,7 @@ public final class AdminStatements {
         inner = planner.neutral(inner, session.sessionText()); // read as the session's sql_mode reads it
         StatementAnalysis parsed = planner.parse(inner);
         CompletableFuture<String> rewritten = rewriter == null ? CompletableFuture.completedFuture(null)
-                : rewriter.rewrite(session, inner, parsed, catalog.catalog().snapshot());
+                : rewriter.rewrite(session, inner, parsed, catalog.catalog().snapshot(), dialect, w -> { });
         return rewritten.thenCompose(sql2 -> explain(session, sql2 == null ? parsed : planner.parse(sql2), dialect));
     }
 
@@ -453,14 +454,17 @@ public final class AdminStatements {
 
     /**
      * The inputs times the dearest named model's price for {@value #ESTIMATED_TOKENS_PER_INPUT} tokens in (and as
-     * many out), since the texts are not read to count their tokens.
+     * many out), since the texts are not read to count their tokens. A reranker's input is a request (the plans
+     * count a RERANK_SCORE's requests), billed as one query per 100 documents: one query each here, the price of a
+     * request of up to 100 candidates.
      */
     private BigDecimal cost(long count, String models) {
         double perInput = 0;
         for (String model : models.split(",\\s*")) {
             if (!model.isBlank()) {
-                perInput = Math.max(perInput, invoker.registry().price(model.trim())
-                        .cost(ESTIMATED_TOKENS_PER_INPUT, ESTIMATED_TOKENS_PER_INPUT));
+                io.ragproxy.catalog.registry.ModelPrice price = invoker.registry().price(model.trim());
+                perInput = Math.max(perInput, Math.max(price.cost(ESTIMATED_TOKENS_PER_INPUT,
+                        ESTIMATED_TOKENS_PER_INPUT), price.queryCost(1)));
             }
         }
         return BigDecimal.valueOf(count * perInput).setScale(6, java.math.RoundingMode.HALF_UP);

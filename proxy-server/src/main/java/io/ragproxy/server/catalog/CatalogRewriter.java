@@ -6,6 +6,7 @@ import io.ragproxy.server.scan.SqlLexer.Type;
 import io.ragproxy.server.command.ProxyError;
 import io.ragproxy.server.command.ProxyException;
 import io.ragproxy.server.command.StatementSession;
+import io.ragproxy.server.dialect.Dialect;
 import io.ragproxy.server.plan.FunctionCollector;
 import io.ragproxy.server.plan.StatementAnalysis;
 import java.util.ArrayList;
@@ -74,6 +75,17 @@ public final class CatalogRewriter {
      */
     public CompletableFuture<String> rewrite(StatementSession session, String sql, StatementAnalysis analysis,
             CatalogSnapshot snapshot) {
+        return rewrite(session, sql, analysis, snapshot, Dialect.MARIADB, width -> { });
+    }
+
+    /**
+     * The statement with the catalog's objects rewritten, or null when it uses none of them; {@code searchWidth}
+     * hears, before the future completes, how many candidates the widest knowledge base vector search in it should
+     * weigh (nothing when it has none): on MariaDB the statement runs with {@code mhnsw_ef_search} raised to it.
+     * {@code dialect} spells what differs between backends (a hybrid search's full-text score).
+     */
+    public CompletableFuture<String> rewrite(StatementSession session, String sql, StatementAnalysis analysis,
+            CatalogSnapshot snapshot, Dialect dialect, java.util.function.IntConsumer searchWidth) {
         if (!snapshot.mentionedIn(sql)) {
             return CompletableFuture.completedFuture(null);
         }
@@ -94,9 +106,13 @@ public final class CatalogRewriter {
         CompletableFuture<String> database = needDatabase ? CatalogStore.currentDatabase(session)
                 : CompletableFuture.completedFuture(null);
         return database.thenCompose(db -> {
-            Rewrite r = new Rewrite(session, snapshot, db, statement, tables);
-            return r.run().thenApply(changed -> changed
-                    ? statement + (analysis.suffix().isEmpty() ? "" : " " + analysis.suffix()) : null);
+            Rewrite r = new Rewrite(session, snapshot, db, statement, tables, dialect);
+            return r.run().thenApply(changed -> {
+                if (r.searchWidth > 0) {
+                    searchWidth.accept(r.searchWidth);
+                }
+                return changed ? statement + (analysis.suffix().isEmpty() ? "" : " " + analysis.suffix()) : null;
+            });
         });
     }
 
@@ -108,9 +124,13 @@ public final class CatalogRewriter {
         final Statement statement;
         final List<Table> tables;
         boolean changed;
+        final Dialect dialect;
+        /** The widest knowledge base vector search's candidates, 0 for none. */
+        int searchWidth;
 
         Rewrite(StatementSession session, CatalogSnapshot snapshot, String database, Statement statement,
-                List<Table> tables) {
+                List<Table> tables, Dialect dialect) {
+            this.dialect = dialect;
             this.session = session;
             this.snapshot = snapshot;
             this.database = database;
@@ -238,7 +258,8 @@ public final class CatalogRewriter {
 
         private CompletableFuture<Void> model(PlainSelect select) {
             if (select.getFromItem() instanceof Table from && knowledgeBaseOf(from) != null) {
-                KnowledgeBaseQuery.rewrite(select, knowledgeBaseOf(from), from);
+                searchWidth = Math.max(searchWidth, KnowledgeBaseQuery.rewrite(select, knowledgeBaseOf(from), from,
+                        dialect));
                 changed = true;
                 return CompletableFuture.completedFuture(null);
             }

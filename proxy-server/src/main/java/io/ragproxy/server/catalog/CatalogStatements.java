@@ -270,8 +270,8 @@ public final class CatalogStatements {
 
     /**
      * Runs {@code sql} when it is a table statement the catalog owns: a {@code CREATE TABLE} with auto-embedding
-     * columns, a {@code DROP TABLE} or {@code LOAD DATA} of a table that has them, or an {@code INSERT} into or a
-     * {@code DELETE} from a knowledge base. Null when it is none of these.
+     * columns, a {@code DROP TABLE} or {@code LOAD DATA} of a table that has them, or an {@code INSERT} into, a
+     * {@code DELETE} from or an {@code UPDATE} (refused) of a knowledge base. Null when it is none of these.
      */
     public CompletableFuture<PipelineResult> tableStatement(StatementSession session, String sql,
             CatalogSnapshot snapshot, Dialect dialect) {
@@ -281,6 +281,9 @@ public final class CatalogStatements {
         }
         if (keyword.equals("DELETE")) {
             return knowledgeBases.delete(session, sql, snapshot); // null unless it deletes from a knowledge base
+        }
+        if (keyword.equals("UPDATE")) {
+            return knowledgeBases.update(sql, snapshot); // null unless it updates a knowledge base (then an error)
         }
         if (!keyword.equals("CREATE") && !keyword.equals("DROP") && !keyword.equals("LOAD")) {
             return null; // the common case, decided without reading further

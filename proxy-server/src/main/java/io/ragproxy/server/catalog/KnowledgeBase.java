@@ -24,10 +24,14 @@ import java.util.Objects;
  *     content nor id
  * @param idColumn the inserted column that identifies a document (re-inserting it replaces its chunks)
  * @param preprocessing CHUNK_TEXT's options JSON for the chunking, or null for its defaults
+ * @param hybridSearch whether a search fuses the full-text ranking with the vector ranking unless the query says
+ *     {@code hybrid_search = false} (a definition written before this setting existed has none: false)
+ * @param hybridSearchAlpha the vector ranking's weight in a hybrid search, 0 to 1, unless the query gives
+ *     {@code hybrid_search_alpha}; null for the default
  */
 public record KnowledgeBase(String name, String embeddingModel, int dimensions, String rerankingModel, String schema,
         String table, List<String> contentColumns, List<String> metadataColumns, String idColumn,
-        String preprocessing) implements CatalogObject {
+        String preprocessing, boolean hybridSearch, Double hybridSearchAlpha) implements CatalogObject {
 
     /** The storage table's columns: a surrogate key, the document's id, the chunk's number in it, … */
     public static final String ROW_ID = "row_id";
@@ -84,6 +88,12 @@ public record KnowledgeBase(String name, String embeddingModel, int dimensions, 
         if (preprocessing != null) {
             d.put("preprocessing", preprocessing);
         }
+        if (hybridSearch) {
+            d.put("hybrid_search", true);
+        }
+        if (hybridSearchAlpha != null) {
+            d.put("hybrid_search_alpha", hybridSearchAlpha);
+        }
         return d;
     }
 
@@ -95,7 +105,8 @@ public record KnowledgeBase(String name, String embeddingModel, int dimensions, 
         return new KnowledgeBase(name, CatalogObject.text(d, "embedding_model"), d.path("dimensions").asInt(),
                 CatalogObject.text(d, "reranking_model"), CatalogObject.text(d, "storage_schema"),
                 CatalogObject.text(d, "storage_table"), content, metadata, CatalogObject.text(d, "id_column"),
-                CatalogObject.text(d, "preprocessing"));
+                CatalogObject.text(d, "preprocessing"), d.path("hybrid_search").asBoolean(false),
+                d.path("hybrid_search_alpha").isNumber() ? d.path("hybrid_search_alpha").asDouble() : null);
     }
 
     @Override

@@ -22,7 +22,7 @@ import java.util.Set;
 final class KnowledgeBaseDdl {
     /** The USING keys; {@code storage} is {@code db.table} or {@code table}. */
     static final Set<String> KEYS = Set.of("embedding_model", "reranking_model", "storage", "content_columns",
-            "metadata_columns", "id_column", "preprocessing");
+            "metadata_columns", "id_column", "preprocessing", KnowledgeBaseQuery.HYBRID, KnowledgeBaseQuery.HYBRID_ALPHA);
 
     /** A parsed statement. */
     sealed interface Statement permits Create, Drop, Describe, Show {}
@@ -33,10 +33,13 @@ final class KnowledgeBaseDdl {
      * @param storageSchema the storage's database as written, or null (the current one)
      * @param storageTable the storage table as written, or null (the default, {@code <name>_chunks})
      * @param embeddingModel as written, or null (the session's default embedding model)
+     * @param hybridSearch {@code hybrid_search = true|false}, or null (false: vector search only)
+     * @param hybridSearchAlpha {@code hybrid_search_alpha}, 0 to 1, or null (the default weight)
      */
     record Create(String name, boolean orReplace, boolean ifNotExists, String embeddingModel, String rerankingModel,
             String storageSchema, String storageTable, List<String> contentColumns, List<String> metadataColumns,
-            String idColumn, String preprocessing) implements Statement {}
+            String idColumn, String preprocessing, Boolean hybridSearch, Double hybridSearchAlpha)
+            implements Statement {}
 
     record Drop(String name, boolean ifExists) implements Statement {}
 
@@ -121,7 +124,8 @@ final class KnowledgeBaseDdl {
                 reranking(using.get("reranking_model")), storage == null ? null : storage[0],
                 storage == null ? null : storage[1], names(using.get("content_columns"), "content_columns"),
                 names(using.get("metadata_columns"), "metadata_columns"), text(using.get("id_column"), "id_column"),
-                preprocessing(using.get("preprocessing")));
+                preprocessing(using.get("preprocessing")), hybrid(using.get(KnowledgeBaseQuery.HYBRID)),
+                alpha(using.get(KnowledgeBaseQuery.HYBRID_ALPHA)));
     }
 
     /** {@code [mindsdb.]name}. */
@@ -225,6 +229,37 @@ final class KnowledgeBaseDdl {
     private static String reranking(Object value) {
         String name = modelName(value, "reranking_model");
         return name == null || name.equalsIgnoreCase("false") ? null : name;
+    }
+
+    /** {@code hybrid_search = true|false} (or 1|0). */
+    private static Boolean hybrid(Object value) {
+        if (value == null) {
+            return null;
+        }
+        String v = ((JsonNode) value).asText().toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "true", "1" -> true;
+            case "false", "0" -> false;
+            default -> throw new ProxyException(ProxyError.KNOWLEDGE_BASE_DEFINITION, KnowledgeBaseQuery.HYBRID
+                    + " takes true or false, not " + value);
+        };
+    }
+
+    /** {@code hybrid_search_alpha = x}, 0 to 1. */
+    private static Double alpha(Object value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            double a = Double.parseDouble(((JsonNode) value).asText());
+            if (a >= 0 && a <= 1) {
+                return a;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new ProxyException(ProxyError.KNOWLEDGE_BASE_DEFINITION, KnowledgeBaseQuery.HYBRID_ALPHA + " takes a"
+                + " number from 0 (full-text only) to 1 (vector only), not " + value);
     }
 
     private static List<String> names(Object value, String key) {

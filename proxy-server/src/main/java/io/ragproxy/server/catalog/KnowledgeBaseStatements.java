@@ -52,7 +52,8 @@ public final class KnowledgeBaseStatements {
     static final int VECTOR_INDEX_M = 16;
 
     static final List<String> COLUMNS = List.of("Name", "Embedding_model", "Reranking_model", "Storage",
-            "Content_columns", "Metadata_columns", "Id_column", "Preprocessing", "Owner", "Created");
+            "Content_columns", "Metadata_columns", "Id_column", "Preprocessing", "Hybrid_search", "Hybrid_search_alpha",
+            "Owner", "Created");
 
     private final Catalog catalog;
     private final ModelInvoker invoker;
@@ -105,7 +106,8 @@ public final class KnowledgeBaseStatements {
     private static List<String> row(KnowledgeBase kb, CatalogEntry e) {
         return Arrays.asList(kb.name(), kb.embeddingModel(), kb.rerankingModel(), kb.schema() + "." + kb.table(),
                 String.join(", ", kb.contentColumns()), String.join(", ", kb.metadataColumns()), kb.idColumn(),
-                kb.preprocessing(), e.owner(), e.created());
+                kb.preprocessing(), kb.hybridSearch() ? "true" : "false", String.valueOf(kb.hybridSearchAlpha() != null
+                        ? kb.hybridSearchAlpha() : KnowledgeBaseQuery.DEFAULT_ALPHA), e.owner(), e.created());
     }
 
     private static String names(CatalogSnapshot snapshot) {
@@ -143,9 +145,12 @@ public final class KnowledgeBaseStatements {
         } catch (UnknownModelException e) {
             throw new ProxyException(ProxyError.UNKNOWN_MODEL, "embedding_model: " + e.getMessage());
         }
-        if (c.rerankingModel() != null) {
+        // reranking_model = true: the configured default reranker ([models] default_reranking), as it is now.
+        String reranking = c.rerankingModel() == null ? null : c.rerankingModel().equalsIgnoreCase("true")
+                ? invoker.registry().rerankingModelId(null) : c.rerankingModel();
+        if (reranking != null) {
             try {
-                invoker.registry().rerankingModel(c.rerankingModel());
+                invoker.registry().rerankingModel(reranking);
             } catch (UnknownModelException e) {
                 throw new ProxyException(ProxyError.UNKNOWN_MODEL, "reranking_model: " + e.getMessage());
             }
@@ -168,9 +173,9 @@ public final class KnowledgeBaseStatements {
                 throw new ProxyException(1046, "3D000", "No database selected: a knowledge base's chunks are stored"
                         + " in a table; write storage = db.table or USE db first", null);
             }
-            KnowledgeBase kb = new KnowledgeBase(c.name(), model, dimensions, c.rerankingModel(), db,
+            KnowledgeBase kb = new KnowledgeBase(c.name(), model, dimensions, reranking, db,
                     c.storageTable() != null ? c.storageTable() : CatalogObject.key(c.name()) + "_chunks", content,
-                    metadata, id, c.preprocessing());
+                    metadata, id, c.preprocessing(), Boolean.TRUE.equals(c.hybridSearch()), c.hybridSearchAlpha());
             CompletableFuture<QueryResult> dropOld = existing == null ? CompletableFuture.completedFuture(null)
                     : session.query("DROP TABLE IF EXISTS " + ((KnowledgeBase) existing.object()).storageSql());
             return dropOld.thenCompose(v -> session.query(storageDdl(kb, dialect)))
@@ -228,7 +233,10 @@ public final class KnowledgeBaseStatements {
                 + ") DEFAULT CHARSET=utf8mb4 COMMENT " + Sql.quote("ragproxy knowledge base " + kb.name());
     }
 
-    /** TiDB's vector index needs TiFlash: where it cannot be built, the table works without it (with a warning). */
+    /**
+     * TiDB's vector index needs TiFlash, and its full-text index (for hybrid search's {@code fts_match_word}) TiDB
+     * Cloud: where one cannot be built, the table works without it (with a warning).
+     */
     private static CompletableFuture<Void> tidbIndexes(StatementSession session, KnowledgeBase kb) {
         return session.query("ALTER TABLE " + kb.storageSql() + " ADD VECTOR INDEX "
                 + Sql.ident("vec_" + KnowledgeBase.EMBEDDING) + " ((VEC_COSINE_DISTANCE("
@@ -238,7 +246,16 @@ public final class KnowledgeBaseStatements {
                                 + " (" + CatalogStore.describe(e) + "); searches scan the table");
                     }
                     return null;
-                });
+                }).thenCompose(v -> session.query("ALTER TABLE " + kb.storageSql() + " ADD FULLTEXT INDEX "
+                        + Sql.ident("fts_" + KnowledgeBase.CHUNK_CONTENT) + " (" + Sql.ident(KnowledgeBase.CHUNK_CONTENT)
+                        + ") WITH PARSER MULTILINGUAL ADD_COLUMNAR_REPLICA_ON_DEMAND").handle((r, e) -> {
+                            if (e != null) {
+                                session.warn(1105, "knowledge base " + kb.name() + ": no full-text index on "
+                                        + kb.storageSql() + " (" + CatalogStore.describe(e) + "); a hybrid search"
+                                        + " fails");
+                            }
+                            return null;
+                        }));
     }
 
     // ---------------------------------------------------------------------------------------- DROP
@@ -387,6 +404,39 @@ public final class KnowledgeBaseStatements {
         return session.query(delete).thenApply(r -> ok(session, r.affectedRows(), null));
     }
 
+    /**
+     * {@code UPDATE kb …} when {@code sql} updates a knowledge base of {@code snapshot} (as its first table): refused
+     * with an error that says what to do instead, since a chunk's text, embedding and hash must change together and
+     * only the ingestion writes them. Null otherwise.
+     */
+    public CompletableFuture<PipelineResult> update(String sql, CatalogSnapshot snapshot) {
+        if (snapshot.knowledgeBaseNames().isEmpty()) {
+            return null;
+        }
+        String lower = sql.toLowerCase(java.util.Locale.ROOT);
+        if (snapshot.knowledgeBaseNames().stream().noneMatch(lower::contains)) {
+            return null;
+        }
+        List<Token> tokens = SqlLexer.tokenize(sql); // neutral SQL: read as the parser reads it
+        int i = 1;
+        while (tokens.get(i).is("LOW_PRIORITY") || tokens.get(i).is("IGNORE")) {
+            i++;
+        }
+        if (!tokens.get(i).isName()) {
+            return null;
+        }
+        NamedKnowledgeBase named = knowledgeBaseAt(tokens, i, snapshot);
+        if (named == null) {
+            return null;
+        }
+        KnowledgeBase kb = named.kb();
+        throw new ProxyException(ProxyError.KNOWLEDGE_BASE_UPDATE, "knowledge base " + kb.name() + " is not updated"
+                + " in place: change the document in its source table and INSERT it again (INSERT INTO " + kb.name()
+                + " SELECT " + kb.idColumn() + ", " + String.join(", ", kb.contentColumns()) + " … FROM <table> WHERE "
+                + kb.idColumn() + " = …), which replaces that document's chunks; DELETE FROM " + kb.name()
+                + " WHERE id = … removes one");
+    }
+
     /** One document of an INSERT: its id, text, metadata JSON and content hash. */
     private record Document(String id, String content, String metadata, String hash) {}
 
@@ -501,9 +551,17 @@ public final class KnowledgeBaseStatements {
         Page page = new Page(new ArrayList<>(), new ArrayList<>());
         Set<String> distinct = new LinkedHashSet<>();
         int skipped = 0;
+        int empty = 0;
         for (Document d : documents.values()) {
             if (d.hash().equals(hashes.get(d.id()))) {
                 skipped++;
+                continue;
+            }
+            if (d.content().isEmpty() && !hashes.containsKey(d.id())) {
+                // No text and no chunks stored: nothing to write, now or on the next run (a document that had
+                // chunks and lost its text is written: its chunks are deleted).
+                skipped++;
+                empty++;
                 continue;
             }
             List<String> chunks = d.content().isEmpty() ? List.of() : chunker.chunks(d.content(), options);
@@ -545,10 +603,11 @@ public final class KnowledgeBaseStatements {
             });
         }
         int skippedDocuments = skipped;
+        int emptyDocuments = empty;
         return chain.thenCompose(v -> inTransaction ? session.query("RELEASE SAVEPOINT " + SAVEPOINT)
                         .thenApply(r -> (Void) null) : CompletableFuture.<Void>completedFuture(null))
                 .thenApply(v -> ok(session, done[1], "Documents: " + done[0] + "  Chunks: " + done[1] + "  Skipped: "
-                        + skippedDocuments))
+                        + skippedDocuments + "  Empty: " + emptyDocuments))
                 .exceptionallyCompose(error -> {
                     CompletableFuture<?> undo = inTransaction
                             ? session.query("ROLLBACK TO SAVEPOINT " + SAVEPOINT).handle((r, e) -> null)

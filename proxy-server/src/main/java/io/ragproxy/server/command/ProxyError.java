@@ -93,6 +93,8 @@ public enum ProxyError {
     KNOWLEDGE_BASE_INSERT(7072, "42000"),
     /** A SELECT of a knowledge base in a form ragproxy does not answer (a join, an unknown column in WHERE …). */
     KNOWLEDGE_BASE_QUERY(7073, "42000"),
+    /** UPDATE of a knowledge base: its chunks change only by INSERT (an upsert) or DELETE. */
+    KNOWLEDGE_BASE_UPDATE(7074, "0A000"),
     /** A model call failed (after retries). */
     MODEL_FAILED(7100, "HY000"),
     /** A model call was throttled on every attempt. */

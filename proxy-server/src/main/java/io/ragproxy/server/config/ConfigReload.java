@@ -33,7 +33,7 @@ public final class ConfigReload {
     /** The configuration the process started with: what cannot change live is compared with it. */
     private final ProxyConfig started;
     /** The {@code [models]} keys a reload applies; the others of that table need a restart. */
-    private static final List<String> LIVE_KEYS = List.of("default_embedding", "default_text", "aliases", "model",
+    private static final List<String> LIVE_KEYS = List.of("default_embedding", "default_text", "default_reranking", "aliases", "model",
             "prices", "max_input_chars", "allow_any_model_id", "rag_max_calls_ceiling", "rag_concurrency_ceiling");
     private static final List<String> RESTART_KEYS = List.of("bedrock", "cache_mb", "invocation",
             "model_max_concurrency");
@@ -75,7 +75,7 @@ public final class ConfigReload {
         ModelsConfig running = registry.config();
         registry.reconfigure(new ModelsConfig(models.defaultEmbedding(), models.defaultText(), models.aliases(),
                 models.models(), models.prices(), running.bedrock(), running.cacheBytes(), running.invocation(),
-                running.modelMaxConcurrency(), models.policy(), models.maxInputChars()));
+                running.modelMaxConcurrency(), models.policy(), models.maxInputChars(), models.defaultReranking()));
         appliedAi = next.ai();
 
         List<String> restart = new ArrayList<>();

@@ -88,6 +88,16 @@ public enum Dialect {
         return this == MARIADB ? "VEC_DISTANCE_COSINE" : "VEC_COSINE_DISTANCE";
     }
 
+    /**
+     * The full-text relevance of {@code column} to {@code query} (both SQL), higher is better and 0 for no match:
+     * MariaDB's {@code MATCH (column) AGAINST (query)} (natural language mode, over a {@code FULLTEXT} index), TiDB's
+     * {@code fts_match_word(query, column)} (BM25, over a {@code FULLTEXT} index, TiDB Cloud 8.x).
+     */
+    public String fullTextScore(String column, String query) {
+        return this == MARIADB ? "MATCH (" + column + ") AGAINST (" + query + ")"
+                : "fts_match_word(" + query + ", " + column + ")";
+    }
+
     /** The backend's Euclidean (L2) distance function. */
     public String l2Distance() {
         return this == MARIADB ? "VEC_DISTANCE_EUCLIDEAN" : "VEC_L2_DISTANCE";

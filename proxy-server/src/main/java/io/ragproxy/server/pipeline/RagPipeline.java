@@ -457,11 +457,17 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         CacheSlot keepAs = cacheAs == null || planCache.missedBefore(cacheAs.byShape()) ? cacheAs
                 : cacheAs.byTextOnly(); // a shape met for the first time: its template is not verified for it yet
         StatementAnalysis parsed = planner.parse(sql);
-        return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
-                session.user(), () -> {
+        int[] searchWidth = {0};
+        return rewriter.rewrite(session, sql, parsed, snapshot, dialect, w -> searchWidth[0] = w).thenCompose(rewritten ->
+                planners.supply(session.user(), () -> {
                     StatementAnalysis analysis = rewritten == null ? parsed : planner.parse(rewritten);
                     if (rewritten == null && analysis.calls().isEmpty() && analysis.vectorFunctions().isEmpty()) {
                         return CompletableFuture.completedFuture(PipelineResult.forward(sql)); // names a table only
+                    }
+                    if (dialect == Dialect.MARIADB && searchWidth[0] > 0) {
+                        // A knowledge base search: its vector index weighs more candidates than MariaDB's default.
+                        SearchWidthSession wide = new SearchWidthSession(session, searchWidth[0]);
+                        return plan(wide, analysis, rewritten, dialect, null, null, null).thenApply(wide::widened);
                     }
                     return plan(session, analysis, rewritten == null ? sql : rewritten, dialect, null, null,
                             rewritten == null ? keepAs : null);
@@ -623,9 +629,9 @@ public final class RagPipeline implements StatementPipeline, AutoCloseable {
         Dialect dialect = dialect(session);
         return catalog.refreshIfDue(session).thenCompose(snapshot -> planners.supply(session.user(), () -> {
             StatementAnalysis parsed = planner.parse(sql);
-            return rewriter.rewrite(session, sql, parsed, snapshot).thenCompose(rewritten -> planners.supply(
-                    session.user(), () -> plan(session, rewritten == null ? parsed : planner.parse(rewritten),
-                            rewritten == null ? sql : rewritten, dialect, null, null, null)));
+            return rewriter.rewrite(session, sql, parsed, snapshot, dialect, w -> { }).thenCompose(rewritten ->
+                    planners.supply(session.user(), () -> plan(session, rewritten == null ? parsed
+                            : planner.parse(rewritten), rewritten == null ? sql : rewritten, dialect, null, null, null)));
         })).thenCompose(result -> {
             if (result instanceof PipelineResult.Reply reply) {
                 reply.frames().release();

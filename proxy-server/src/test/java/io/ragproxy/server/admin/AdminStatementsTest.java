@@ -123,9 +123,18 @@ class AdminStatementsTest {
     void showModels() {
         QueryResult.ResultSet rs = table("SHOW RAG MODELS");
         assertEquals(List.of("Name", "Kind", "Provider", "Model_id", "Dimensions", "Aliases", "Default",
-                "Input_usd_per_1k", "Output_usd_per_1k"), rs.columns());
+                "Input_usd_per_1k", "Output_usd_per_1k", "Query_usd_per_1k"), rs.columns());
         List<String> embed = rs.rows().stream().filter(r -> r.get(3).equals(FakeModels.EMBED_ID)).findFirst().orElseThrow();
-        assertEquals(List.of("fake-embed", "embedding", "bedrock", "fake-embed", "3", "", "YES", "0", "0"), embed);
+        assertEquals(java.util.Arrays.asList("fake-embed", "embedding", "bedrock", "fake-embed", "3", "", "YES", "0", "0",
+                null), embed);
+        // Rerankers are priced per 1,000 queries; the default one (local, free) is marked.
+        List<String> cohere = rs.rows().stream().filter(r -> r.get(3).equals("cohere.rerank-v3-5:0")).findFirst()
+                .orElseThrow();
+        assertEquals(List.of("cohere-rerank-3-5", "reranking", "", "2"), List.of(cohere.get(0), cohere.get(1),
+                cohere.get(6), cohere.get(9)));
+        List<String> local = rs.rows().stream().filter(r -> r.get(3).equals("local:minilm-cosine")).findFirst()
+                .orElseThrow();
+        assertEquals(List.of("reranking", "YES", "0"), List.of(local.get(1), local.get(6), local.get(9)));
         List<String> text = rs.rows().stream().filter(r -> r.get(3).equals(FakeModels.TEXT_ID)).findFirst().orElseThrow();
         assertNull(text.get(4), "a text model has no dimensions (SQL NULL)");
         assertEquals("YES", text.get(6));

@@ -53,6 +53,34 @@ class KnowledgeBaseDdlTest {
     }
 
     @Test
+    void hybridSearchIsAKnowledgeBaseSettingAndOlderDefinitionsHaveNone() {
+        KnowledgeBaseDdl.Create c = assertInstanceOf(KnowledgeBaseDdl.Create.class, parse("CREATE KNOWLEDGE_BASE kb"
+                + " USING content_columns = ['body'], hybrid_search = true, hybrid_search_alpha = 0.3"));
+        assertEquals(Boolean.TRUE, c.hybridSearch());
+        assertEquals(0.3, c.hybridSearchAlpha());
+        KnowledgeBaseDdl.Create off = assertInstanceOf(KnowledgeBaseDdl.Create.class, parse("CREATE KNOWLEDGE_BASE kb"
+                + " USING hybrid_search = false"));
+        assertEquals(Boolean.FALSE, off.hybridSearch());
+        assertNull(off.hybridSearchAlpha());
+        for (String bad : new String[] {"hybrid_search = 'maybe'", "hybrid_search_alpha = 1.5",
+            "hybrid_search_alpha = 'x'"}) {
+            ProxyException e = assertThrows(ProxyException.class, () -> parse("CREATE KNOWLEDGE_BASE kb USING " + bad));
+            assertEquals(ProxyError.KNOWLEDGE_BASE_DEFINITION.code(), e.code(), bad);
+        }
+
+        // The definition round-trips through the catalog's JSON; a row written before the setting existed is
+        // vector-only with the default weight.
+        KnowledgeBase kb = new KnowledgeBase("kb", "titan-v2", 1024, null, "db", "kb_chunks", List.of("body"),
+                List.of(), "id", null, true, 0.3);
+        KnowledgeBase back = KnowledgeBase.fromDefinition("kb", kb.definition());
+        assertEquals(kb, back);
+        KnowledgeBase older = KnowledgeBase.fromDefinition("kb", kb.definition().without(List.of("hybrid_search",
+                "hybrid_search_alpha")));
+        assertEquals(false, older.hybridSearch());
+        assertNull(older.hybridSearchAlpha());
+    }
+
+    @Test
     void dropDescribeShow() {
         KnowledgeBaseDdl.Drop d = assertInstanceOf(KnowledgeBaseDdl.Drop.class, parse("DROP KNOWLEDGE_BASE IF EXISTS"
                 + " kb"));

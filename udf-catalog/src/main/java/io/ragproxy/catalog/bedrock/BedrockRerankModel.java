@@ -109,19 +109,35 @@ public final class BedrockRerankModel implements RerankingModel {
                 .build();
     }
 
-    /** The scores of {@code count} documents in input order, from results listed best first by index. */
+    /**
+     * The scores of {@code count} documents in input order, from results listed best first by index. Every document
+     * must have exactly one finite score: a result without an index, with an index out of range or seen before, or
+     * with a missing, NaN or infinite {@code relevanceScore} is a {@code BAD_RESPONSE}, as is a document left
+     * without a score (a NaN would otherwise sort and compare silently wrong).
+     */
     static Rerankings scores(String modelId, int count, RerankResponse response) {
         Double[] scores = new Double[count];
-        for (RerankResult r : response.results()) {
-            Integer i = r.index();
-            if (i == null || i < 0 || i >= count || r.relevanceScore() == null) {
-                throw BedrockCalls.badResponse(modelId, "a result without a valid index or relevanceScore", null);
+        List<RerankResult> results = response.results();
+        for (int n = 0; n < results.size(); n++) {
+            RerankResult r = results.get(n);
+            Integer i = r == null ? null : r.index();
+            if (i == null || i < 0 || i >= count) {
+                throw BedrockCalls.badResponse(modelId, "result " + n + " has index " + i + ", expected 0 to "
+                        + (count - 1), null);
             }
-            scores[i] = r.relevanceScore().doubleValue();
+            if (scores[i] != null) {
+                throw BedrockCalls.badResponse(modelId, "document " + i + " is scored twice", null);
+            }
+            Float score = r.relevanceScore();
+            if (score == null || !Float.isFinite(score)) {
+                throw BedrockCalls.badResponse(modelId, "document " + i + " has relevanceScore " + score
+                        + ", expected a finite number", null);
+            }
+            scores[i] = score.doubleValue();
         }
         if (Arrays.asList(scores).contains(null)) {
             throw BedrockCalls.badResponse(modelId, "expected a score for each of the " + count + " documents, got "
-                    + response.results().size(), null);
+                    + results.size(), null);
         }
         return new Rerankings(Arrays.asList(scores), (count + DOCUMENTS_PER_QUERY - 1) / DOCUMENTS_PER_QUERY);
     }

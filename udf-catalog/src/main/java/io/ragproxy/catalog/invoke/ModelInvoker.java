@@ -400,7 +400,7 @@ public final class ModelInvoker implements AutoCloseable {
 
     /**
      * Scores {@code texts} against {@code query} with the reranking model {@code model} (alias, id or
-     * {@code local:minilm-cosine}; null = {@code ModelsConfig.DEFAULT_RERANKING}): the distinct uncached texts go to the
+     * {@code local:minilm-cosine}; null = the configured default, {@code [models] default_reranking}): the distinct uncached texts go to the
      * model in batches of {@link #rerankBatchSize(String)}, each batch one request; scores are cached per (model,
      * query, text), with in-flight de-duplication. Null and empty texts, and every text of a null or empty query, give
      * null without a call. Results in input order; fails fast like {@link #embedAll}.

@@ -203,13 +203,14 @@ public final class ModelRegistry implements AutoCloseable {
         return rawModels.computeIfAbsent(id, k -> new BedrockRawModel(bedrock(), k));
     }
 
-    /** The id of the reranking model {@code name} (null or blank = {@link ModelsConfig#DEFAULT_RERANKING}) resolves to. */
+    /** The id of the reranking model {@code name} (null or blank = {@code [models] default_reranking}) resolves to. */
     public String rerankingModelId(String name) {
-        return canonicalId(name == null || name.isBlank() ? ModelsConfig.DEFAULT_RERANKING : name);
+        return canonicalId(name == null || name.isBlank() ? config.defaultReranking() : name);
     }
 
     /**
-     * The reranking model named {@code name} (alias, Bedrock id, {@code local:minilm-cosine}; null = the local one).
+     * The reranking model named {@code name} (alias, Bedrock id, {@code local:minilm-cosine}; null = the configured
+     * default, {@code [models] default_reranking}).
      *
      * @throws UnknownModelException if it is unknown or not a reranking model
      */
@@ -495,9 +496,11 @@ public final class ModelRegistry implements AutoCloseable {
         config.aliases().forEach((a, id) -> aliasesOf.computeIfAbsent(id, k -> new ArrayList<>()).add(a));
         String defEmbed = canonicalId(config.defaultEmbedding());
         String defText = canonicalId(config.defaultText());
+        String defRerank = canonicalId(config.defaultReranking());
         Set<String> ids = new LinkedHashSet<>();
         ids.add(defEmbed);
         ids.add(defText);
+        ids.add(defRerank);
         ids.addAll(aliasesOf.keySet());
         ids.addAll(config.models().keySet());
         ids.addAll(embeddingModels.keySet());
@@ -512,7 +515,7 @@ public final class ModelRegistry implements AutoCloseable {
             String name = aliases.isEmpty() ? id : aliases.get(0);
             boolean isDefault = id.equals(switch (kind) {
                 case "embedding" -> defEmbed;
-                case "reranking" -> ModelsConfig.DEFAULT_RERANKING;
+                case "reranking" -> defRerank;
                 default -> defText;
             });
             rows.add(new ModelDescription(name, kind, provider, id, dims, aliases, isDefault, price(id)));

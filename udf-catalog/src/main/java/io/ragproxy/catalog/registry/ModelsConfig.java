@@ -23,6 +23,8 @@ import java.util.Set;
  *
  * @param defaultEmbedding    model used by EMBED() without a model argument (alias or id)
  * @param defaultText         model used by GENERATE()/ANSWER() without a model argument (alias or id)
+ * @param defaultReranking    model used by RERANK_SCORE() without a model argument and by a knowledge base created
+ *                            with {@code reranking_model = true} (alias or id; {@code default_reranking})
  * @param aliases             alias → model id, in file order
  * @param models              per-model settings, keyed by model id (aliases resolved)
  * @param prices              USD per 1k tokens, keyed by model id without inference-profile prefix
@@ -38,13 +40,13 @@ import java.util.Set;
 public record ModelsConfig(String defaultEmbedding, String defaultText, Map<String, String> aliases,
                            Map<String, ModelConfig> models, Map<String, ModelPrice> prices, BedrockSettings bedrock,
                            long cacheBytes, InvocationSettings invocation, int modelMaxConcurrency,
-                           ModelPolicy policy, int maxInputChars) {
+                           ModelPolicy policy, int maxInputChars, String defaultReranking) {
 
     public static final String LOCAL_EMBEDDING = "local:all-minilm-l6-v2";
     public static final String LOCAL_EXTRACTIVE = "local:extractive";
     /** The offline reranker: cosine similarity under the local embedding model (no cross-encoder ships offline). */
     public static final String LOCAL_RERANK = "local:minilm-cosine";
-    /** The reranking model RERANK_SCORE uses when none is named. */
+    /** The reranking model RERANK_SCORE uses when none is named and none is configured. */
     public static final String DEFAULT_RERANKING = LOCAL_RERANK;
     public static final int LOCAL_EMBEDDING_DIMENSIONS = 384;
 
@@ -86,13 +88,23 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
     /** The defaults, as if the file had no {@code [models]} table. */
     public static final ModelsConfig DEFAULT = new ModelsConfig(LOCAL_EMBEDDING, LOCAL_EXTRACTIVE, DEFAULT_ALIASES, Map.of(),
             DEFAULT_PRICES, BedrockSettings.DEFAULT, DEFAULT_CACHE_MB * 1024 * 1024, InvocationSettings.DEFAULT,
-            DEFAULT_MODEL_MAX_CONCURRENCY, ModelPolicy.DEFAULT, DEFAULT_MAX_INPUT_CHARS);
+            DEFAULT_MODEL_MAX_CONCURRENCY, ModelPolicy.DEFAULT, DEFAULT_MAX_INPUT_CHARS, DEFAULT_RERANKING);
 
-    private static final Set<String> KNOWN_KEYS = Set.of("default_embedding", "default_text", "cache_mb",
+    private static final Set<String> KNOWN_KEYS = Set.of("default_embedding", "default_text", "default_reranking",
+            "cache_mb",
             "model_max_concurrency", "max_input_chars", "invocation", "bedrock", "aliases", "model", "prices",
             "allow_any_model_id", "rag_max_calls_ceiling", "rag_concurrency_ceiling");
 
+    /** A configuration whose default reranking model is the local one. */
+    public ModelsConfig(String defaultEmbedding, String defaultText, Map<String, String> aliases,
+            Map<String, ModelConfig> models, Map<String, ModelPrice> prices, BedrockSettings bedrock, long cacheBytes,
+            InvocationSettings invocation, int modelMaxConcurrency, ModelPolicy policy, int maxInputChars) {
+        this(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, invocation,
+                modelMaxConcurrency, policy, maxInputChars, DEFAULT_RERANKING);
+    }
+
     public ModelsConfig {
+        java.util.Objects.requireNonNull(defaultReranking, "defaultReranking");
         aliases = Collections.unmodifiableMap(new LinkedHashMap<>(aliases));
         models = Map.copyOf(models);
         prices = Map.copyOf(prices);
@@ -190,7 +202,8 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
                 new ModelPolicy(m.path("allow_any_model_id").asBoolean(ModelPolicy.DEFAULT.allowAnyModelId()),
                         m.path("rag_max_calls_ceiling").asInt(ModelPolicy.DEFAULT.maxCallsCeiling()),
                         m.path("rag_concurrency_ceiling").asInt(ModelPolicy.DEFAULT.concurrencyCeiling())),
-                m.path("max_input_chars").asInt(DEFAULT_MAX_INPUT_CHARS));
+                m.path("max_input_chars").asInt(DEFAULT_MAX_INPUT_CHARS),
+                text(m, "default_reranking") == null ? DEFAULT_RERANKING : text(m, "default_reranking"));
     }
 
     private static String text(JsonNode n, String key) {
@@ -229,21 +242,21 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
     }
 
     public ModelsConfig withBedrock(BedrockSettings b) {
-        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, b, cacheBytes, invocation, modelMaxConcurrency, policy, maxInputChars);
+        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, b, cacheBytes, invocation, modelMaxConcurrency, policy, maxInputChars, defaultReranking);
     }
 
     public ModelsConfig withDefaults(String embedding, String text) {
-        return new ModelsConfig(embedding, text, aliases, models, prices, bedrock, cacheBytes, invocation, modelMaxConcurrency, policy, maxInputChars);
+        return new ModelsConfig(embedding, text, aliases, models, prices, bedrock, cacheBytes, invocation, modelMaxConcurrency, policy, maxInputChars, defaultReranking);
     }
 
     public ModelsConfig withMaxInputChars(int chars) {
         return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, invocation,
-                modelMaxConcurrency, policy, chars);
+                modelMaxConcurrency, policy, chars, defaultReranking);
     }
 
     public ModelsConfig withPolicy(ModelPolicy p) {
         return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, invocation,
-                modelMaxConcurrency, p, maxInputChars);
+                modelMaxConcurrency, p, maxInputChars, defaultReranking);
     }
 
     /**
@@ -257,11 +270,12 @@ public record ModelsConfig(String defaultEmbedding, String defaultText, Map<Stri
         String base = BedrockModelIds.baseModelId(modelId);
         java.util.function.Predicate<String> same = id -> id != null
                 && BedrockModelIds.baseModelId(aliases.getOrDefault(id, id)).equals(base);
-        return same.test(defaultEmbedding) || same.test(defaultText) || aliases.values().stream().anyMatch(same)
+        return same.test(defaultEmbedding) || same.test(defaultText) || same.test(defaultReranking)
+                || aliases.values().stream().anyMatch(same)
                 || models.keySet().stream().anyMatch(same);
     }
 
     public ModelsConfig withInvocation(InvocationSettings s) {
-        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, s, modelMaxConcurrency, policy, maxInputChars);
+        return new ModelsConfig(defaultEmbedding, defaultText, aliases, models, prices, bedrock, cacheBytes, s, modelMaxConcurrency, policy, maxInputChars, defaultReranking);
     }
 }

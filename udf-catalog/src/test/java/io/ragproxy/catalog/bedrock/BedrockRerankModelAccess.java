@@ -13,6 +13,17 @@ public final class BedrockRerankModelAccess {
 
     /** Parses results {@code (indexes[i], scores[i])} for {@code count} documents. */
     public static Rerankings scores(int count, int[] indexes, float[] scores) {
+        Integer[] i = new Integer[indexes.length];
+        Float[] s = new Float[scores.length];
+        for (int n = 0; n < indexes.length; n++) {
+            i[n] = indexes[n];
+            s[n] = scores[n];
+        }
+        return scores(count, i, s);
+    }
+
+    /** Parses results {@code (indexes[i], scores[i])} for {@code count} documents; a null is a missing field. */
+    public static Rerankings scores(int count, Integer[] indexes, Float[] scores) {
         List<RerankResult> results = new ArrayList<>();
         for (int i = 0; i < indexes.length; i++) {
             results.add(RerankResult.builder().index(indexes[i]).relevanceScore(scores[i]).build());
