@@ -17,16 +17,12 @@ public final class LocalModels implements LocalModelFactory, AutoCloseable {
     private boolean closed; // guarded by this
 
     /**
-     * Batch size of the embedding model the proxy uses: one text per ONNX run. The shipped model is int8 with
-     * dynamic quantization, whose scale is computed per batch, so a text's vector would depend (by about 1%) on
-     * the other texts in its batch; the proxy caches vectors by text, so it must get the same bits for the same
-     * text every time. Batching also bought no speed here (the quantized matmuls dominate and padding costs).
+     * Local models as the proxy runs them: fp32 all-MiniLM-L6-v2, whose vectors do not depend on their batch, at most
+     * {@link LocalEmbeddingModel#DEFAULT_MAX_BATCH_SIZE} texts per ONNX run (concurrent calls are merged up to that),
+     * one ONNX thread per core.
      */
-    public static final int DETERMINISTIC_BATCH_SIZE = 1;
-
-    /** Local models as the proxy runs them: deterministic single-text inference, one ONNX thread per core. */
     public LocalModels() {
-        this(DETERMINISTIC_BATCH_SIZE, Runtime.getRuntime().availableProcessors());
+        this(LocalEmbeddingModel.DEFAULT_MAX_BATCH_SIZE, Runtime.getRuntime().availableProcessors());
     }
 
     /** Local models whose embedding model uses the given batch size and ONNX intra-op threads. */
