@@ -22,8 +22,11 @@ final class MatMulPeak {
     private MatMulPeak() {
     }
 
-    /** GFLOP/s (2·m·k·n per run) of {@code m×k · k×n} over about {@code seconds}, with {@code threads} intra-op threads. */
-    static double gflops(int m, int k, int n, int threads, double seconds) throws OrtException {
+    /**
+     * GFLOP (2·m·k·n per run) of {@code m×k · k×n} per second of wall time and per second of this process's CPU time,
+     * over about {@code seconds}, with {@code threads} intra-op threads.
+     */
+    static double[] gflops(int m, int k, int n, int threads, double seconds) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(threads);
@@ -39,6 +42,9 @@ final class MatMulPeak {
                     session.run(inputs).close();
                 }
                 long runs = 0;
+                var os = (com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+                long cpu0 = os.getProcessCpuTime();
                 long t0 = System.nanoTime();
                 long deadline = t0 + (long) (seconds * 1e9);
                 do {
@@ -46,7 +52,9 @@ final class MatMulPeak {
                     runs++;
                 } while (System.nanoTime() < deadline);
                 double s = (System.nanoTime() - t0) / 1e9;
-                return 2.0 * m * k * n * runs / s / 1e9;
+                double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
+                double gflop = 2.0 * m * k * n * runs / 1e9;
+                return new double[] {gflop / s, gflop / cpu};
             }
         }
     }

@@ -57,8 +57,11 @@ public final class LocalEmbeddingModel implements EmbeddingModel, AutoCloseable 
     private final MiniLmWeights weights;
     private final int maxBatchSize;
     private final int intraOpThreads;
+    private final int runners;
     private final ThreadPoolExecutor executor;
-    /** Calls waiting for a run; only the inference thread takes from it. */
+    /** Held while a runner takes its calls from {@link #pending}, so that peeking and polling see the same head. */
+    private final Object taking = new Object();
+    /** Calls waiting for a run; runners take from it under {@link #taking}. */
     private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
     private final AtomicLong runs = new AtomicLong();
     private final Object lock = new Object();
@@ -80,22 +83,29 @@ public final class LocalEmbeddingModel implements EmbeddingModel, AutoCloseable 
         this(MiniLmWeights.FP32, maxBatchSize, intraOpThreads);
     }
 
+    /** One run at a time: {@code this(weights, maxBatchSize, intraOpThreads, 1)}. */
+    public LocalEmbeddingModel(MiniLmWeights weights, int maxBatchSize, int intraOpThreads) {
+        this(weights, maxBatchSize, intraOpThreads, 1);
+    }
+
     /**
      * @param weights        which build of the model to run
      * @param maxBatchSize   most texts per call and per ONNX run, at least 1
      * @param intraOpThreads threads ONNX Runtime uses inside one run, at least 1
+     * @param runners        ONNX runs in progress at once (inference threads sharing one session), at least 1
      */
-    public LocalEmbeddingModel(MiniLmWeights weights, int maxBatchSize, int intraOpThreads) {
-        if (maxBatchSize < 1 || intraOpThreads < 1) {
-            throw new IllegalArgumentException("maxBatchSize and intraOpThreads must be >= 1");
+    public LocalEmbeddingModel(MiniLmWeights weights, int maxBatchSize, int intraOpThreads, int runners) {
+        if (maxBatchSize < 1 || intraOpThreads < 1 || runners < 1) {
+            throw new IllegalArgumentException("maxBatchSize, intraOpThreads and runners must be >= 1");
         }
+        this.runners = runners;
         this.weights = java.util.Objects.requireNonNull(weights, "weights");
         this.maxBatchSize = maxBatchSize;
         this.intraOpThreads = intraOpThreads;
         String name = "ragproxy-local-embed-" + INSTANCES.incrementAndGet();
-        // One thread: runs are serialized so that each one gets every core; the queue is unbounded because the
-        // invocation policy already bounds how many calls are in flight.
-        this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+        // `runners` threads, each running one ONNX run at a time (the session is thread-safe); the queue is unbounded
+        // because the invocation policy already bounds how many calls are in flight.
+        this.executor = new ThreadPoolExecutor(runners, runners, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true); // never keep the JVM alive on its own
             return t;
@@ -105,6 +115,16 @@ public final class LocalEmbeddingModel implements EmbeddingModel, AutoCloseable 
     /** The weights this model runs. */
     public MiniLmWeights weights() {
         return weights;
+    }
+
+    /** Threads ONNX Runtime uses inside one run. */
+    public int intraOpThreads() {
+        return intraOpThreads;
+    }
+
+    /** ONNX runs in progress at once. */
+    public int runners() {
+        return runners;
     }
 
     @Override
@@ -168,23 +188,25 @@ public final class LocalEmbeddingModel implements EmbeddingModel, AutoCloseable 
     }
 
     /**
-     * On the inference thread: takes the waiting calls in arrival order, as many as fit in {@link #maxBatchSize()}
+     * On an inference thread: takes the waiting calls in arrival order, as many as fit in {@link #maxBatchSize()}
      * texts (one only when the weights make vectors depend on their batch), and runs them as one ONNX run.
      */
     private void runPending() {
         List<Pending> run = new ArrayList<>();
         int texts = 0;
-        for (Pending next; (next = pending.peek()) != null; ) {
-            if (next.result().isDone()) { // nobody waits any more (query killed, client gone, timeout fired)
-                pending.poll();
-                continue;
+        synchronized (taking) {
+            for (Pending next; (next = pending.peek()) != null; ) {
+                if (next.result().isDone()) { // nobody waits any more (query killed, client gone, timeout fired)
+                    pending.poll();
+                    continue;
+                }
+                if (!run.isEmpty() && (!weights.batchIndependent() || texts + next.texts().size() > maxBatchSize)) {
+                    break;
+                }
+                pending.poll(); // runners take under `taking`, so the head is still `next`
+                run.add(next);
+                texts += next.texts().size();
             }
-            if (!run.isEmpty() && (!weights.batchIndependent() || texts + next.texts().size() > maxBatchSize)) {
-                break;
-            }
-            pending.poll(); // this thread alone takes from the queue, so the head is still `next`
-            run.add(next);
-            texts += next.texts().size();
         }
         if (run.isEmpty()) {
             return;
@@ -339,6 +361,7 @@ public final class LocalEmbeddingModel implements EmbeddingModel, AutoCloseable 
 
     @Override
     public String toString() {
-        return "LocalEmbeddingModel[" + id() + ", maxBatchSize=" + maxBatchSize + ", intraOpThreads=" + intraOpThreads + "]";
+        return "LocalEmbeddingModel[" + id() + ", maxBatchSize=" + maxBatchSize + ", intraOpThreads=" + intraOpThreads
+                + ", runners=" + runners + "]";
     }
 }
