@@ -30,7 +30,8 @@ import java.util.concurrent.CompletableFuture;
  * of one large ONNX Runtime {@code MatMul} on this machine ({@link MatMulPeak}), at the same thread count.
  *
  * <pre>EmbedBench --batches 1,2,4,8,16,32,64,128 --threads 1,2 --seconds 2 --rounds 2 --warmup-seconds 0.5
- *            --in-flight 64 --out FILE</pre>
+ *            --in-flight 64 [--cap 32] [--matrix false] --out FILE</pre>
+ * ({@code --matrix false}: only the settings fed as the proxy feeds them.)
  */
 public final class EmbedBench {
 
@@ -87,7 +88,7 @@ public final class EmbedBench {
                     t, big[0], big[1], ffn[0], ffn[1], loadAverage()));
         }
 
-        for (int t : threadCounts) {
+        for (int t : a.get("matrix", "true").equals("true") ? threadCounts : new int[0]) {
             try (LocalEmbeddingModel int8 = new LocalEmbeddingModel(MiniLmWeights.INT8, maxBatch, t);
                  LocalEmbeddingModel fp32 = new LocalEmbeddingModel(MiniLmWeights.FP32, maxBatch, t)) {
                 int8.warmUp().join();
@@ -135,7 +136,7 @@ public final class EmbedBench {
         // Settings fed as the proxy feeds them: single-text calls, `inFlight` outstanding, which a batch-independent
         // model merges into runs of up to its cap; with 2 runners two runs go at once, one ONNX thread each.
         int cores = Runtime.getRuntime().availableProcessors();
-        int cap = a.getInt("cap", LocalEmbeddingModel.DEFAULT_MAX_BATCH_SIZE);
+        int cap = a.getInt("cap", 32);
         List<LocalEmbeddingModel> settings = List.of(
                 new LocalEmbeddingModel(MiniLmWeights.INT8, 1, cores, 1),
                 new LocalEmbeddingModel(MiniLmWeights.INT8, 1, 1, cores),
