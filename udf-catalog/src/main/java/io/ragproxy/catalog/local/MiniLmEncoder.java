@@ -21,9 +21,9 @@ import java.util.Set;
  * and its WordPiece tokenizer, both read from the classpath resources of the langchain4j artifact that ships
  * them, and one {@link OrtSession#run} per batch.
  *
- * <p>Not a public API: {@link LocalEmbeddingModel} owns one instance and only ever calls it from its
- * dedicated inference thread. ONNX Runtime sessions and the HuggingFace tokenizer are thread-safe, so
- * concurrent use would be correct, just slower (the session already uses every core per call).
+ * <p>Not a public API: {@link LocalEmbeddingModel} owns one instance and calls it from its inference threads
+ * (its runners), concurrently when it has several: ONNX Runtime sessions and the HuggingFace tokenizer are
+ * thread-safe, and two single-thread runs side by side use two cores better than one run split over both.
  */
 final class MiniLmEncoder implements AutoCloseable {
 
