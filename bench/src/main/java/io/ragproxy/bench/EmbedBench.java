@@ -23,9 +23,10 @@ import java.util.concurrent.CompletableFuture;
  *   <li><b>fp32 sorted</b>: the pool taken 128 texts at a time, sorted by length and cut into runs of the batch
  *       size, so that each run pads little (what a backlog of merged calls could do).</li>
  * </ul>
- * Then the setting the proxy ships ({@link LocalModels}) fed the way a statement feeds it: single-text calls,
- * {@code --in-flight} at a time, which the model merges into runs. The useful compute rate is sentences/s × the
- * pool's mean word pieces × 21.2 MFLOP per word piece (the README's estimate: 10.6 M multiply-adds per token for the
+ * Then settings fed the way a statement feeds them, single-text calls {@code --in-flight} at a time: int8 with one
+ * text per run (one run on all cores, or one single-thread run per core side by side), fp32 merging queued calls
+ * into runs of up to {@code --cap} texts (the same two ways), and the proxy's own ({@link LocalModels}). The useful
+ * compute rate is sentences/s × the pool's mean word pieces × 21.2 MFLOP per word piece (bench/README.md's estimate: 10.6 M multiply-adds per token for the
  * six layers; attention's length-dependent part, under 3% at these lengths, left out), compared with the fp32 rate
  * of one large ONNX Runtime {@code MatMul} on this machine ({@link MatMulPeak}), at the same thread count.
  *
@@ -35,7 +36,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class EmbedBench {
 
-    /** Multiply-adds per word piece of all-MiniLM-L6-v2's six layers, times 2 (README, "Local embeddings"). */
+    /** Multiply-adds per word piece of all-MiniLM-L6-v2's six layers, times 2 (bench/README.md, "Local embeddings"). */
     static final double FLOP_PER_TOKEN = 21.2e6;
 
     public static void main(String[] argv) throws Exception {
