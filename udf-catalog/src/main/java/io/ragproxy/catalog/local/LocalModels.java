@@ -15,9 +15,9 @@ public final class LocalModels implements LocalModelFactory, AutoCloseable {
      * Batch size of the embedding model the proxy uses: one text per ONNX run. The shipped int8 model quantizes
      * activations dynamically with one scale per batch, so a text's vector would depend (by up to 0.02 per
      * component) on the other texts of its run; the proxy caches vectors by text, so it must get the same vector for
-     * the same text every time. This costs nothing: int8 runs of one text embed as many sentences per CPU-second as
-     * longer ones, and twice as many as the fp32 build's batch-independent runs at their best (bench/README.md,
-     * benchmark 5).
+     * the same text every time. This costs little: int8 runs of one text embed about as many sentences per
+     * CPU-second as runs of up to 64, and more than the fp32 build's batch-independent runs at any batch size
+     * (docs/performance.md, "Local embeddings by batch size").
      */
     public static final int DETERMINISTIC_BATCH_SIZE = 1;
 

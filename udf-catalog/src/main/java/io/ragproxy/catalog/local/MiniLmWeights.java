@@ -5,7 +5,8 @@ package io.ragproxy.catalog.local;
  * WordPiece tokenizer (the two {@code tokenizer.json} files are byte-identical).
  *
  * <p>The proxy runs {@link #INT8}, one text per run: on this project's machine (AVX-512 with VNNI) it embeds about
- * twice as many sentences per CPU-second as {@link #FP32} at any batch size (bench/README.md, benchmark 5). Its
+ * twice as many sentences per CPU-second as {@link #FP32} in the same batches, and 1.1–1.9× fp32 at its best, in
+ * length-sorted runs (docs/performance.md, "Local embeddings by batch size"). Its
  * dynamic quantization computes one activation scale per tensor, so per batch: a text's vector depends on the other
  * texts of its run (by up to 0.02 per component), which is why its runs hold one text. {@link #FP32}'s vectors do not
  * depend on their batch (to 1e-6), so its runs can merge concurrent calls; it is kept for the benchmark and needs its
