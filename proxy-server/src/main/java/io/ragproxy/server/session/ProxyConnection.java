@@ -243,9 +243,6 @@ final class ProxyConnection implements StatementSession {
         FrameDecoder frames = client.pipeline().get(FrameDecoder.class);
         if (frames != null) {
             frames.unlimit();
-            // Commands that come one whole frame per read skip the decoder from now on (CommandForwarder).
-            client.pipeline().addBefore(client.pipeline().context(frames).name(), "commands",
-                    new CommandForwarder(this, frames));
         }
         commands.start(handshake.deprecateEof());
         settings = pipeline.initialSettings();

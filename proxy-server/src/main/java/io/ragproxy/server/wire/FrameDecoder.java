@@ -72,15 +72,6 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         return internalBuffer().isReadable() || skipBytes > 0 || skippingPacket;
     }
 
-    /**
-     * Whether the next bytes start a new packet: nothing buffered or being skipped, and the last frame emitted ended
-     * its packet. Then a whole frame may bypass the decoder ({@code CommandForwarder}) without changing what it does
-     * with the bytes after it.
-     */
-    public boolean atPacketBoundary() {
-        return !midPacket && skipBytes == 0 && !skippingPacket && !internalBuffer().isReadable();
-    }
-
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (skipBytes > 0) {
