@@ -171,8 +171,9 @@ public record ProxyConfig(
 
     /**
      * The event loops the proxy runs: {@link #ioThreads()}, or one per core when that is 0. One per core, as HAProxy
-     * runs its threads: with more loops than cores, a loop woken for one read finds another loop's thread on its core,
-     * and the proxy's CPU per relayed query rises by a quarter (docs/performance.md, "The relay's cost").
+     * runs its threads: with more loops than cores, each loop is woken for fewer reads at a time and the threads take
+     * turns on the cores, which cost about an eighth more CPU per relayed query with two loops per core
+     * (docs/performance.md, "The relay's cost, lever by lever").
      */
     public int eventLoops() {
         return ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
