@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The socket transport ({@code proxy.transport}): Netty's native epoll where it loads, NIO when forced, and the
- * transport in use named on {@code /metrics} as {@code ragproxy_transport_info}.
+ * transport in use named on {@code /metrics} as {@code ragproxy_transport_info}; and the number of event loops
+ * ({@code proxy.io_threads}).
  */
 class TransportTest {
 
@@ -47,6 +48,20 @@ class TransportTest {
         try (ProxyFixture proxy = ProxyFixture.start(b -> b.transport(transport))) {
             assertEquals(transport, proxy.server().transport().name());
             assertEquals("ragproxy_transport_info{transport=\"" + transport + "\"} 1.0", transportLine(proxy));
+            assertRoundTrips(proxy);
+        }
+    }
+
+    /**
+     * {@code proxy.io_threads}: the connections share that many event loops, one per core when it is 0 (HAProxy's
+     * threading, cheaper per query than Netty's default of two per core), and a single loop relays like several.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 3})
+    void eventLoopsFollowTheSetting(int ioThreads) throws Exception {
+        int expected = ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
+        try (ProxyFixture proxy = ProxyFixture.start(b -> b.ioThreads(ioThreads))) {
+            assertEquals(expected, proxy.server().eventLoops());
             assertRoundTrips(proxy);
         }
     }

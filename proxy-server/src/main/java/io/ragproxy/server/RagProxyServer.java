@@ -97,7 +97,7 @@ public final class RagProxyServer implements AutoCloseable {
         }
         metrics.transport(transport.name());
         bossGroup = transport.newGroup(1);
-        int threads = config.ioThreads() > 0 ? config.ioThreads() : 2 * Runtime.getRuntime().availableProcessors();
+        int threads = config.eventLoops();
         ioGroup = transport.newGroup(threads);
         ConnectionLimiter limiter = new ConnectionLimiter(config.maxConnections());
         backends = BackendPool.checked(config.backends().stream()
@@ -147,6 +147,18 @@ public final class RagProxyServer implements AutoCloseable {
             throw new IllegalStateException("not started");
         }
         return backends;
+    }
+
+    /** The number of event loops the connections share ({@code proxy.io_threads}). */
+    public int eventLoops() {
+        if (ioGroup == null) {
+            throw new IllegalStateException("not started");
+        }
+        int n = 0;
+        for (var ignored : ioGroup) {
+            n++;
+        }
+        return n;
     }
 
     /** The socket transport in use (epoll or NIO), chosen by {@link #start()}. */

@@ -248,6 +248,14 @@ public final class ConfigLoader {
         if (transport != null && !transport.isBlank()) {
             b.transport(transport.trim());
         }
+        String ioThreads = env.get("RAGPROXY_IO_THREADS");
+        if (ioThreads != null && !ioThreads.isBlank()) {
+            try {
+                b.ioThreads(Integer.parseInt(ioThreads.trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("RAGPROXY_IO_THREADS must be a number, got '" + ioThreads + "'");
+            }
+        }
         String maxConnections = env.get("RAGPROXY_MAX_CONNECTIONS");
         if (maxConnections != null && !maxConnections.isBlank()) {
             try {

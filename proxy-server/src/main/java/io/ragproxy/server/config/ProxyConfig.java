@@ -34,7 +34,7 @@ import java.util.stream.Collectors;
  * @param connectTimeout how long to wait for the backend's TCP connect
  * @param shutdownGrace the drain timeout ({@code proxy.drain_timeout_s}): on shutdown, how long running statements get
  *     to finish before the proxy stops them and closes every connection
- * @param ioThreads Netty event-loop threads; 0 means twice the number of cores
+ * @param ioThreads Netty event-loop threads; 0 means one per core ({@link #eventLoops()})
  * @param dialect {@code auto}, {@code tidb} or {@code mariadb}: how vectors are written to the backend
  * @param ai the raw {@code [models]} table (models, cache, invocation policy, Bedrock), handed to udf-catalog, and the
  *     {@code [cache]} table ({@link CacheScope})
@@ -167,6 +167,16 @@ public record ProxyConfig(
     /** Every backend's address, {@code host:port, host:port}. */
     public String backendAddresses() {
         return backends.stream().map(b -> b.host() + ":" + b.port()).collect(Collectors.joining(", "));
+    }
+
+    /**
+     * The event loops the proxy runs: {@link #ioThreads()}, or one per core when that is 0. One per core, as HAProxy
+     * runs its threads: with more loops than cores, each loop is woken for fewer reads at a time and the threads take
+     * turns on the cores, which cost about an eighth more CPU per relayed query with two loops per core
+     * (docs/performance.md, "The relay's cost, lever by lever").
+     */
+    public int eventLoops() {
+        return ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
     }
 
     /** A builder holding the embedded defaults. */

@@ -267,7 +267,8 @@ class ConfigLoaderTest {
                 address = "file-db:1"
                 """);
         ProxyConfig c = loader("RAGPROXY_LISTEN", "5.6.7.8:2000", "RAGPROXY_BACKEND", "env-db:4000",
-                "RAGPROXY_MAX_CONNECTIONS", " 77 ").load(f, null, null);
+                "RAGPROXY_MAX_CONNECTIONS", " 77 ", "RAGPROXY_IO_THREADS", "1").load(f, null, null);
+        assertEquals(1, c.eventLoops());
         assertEquals("5.6.7.8:2000", c.listenAddress());
         assertEquals("env-db:4000", c.backendAddress());
         assertEquals(77, c.maxConnections());
@@ -452,6 +453,8 @@ class ConfigLoaderTest {
                 "dialect", "oracle");
         assertMentions(fails(() -> loader("RAGPROXY_MAX_CONNECTIONS", "lots").load(null, null, null)),
                 "RAGPROXY_MAX_CONNECTIONS", "lots");
+        assertMentions(fails(() -> loader("RAGPROXY_IO_THREADS", "many").load(null, null, null)),
+                "RAGPROXY_IO_THREADS", "many");
     }
 
     @Test

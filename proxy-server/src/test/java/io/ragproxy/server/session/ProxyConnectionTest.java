@@ -102,6 +102,44 @@ class ProxyConnectionTest {
     }
 
     @Test
+    void commandsReachTheBackendInOrderWhetherAReadBringsOneWholeFrameSeveralOrPartOfOne() {
+        List<byte[]> commands = List.of(readable(FrameBuilder.command(Commands.COM_QUERY, "SELECT 1")),
+                readable(FrameBuilder.command(Commands.COM_PING, "")),
+                readable(FrameBuilder.command(Commands.COM_QUERY, "SELECT 'two in one read'")),
+                readable(FrameBuilder.command(Commands.COM_INIT_DB, "shop")));
+        byte[] stream = concat(commands);
+        for (int cut = 1; cut < stream.length; cut++) {
+            // Whole frames one per read, then the stream cut once: part of a frame, then the rest with what follows.
+            client.writeInbound(Unpooled.wrappedBuffer(commands.get(0)));
+            client.writeInbound(Unpooled.wrappedBuffer(stream, 0, cut));
+            client.writeInbound(Unpooled.wrappedBuffer(stream, cut, stream.length - cut));
+            client.writeInbound(Unpooled.wrappedBuffer(commands.get(3)));
+            List<byte[]> expected = new ArrayList<>();
+            expected.add(commands.get(0));
+            expected.addAll(commands);
+            expected.add(commands.get(3));
+            ByteArrayOutputStream sent = new ByteArrayOutputStream();
+            ByteBuf b;
+            while ((b = backend.readOutbound()) != null) {
+                sent.writeBytes(readable(b));
+                b.release();
+            }
+            assertArrayEquals(concat(expected), sent.toByteArray(), "the same bytes in order, cut at " + cut);
+            for (int i = 0; i < expected.size(); i++) {
+                backend.writeInbound(FrameBuilder.ok(1, 2));
+            }
+            clientBytes();
+            assertTrue(connection.commands().backendIdle(), "every response matched, cut at " + cut);
+        }
+    }
+
+    private static byte[] concat(List<byte[]> parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        parts.forEach(out::writeBytes);
+        return out.toByteArray();
+    }
+
+    @Test
     void flaggedStatementWaitsForTheOpenResponseAndHoldsTheCommandsAfterIt() {
         client.writeInbound(FrameBuilder.command(Commands.COM_QUERY, "SELECT 1"));
         client.writeInbound(FrameBuilder.command(Commands.COM_QUERY, "SELECT embed('x')"));
