@@ -39,7 +39,7 @@ import java.util.Set;
  *
  * <pre>KnowledgeBaseBench --direct H:P --proxy H:P --retrieval-proxy H:P --documents 10000 --warmup-documents 300
  *     --concurrency 64 --latency-ms 150 --dims 512 --chunk-mb 100 --queries 200 --candidates 50
- *     [--proxy-pid PID --retrieval-proxy-pid PID --emulator-pid PID --backend-pid PID --clk-tck 100] --out FILE</pre>
+ *     [--retrieval-only] [--proxy-pid PID --retrieval-proxy-pid PID --emulator-pid PID --backend-pid PID --clk-tck 100] --out FILE</pre>
  */
 public final class KnowledgeBaseBench {
 
@@ -105,6 +105,15 @@ public final class KnowledgeBaseBench {
         String out = a.get("out", null);
 
         KbDocuments corpus = new KbDocuments(SEED);
+        if (Boolean.parseBoolean(a.get("retrieval-only", "false"))) {
+            // A re-run of (c) alone on the knowledge base an earlier run left (e.g. once the machine is quiet).
+            long stored;
+            try (Connection d = Bench.connect(b.direct, DB)) {
+                stored = Bench.queryLong(d, "SELECT COUNT(*) FROM kb_chunks");
+            }
+            b.retrieval(corpus, documents, queries, candidates, retrievalSeconds, stored, out);
+            return;
+        }
         List<String> bodies = new ArrayList<>(documents);
         for (int id = 1; id <= documents; id++) {
             bodies.add(corpus.body(id));
