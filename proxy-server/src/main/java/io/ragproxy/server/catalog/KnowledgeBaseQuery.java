@@ -80,12 +80,18 @@ final class KnowledgeBaseQuery {
     static final int SEARCH_WIDTH_FLOOR = 80;
 
     /**
+     * The fewest chunks each ranking of a hybrid search lists before the fusion: the vector search's nearest and the
+     * full-text search's best matches.
+     */
+    static final int HYBRID_LIST_FLOOR = 100;
+
+    /**
      * Rewrites {@code select}, whose FROM item is {@code table}, a read of {@code kb}, in place; {@code dialect}
      * spells a hybrid search's full-text score.
      *
      * @return how many candidates its vector index search should weigh: the rows it takes (its LIMIT and OFFSET,
-     *     or the reranking candidates), at least {@value #SEARCH_WIDTH_FLOOR}; 0 when it reads no vector index (no
-     *     question, or a hybrid search, which ranks every chunk)
+     *     or the reranking candidates), at least {@value #SEARCH_WIDTH_FLOOR} ({@value #HYBRID_LIST_FLOOR} for a hybrid
+     *     search, whose vector ranking lists that many); 0 when it reads no vector index (no question)
      */
     static int rewrite(PlainSelect select, KnowledgeBase kb, Table table, Dialect dialect) {
         if (select.getJoins() != null && !select.getJoins().isEmpty()) {
@@ -179,6 +185,12 @@ final class KnowledgeBaseQuery {
         }
         // The query's option overrides the knowledge base's setting either way; without a question there is no ranking.
         boolean fused = question != null && (hybrid != null ? hybrid : kb.hybridSearch());
+        // How many chunks each of a hybrid search's two rankings lists: the rows the statement takes (or the reranking
+        // candidates), at least HYBRID_LIST_FLOOR.
+        long taken = rerank ? (candidates == null ? DEFAULT_CANDIDATES : candidates)
+                : select.getLimit() == null && select.getFetch() == null ? DEFAULT_LIMIT
+                : rowsTaken(select.getLimit(), select.getOffset());
+        int listLength = (int) Math.min(MAX_SEARCH_WIDTH, Math.max(HYBRID_LIST_FLOOR, taken));
         String distance = question == null ? "NULL" : "VEC_COSINE_DISTANCE(" + Sql.ident(KnowledgeBase.EMBEDDING)
                 + ", EMBED_TEXT(" + Sql.quote(kb.embeddingModel()) + ", " + question + "))";
         String common = Sql.ident(KnowledgeBase.ID) + ", " + Sql.ident(KnowledgeBase.CHUNK_ID) + ", "
@@ -196,18 +208,31 @@ final class KnowledgeBaseQuery {
                     + (question == null ? "NULL" : "1 - " + distance) + " AS " + RELEVANCE + fieldColumns + " FROM "
                     + kb.storageSql();
         } else {
-            // Reciprocal rank fusion of the vector ranking and the full-text ranking (rows the full-text search does
-            // not match get no keyword term), weighted by alpha: 1 is vector only, 0 full-text only.
+            // Reciprocal rank fusion of the vector search's best `lists` chunks (the vector index) and the full-text
+            // search's best `lists` (the FULLTEXT index), weighted by alpha: 1 is vector only, 0 full-text only. A
+            // chunk gets a term from each list it is in, and chunks in neither list are not candidates: ranking every
+            // chunk by both (as the first version did) read the whole table, 2.9 s p50 on 50,000 chunks.
             double a = alpha != null ? alpha : kb.hybridSearchAlpha() != null ? kb.hybridSearchAlpha() : DEFAULT_ALPHA;
-            inner = "SELECT " + common + ", " + DISTANCE + ", " + a + " / (" + RRF_K + " + ragproxy_vector_rank) + CASE"
-                    + " WHEN ragproxy_text_score > 0 THEN " + (1 - a) + " / (" + RRF_K + " + ragproxy_text_rank) ELSE"
-                    + " 0 END AS " + RELEVANCE + fieldNames + " FROM (SELECT " + common + ", " + DISTANCE
-                    + ", ragproxy_text_score" + fieldNames + ", ROW_NUMBER() OVER (ORDER BY " + DISTANCE + ") AS"
-                    + " ragproxy_vector_rank, ROW_NUMBER() OVER (ORDER BY ragproxy_text_score DESC) AS"
-                    + " ragproxy_text_rank FROM (SELECT " + common + ", " + distance + " AS " + DISTANCE + ", "
-                    + dialect.fullTextScore(Sql.ident(KnowledgeBase.CHUNK_CONTENT), question.toString())
-                    + " AS ragproxy_text_score"
-                    + fieldColumns + " FROM " + kb.storageSql() + ") AS ragproxy_scored) AS ragproxy_ranked";
+            String rowId = Sql.ident(KnowledgeBase.ROW_ID);
+            String score = dialect.fullTextScore(Sql.ident(KnowledgeBase.CHUNK_CONTENT), question.toString());
+            String lists = "SELECT " + rowId + ", ROW_NUMBER() OVER (ORDER BY ragproxy_d) AS ragproxy_vector_rank,"
+                    + " NULL AS ragproxy_text_rank FROM (SELECT " + rowId + ", " + distance + " AS ragproxy_d FROM "
+                    + kb.storageSql() + " ORDER BY ragproxy_d LIMIT " + listLength + ") AS ragproxy_v UNION ALL SELECT "
+                    + rowId + ", NULL, ROW_NUMBER() OVER (ORDER BY ragproxy_s DESC) FROM (SELECT " + rowId + ", " + score
+                    + " AS ragproxy_s FROM " + kb.storageSql() + " WHERE " + score + " ORDER BY ragproxy_s DESC LIMIT "
+                    + listLength + ") AS ragproxy_t";
+            String chunk = "ragproxy_chunk.";
+            inner = "SELECT " + common + ", " + DISTANCE + ", CASE WHEN ragproxy_vector_rank IS NULL THEN 0 ELSE " + a
+                    + " / (" + RRF_K + " + ragproxy_vector_rank) END + CASE WHEN ragproxy_text_rank IS NULL THEN 0 ELSE "
+                    + (1 - a) + " / (" + RRF_K + " + ragproxy_text_rank) END AS " + RELEVANCE + fieldNames
+                    + " FROM (SELECT " + chunk + Sql.ident(KnowledgeBase.ID) + ", " + chunk
+                    + Sql.ident(KnowledgeBase.CHUNK_ID) + ", " + chunk + Sql.ident(KnowledgeBase.CHUNK_CONTENT) + ", "
+                    + chunk + Sql.ident(KnowledgeBase.METADATA) + ", " + distance + " AS " + DISTANCE
+                    + ", ragproxy_vector_rank, ragproxy_text_rank" + fieldColumns + " FROM (SELECT " + rowId
+                    + ", MIN(ragproxy_vector_rank) AS ragproxy_vector_rank, MIN(ragproxy_text_rank) AS ragproxy_text_rank"
+                    + " FROM (" + lists + ") AS ragproxy_lists GROUP BY " + rowId + ") AS ragproxy_best JOIN "
+                    + kb.storageSql() + " AS ragproxy_chunk ON " + chunk + rowId + " = ragproxy_best." + rowId
+                    + ") AS ragproxy_ranked";
         }
         if (rerank) {
             StringBuilder chosen = new StringBuilder();
@@ -234,8 +259,11 @@ final class KnowledgeBaseQuery {
         if (question != null && select.getLimit() == null && select.getFetch() == null) {
             select.setLimit(new Limit().withRowCount(new LongValue(DEFAULT_LIMIT)));
         }
-        if (question == null || fused) {
+        if (question == null) {
             return 0;
+        }
+        if (fused) {
+            return listLength;
         }
         long rows = rerank ? (candidates == null ? DEFAULT_CANDIDATES : candidates)
                 : rowsTaken(select.getLimit(), select.getOffset());

@@ -32,10 +32,12 @@ class KnowledgeBaseQueryTest {
     void hybridSearchSpellsTheFullTextScoreOfEachBackend() throws Exception {
         String sql = "SELECT id, relevance FROM kb WHERE content = 'QZT7785' AND hybrid_search = true LIMIT 3";
         String tidb = rewrite(sql, kb(false, null, null), Dialect.TIDB).sql();
-        assertTrue(tidb.contains("fts_match_word('QZT7785', `chunk_content`) AS ragproxy_text_score"), tidb);
+        assertTrue(tidb.contains("fts_match_word('QZT7785', `chunk_content`) AS ragproxy_s"), tidb);
+        assertTrue(tidb.contains("WHERE fts_match_word('QZT7785', `chunk_content`) ORDER BY ragproxy_s DESC LIMIT 100"),
+                tidb);
         assertFalse(tidb.contains("MATCH ("), tidb);
         String maria = rewrite(sql, kb(false, null, null), Dialect.MARIADB).sql();
-        assertTrue(maria.contains("MATCH (`chunk_content`) AGAINST ('QZT7785') AS ragproxy_text_score"), maria);
+        assertTrue(maria.contains("MATCH (`chunk_content`) AGAINST ('QZT7785') AS ragproxy_s"), maria);
         assertFalse(maria.contains("fts_match_word"), maria);
         // The rest of the fusion is the same SQL on both.
         assertEquals(maria.replace("MATCH (`chunk_content`) AGAINST ('QZT7785')", "X"),
@@ -74,7 +76,26 @@ class KnowledgeBaseQueryTest {
         assertEquals(200, rewrite("SELECT id FROM kb WHERE content = 'q' AND reranking_candidates = 200 LIMIT 5",
                 kb(false, null, "cohere-rerank-3-5"), Dialect.MARIADB).width());
         assertEquals(0, rewrite("SELECT id FROM kb", plain, Dialect.MARIADB).width(), "no question: no index read");
-        assertEquals(0, rewrite("SELECT id FROM kb WHERE content = 'q' AND hybrid_search = true LIMIT 5", plain,
-                Dialect.MARIADB).width(), "a hybrid search ranks every chunk");
+        assertEquals(100, rewrite("SELECT id FROM kb WHERE content = 'q' AND hybrid_search = true LIMIT 5", plain,
+                Dialect.MARIADB).width(), "a hybrid search's vector ranking lists 100 chunks");
+    }
+
+    @Test
+    void aHybridSearchFusesTwoListsEachReadFromItsIndex() throws Exception {
+        KnowledgeBase plain = kb(false, null, null);
+        String sql = rewrite("SELECT id FROM kb WHERE content = 'q' AND hybrid_search = true LIMIT 5", plain,
+                Dialect.MARIADB).sql();
+        // The vector list is the index's nearest (ORDER BY the distance LIMIT n), the full-text list the FULLTEXT
+        // index's matches: neither ranks the whole table.
+        assertTrue(sql.contains("AS ragproxy_d FROM `db`.`kb_chunks` ORDER BY ragproxy_d LIMIT 100"), sql);
+        assertTrue(sql.contains("FROM `db`.`kb_chunks` WHERE MATCH (`chunk_content`) AGAINST ('q') ORDER BY ragproxy_s"
+                + " DESC LIMIT 100"), sql);
+        assertFalse(sql.contains("ROW_NUMBER() OVER (ORDER BY distance)"), sql);
+        // The lists grow with the rows taken and the reranking candidates.
+        String wide = rewrite("SELECT id FROM kb WHERE content = 'q' AND hybrid_search = true LIMIT 300", plain,
+                Dialect.MARIADB).sql();
+        assertTrue(wide.contains("ORDER BY ragproxy_d LIMIT 300"), wide);
+        assertEquals(400, rewrite("SELECT id FROM kb WHERE content = 'q' AND hybrid_search = true"
+                + " AND reranking_candidates = 400 LIMIT 5", kb(false, null, "cohere-rerank-3-5"), Dialect.MARIADB).width());
     }
 }
