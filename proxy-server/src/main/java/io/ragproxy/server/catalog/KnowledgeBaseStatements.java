@@ -286,27 +286,13 @@ public final class KnowledgeBaseStatements {
      * {@code snapshot}; null otherwise.
      */
     public CompletableFuture<PipelineResult> insert(StatementSession session, String sql, CatalogSnapshot snapshot) {
-        if (snapshot.knowledgeBaseNames().isEmpty()) {
-            return null;
-        }
-        String lower = sql.toLowerCase(java.util.Locale.ROOT);
-        if (snapshot.knowledgeBaseNames().stream().noneMatch(lower::contains)) {
-            return null; // an INSERT flagged for another reason (an AI call): not read further
-        }
-        List<Token> tokens = SqlLexer.tokenize(sql); // neutral SQL: read as the parser reads it
-        int i = 1;
-        if (tokens.get(i).is("INTO")) {
-            i++;
-        }
-        if (!tokens.get(i).isName()) {
-            return null;
-        }
-        NamedKnowledgeBase named = knowledgeBaseAt(tokens, i, snapshot);
+        NamedKnowledgeBase named = target(sql, snapshot, Set.of(), "INTO", false);
         if (named == null) {
-            return null;
+            return null; // an INSERT flagged for another reason (an AI call), or of a table
         }
+        List<Token> tokens = named.tokens();
         KnowledgeBase kb = named.kb();
-        i = named.last();
+        int i = named.last();
         i++;
         List<String> columns = null;
         if (tokens.get(i).isSymbol('(') && !tokens.get(i + 1).is("SELECT") && !tokens.get(i + 1).is("WITH")) {
@@ -352,28 +338,14 @@ public final class KnowledgeBaseStatements {
      * deletes document 4; the OK counts the chunks deleted.
      */
     public CompletableFuture<PipelineResult> delete(StatementSession session, String sql, CatalogSnapshot snapshot) {
-        if (snapshot.knowledgeBaseNames().isEmpty()) {
-            return null;
-        }
-        String lower = sql.toLowerCase(java.util.Locale.ROOT);
-        if (snapshot.knowledgeBaseNames().stream().noneMatch(lower::contains)) {
-            return null;
-        }
-        List<Token> tokens = SqlLexer.tokenize(sql); // neutral SQL: read as the parser reads it
-        int i = 1;
-        while (tokens.get(i).is("LOW_PRIORITY") || tokens.get(i).is("QUICK") || tokens.get(i).is("IGNORE")) {
-            i++;
-        }
-        if (!tokens.get(i).is("FROM") || !tokens.get(i + 1).isName()) {
-            return null; // a multi-table DELETE: the backend's (a knowledge base in it is refused by the search)
-        }
-        i++;
-        NamedKnowledgeBase named = knowledgeBaseAt(tokens, i, snapshot);
+        // A multi-table DELETE is the backend's (a knowledge base in it is refused by the search).
+        NamedKnowledgeBase named = target(sql, snapshot, Set.of("LOW_PRIORITY", "QUICK", "IGNORE"), "FROM", true);
         if (named == null) {
             return null;
         }
+        List<Token> tokens = named.tokens();
         KnowledgeBase kb = named.kb();
-        i = named.last();
+        int i = named.last();
         Token next = tokens.get(i + 1);
         if (next.type() != SqlLexer.Type.END && !next.isSymbol(';') && !next.is("WHERE") && !next.is("ORDER")
                 && !next.is("LIMIT")) {
@@ -410,22 +382,7 @@ public final class KnowledgeBaseStatements {
      * only the ingestion writes them. Null otherwise.
      */
     public CompletableFuture<PipelineResult> update(String sql, CatalogSnapshot snapshot) {
-        if (snapshot.knowledgeBaseNames().isEmpty()) {
-            return null;
-        }
-        String lower = sql.toLowerCase(java.util.Locale.ROOT);
-        if (snapshot.knowledgeBaseNames().stream().noneMatch(lower::contains)) {
-            return null;
-        }
-        List<Token> tokens = SqlLexer.tokenize(sql); // neutral SQL: read as the parser reads it
-        int i = 1;
-        while (tokens.get(i).is("LOW_PRIORITY") || tokens.get(i).is("IGNORE")) {
-            i++;
-        }
-        if (!tokens.get(i).isName()) {
-            return null;
-        }
-        NamedKnowledgeBase named = knowledgeBaseAt(tokens, i, snapshot);
+        NamedKnowledgeBase named = target(sql, snapshot, Set.of("LOW_PRIORITY", "IGNORE"), null, false);
         if (named == null) {
             return null;
         }
@@ -676,8 +633,36 @@ public final class KnowledgeBaseStatements {
                 session.sessionTrack()));
     }
 
-    /** A knowledge base named in a statement, and the index of its name's last token. */
-    private record NamedKnowledgeBase(KnowledgeBase kb, int last) {}
+    /** A knowledge base named in a statement, the statement's tokens and the index of the name's last token. */
+    private record NamedKnowledgeBase(List<Token> tokens, KnowledgeBase kb, int last) {}
+
+    /**
+     * The knowledge base an INSERT, DELETE or UPDATE writes, or null: its first token is the verb, then any of
+     * {@code modifiers}, then {@code keyword} ({@code INTO}, {@code FROM}; null for none; a statement without it is not
+     * read when it is {@code required}), then the name. Statements that name no knowledge base at all (flagged for
+     * another reason, such as an AI call) are not tokenized.
+     */
+    private static NamedKnowledgeBase target(String sql, CatalogSnapshot snapshot, Set<String> modifiers,
+            String keyword, boolean required) {
+        if (snapshot.knowledgeBaseNames().isEmpty()) {
+            return null;
+        }
+        String lower = sql.toLowerCase(java.util.Locale.ROOT);
+        if (snapshot.knowledgeBaseNames().stream().noneMatch(lower::contains)) {
+            return null;
+        }
+        List<Token> tokens = SqlLexer.tokenize(sql); // neutral SQL: read as the parser reads it
+        int i = 1;
+        while (modifiers.stream().anyMatch(tokens.get(i)::is)) {
+            i++;
+        }
+        if (keyword != null && tokens.get(i).is(keyword)) {
+            i++;
+        } else if (required) {
+            return null;
+        }
+        return tokens.get(i).isName() ? knowledgeBaseAt(tokens, i, snapshot) : null;
+    }
 
     /** The knowledge base named at token {@code i} ({@code kb} or MindsDB's {@code mindsdb.kb}), or null. */
     private static NamedKnowledgeBase knowledgeBaseAt(List<Token> tokens, int i, CatalogSnapshot snapshot) {
@@ -690,6 +675,6 @@ public final class KnowledgeBaseStatements {
             name = tokens.get(i);
         }
         KnowledgeBase kb = snapshot.knowledgeBase(name.text());
-        return kb == null ? null : new NamedKnowledgeBase(kb, i);
+        return kb == null ? null : new NamedKnowledgeBase(tokens, kb, i);
     }
 }
